@@ -1,0 +1,27 @@
+/** The one error type wgseg throws; `code` is stable for callers to switch on. */
+export type WgsegErrorCode =
+  | 'NO_WEBGPU'
+  | 'DEVICE_LOST'
+  | 'OUT_OF_MEMORY'
+  | 'GPU_VALIDATION'
+  | 'BAD_SHAPE'
+  | 'BAD_ATTRIBUTE'
+  | 'BAD_INPUT'
+  | 'UNSUPPORTED_OP'
+  | 'UNSUPPORTED_DTYPE'
+  | 'MALFORMED_FILE'
+  | 'SHADER';
+
+export class WgsegError extends Error {
+  override readonly name = 'WgsegError';
+  constructor(
+    readonly code: WgsegErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function fail(code: WgsegErrorCode, message: string): never {
+  throw new WgsegError(code, message);
+}

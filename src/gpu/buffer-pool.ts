@@ -1,0 +1,114 @@
+import { WgsegError } from '../errors';
+
+/** Bucket sizes: 16-byte aligned, then the next of 2^k * {1, 1.25, 1.5, 1.75} (< 25% waste). */
+export function bucketSize(bytes: number): number {
+  const n = Math.max(16, Math.ceil(bytes / 16) * 16);
+  if (n <= 256) return n;
+  const p = 2 ** Math.floor(Math.log2(n));
+  for (const f of [1, 1.25, 1.5, 1.75, 2]) if (p * f >= n) return p * f;
+  return 2 * p;
+}
+
+export interface PoolStats { allocatedBytes: number; freeBytes: number; inUseBytes: number; buffers: number }
+
+/**
+ * GPU buffers pooled by (usage, bucket). `release` is deferred: the buffer goes back to the free
+ * list only at the next `submitted()`, once the commands that read it are in the queue.
+ */
+export class BufferPool {
+  private free = new Map<string, GPUBuffer[]>();
+  private pending: GPUBuffer[] = [];
+  private live = new Set<GPUBuffer>();
+  private bytes = 0;
+  private freeBytes = 0;
+
+  constructor(
+    readonly device: GPUDevice,
+    /** soft cap on bytes this pool holds; cached free buffers are dropped before passing it */
+    readonly budget = 2 ** 31,
+  ) {}
+
+  /** storage + copy both ways (a getter: Dawn installs the GPU* globals only when the device is made) */
+  static get STORAGE() {
+    return GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  }
+
+  private key(size: number, usage: number) {
+    return `${usage}:${size}`;
+  }
+
+  acquire(bytes: number, usage: number = BufferPool.STORAGE): GPUBuffer {
+    const size = bucketSize(bytes);
+    const list = this.free.get(this.key(size, usage));
+    const reused = list?.pop();
+    if (reused) {
+      this.freeBytes -= size;
+      return reused;
+    }
+    if (bytes > this.device.limits.maxBufferSize) {
+      throw new WgsegError('OUT_OF_MEMORY', `buffer of ${bytes} bytes exceeds the device's maxBufferSize ${this.device.limits.maxBufferSize}`);
+    }
+    if (this.bytes + size > this.budget) this.flush();
+    if (this.bytes + size > this.budget) {
+      throw new WgsegError('OUT_OF_MEMORY', `need ${size} more bytes; pool holds ${this.bytes - this.freeBytes} in use of a ${this.budget}-byte budget`);
+    }
+    const buf = this.device.createBuffer({ size, usage });
+    this.live.add(buf);
+    this.bytes += size;
+    return buf;
+  }
+
+  /** Like acquire, but catches a real out-of-memory: flush the free lists and retry once. */
+  async acquireChecked(bytes: number, usage: number = BufferPool.STORAGE): Promise<GPUBuffer> {
+    for (let attempt = 0; ; attempt++) {
+      this.device.pushErrorScope('out-of-memory');
+      const buf = this.acquire(bytes, usage);
+      const err = await this.device.popErrorScope();
+      if (!err) return buf;
+      this.drop(buf);
+      if (attempt > 0) throw new WgsegError('OUT_OF_MEMORY', `GPU out of memory allocating ${bytes} bytes (${this.bytes} held): ${err.message}`);
+      this.flush();
+    }
+  }
+
+  /** Return a buffer; it becomes reusable after the next `submitted()`. */
+  release(buf: GPUBuffer): void {
+    if (this.live.has(buf)) this.pending.push(buf);
+  }
+
+  /** Call after queue.submit(): pending releases become reusable. */
+  submitted(): void {
+    for (const buf of this.pending) {
+      const k = this.key(buf.size, buf.usage);
+      const list = this.free.get(k) ?? [];
+      list.push(buf);
+      this.free.set(k, list);
+      this.freeBytes += buf.size;
+    }
+    this.pending = [];
+  }
+
+  /** Destroy every cached free buffer. */
+  flush(): void {
+    for (const list of this.free.values()) for (const b of list) this.drop(b);
+    this.free.clear();
+    this.freeBytes = 0;
+  }
+
+  private drop(buf: GPUBuffer) {
+    if (this.live.delete(buf)) this.bytes -= buf.size;
+    buf.destroy();
+  }
+
+  stats(): PoolStats {
+    return { allocatedBytes: this.bytes, freeBytes: this.freeBytes, inUseBytes: this.bytes - this.freeBytes, buffers: this.live.size };
+  }
+
+  dispose(): void {
+    for (const b of this.live) b.destroy();
+    this.live.clear();
+    this.free.clear();
+    this.pending = [];
+    this.bytes = this.freeBytes = 0;
+  }
+}

@@ -1,0 +1,95 @@
+import { WgsegError } from '../errors';
+
+/** What the engine got from the adapter: optional features it may use, and a printable name. */
+export interface DeviceInfo {
+  adapter: string;
+  f16: boolean;
+  timestamps: boolean;
+  subgroups: boolean;
+}
+
+export interface GetDeviceOptions {
+  /** Supply an already-created device (e.g. shared with another engine). */
+  device?: GPUDevice;
+  /** Dawn adapter toggle in Node, e.g. 'llvmpipe' or 'swiftshader'; env WGSEG_ADAPTER overrides. */
+  adapter?: string;
+  powerPreference?: GPUPowerPreference;
+  /** Called once when the device is lost; the next getDevice() call creates a new one. */
+  onLost?: (reason: string) => void;
+}
+
+const OPTIONAL_FEATURES = ['shader-f16', 'timestamp-query', 'subgroups'] as const;
+const infos = new WeakMap<GPUDevice, DeviceInfo>();
+let current: Promise<GPUDevice> | null = null;
+
+/** The shared device; created on first call and again after a loss. */
+export function getDevice(opts: GetDeviceOptions = {}): Promise<GPUDevice> {
+  if (opts.device) return Promise.resolve(opts.device);
+  if (!current) {
+    current = createDevice(opts);
+    current.catch(() => (current = null));
+  }
+  return current;
+}
+
+export function deviceInfo(device: GPUDevice): DeviceInfo {
+  return infos.get(device) ?? { adapter: 'unknown', f16: device.features.has('shader-f16'), timestamps: device.features.has('timestamp-query'), subgroups: device.features.has('subgroups') };
+}
+
+async function gpuEntry(adapter?: string): Promise<GPU | null> {
+  if (typeof navigator !== 'undefined' && navigator.gpu) return navigator.gpu;
+  if (typeof process === 'undefined' || !process.versions?.node) return null;
+  const dawn: { create(flags: string[]): GPU; globals: object } = await import(/* @vite-ignore */ 'webgpu');
+  Object.assign(globalThis, dawn.globals);
+  return dawn.create(adapter ? [`adapter=${adapter}`] : []);
+}
+
+function describe(a: GPUAdapter): string {
+  const i = a.info;
+  return [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' / ') || 'unnamed adapter';
+}
+
+async function pickAdapter(opts: GetDeviceOptions): Promise<GPUAdapter> {
+  const env = typeof process !== 'undefined' ? process.env?.WGSEG_ADAPTER : undefined;
+  const wanted = env || opts.adapter;
+  const req = { powerPreference: opts.powerPreference ?? 'high-performance' };
+  let adapter = await (await gpuEntry(wanted))?.requestAdapter(req);
+  // Dawn in Node may pick SwiftShader although Mesa lavapipe (13x faster on CPU) is there.
+  if (!wanted && adapter && /swiftshader/i.test(describe(adapter)) && typeof navigator === 'undefined') {
+    adapter = (await (await gpuEntry('llvmpipe'))?.requestAdapter(req)) ?? adapter;
+  }
+  if (!adapter) {
+    throw new WgsegError('NO_WEBGPU', 'No WebGPU adapter available' + (wanted ? ` (asked for "${wanted}")` : '') +
+      '. In a browser enable WebGPU; in Node install a Vulkan driver (scripts/setup-webgpu.sh).');
+  }
+  return adapter;
+}
+
+async function createDevice(opts: GetDeviceOptions): Promise<GPUDevice> {
+  const adapter = await pickAdapter(opts);
+  const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  const l = adapter.limits;
+  const requiredLimits: Record<string, number> = {
+    maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+    maxBufferSize: l.maxBufferSize,
+    maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+    maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
+    maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+    maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+  };
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+  infos.set(device, {
+    adapter: describe(adapter),
+    f16: device.features.has('shader-f16'),
+    timestamps: device.features.has('timestamp-query'),
+    subgroups: device.features.has('subgroups'),
+  });
+  device.lost.then((info) => {
+    if (current) current.then((d) => d === device && (current = null), () => {});
+    if (info.reason !== 'destroyed') console.warn(`wgseg: WebGPU device lost (${info.reason}): ${info.message}`);
+    opts.onLost?.(info.message || info.reason);
+  });
+  return device;
+}

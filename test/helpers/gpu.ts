@@ -1,0 +1,35 @@
+import { Runtime } from '../../src/gpu/runtime';
+import type { DType, HostArray } from '../../src/gpu/tensor';
+import { runKernel } from '../../src/kernels/dispatch';
+import { kernelFor } from '../../src/kernels/registry';
+import type { Attrs, HostValues } from '../../src/kernels/types';
+
+let rt: Promise<Runtime> | null = null;
+
+/** One runtime per test worker; a missing adapter throws (GPU tests never pass silently). */
+export function gpu(): Promise<Runtime> {
+  return (rt ??= Runtime.create());
+}
+
+export interface HostTensor {
+  data: ArrayLike<number>;
+  shape: number[];
+  dtype?: DType;
+}
+
+/** Upload inputs, run one registered op, read every output back, release everything. */
+export async function runOp(op: string, inputs: (HostTensor | undefined)[], attrs: Attrs = {}, host: HostValues = []): Promise<{ data: HostArray; shape: number[] }[]> {
+  const r = await gpu();
+  const k = kernelFor(op);
+  const ts = inputs.map((t, i) => (t && !k.hostInputs?.includes(i) ? r.upload(t.data, t.shape, t.dtype ?? 'f32') : undefined));
+  const hostVals: HostValues = inputs.map((t, i) => host[i] ?? (t && k.hostInputs?.includes(i) ? Array.from(t.data) : undefined));
+  const outs = runKernel(r, k, ts, attrs, hostVals);
+  try {
+    return await Promise.all(outs.map(async (o) => ({ data: await r.read(o), shape: o.shape })));
+  } finally {
+    const views = k.view ? new Set(outs.map((o) => o.buffer)) : new Set();
+    r.release(...ts.filter((t) => t !== undefined));
+    r.release(...outs.filter((o) => !views.has(o.buffer) || !k.view));
+    r.submit();
+  }
+}

@@ -1,0 +1,21 @@
+// f64 reference for the elementwise ops, written from the ONNX operator definitions.
+export const unaryRef: Record<string, (x: number, a: number, b: number) => number> = {
+  Identity: (x) => x,
+  Relu: (x) => Math.max(x, 0),
+  Clip: (x, lo, hi) => Math.min(Math.max(x, lo), hi),
+  LeakyRelu: (x, a) => (x >= 0 ? x : a * x),
+  Sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  HardSigmoid: (x, a, b) => Math.max(0, Math.min(1, a * x + b)),
+  HardSwish: (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)),
+  Tanh: (x) => Math.tanh(x),
+  Exp: (x) => Math.exp(x),
+  Neg: (x) => -x,
+  Abs: (x) => Math.abs(x),
+  Sqrt: (x) => Math.sqrt(x),
+  Log: (x) => Math.log(x),
+  Reciprocal: (x) => 1 / x,
+  Floor: (x) => Math.floor(x),
+  Ceil: (x) => Math.ceil(x),
+  Swish: (x) => x / (1 + Math.exp(-x)),
+  Elu: (x, a) => (x > 0 ? x : a * (Math.exp(x) - 1)),
+};

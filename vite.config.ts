@@ -1,0 +1,27 @@
+import { readdirSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+// Multi-page build: the root index.html plus demos/<name>/index.html.
+const demos = existsSync('demos')
+  ? readdirSync('demos', { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(`demos/${d.name}/index.html`))
+      .map((d) => [d.name, resolve(`demos/${d.name}/index.html`)])
+  : [];
+
+export default defineConfig({
+  // wgsl_reflect's "main" is CommonJS inside a "type": "module" package; use its ES build everywhere.
+  resolve: { alias: { wgsl_reflect: resolve('node_modules/wgsl_reflect/wgsl_reflect.module.js') } },
+  build: {
+    target: 'es2022',
+    rollupOptions: { input: { main: resolve('index.html'), ...Object.fromEntries(demos) } },
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/helpers/global-setup.ts'],
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});
