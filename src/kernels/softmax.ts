@@ -1,0 +1,3 @@
+import type { OpKernel } from './types';
+
+export const softmaxKernels: OpKernel[] = [];
