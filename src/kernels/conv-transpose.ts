@@ -1,3 +1,111 @@
-import type { OpKernel } from './types';
+import { WgsegError } from '../errors';
+import { activationUniforms } from './activation';
+import { intAttr, intsAttr, strAttr } from './attrs';
+import { ceilDiv } from './dispatch';
+import type { Attrs, OpKernel, TensorInfo } from './types';
 
-export const convTransposeKernels: OpKernel[] = [];
+const OP = 'ConvTranspose';
+/** output channels per invocation: 4 * MB4 of shaders/conv-transpose/conv-transpose.wgsl */
+const CHANNEL_BLOCK = 8;
+const WG = { WGX: 16, WGY: 4 };
+
+/** One spatial axis: stride, begin pad, dilation, kernel size, output size. */
+interface Axis { s: number; pad: number; d: number; k: number; out: number }
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+function modInverse(a: number, m: number): number {
+  for (let i = 0; i < m; i++) if ((a * i) % m === 1 % m) return i;
+  return 0;
+}
+
+function spatial(a: Attrs, name: string, dflt: number[], len: number, min: number): number[] {
+  const v = intsAttr(a, name, dflt, OP);
+  if (v.length !== len || v.some((e) => !Number.isInteger(e) || e < min)) {
+    throw new WgsegError('BAD_ATTRIBUTE', `${OP}: attribute ${name} must be ${len} integers >= ${min}, got [${v.join(',')}]`);
+  }
+  return v;
+}
+
+/** Shapes, pads and output size per the ONNX spec (output_shape and auto_pad compute the pads). */
+function geometry(x: TensorInfo | undefined, w: TensorInfo | undefined, b: TensorInfo | undefined, attrs: Attrs) {
+  if (!x || !w) throw new WgsegError('BAD_INPUT', `${OP}: needs inputs X and W`);
+  if (x.shape.length !== 4) {
+    throw new WgsegError('BAD_SHAPE', `${OP}: only 2-D is supported (X of rank 4, NCHW); got X [${x.shape.join(',')}] (${x.shape.length - 2}-D)`);
+  }
+  if (x.dtype !== 'f32' && x.dtype !== 'f16') throw new WgsegError('UNSUPPORTED_DTYPE', `${OP}: X dtype ${x.dtype} (f32 or f16 only)`);
+  if (w.dtype !== x.dtype || (b && b.dtype !== x.dtype)) throw new WgsegError('UNSUPPORTED_DTYPE', `${OP}: W and B must have X's dtype ${x.dtype}`);
+  const [N, C, H, W] = x.shape;
+  const group = intAttr(attrs, 'group', 1, OP);
+  if (!Number.isInteger(group) || group < 1 || C % group !== 0) throw new WgsegError('BAD_ATTRIBUTE', `${OP}: group ${group} must be a positive divisor of C=${C}`);
+  if (w.shape.length !== 4 || w.shape[0] !== C) throw new WgsegError('BAD_SHAPE', `${OP}: W [${w.shape.join(',')}] must be [C=${C}, M/group, kH, kW]`);
+  const [, Mg, kH, kW] = w.shape;
+  const M = Mg * group;
+  if (b && (b.shape.length !== 1 || b.shape[0] !== M)) throw new WgsegError('BAD_SHAPE', `${OP}: B [${b.shape.join(',')}] must be [M=${M}]`);
+  const ks = spatial(attrs, 'kernel_shape', [kH, kW], 2, 1);
+  if (ks[0] !== kH || ks[1] !== kW) throw new WgsegError('BAD_ATTRIBUTE', `${OP}: kernel_shape [${ks}] does not match W [${w.shape.join(',')}]`);
+  const s = spatial(attrs, 'strides', [1, 1], 2, 1);
+  const d = spatial(attrs, 'dilations', [1, 1], 2, 1);
+  const op = spatial(attrs, 'output_padding', [0, 0], 2, 0);
+  const autoPad = strAttr(attrs, 'auto_pad', 'NOTSET', OP);
+  if (!['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'].includes(autoPad)) throw new WgsegError('BAD_ATTRIBUTE', `${OP}: auto_pad "${autoPad}" unknown`);
+  const full = [0, 1].map((i) => s[i] * ([H, W][i] - 1) + op[i] + (ks[i] - 1) * d[i] + 1);
+  let pads: number[];
+  let target: number[] | undefined;
+  if (attrs.output_shape !== undefined) {
+    const os = intsAttr(attrs, 'output_shape', undefined, OP);
+    if ((os.length !== 2 && os.length !== 4) || os.some((e) => !Number.isInteger(e) || e < 1)) {
+      throw new WgsegError('BAD_ATTRIBUTE', `${OP}: output_shape [${os.join(',')}] must be 2 positive spatial sizes`);
+    }
+    target = os.slice(-2);
+  } else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') target = [H * s[0], W * s[1]];
+  if (target) {
+    // total_padding split per the spec: SAME_UPPER puts the odd unit at the end, otherwise at the beginning
+    const total = [0, 1].map((i) => full[i] - target![i]);
+    const half = total.map((t) => Math.floor(t / 2));
+    pads = autoPad === 'SAME_UPPER' ? [half[0], half[1], total[0] - half[0], total[1] - half[1]] : [total[0] - half[0], total[1] - half[1], half[0], half[1]];
+  } else pads = autoPad === 'VALID' ? [0, 0, 0, 0] : spatial(attrs, 'pads', [0, 0, 0, 0], 4, 0);
+  const out = [0, 1].map((i) => full[i] - pads[i] - pads[i + 2]);
+  if (out[0] < 1 || out[1] < 1) throw new WgsegError('BAD_SHAPE', `${OP}: output size [${out}] from X [${x.shape.join(',')}], pads [${pads}] is empty`);
+  const axes: Axis[] = [0, 1].map((i) => ({ s: s[i], pad: pads[i], d: d[i], k: ks[i], out: out[i] }));
+  return { N, C, H, W, M, Mg, group, axes, dtype: x.dtype };
+}
+
+/** Uniforms describing one axis' stride phases (see phaseTaps in the shader). */
+function axisUniforms(a: Axis): { geo: number[]; tap: number[] } {
+  const g = gcd(a.s, a.d);
+  return { geo: [a.s, a.pad, a.d, g], tap: [a.s / g, a.d / g, modInverse((a.d / g) % (a.s / g), a.s / g), a.k] };
+}
+
+export const convTransposeKernels: OpKernel[] = [
+  {
+    op: OP,
+    infer([x, w, b], attrs) {
+      const g = geometry(x, w, b, attrs);
+      activationUniforms(attrs, OP);
+      return [{ shape: [g.N, g.M, g.axes[0].out, g.axes[1].out], dtype: g.dtype }];
+    },
+    encode(rt, [x, w, b], [y], attrs) {
+      const g = geometry(x, w, b, attrs);
+      const [ah, aw] = g.axes;
+      const h = axisUniforms(ah), v = axisUniforms(aw);
+      const mblocks = ceilDiv(g.Mg, CHANNEL_BLOCK);
+      const Cg = g.C / g.group;
+      rt.dispatch({
+        name: `${OP}[${x!.shape}]x[${w!.shape}] s${ah.s},${aw.s} ${g.dtype}`,
+        shader: 'conv-transpose/conv-transpose.wgsl',
+        defines: { T: g.dtype },
+        overrides: WG,
+        uniforms: {
+          x_dims: [g.N, g.C, g.H, g.W],
+          y_dims: [g.M, ah.out, aw.out, g.Mg],
+          part: [Cg, g.group, mblocks, aw.k],
+          geo_h: h.geo, geo_w: v.geo, tap_h: h.tap, tap_w: v.tap,
+          has_bias: b ? 1 : 0,
+          ...activationUniforms(attrs, OP),
+        },
+        buffers: { x: x!.buffer, w: w!.buffer, bias: (b ?? x!).buffer, y: y.buffer },
+        workgroups: [ceilDiv(ceilDiv(aw.out, aw.s), WG.WGX), ceilDiv(ceilDiv(ah.out, ah.s), WG.WGY), g.N * g.group * mblocks * ah.s * aw.s],
+      });
+    },
+  },
+];
