@@ -1,10 +1,12 @@
 // ConvTranspose 2-D (ONNX semantics), decomposed by stride phase (sub-pixel convolution).
 // Output pixel (oh, ow) only receives the kernel taps kh with (oh + pad - kh*dil) % stride == 0.
-// All pixels of one phase (oh % sh, ow % sw) share that tap set, so one workgroup works on one
-// phase: the first valid tap comes from the phase and the taps are visited by stepping
-// stride/gcd(stride, dil); the input row steps by dil/gcd at the same time. No gather over the
-// whole input, no modulo tests per tap.
-// Invocation = one output pixel x (4 * MB4) output channels of one group (register blocking).
+// All pixels of one phase share that tap set: the first valid tap follows from the phase, and the
+// taps are visited by stepping stride/gcd(stride, dil) while the input row steps by dil/gcd.
+// No gather over the whole input, no modulo test per tap.
+// A workgroup covers one output row phase `ph`; each invocation loops over the sw column phases
+// (so it writes sw neighbouring outputs) and computes PX sub-grid pixels x (4 * MB4) output
+// channels of one group (register blocking). Weights come repacked by pack-weight.wgsl as vec4
+// over output channels, so one load feeds 4 channels.
 // #include common/activation.wgsl
 
 struct Params {
@@ -22,18 +24,19 @@ struct Params {
 }
 
 @group(0) @binding(0) var<storage, read> x: array<{{T}}>;
-@group(0) @binding(1) var<storage, read> w: array<{{T}}>;
+@group(0) @binding(1) var<storage, read> wp: array<vec4<{{T}}>>;
 @group(0) @binding(2) var<storage, read> bias: array<{{T}}>;
 @group(0) @binding(3) var<storage, read_write> y: array<{{T}}>;
 @group(0) @binding(4) var<uniform> params: Params;
 
 override WGX: u32 = 16u;
 override WGY: u32 = 4u;
-// output channels per invocation = 4 * MB4 (fixed register block; the TS side mirrors it)
+// Register block, mirrored by src/kernels/conv-transpose.ts: PX pixels x 4*MB4 output channels.
 const MB4: u32 = 2u;
+const PX: u32 = 2u;
 
-// Taps of one axis for the output phase `ph`: first tap k0, their count, and the input index of
-// the first tap minus the sub-grid coordinate (input index = q + base - j * dil/gcd).
+// Taps of one axis for output phase `ph`: first tap k0, their count, and the input index of the
+// first tap minus the sub-grid coordinate (input index = q + base - j * dil/gcd).
 struct Taps { k0: i32, count: i32, base: i32 }
 
 fn phaseTaps(ph: i32, geo: vec4<i32>, tap: vec4<i32>) -> Taps {
@@ -53,65 +56,72 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   let Cg = params.part.x; let groups = params.part.y; let mblocks = params.part.z; let kW = params.part.w;
   let sh = u32(params.geo_h.x); let sw = u32(params.geo_w.x);
 
-  // workgroup z = ((n * groups + grp) * mblocks + mb) * phases + phase  (all uniform)
+  // workgroup z = ((n * groups + grp) * mblocks + mb) * sh + ph  (uniform)
   var z = wid.z;
-  let phase = z % (sh * sw); z /= sh * sw;
+  let ph = z % sh; z /= sh;
   let mb = z % mblocks; z /= mblocks;
   let grp = z % groups; let n = z / groups;
-  let ph = phase / sw; let pw = phase % sw;
 
   let oh = ph + sh * gid.y;
-  let ow = pw + sw * gid.x;
-  if (oh >= OH || ow >= OW || n >= N) { return; }
-
+  let qw0 = gid.x * PX;
+  if (oh >= OH || n >= N || sw * qw0 >= OW) { return; }
   let th = phaseTaps(i32(ph), params.geo_h, params.tap_h);
-  let tw = phaseTaps(i32(pw), params.geo_w, params.tap_w);
   let ih0 = i32(gid.y) + th.base;
-  let iw0 = i32(gid.x) + tw.base;
 
   let KK = u32(params.tap_h.w) * kW;
-  let m0 = mb * 4u * MB4;
-  // weight offsets of this block's channels (clamped: channels past Mg are computed, not stored)
-
   let HW = H * W;
   let xg = (n * C + grp * Cg) * HW;
-  let wg = grp * Cg * Mg * KK;
-  let wstep = Mg * KK;
-  var acc: array<vec4<f32>, MB4>;
-  for (var jh = 0; jh < th.count; jh++) {
-    let ih = ih0 - jh * params.tap_h.y;
-    let kh = th.k0 + jh * params.tap_h.x;
-    for (var jw = 0; jw < tw.count; jw++) {
-      let iw = iw0 - jw * params.tap_w.y;
-      let kw = tw.k0 + jw * params.tap_w.x;
-      if (ih >= 0 && ih < i32(H) && iw >= 0 && iw < i32(W)) {
-        var xi = xg + u32(ih) * W + u32(iw);
-        var wi = wg + u32(kh) * kW + u32(kw);
+  let wg = (grp * mblocks + mb) * KK;
+  let OHW = OH * OW;
+  let yrow = (n * M + grp * Mg) * OHW + oh * OW;
+  let m0 = mb * 4u * MB4;
+
+  for (var pw = 0u; pw < sw; pw++) {
+    let tw = phaseTaps(i32(pw), params.geo_w, params.tap_w);
+    let iw0 = i32(qw0) + tw.base;
+    var acc: array<vec4<f32>, PX * MB4>;
+    for (var i = 0u; i < PX * MB4; i++) { acc[i] = vec4<f32>(0.0); }
+    for (var jh = 0; jh < th.count; jh++) {
+      let ih = ih0 - jh * params.tap_h.y;
+      if (ih < 0 || ih >= i32(H)) { continue; }
+      let kh = th.k0 + jh * params.tap_h.x;
+      for (var jw = 0; jw < tw.count; jw++) {
+        let iw = iw0 - jw * params.tap_w.y;
+        let kw = tw.k0 + jw * params.tap_w.x;
+        // pixel p reads input column iw + p; out-of-range columns read a clamped index times 0
+        var xo: array<u32, PX>;
+        var xs: array<f32, PX>;
+        for (var p = 0u; p < PX; p++) {
+          let col = iw + i32(p);
+          xo[p] = xg + u32(ih) * W + u32(clamp(col, 0, i32(W) - 1));
+          xs[p] = select(0.0, 1.0, col >= 0 && col < i32(W));
+        }
+        var wi = ((wg + u32(kh) * kW + u32(kw)) * Cg) * MB4;
         for (var c = 0u; c < Cg; c++) {
-          let xv = f32(x[xi]);
-          for (var b = 0u; b < MB4; b++) {
-            let mm = m0 + 4u * b;
-            let wv = vec4<f32>(f32(w[wi + min(mm, Mg - 1u) * KK]), f32(w[wi + min(mm + 1u, Mg - 1u) * KK]),
-                               f32(w[wi + min(mm + 2u, Mg - 1u) * KK]), f32(w[wi + min(mm + 3u, Mg - 1u) * KK]));
-            acc[b] += xv * wv;
+          for (var p = 0u; p < PX; p++) {
+            let xv = f32(x[xo[p] + c * HW]) * xs[p];
+            for (var b = 0u; b < MB4; b++) { acc[p * MB4 + b] += xv * vec4<f32>(wp[wi + b]); }
           }
-          xi += HW;
-          wi += wstep;
+          wi += MB4;
         }
       }
     }
-  }
-
-  let OHW = OH * OW;
-  let ybase = (n * M + grp * Mg) * OHW + oh * OW + ow;
-  for (var b = 0u; b < MB4; b++) {
-    for (var l = 0u; l < 4u; l++) {
-      let m = m0 + 4u * b + l;
-      if (m < Mg) {
-        var v = acc[b][l];
-        if (params.has_bias != 0u) { v += f32(bias[grp * Mg + m]); }
-        y[ybase + m * OHW] = {{T}}(activate(v, params.act, params.act_a, params.act_b));
+    for (var p = 0u; p < PX; p++) {
+      let ow = pw + sw * (qw0 + p);
+      if (ow < OW) {
+        for (var b = 0u; b < MB4; b++) { store(yrow + ow, m0 + 4u * b, grp * Mg, Mg, OHW, acc[p * MB4 + b]); }
       }
+    }
+  }
+}
+
+// bias, activation and store of the 4 output channels m..m+3 that are below Mg
+fn store(at: u32, m: u32, mbase: u32, Mg: u32, OHW: u32, acc: vec4<f32>) {
+  for (var l = 0u; l < 4u; l++) {
+    if (m + l < Mg) {
+      var v = acc[l];
+      if (params.has_bias != 0u) { v += f32(bias[mbase + m + l]); }
+      y[at + (m + l) * OHW] = {{T}}(activate(v, params.act, params.act_a, params.act_b));
     }
   }
 }

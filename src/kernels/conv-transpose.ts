@@ -1,12 +1,13 @@
 import { WgsegError } from '../errors';
+import { BYTES } from '../gpu/tensor';
 import { activationUniforms } from './activation';
 import { intAttr, intsAttr, strAttr } from './attrs';
-import { ceilDiv } from './dispatch';
+import { ceilDiv, linearGrid } from './dispatch';
 import type { Attrs, OpKernel, TensorInfo } from './types';
 
 const OP = 'ConvTranspose';
-/** output channels per invocation: 4 * MB4 of shaders/conv-transpose/conv-transpose.wgsl */
-const CHANNEL_BLOCK = 8;
+/** Register block of shaders/conv-transpose/conv-transpose.wgsl: MB4 vec4s of output channels x PX pixels. */
+const MB4 = 2, PX = 2;
 const WG = { WGX: 16, WGY: 4 };
 
 /** One spatial axis: stride, begin pad, dilation, kernel size, output size. */
@@ -88,10 +89,22 @@ export const convTransposeKernels: OpKernel[] = [
       const g = geometry(x, w, b, attrs);
       const [ah, aw] = g.axes;
       const h = axisUniforms(ah), v = axisUniforms(aw);
-      const mblocks = ceilDiv(g.Mg, CHANNEL_BLOCK);
-      const Cg = g.C / g.group;
+      const mblocks = ceilDiv(g.Mg, 4 * MB4);
+      const Cg = g.C / g.group, KK = ah.k * aw.k;
+      const name = `${OP}[${x!.shape}]x[${w!.shape}] s${ah.s},${aw.s} ${g.dtype}`;
+      // weights as vec4 over output channels, zero-padded to whole blocks
+      const packed = g.group * mblocks * KK * Cg * MB4;
+      const wp = rt.pool.acquire(packed * 4 * BYTES[g.dtype]);
       rt.dispatch({
-        name: `${OP}[${x!.shape}]x[${w!.shape}] s${ah.s},${aw.s} ${g.dtype}`,
+        name: `${name} pack`,
+        shader: 'conv-transpose/pack-weight.wgsl',
+        defines: { T: g.dtype },
+        uniforms: { dims: [Cg, g.Mg, KK, g.group], blocks: [mblocks, MB4, packed, 0] },
+        buffers: { w: w!.buffer, wp },
+        workgroups: linearGrid(packed, 256),
+      });
+      rt.dispatch({
+        name,
         shader: 'conv-transpose/conv-transpose.wgsl',
         defines: { T: g.dtype },
         overrides: WG,
@@ -103,9 +116,10 @@ export const convTransposeKernels: OpKernel[] = [
           has_bias: b ? 1 : 0,
           ...activationUniforms(attrs, OP),
         },
-        buffers: { x: x!.buffer, w: w!.buffer, bias: (b ?? x!).buffer, y: y.buffer },
-        workgroups: [ceilDiv(ceilDiv(aw.out, aw.s), WG.WGX), ceilDiv(ceilDiv(ah.out, ah.s), WG.WGY), g.N * g.group * mblocks * ah.s * aw.s],
+        buffers: { x: x!.buffer, wp, bias: (b ?? x!).buffer, y: y.buffer },
+        workgroups: [ceilDiv(ceilDiv(ceilDiv(aw.out, aw.s), PX), WG.WGX), ceilDiv(ceilDiv(ah.out, ah.s), WG.WGY), g.N * g.group * mblocks * ah.s],
       });
+      rt.pool.release(wp);
     },
   },
 ];
