@@ -1,3 +1,149 @@
-import type { OpKernel } from './types';
+import { WgsegError } from '../errors';
+import type { Runtime } from '../gpu/runtime';
+import type { GpuTensor } from '../gpu/tensor';
+import { activationUniforms } from './activation';
+import { intAttr, intsAttr, strAttr } from './attrs';
+import { ceilDiv, linearGrid } from './dispatch';
+import type { Attrs, OpKernel, TensorInfo } from './types';
 
-export const convKernels: OpKernel[] = [];
+/** Everything one 2-D convolution needs, resolved from shapes and ONNX attributes. */
+export interface ConvGeometry {
+  N: number; C: number; H: number; W: number;
+  M: number; kH: number; kW: number; group: number; Cg: number; Mg: number;
+  sh: number; sw: number; dh: number; dw: number;
+  /** top, left, bottom, right */
+  pads: [number, number, number, number];
+  OH: number; OW: number;
+}
+
+/** Tuning switches (tests turn subgroups off to exercise the portable kernel). */
+export const convTuning = { subgroups: true };
+
+/** Implicit-GEMM variants: pixels per workgroup and workgroup tile size (override XS). */
+const GEMM = {
+  plain: { shader: 'conv/conv2d.wgsl', TP: 4, XS: 2048 },
+  subgroup: { shader: 'conv/conv2d-subgroup.wgsl', TP: 16, XS: 4096 },
+};
+const DW = { WGX: 8, WGY: 8, RX: 4 }; // depthwise.wgsl
+
+/** ONNX Conv output size and pads along one axis (auto_pad per the operator definition). */
+function axis(op: string, autoPad: string, inp: number, k: number, s: number, d: number, pb: number, pe: number, name: string) {
+  const dk = (k - 1) * d + 1;
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const out = ceilDiv(inp, s);
+    const total = Math.max(0, (out - 1) * s + dk - inp);
+    const small = Math.floor(total / 2);
+    pb = autoPad === 'SAME_UPPER' ? small : total - small;
+    return { out, pb, pe: total - pb };
+  }
+  if (autoPad === 'VALID') (pb = 0), (pe = 0);
+  else if (autoPad !== 'NOTSET') throw new WgsegError('BAD_ATTRIBUTE', `${op}: auto_pad "${autoPad}" is not NOTSET, SAME_UPPER, SAME_LOWER or VALID`);
+  const out = Math.floor((inp + pb + pe - dk) / s) + 1;
+  if (out < 1) throw new WgsegError('BAD_SHAPE', `${op}: ${name} ${inp} with pads ${pb}+${pe} is smaller than the dilated kernel ${dk}`);
+  return { out, pb, pe };
+}
+
+export function convGeometry(op: string, inputs: (TensorInfo | undefined)[], attrs: Attrs): ConvGeometry {
+  const [x, w, b, z] = inputs;
+  if (!x || !w) throw new WgsegError('BAD_INPUT', `${op}: needs inputs X and W`);
+  if (x.shape.length !== 4 || w.shape.length !== 4) {
+    const what = x.shape.length === 3 ? '1-D' : x.shape.length === 5 ? '3-D' : `rank-${x.shape.length}`;
+    throw new WgsegError('UNSUPPORTED_OP', `${op}: only 2-D convolution (X [N,C,H,W], W [M,C/group,kH,kW]) is supported, got ${what} X [${x.shape}] and W [${w.shape}]`);
+  }
+  if (x.dtype !== 'f32' && x.dtype !== 'f16') throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: X dtype ${x.dtype}; only f32 and f16`);
+  for (const [t, n] of [[w, 'W'], [b, 'B'], [z, 'Z']] as const) {
+    if (t && t.dtype !== x.dtype) throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: ${n} dtype ${t.dtype} differs from X dtype ${x.dtype}`);
+  }
+  const [N, C, H, W] = x.shape;
+  const [M, Cg, kH, kW] = w.shape;
+  const group = intAttr(attrs, 'group', 1, op);
+  if (!Number.isInteger(group) || group < 1 || C % group !== 0 || M % group !== 0 || C / group !== Cg) {
+    throw new WgsegError('BAD_SHAPE', `${op}: group ${group} does not fit X [${x.shape}] (C=${C}) and W [${w.shape}] (need C = group * W[1] and M % group == 0)`);
+  }
+  const ints = (name: string, dflt: number[], min: number) => {
+    const v = intsAttr(attrs, name, dflt, op);
+    if (v.length !== dflt.length || v.some((e) => !Number.isInteger(e) || e < min)) {
+      throw new WgsegError('BAD_ATTRIBUTE', `${op}: ${name} [${v}] must be ${dflt.length} integers >= ${min} for a 2-D conv`);
+    }
+    return v;
+  };
+  const ks = ints('kernel_shape', [kH, kW], 1);
+  if (ks[0] !== kH || ks[1] !== kW) throw new WgsegError('BAD_ATTRIBUTE', `${op}: kernel_shape [${ks}] does not match W [${w.shape}]`);
+  const [sh, sw] = ints('strides', [1, 1], 1);
+  const [dh, dw] = ints('dilations', [1, 1], 1);
+  const pads = ints('pads', [0, 0, 0, 0], 0);
+  const autoPad = strAttr(attrs, 'auto_pad', 'NOTSET', op);
+  const ah = axis(op, autoPad, H, kH, sh, dh, pads[0], pads[2], 'height');
+  const aw = axis(op, autoPad, W, kW, sw, dw, pads[1], pads[3], 'width');
+  if (b && (b.shape.length !== 1 || b.shape[0] !== M)) throw new WgsegError('BAD_SHAPE', `${op}: B [${b.shape}] must be [${M}]`);
+  const out = [N, M, ah.out, aw.out];
+  if (z && z.shape.join() !== out.join()) throw new WgsegError('BAD_SHAPE', `${op}: Z [${z.shape}] must match the output [${out}]`);
+  return { N, C, H, W, M, kH, kW, group, Cg, Mg: M / group, sh, sw, dh, dw, pads: [ah.pb, aw.pb, ah.pe, aw.pe], OH: ah.out, OW: aw.out };
+}
+
+/** Depthwise (and channel-multiplier) convolutions get their own kernel. */
+export const isDepthwise = (g: ConvGeometry) => g.group === g.C && g.Cg === 1 && g.group > 1;
+
+function encodeConv(rt: Runtime, op: string, [x, w, b, z]: (GpuTensor | undefined)[], y: GpuTensor, attrs: Attrs) {
+  const g = convGeometry(op, [x, w, b, z], attrs);
+  const act = op === 'FusedConv' ? activationUniforms(attrs, op) : { act: 0, act_a: 0, act_b: 0 };
+  const T = x!.dtype;
+  const common = {
+    C: g.C, H: g.H, W: g.W, M: g.M, OH: g.OH, OW: g.OW, kH: g.kH, kW: g.kW,
+    sh: g.sh, sw: g.sw, dh: g.dh, dw: g.dw, pt: g.pads[0], pl: g.pads[1],
+    has_bias: b ? 1 : 0, has_z: z ? 1 : 0, ...act,
+  };
+  const io = { x: x!.buffer, bias: (b ?? x!).buffer, z: (z ?? x!).buffer, y: y.buffer };
+  const shape = `${g.N}x${g.C}x${g.H}x${g.W}->${g.M}x${g.OH}x${g.OW} k${g.kH}x${g.kW} s${g.sh} d${g.dh} g${g.group}`;
+  if (isDepthwise(g)) {
+    const planes = g.N * g.M;
+    if (planes > 65535) throw new WgsegError('BAD_SHAPE', `${op}: N*M = ${planes} depthwise planes exceed 65535`);
+    rt.dispatch({
+      name: `DepthwiseConv[${shape}]`, shader: 'conv/depthwise.wgsl', defines: { T },
+      overrides: { WGX: DW.WGX, WGY: DW.WGY },
+      uniforms: { ...common, mult: g.Mg },
+      buffers: { ...io, w: w!.buffer },
+      workgroups: [ceilDiv(g.OW, DW.WGX * DW.RX), ceilDiv(g.OH, DW.WGY), planes],
+    });
+    return;
+  }
+  const kHW = g.kH * g.kW;
+  const sgMin = (rt.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0;
+  const v = convTuning.subgroups && rt.info.subgroups && sgMin >= 8 ? GEMM.subgroup : GEMM.plain;
+  if (kHW * v.TP > v.XS) throw new WgsegError('UNSUPPORTED_OP', `${op}: kernel ${g.kH}x${g.kW} has more than ${v.XS / v.TP} taps`);
+  const Mq = ceilDiv(g.Mg, 4);
+  const WG = Math.min(64, Math.max(v.TP, 2 ** Math.ceil(Math.log2(Mq))));
+  const mtiles = ceilDiv(Mq, WG);
+  if (g.group * mtiles > 65535) throw new WgsegError('BAD_SHAPE', `${op}: ${g.group * mtiles} channel tiles exceed 65535`);
+  const packN = g.group * g.Cg * kHW * Mq;
+  const wp = rt.pool.acquire(packN * 4 * (T === 'f16' ? 2 : 4));
+  rt.dispatch({
+    name: `ConvPackWeights[${g.M}x${g.Cg}x${g.kH}x${g.kW}]`, shader: 'conv/pack-weights.wgsl', defines: { T },
+    uniforms: { n: packN, Cg: g.Cg, Mg: g.Mg, Mq, kHW },
+    buffers: { w: w!.buffer, wp }, workgroups: linearGrid(packN, 256),
+  });
+  const P = g.N * g.OH * g.OW;
+  const [tx, ty] = linearGrid(P, v.TP);
+  rt.dispatch({
+    name: `Conv[${shape}]`, shader: v.shader, defines: { T }, overrides: { WG, XS: v.XS },
+    uniforms: { ...common, P, Cg: g.Cg, Mg: g.Mg, Mq, ck: Math.min(g.Cg, Math.floor(v.XS / (kHW * v.TP))), mtiles },
+    buffers: { ...io, wp }, workgroups: [tx, ty, g.group * mtiles],
+  });
+  rt.pool.release(wp);
+}
+
+function convKernel(op: 'Conv' | 'FusedConv'): OpKernel {
+  return {
+    op,
+    infer(inputs, attrs) {
+      const g = convGeometry(op, inputs, attrs);
+      if (op === 'FusedConv') activationUniforms(attrs, op);
+      return [{ shape: [g.N, g.M, g.OH, g.OW], dtype: inputs[0]!.dtype }];
+    },
+    encode(rt, inputs, [y], attrs) {
+      encodeConv(rt, op, op === 'Conv' ? inputs.slice(0, 3) : inputs, y, attrs);
+    },
+  };
+}
+
+export const convKernels: OpKernel[] = [convKernel('Conv'), convKernel('FusedConv')];

@@ -1,0 +1,69 @@
+// Conv kernel timings on the current WebGPU adapter: `npx vite-node bench/conv-perf.ts`.
+// GPU time per dispatch from timestamp queries (rt.profile), median of RUNS after a warm-up.
+import { createRequire } from 'node:module';
+import { Runtime } from '../src/gpu/runtime';
+import { numel } from '../src/gpu/tensor';
+import { runKernel } from '../src/kernels/dispatch';
+import { kernelFor } from '../src/kernels/registry';
+import type { Attrs } from '../src/kernels/types';
+
+// Workaround: src/gpu/device.ts drops the GPU object that dawn's create() returns; once garbage-collected
+// the process crashes at random (webgpu README "Lifetime"). Keep every instance alive.
+const dawn = createRequire(import.meta.url)(`webgpu/dist/${process.platform}-${process.arch}/dawn.node`) as { create(f: string[]): unknown };
+const keepAlive: unknown[] = [];
+const create = dawn.create;
+dawn.create = (flags) => { const gpu = create(flags); keepAlive.push(gpu); return gpu; };
+
+const RUNS = Number(process.env.RUNS ?? 7);
+
+interface Case { name: string; x: number[]; w: number[]; attrs: Attrs; op?: string }
+const cases: Case[] = [
+  { name: 'conv 3x3 64->64 1x64x128x128 pad 1', x: [1, 64, 128, 128], w: [64, 64, 3, 3], attrs: { pads: [1, 1, 1, 1] } },
+  { name: 'atrous 3x3 d6 512->512 1x512x32x32', x: [1, 512, 32, 32], w: [512, 512, 3, 3], attrs: { pads: [6, 6, 6, 6], dilations: [6, 6] } },
+  { name: 'depthwise 3x3 1x96x112x112 pad 1', x: [1, 96, 112, 112], w: [96, 1, 3, 3], attrs: { pads: [1, 1, 1, 1], group: 96 } },
+  { name: 'fused 1x1 96->32 1x96x56x56 +Z relu6', x: [1, 96, 56, 56], w: [32, 96, 1, 1], attrs: { activation: 'Clip', activation_params: [0, 6] }, op: 'FusedConv' },
+];
+const only = process.env.ONLY;
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+async function main() {
+  const rt = await Runtime.create();
+  console.log(`adapter: ${rt.info.adapter} (timestamps: ${rt.info.timestamps})`);
+  for (const c of cases) {
+    if (only && !c.name.includes(only)) continue;
+    const op = c.op ?? 'Conv';
+    const k = kernelFor(op);
+    const rand = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
+    const x = rt.upload(rand(numel(c.x)), c.x);
+    const w = rt.upload(rand(numel(c.w)), c.w);
+    const b = rt.upload(rand(c.w[0]), [c.w[0]]);
+    const outShape = k.infer([x, w, b], c.attrs, [])[0].shape;
+    const z = op === 'FusedConv' ? rt.upload(rand(numel(outShape)), outShape) : undefined;
+    const ins = [x, w, b, z];
+    rt.release(...runKernel(rt, k, ins, c.attrs)); // warm-up: pipeline creation
+    await rt.sync();
+    const per = new Map<string, number[]>();
+    for (let i = 0; i < RUNS; i++) {
+      const t = await rt.profile(() => rt.release(...runKernel(rt, k, ins, c.attrs)));
+      for (const { name, ms } of t) per.set(name, [...(per.get(name) ?? []), ms]);
+    }
+    const [N, C, H, W] = c.x;
+    const [M, Cg, kH, kW] = c.w;
+    const [, , OH, OW] = outShape;
+    const flop = 2 * N * M * OH * OW * Cg * kH * kW;
+    const bytes = 4 * (numel(c.x) + numel(outShape) * (z ? 2 : 1) + numel(c.w));
+    let total = 0;
+    console.log(`\n${c.name}: ${(flop / 1e9).toFixed(3)} GFLOP, ${(bytes / 1e6).toFixed(1)} MB moved (min)`);
+    for (const [name, ms] of per) {
+      const m = median(ms);
+      total += m;
+      console.log(`  ${name}: median ${m.toFixed(2)} ms (min ${Math.min(...ms).toFixed(2)}, ${ms.length} runs)`);
+    }
+    console.log(`  => ${(flop / total / 1e6).toFixed(2)} GFLOP/s, ${(bytes / total / 1e6).toFixed(2)} GB/s (all dispatches, ${total.toFixed(2)} ms)`);
+    rt.release(x, w, b, ...(z ? [z] : []));
+    void [C, H, W];
+  }
+  rt.device.destroy();
+}
+main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
