@@ -20,28 +20,54 @@ export interface GetDeviceOptions {
 
 const OPTIONAL_FEATURES = ['shader-f16', 'timestamp-query', 'subgroups'] as const;
 const infos = new WeakMap<GPUDevice, DeviceInfo>();
+const lostListeners = new WeakMap<GPUDevice, Set<(reason: string) => void>>();
 let current: Promise<GPUDevice> | null = null;
 
 /** The shared device; created on first call and again after a loss. */
-export function getDevice(opts: GetDeviceOptions = {}): Promise<GPUDevice> {
-  if (opts.device) return Promise.resolve(opts.device);
-  if (!current) {
+export async function getDevice(opts: GetDeviceOptions = {}): Promise<GPUDevice> {
+  if (!opts.device && !current) {
     current = createDevice(opts);
     current.catch(() => (current = null));
   }
-  return current;
+  const device = opts.device ?? (await current!);
+  if (opts.onLost) onDeviceLost(device, opts.onLost);
+  return device;
+}
+
+/** Be told (once) when `device` is lost; getDevice() then makes a new one. */
+export function onDeviceLost(device: GPUDevice, cb: (reason: string) => void): void {
+  let set = lostListeners.get(device);
+  if (!set) {
+    set = new Set();
+    lostListeners.set(device, set);
+    device.lost.then((info) => {
+      const reason = info.message || info.reason;
+      for (const f of set!) f(reason);
+    });
+  }
+  set.add(cb);
 }
 
 export function deviceInfo(device: GPUDevice): DeviceInfo {
   return infos.get(device) ?? { adapter: 'unknown', f16: device.features.has('shader-f16'), timestamps: device.features.has('timestamp-query'), subgroups: device.features.has('subgroups') };
 }
 
+// One Dawn instance per adapter flag for the life of the process: creating and dropping Dawn
+// instances repeatedly crashes its worker threads.
+const dawnInstances = new Map<string, GPU>();
+
 async function gpuEntry(adapter?: string): Promise<GPU | null> {
   if (typeof navigator !== 'undefined' && navigator.gpu) return navigator.gpu;
   if (typeof process === 'undefined' || !process.versions?.node) return null;
-  const dawn: { create(flags: string[]): GPU; globals: object } = await import(/* @vite-ignore */ 'webgpu');
-  Object.assign(globalThis, dawn.globals);
-  return dawn.create(adapter ? [`adapter=${adapter}`] : []);
+  const key = adapter ?? '';
+  let gpu = dawnInstances.get(key);
+  if (!gpu) {
+    const dawn: { create(flags: string[]): GPU; globals: object } = await import(/* @vite-ignore */ 'webgpu');
+    Object.assign(globalThis, dawn.globals);
+    gpu = dawn.create(adapter ? [`adapter=${adapter}`] : []);
+    dawnInstances.set(key, gpu);
+  }
+  return gpu;
 }
 
 function describe(a: GPUAdapter): string {
@@ -89,7 +115,6 @@ async function createDevice(opts: GetDeviceOptions): Promise<GPUDevice> {
   device.lost.then((info) => {
     if (current) current.then((d) => d === device && (current = null), () => {});
     if (info.reason !== 'destroyed') console.warn(`wgseg: WebGPU device lost (${info.reason}): ${info.message}`);
-    opts.onLost?.(info.message || info.reason);
   });
   return device;
 }

@@ -81,7 +81,7 @@ export function packUniforms(layout: NonNullable<ShaderLayout['uniform']>, value
     const v = values[name];
     if (v === undefined) throw new WgsegError('SHADER', `${where}: uniform field "${name}" not given`);
     const flat = typeof v === 'number' ? [v] : v;
-    const scalar = /f32/.test(f.type) ? 'f32' : /i32/.test(f.type) ? 'i32' : 'u32';
+    const scalar = /f32|^vec\df$/.test(f.type) ? 'f32' : /i32|^vec\di$/.test(f.type) ? 'i32' : 'u32'; // vec4<f32> reflects as 'vec4f'
     const lanes = /vec(\d)/.exec(f.type)?.[1];
     const per = lanes ? Number(lanes) : 1;
     if (flat.length !== per * f.count) throw new WgsegError('SHADER', `${where}: uniform "${name}" wants ${per * f.count} values, got ${flat.length}`);
