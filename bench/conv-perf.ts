@@ -1,18 +1,11 @@
 // Conv kernel timings on the current WebGPU adapter: `npx vite-node bench/conv-perf.ts`.
 // GPU time per dispatch from timestamp queries (rt.profile), median of RUNS after a warm-up.
-import { createRequire } from 'node:module';
 import { Runtime } from '../src/gpu/runtime';
 import { numel } from '../src/gpu/tensor';
 import { runKernel } from '../src/kernels/dispatch';
 import { kernelFor } from '../src/kernels/registry';
 import type { Attrs } from '../src/kernels/types';
 
-// Workaround: src/gpu/device.ts drops the GPU object that dawn's create() returns; once garbage-collected
-// the process crashes at random (webgpu README "Lifetime"). Keep every instance alive.
-const dawn = createRequire(import.meta.url)(`webgpu/dist/${process.platform}-${process.arch}/dawn.node`) as { create(f: string[]): unknown };
-const keepAlive: unknown[] = [];
-const create = dawn.create;
-dawn.create = (flags) => { const gpu = create(flags); keepAlive.push(gpu); return gpu; };
 
 const RUNS = Number(process.env.RUNS ?? 7);
 

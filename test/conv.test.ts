@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromHalf, toHalf } from '../src/gpu/tensor';
 import { convTuning } from '../src/kernels/conv';
@@ -8,12 +7,6 @@ import { rng } from './helpers/random';
 import { TOL, expectClose } from './helpers/tolerance';
 import { convAxis, convRef, fusedActivation } from './reference/conv';
 
-// Workaround: src/gpu/device.ts drops the GPU object dawn's create() returns; once it is
-// garbage-collected the worker crashes at random (webgpu README "Lifetime"). Keep it alive.
-const dawn = createRequire(import.meta.url)(`webgpu/dist/${process.platform}-${process.arch}/dawn.node`) as { create(f: string[]): unknown };
-const keepAlive: unknown[] = [];
-const create = dawn.create;
-dawn.create = (flags) => { const g = create(flags); keepAlive.push(g); return g; };
 afterAll(() => void (convTuning.subgroups = true));
 
 interface Case {
