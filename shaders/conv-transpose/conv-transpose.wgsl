@@ -31,9 +31,12 @@ struct Params {
 
 override WGX: u32 = 16u;
 override WGY: u32 = 4u;
-// Register block, mirrored by src/kernels/conv-transpose.ts: PX pixels x 4*MB4 output channels.
-const MB4: u32 = 2u;
-const PX: u32 = 2u;
+// Register block: PX pixels x 4*MB4 output channels per invocation (chosen by the TS side; the
+// constant loops below unroll after specialisation, so the accumulators stay in registers).
+override MB4: u32 = 3u;
+override PX: u32 = 4u;
+const MAX_MB4: u32 = 3u;
+const MAX_PX: u32 = 4u;
 
 // Taps of one axis for output phase `ph`: first tap k0, their count, and the input index of the
 // first tap minus the sub-grid coordinate (input index = q + base - j * dil/gcd).
@@ -79,7 +82,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   for (var pw = 0u; pw < sw; pw++) {
     let tw = phaseTaps(i32(pw), params.geo_w, params.tap_w);
     let iw0 = i32(qw0) + tw.base;
-    var acc: array<vec4<f32>, PX * MB4>;
+    var acc: array<vec4<f32>, MAX_PX * MAX_MB4>;
     for (var i = 0u; i < PX * MB4; i++) { acc[i] = vec4<f32>(0.0); }
     for (var jh = 0; jh < th.count; jh++) {
       let ih = ih0 - jh * params.tap_h.y;
@@ -89,8 +92,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
         let iw = iw0 - jw * params.tap_w.y;
         let kw = tw.k0 + jw * params.tap_w.x;
         // pixel p reads input column iw + p; out-of-range columns read a clamped index times 0
-        var xo: array<u32, PX>;
-        var xs: array<f32, PX>;
+        var xo: array<u32, MAX_PX>;
+        var xs: array<f32, MAX_PX>;
         for (var p = 0u; p < PX; p++) {
           let col = iw + i32(p);
           xo[p] = xg + u32(ih) * W + u32(clamp(col, 0, i32(W) - 1));

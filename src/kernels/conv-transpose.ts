@@ -6,9 +6,12 @@ import { ceilDiv, linearGrid } from './dispatch';
 import type { Attrs, OpKernel, TensorInfo } from './types';
 
 const OP = 'ConvTranspose';
-/** Register block of shaders/conv-transpose/conv-transpose.wgsl: MB4 vec4s of output channels x PX pixels. */
-const MB4 = 2, PX = 2;
-const WG = { WGX: 16, WGY: 4 };
+/**
+ * Workgroup and register block of shaders/conv-transpose/conv-transpose.wgsl: PX pixels x MB4 vec4s
+ * of output channels per invocation (at most 4 x 3). Measured on lavapipe (bench/conv-transpose-perf.ts),
+ * where every load costs ~20 FMAs, 4 x 3 was the best of 1..8 x 1..6 on the FCN shapes.
+ */
+const WGX = 16, WGY = 4, PX = 4, MAX_MB4 = 3;
 
 /** One spatial axis: stride, begin pad, dilation, kernel size, output size. */
 interface Axis { s: number; pad: number; d: number; k: number; out: number }
@@ -89,6 +92,7 @@ export const convTransposeKernels: OpKernel[] = [
       const g = geometry(x, w, b, attrs);
       const [ah, aw] = g.axes;
       const h = axisUniforms(ah), v = axisUniforms(aw);
+      const MB4 = Math.min(MAX_MB4, ceilDiv(g.Mg, 4));
       const mblocks = ceilDiv(g.Mg, 4 * MB4);
       const Cg = g.C / g.group, KK = ah.k * aw.k;
       const name = `${OP}[${x!.shape}]x[${w!.shape}] s${ah.s},${aw.s} ${g.dtype}`;
@@ -107,7 +111,7 @@ export const convTransposeKernels: OpKernel[] = [
         name,
         shader: 'conv-transpose/conv-transpose.wgsl',
         defines: { T: g.dtype },
-        overrides: WG,
+        overrides: { WGX, WGY, PX, MB4 },
         uniforms: {
           x_dims: [g.N, g.C, g.H, g.W],
           y_dims: [g.M, ah.out, aw.out, g.Mg],
@@ -117,7 +121,7 @@ export const convTransposeKernels: OpKernel[] = [
           ...activationUniforms(attrs, OP),
         },
         buffers: { x: x!.buffer, wp, bias: (b ?? x!).buffer, y: y.buffer },
-        workgroups: [ceilDiv(ceilDiv(ceilDiv(aw.out, aw.s), PX), WG.WGX), ceilDiv(ceilDiv(ah.out, ah.s), WG.WGY), g.N * g.group * mblocks * ah.s],
+        workgroups: [ceilDiv(ceilDiv(ceilDiv(aw.out, aw.s), PX), WGX), ceilDiv(ceilDiv(ah.out, ah.s), WGY), g.N * g.group * mblocks * ah.s],
       });
       rt.pool.release(wp);
     },
