@@ -114,6 +114,7 @@ describe('ConvTranspose', () => {
     }
   });
 
+  it('more than 65535 workgroups along z (split dispatch)', () => check({ x: [2, 16400, 2, 2], w: [16400, 1, 2, 2], group: 16400, strides: [2, 2] }, 13));
   it('FCN upscore x2: k4 s2 pad 1, 21 -> 21 at 1x21x64x64', () => check({ x: [1, 21, 64, 64], w: [21, 21, 4, 4], strides: [2, 2], pads: [1, 1, 1, 1] }, 11));
   it('FCN upscore x8: k16 s8 pad 4, 21 -> 21 at 1x21x32x32', () => check({ x: [1, 21, 32, 32], w: [21, 21, 16, 16], strides: [8, 8], pads: [4, 4, 4, 4] }, 12));
 

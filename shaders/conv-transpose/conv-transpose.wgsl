@@ -18,6 +18,7 @@ struct Params {
   tap_h: vec4<i32>,    // stride/gcd, dilation/gcd, inverse of dilation/gcd mod stride/gcd, kernel size
   tap_w: vec4<i32>,
   has_bias: u32,
+  z_base: u32,         // first workgroup z of this dispatch (z is split at 65535)
   act: u32,
   act_a: f32,
   act_b: f32,
@@ -60,7 +61,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   let sh = u32(params.geo_h.x); let sw = u32(params.geo_w.x);
 
   // workgroup z = ((n * groups + grp) * mblocks + mb) * sh + ph  (uniform)
-  var z = wid.z;
+  var z = params.z_base + wid.z;
   let ph = z % sh; z /= sh;
   let mb = z % mblocks; z /= mblocks;
   let grp = z % groups; let n = z / groups;

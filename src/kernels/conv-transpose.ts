@@ -12,6 +12,7 @@ const OP = 'ConvTranspose';
  * where every load costs ~20 FMAs, 4 x 3 was the best of 1..8 x 1..6 on the FCN shapes.
  */
 const WGX = 16, WGY = 4, PX = 4, MAX_MB4 = 3;
+const MAX_Z = 65535;
 
 /** One spatial axis: stride, begin pad, dilation, kernel size, output size. */
 interface Axis { s: number; pad: number; d: number; k: number; out: number }
@@ -107,22 +108,26 @@ export const convTransposeKernels: OpKernel[] = [
         buffers: { w: w!.buffer, wp },
         workgroups: linearGrid(packed, 256),
       });
-      rt.dispatch({
-        name,
-        shader: 'conv-transpose/conv-transpose.wgsl',
-        defines: { T: g.dtype },
-        overrides: { WGX, WGY, PX, MB4 },
-        uniforms: {
-          x_dims: [g.N, g.C, g.H, g.W],
-          y_dims: [g.M, ah.out, aw.out, g.Mg],
-          part: [Cg, g.group, mblocks, aw.k],
-          geo_h: h.geo, geo_w: v.geo, tap_h: h.tap, tap_w: v.tap,
-          has_bias: b ? 1 : 0,
-          ...activationUniforms(attrs, OP),
-        },
-        buffers: { x: x!.buffer, wp, bias: (b ?? x!).buffer, y: y.buffer },
-        workgroups: [ceilDiv(ceilDiv(ceilDiv(aw.out, aw.s), PX), WGX), ceilDiv(ceilDiv(ah.out, ah.s), WGY), g.N * g.group * mblocks * ah.s],
-      });
+      const uniforms = {
+        x_dims: [g.N, g.C, g.H, g.W],
+        y_dims: [g.M, ah.out, aw.out, g.Mg],
+        part: [Cg, g.group, mblocks, aw.k],
+        geo_h: h.geo, geo_w: v.geo, tap_h: h.tap, tap_w: v.tap,
+        has_bias: b ? 1 : 0,
+        ...activationUniforms(attrs, OP),
+      };
+      const zs = g.N * g.group * mblocks * ah.s;
+      for (let z0 = 0; z0 < zs; z0 += MAX_Z) {
+        rt.dispatch({
+          name,
+          shader: 'conv-transpose/conv-transpose.wgsl',
+          defines: { T: g.dtype },
+          overrides: { WGX, WGY, PX, MB4 },
+          uniforms: { ...uniforms, z_base: z0 },
+          buffers: { x: x!.buffer, wp, bias: (b ?? x!).buffer, y: y.buffer },
+          workgroups: [ceilDiv(ceilDiv(ceilDiv(aw.out, aw.s), PX), WGX), ceilDiv(ceilDiv(ah.out, ah.s), WGY), Math.min(MAX_Z, zs - z0)],
+        });
+      }
       rt.pool.release(wp);
     },
   },
