@@ -13,6 +13,7 @@ interface Case {
   w: number[]; // C, M/group, kH, kW
   bias?: boolean;
   group?: number;
+  kernel_shape?: number[];
   strides?: number[];
   pads?: number[];
   dilations?: number[];
@@ -50,7 +51,7 @@ async function check(c: Case, seed: number, dtype: DType = 'f32', tol: Tol = TOL
   const M = c.w[1] * (c.group ?? 1);
   const b = c.bias === false ? undefined : Array.from(r.array(M), q);
   const attrs: Attrs = {};
-  for (const k of ['group', 'strides', 'pads', 'dilations', 'output_padding', 'output_shape', 'auto_pad', 'activation', 'activation_params'] as const) {
+  for (const k of ['group', 'kernel_shape', 'strides', 'pads', 'dilations', 'output_padding', 'output_shape', 'auto_pad', 'activation', 'activation_params'] as const) {
     if (c[k] !== undefined) attrs[k] = c[k];
   }
   const args: ConvTransposeRefArgs = {
@@ -68,7 +69,7 @@ async function check(c: Case, seed: number, dtype: DType = 'f32', tol: Tol = TOL
 describe('ConvTranspose', () => {
   const cases: [string, Case][] = [
     ['stride 1, k3, bias', { x: [1, 3, 5, 6], w: [3, 5, 3, 3] }],
-    ['stride 2, k4, pad 1 (FCN upscore x2)', { x: [1, 5, 7, 6], w: [5, 7, 4, 4], strides: [2, 2], pads: [1, 1, 1, 1] }],
+    ['stride 2, k4, pad 1 (FCN upscore x2), kernel_shape given', { x: [1, 5, 7, 6], w: [5, 7, 4, 4], kernel_shape: [4, 4], strides: [2, 2], pads: [1, 1, 1, 1] }],
     ['stride 3, k5, asymmetric pads, output_padding', { x: [1, 3, 4, 5], w: [3, 6, 5, 5], strides: [3, 3], pads: [1, 0, 2, 3], output_padding: [1, 2] }],
     ['stride 8, k16, pad 4 (FCN upscore x8)', { x: [1, 3, 3, 4], w: [3, 2, 16, 16], strides: [8, 8], pads: [4, 4, 4, 4] }],
     ['kernel 1, stride 2 (gaps)', { x: [1, 4, 5, 3], w: [4, 3, 1, 1], strides: [2, 2] }],

@@ -9,7 +9,8 @@ const OP = 'ConvTranspose';
 /**
  * Workgroup and register block of shaders/conv-transpose/conv-transpose.wgsl: PX pixels x MB4 vec4s
  * of output channels per invocation (at most 4 x 3). Measured on lavapipe (bench/conv-transpose-perf.ts),
- * where every load costs ~20 FMAs, 4 x 3 was the best of 1..8 x 1..6 on the FCN shapes.
+ * where every buffer load costs about as much as 16-20 FMAs, 4 x 3 was the best of PX 1/2/3/4/8 x
+ * MB4 1/2/3/4/6 on the FCN shapes (16 x 4 vs 8x8, 32x2, 8x4, 16x8, 4x16 workgroups: within noise).
  */
 const WGX = 16, WGY = 4, PX = 4, MAX_MB4 = 3;
 const MAX_Z = 65535;
