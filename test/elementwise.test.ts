@@ -67,6 +67,13 @@ async function checkBinary(op: string, a: RefTensor, b: RefTensor, dtype: DType,
   return y;
 }
 
+it('Round sends halves to even', async () => {
+  const x = [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, 2.4, -2.6];
+  const [y] = await runOp('Round', [{ data: x, shape: [9] }]);
+  expect(Array.from(y.data)).toEqual([-2, -2, -0, 0, 2, 2, 4, 2, -3]);
+  expectClose(y.data, x.map((v) => unaryRef.Round(v, 0, 0)), TOL.exact, 'Round');
+});
+
 describe('binary elementwise, broadcasting', () => {
   const r = rng(2);
   for (const [sa, sb] of SHAPE_PAIRS) {

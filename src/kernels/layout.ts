@@ -39,7 +39,24 @@ function axesOf(op: string, axes: number[], rank: number): number[] {
 interface Dim { size: number; stride: number; start?: number; step?: number; len?: number }
 const MODES: Record<string, number> = { constant: 1, reflect: 2, edge: 3, wrap: 4 };
 
+/** Without a pad mode: size-1 dims folded into the base, contiguous runs of dims merged. */
+function simplify(dims: Dim[], base: number): [Dim[], number] {
+  const out: Dim[] = [];
+  for (const d of dims) {
+    if (d.size === 1) {
+      base += (d.start ?? 0) * d.stride;
+      continue;
+    }
+    const last = out[out.length - 1];
+    const plain = (q: Dim) => (q.start ?? 0) === 0 && (q.step ?? 1) === 1;
+    if (last && plain(last) && plain(d) && last.stride === d.stride * d.size) out[out.length - 1] = { size: last.size * d.size, stride: d.stride };
+    else out.push(d);
+  }
+  return [out, base];
+}
+
 function encodeStrided(rt: Runtime, name: string, x: GpuTensor, y: GpuTensor, dims: Dim[], mode = 0, base = 0, constant = 0): void {
+  if (mode === 0) [dims, base] = simplify(dims, base);
   if (dims.length > 8) bad(name, `rank ${dims.length} exceeds 8`);
   const n = numel(y.shape);
   const f16 = y.dtype === 'f16';

@@ -18,6 +18,11 @@ export const unaryRef: Record<string, (x: number, a: number, b: number) => numbe
   Ceil: (x) => Math.ceil(x),
   Swish: (x) => x / (1 + Math.exp(-x)),
   Elu: (x, a) => (x > 0 ? x : a * (Math.exp(x) - 1)),
+  // ONNX Round: halves go to the even neighbour
+  Round: (x) => {
+    const f = Math.floor(x), d = x - f;
+    return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
+  },
 };
 
 // ---- binary ops (numbers are the stored values: f32/f16 as floats, i32/u32 as integers) ----------
