@@ -20,6 +20,7 @@ export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol
   let worst = -1, worstExcess = 0;
   for (let i = 0; i < want.length; i++) {
     const g = got[i], w = want[i];
+    if (g === w) continue; // also equal infinities
     if (Number.isNaN(w) && Number.isNaN(g)) continue;
     const excess = Math.abs(g - w) - (tol.abs + tol.rel * Math.abs(w));
     if (!(excess <= 0) && (worst < 0 || excess > worstExcess || Number.isNaN(excess))) (worst = i), (worstExcess = excess);

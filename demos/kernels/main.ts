@@ -1,0 +1,26 @@
+import { benchCase, cases } from '../../bench/cases';
+import { Runtime } from '../../src/gpu/runtime';
+
+const status = document.getElementById('status')!;
+const rows = document.getElementById('rows') as HTMLTableSectionElement;
+const button = document.getElementById('run') as HTMLButtonElement;
+
+button.onclick = async () => {
+  button.disabled = true;
+  rows.textContent = '';
+  try {
+    const rt = await Runtime.create();
+    status.textContent = `adapter: ${rt.info.adapter} (timestamp-query: ${rt.info.timestamps}, shader-f16: ${rt.info.f16})`;
+    for (const c of cases) {
+      const r = await benchCase(rt, c);
+      const tr = rows.insertRow();
+      for (const v of [r.kernel, r.medianMs.toFixed(2), `${r.rate.toFixed(2)} ${r.unit}`]) tr.insertCell().textContent = v;
+    }
+    (window as unknown as { benchDone: boolean }).benchDone = true;
+  } catch (e) {
+    status.textContent = String(e);
+    status.className = 'error';
+  } finally {
+    button.disabled = false;
+  }
+};
