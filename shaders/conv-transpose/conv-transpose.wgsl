@@ -25,7 +25,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<storage, read> x: array<{{T}}>;
-@group(0) @binding(1) var<storage, read> wp: array<vec4<{{T}}>>;
+@group(0) @binding(1) var<storage, read> wp: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> bias: array<{{T}}>;
 @group(0) @binding(3) var<storage, read_write> y: array<{{T}}>;
 @group(0) @binding(4) var<uniform> params: Params;
@@ -104,7 +104,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
         for (var c = 0u; c < Cg; c++) {
           for (var p = 0u; p < PX; p++) {
             let xv = f32(x[xo[p] + c * HW]) * xs[p];
-            for (var b = 0u; b < MB4; b++) { acc[p * MB4 + b] += xv * vec4<f32>(wp[wi + b]); }
+            for (var b = 0u; b < MB4; b++) { acc[p * MB4 + b] += xv * wp[wi + b]; }
           }
           wi += MB4;
         }

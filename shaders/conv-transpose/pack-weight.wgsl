@@ -1,4 +1,4 @@
-// ConvTranspose weight repack: W [C, Mg, kH, kW] -> wp[grp][mblock][kh][kw][c][MB4] as vec4 over 4
+// ConvTranspose weight repack: W [C, Mg, kH, kW] -> wp[grp][mblock][kh][kw][c][MB4] as f32 vec4 over 4
 // output channels, zero past Mg. The main kernel then reads 4 channels with one vec4 load.
 // #include common/index.wgsl
 struct Params {
@@ -7,7 +7,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<storage, read> w: array<{{T}}>;
-@group(0) @binding(1) var<storage, read_write> wp: array<vec4<{{T}}>>;
+@group(0) @binding(1) var<storage, read_write> wp: array<vec4<f32>>;
 @group(0) @binding(2) var<uniform> params: Params;
 
 override WG: u32 = 256u;
@@ -25,9 +25,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let k = r % KK; r /= KK;
   let mb = r % params.blocks.x; let grp = r / params.blocks.x;
   let m0 = (mb * MB4 + b) * 4u;
-  var v = vec4<{{T}}>();
+  var v = vec4<f32>();
   for (var l = 0u; l < 4u; l++) {
-    if (m0 + l < Mg) { v[l] = w[((grp * Cg + c) * Mg + m0 + l) * KK + k]; }
+    if (m0 + l < Mg) { v[l] = f32(w[((grp * Cg + c) * Mg + m0 + l) * KK + k]); }
   }
   wp[i] = v;
 }

@@ -1,5 +1,4 @@
 import { WgsegError } from '../errors';
-import { BYTES } from '../gpu/tensor';
 import { activationUniforms } from './activation';
 import { intAttr, intsAttr, strAttr } from './attrs';
 import { ceilDiv, linearGrid } from './dispatch';
@@ -98,9 +97,10 @@ export const convTransposeKernels: OpKernel[] = [
       const mblocks = ceilDiv(g.Mg, 4 * MB4);
       const Cg = g.C / g.group, KK = ah.k * aw.k;
       const name = `${OP}[${x!.shape}]x[${w!.shape}] s${ah.s},${aw.s} ${g.dtype}`;
-      // weights as vec4 over output channels, zero-padded to whole blocks
+      // weights as f32 vec4 over output channels, zero-padded to whole blocks (f32 also for f16
+      // models: on lavapipe f16 loads cost ~2x and the weights are small)
       const packed = g.group * mblocks * KK * Cg * MB4;
-      const wp = rt.pool.acquire(packed * 4 * BYTES[g.dtype]);
+      const wp = rt.pool.acquire(packed * 16);
       rt.dispatch({
         name: `${name} pack`,
         shader: 'conv-transpose/pack-weight.wgsl',
