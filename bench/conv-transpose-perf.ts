@@ -6,18 +6,6 @@ import { Runtime } from '../src/gpu/runtime';
 import { kernelFor } from '../src/kernels/registry';
 import type { Attrs } from '../src/kernels/types';
 
-// Same workaround as test/conv-transpose.test.ts: keep Dawn's GPU object reachable (device.ts drops it).
-async function holdDawnInstance() {
-  if (typeof navigator !== 'undefined' || typeof process === 'undefined') return;
-  const dawn: { create(flags: string[]): GPU; globals: object } = await import(/* @vite-ignore */ 'webgpu');
-  Object.assign(globalThis, dawn.globals);
-  const wanted = process.env.WGSEG_ADAPTER;
-  let gpu = dawn.create(wanted ? [`adapter=${wanted}`] : []);
-  const a = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!wanted && a && /swiftshader/i.test(`${a.info.vendor} ${a.info.device} ${a.info.description}`)) gpu = dawn.create(['adapter=llvmpipe']);
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
-}
-
 interface Shape { name: string; x: number[]; w: number[]; attrs: Attrs }
 const shapes: Shape[] = [
   { name: 'FCN upscore x2 (k4 s2 p1) 1x21x64x64 -> 21', x: [1, 21, 64, 64], w: [21, 21, 4, 4], attrs: { strides: [2, 2], pads: [1, 1, 1, 1] } },
@@ -28,7 +16,6 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 async function main() {
-  await holdDawnInstance();
   const runs = Math.max(5, Number(process.argv[2] ?? 10));
   const dtype = process.argv[3] === 'f16' ? 'f16' : 'f32';
   const rt = await Runtime.create();

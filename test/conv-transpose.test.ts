@@ -24,22 +24,6 @@ interface Case {
   activation_params?: [number, number];
 }
 
-// Workaround for a shared-code bug (reported): src/gpu/device.ts does not keep the GPU object that
-// webgpu's create() returns, so V8 may collect it (and Dawn's instance with it) while the device is
-// in use -> crashes in InstanceBase::ProcessEvents. device.ts takes navigator.gpu first when there
-// is one, so holding the instance there keeps it alive for this worker.
-async function holdDawnInstance() {
-  if (typeof navigator !== 'undefined' || typeof process === 'undefined') return;
-  const dawn: { create(flags: string[]): GPU; globals: object } = await import(/* @vite-ignore */ 'webgpu');
-  Object.assign(globalThis, dawn.globals);
-  const wanted = process.env.WGSEG_ADAPTER;
-  let gpu = dawn.create(wanted ? [`adapter=${wanted}`] : []);
-  const a = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!wanted && a && /swiftshader/i.test(`${a.info.vendor} ${a.info.device} ${a.info.description}`)) gpu = dawn.create(['adapter=llvmpipe']);
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
-}
-await holdDawnInstance();
-
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 /** Random X, W, B; runs the kernel and the f64 reference and compares every output. */
