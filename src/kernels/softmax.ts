@@ -1,3 +1,143 @@
-import type { OpKernel } from './types';
+import { WgsegError } from '../errors';
+import type { Runtime } from '../gpu/runtime';
+import { stridesOf, type DType, type GpuTensor } from '../gpu/tensor';
+import { intAttr, intsAttr } from './attrs';
+import { linearGrid } from './dispatch';
+import type { Attrs, HostValues, OpKernel, TensorInfo } from './types';
 
-export const softmaxKernels: OpKernel[] = [];
+// Softmax, LogSoftmax, ArgMax/ArgMin and the Reduce* ops: one geometry (kept dims x reduced dims,
+// shaders/reduce/geometry.wgsl), one workgroup per output for long reductions, else one lane.
+
+const MAX_RANK = 8;
+const FLOAT: DType[] = ['f32', 'f16'];
+
+/** Uniforms splitting a contiguous tensor into kept and reduced dims (size-1 dims dropped, runs merged). */
+export function splitGeometry(shape: number[], reduced: Set<number>) {
+  const strides = stridesOf(shape);
+  const lists: Record<'k' | 'r', [number, number][]> = { k: [], r: [] };
+  let prev: 'k' | 'r' | null = null;
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const kind = reduced.has(d) ? 'r' : 'k';
+    const list = lists[kind];
+    if (prev === kind) (list[list.length - 1][0] *= shape[d]), (list[list.length - 1][1] = strides[d]);
+    else list.push([shape[d], strides[d]]);
+    prev = kind;
+  }
+  const pack = (l: [number, number][], i: 0 | 1) => Array.from({ length: MAX_RANK }, (_, d) => l[d]?.[i] ?? (i === 0 ? 1 : 0));
+  const [ks, kt, rs, rt] = [pack(lists.k, 0), pack(lists.k, 1), pack(lists.r, 0), pack(lists.r, 1)];
+  const size = (l: [number, number][]) => l.reduce((a, [s]) => a * s, 1);
+  return {
+    kshape0: ks.slice(0, 4), kshape1: ks.slice(4), kstride0: kt.slice(0, 4), kstride1: kt.slice(4),
+    rshape0: rs.slice(0, 4), rshape1: rs.slice(4), rstride0: rt.slice(0, 4), rstride1: rt.slice(4),
+    nk: lists.k.length, nr: lists.r.length, n_out: size(lists.k), r_len: size(lists.r),
+  };
+}
+
+/** Dispatch of a split-geometry shader: a workgroup per output when rows are long, else a lane each. */
+export function dispatchSplit(rt: Runtime, name: string, shader: string, x: GpuTensor, y: GpuTensor, reduced: Set<number>, extra: Record<string, number>): void {
+  const g = splitGeometry(x.shape, reduced);
+  const wide = g.r_len > 256 || (g.r_len > 16 && g.n_out < 4096);
+  rt.dispatch({
+    name: `${name}[${x.shape.join('x')}]`,
+    shader,
+    entry: wide ? 'main' : 'serial',
+    defines: { T: x.dtype },
+    overrides: { WG: wide ? 128 : 64 },
+    uniforms: { ...g, ...extra },
+    buffers: { x: x.buffer, y: y.buffer },
+    workgroups: wide ? linearGrid(g.n_out, 1) : linearGrid(g.n_out, 64),
+  });
+}
+
+function input(op: string, inputs: (TensorInfo | undefined)[], dtypes: DType[]): TensorInfo {
+  const x = inputs[0];
+  if (!x) throw new WgsegError('BAD_INPUT', `${op}: missing input 0`);
+  if (x.shape.length > MAX_RANK) throw new WgsegError('BAD_SHAPE', `${op}: rank ${x.shape.length} of [${x.shape.join(',')}] exceeds ${MAX_RANK}`);
+  if (!dtypes.includes(x.dtype)) throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: input dtype ${x.dtype} not supported (${dtypes.join('/')})`);
+  return x;
+}
+
+function normAxis(op: string, name: string, axis: number, rank: number): number {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    throw new WgsegError('BAD_ATTRIBUTE', `${op}: ${name} ${axis} out of range for rank ${rank}`);
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+/** Softmax/LogSoftmax: opset >= 13 normalises along `axis` (default -1); older opsets flatten from `axis` (default 1). */
+function softmaxAxes(op: string, shape: number[], attrs: Attrs): Set<number> {
+  const opset = intAttr(attrs, '__opset', intAttr(attrs, 'opset', 13, op), op);
+  const axis = normAxis(op, 'axis', intAttr(attrs, 'axis', opset >= 13 ? -1 : 1, op), shape.length);
+  const dims = opset >= 13 ? [axis] : shape.map((_, d) => d).filter((d) => d >= axis);
+  return new Set(dims);
+}
+
+function softmax(op: 'Softmax' | 'LogSoftmax'): OpKernel {
+  return {
+    op,
+    infer(inputs, attrs) {
+      const x = input(op, inputs, FLOAT);
+      softmaxAxes(op, x.shape, attrs);
+      return [{ shape: [...x.shape], dtype: x.dtype }];
+    },
+    encode(rt, [x], [y], attrs) {
+      dispatchSplit(rt, op, 'softmax/softmax.wgsl', x!, y, softmaxAxes(op, x!.shape, attrs), { log_out: op === 'LogSoftmax' ? 1 : 0 });
+    },
+  };
+}
+
+function arg(op: 'ArgMax' | 'ArgMin'): OpKernel {
+  const axisOf = (x: TensorInfo, attrs: Attrs) => normAxis(op, 'axis', intAttr(attrs, 'axis', 0, op), x.shape.length);
+  return {
+    op,
+    infer(inputs, attrs) {
+      const x = input(op, inputs, ['f32', 'f16', 'i32', 'u32']);
+      const axis = axisOf(x, attrs);
+      const keep = intAttr(attrs, 'keepdims', 1, op) !== 0;
+      if (x.shape[axis] === 0) throw new WgsegError('BAD_SHAPE', `${op}: axis ${axis} of [${x.shape.join(',')}] is empty`);
+      const shape = keep ? x.shape.map((s, d) => (d === axis ? 1 : s)) : x.shape.filter((_, d) => d !== axis);
+      return [{ shape, dtype: 'i32' }];
+    },
+    encode(rt, [x], [y], attrs) {
+      const extra = { is_min: op === 'ArgMin' ? 1 : 0, last: intAttr(attrs, 'select_last_index', 0, op) !== 0 ? 1 : 0 };
+      dispatchSplit(rt, op, 'reduce/arg.wgsl', x!, y, new Set([axisOf(x!, attrs)]), extra);
+    },
+  };
+}
+
+const REDUCE_CODES: Record<string, number> = {
+  ReduceSum: 0, ReduceMean: 1, ReduceMax: 2, ReduceMin: 3, ReduceProd: 4,
+  ReduceSumSquare: 5, ReduceL1: 6, ReduceL2: 7, ReduceLogSum: 8, ReduceLogSumExp: 9,
+};
+
+/** Reduced axes: input 1 (ReduceSum 13+, all 18+) or the `axes` attribute; empty = all, or none with noop_with_empty_axes. */
+export function reduceAxes(op: string, rank: number, attrs: Attrs, host: HostValues): Set<number> {
+  const given = host[1] ?? intsAttr(attrs, 'axes', [], op);
+  const axes = given.map((a) => normAxis(op, 'axes entry', a, rank));
+  if (new Set(axes).size !== axes.length) throw new WgsegError('BAD_ATTRIBUTE', `${op}: repeated entry in axes [${given.join(',')}]`);
+  if (axes.length > 0) return new Set(axes);
+  return intAttr(attrs, 'noop_with_empty_axes', 0, op) !== 0 ? new Set() : new Set(Array.from({ length: rank }, (_, d) => d));
+}
+
+function reduce(op: string): OpKernel {
+  return {
+    op,
+    hostInputs: [1],
+    infer(inputs, attrs, host) {
+      const x = input(op, inputs, FLOAT);
+      const axes = reduceAxes(op, x.shape.length, attrs, host);
+      const keep = intAttr(attrs, 'keepdims', 1, op) !== 0;
+      const shape = keep ? x.shape.map((s, d) => (axes.has(d) ? 1 : s)) : x.shape.filter((_, d) => !axes.has(d));
+      return [{ shape, dtype: x.dtype }];
+    },
+    encode(rt, [x], [y], attrs, host) {
+      const axes = reduceAxes(op, x!.shape.length, attrs, host);
+      dispatchSplit(rt, op, 'reduce/reduce.wgsl', x!, y, axes, { op: REDUCE_CODES[op] });
+    },
+  };
+}
+
+export const softmaxKernels: OpKernel[] = [
+  softmax('Softmax'), softmax('LogSoftmax'), arg('ArgMax'), arg('ArgMin'), ...Object.keys(REDUCE_CODES).map(reduce),
+];
