@@ -156,6 +156,7 @@ describe.skipIf(!present)('ONNX backend node tests', () => {
   const tally = { passed: 0, failed: 0, gaps: 0 };
   const failures: { op: string; name: string; msg: string }[] = [];
   const gapPasses: string[] = [];
+  const gapErrors: string[] = [];
 
   it('known-gap table names existing cases only', () => {
     const names = new Set(cases.map((c) => c.name));
@@ -185,6 +186,7 @@ describe.skipIf(!present)('ONNX backend node tests', () => {
         if (c.kind === 'gap') gapPasses.push(c.name), console.log(`onnx conformance: known gap ${c.name} now passes; trim it from KNOWN_GAPS (${c.reason})`);
       } else if (expectedGap) {
         tally.gaps++;
+        gapErrors.push(`  ${c.name}: ${msg.split('\n')[0]}`);
       } else {
         tally.failed++;
         failures.push({ op: c.ops.join('+'), name: c.name, msg });
@@ -200,6 +202,8 @@ describe.skipIf(!present)('ONNX backend node tests', () => {
     for (const f of failures) byOp.set(f.op, [...(byOp.get(f.op) ?? []), `  ${f.name}: ${f.msg.split('\n')[0]}`]);
     const lines = [...byOp].map(([op, fs]) => `${op} (${fs.length}):\n${fs.join('\n')}`);
     if (lines.length) console.log(`onnx conformance failures by op:\n${lines.join('\n')}`);
+    // WGSEG_ONNX_VERBOSE=1 also lists how each known gap failed (to check it fails for its reason).
+    if (process.env.WGSEG_ONNX_VERBOSE) console.log(`onnx conformance known gaps:\n${gapErrors.join('\n')}`);
     if (gapPasses.length) console.log(`onnx conformance: known gaps that pass: ${gapPasses.join(', ')}`);
     console.log(`onnx conformance: ${tally.passed} passed, ${tally.failed} failed, ${tally.gaps} known gaps (of ${cases.length} cases)`);
   });
