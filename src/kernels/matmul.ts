@@ -1,3 +1,134 @@
-import type { OpKernel } from './types';
+import { WgsegError } from '../errors';
+import type { Runtime } from '../gpu/runtime';
+import type { DType, GpuTensor } from '../gpu/tensor';
+import { activationUniforms } from './activation';
+import { badShape, floatAttr, intAttr } from './attrs';
+import { ceilDiv } from './dispatch';
+import type { Attrs, OpKernel, TensorInfo } from './types';
 
-export const matmulKernels: OpKernel[] = [];
+/** Workgroup shape and K slice of shaders/matmul/gemm.wgsl (each invocation computes 4x4 outputs). */
+export const GEMM_TILE = { WG_X: 16, WG_Y: 16, BK: 16 };
+const MAX_BATCH_DIMS = 4;
+
+/** One GEMM as the shader sees it: sizes, element strides, batch layout. */
+interface GemmPlan {
+  M: number; N: number; K: number;
+  aRs: number; aCs: number; bRs: number; bCs: number;
+  bshape: number[]; aBs: number[]; bBs: number[];
+}
+
+function checkDtypes(op: string, ins: (TensorInfo | undefined)[]): DType {
+  const dt = ins[0]!.dtype;
+  if (dt !== 'f32' && dt !== 'f16') throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: dtype ${dt} not supported (f32, f16)`);
+  for (const t of ins) if (t && t.dtype !== dt) throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: mixed dtypes ${dt} and ${t.dtype}`);
+  return dt;
+}
+
+const fmt = (s: number[]) => `[${s.join(',')}]`;
+
+/** numpy matmul: 1-D promotion, broadcast batch dims. Returns the plan and the output shape. */
+export function matmulPlan(a: number[], b: number[]): { plan: GemmPlan; out: number[] } {
+  if (a.length === 0 || b.length === 0) badShape('MatMul', `scalar operands not allowed, got ${fmt(a)} x ${fmt(b)}`);
+  const A = a.length === 1 ? [1, a[0]] : a;
+  const B = b.length === 1 ? [b[0], 1] : b;
+  const [M, K] = A.slice(-2), [K2, N] = B.slice(-2);
+  if (K !== K2) badShape('MatMul', `inner dimensions differ: ${fmt(a)} x ${fmt(b)}`);
+  const ab = A.slice(0, -2), bb = B.slice(0, -2);
+  const rank = Math.max(ab.length, bb.length);
+  if (rank > MAX_BATCH_DIMS) badShape('MatMul', `at most ${MAX_BATCH_DIMS} batch dimensions (rank 6), got ${fmt(a)} x ${fmt(b)}`);
+  const bshape: number[] = [], aBs: number[] = [], bBs: number[] = [];
+  let as = M * K, bs = K * N;
+  for (let i = 1; i <= rank; i++) {
+    const da = ab[ab.length - i] ?? 1, db = bb[bb.length - i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) badShape('MatMul', `batch dimensions do not broadcast: ${fmt(a)} x ${fmt(b)}`);
+    bshape.unshift(Math.max(da, db));
+    aBs.unshift(da === 1 ? 0 : as);
+    bBs.unshift(db === 1 ? 0 : bs);
+    as *= da;
+    bs *= db;
+  }
+  const out = [...bshape, ...(a.length === 1 ? [] : [M]), ...(b.length === 1 ? [] : [N])];
+  return { plan: { M, N, K, aRs: K, aCs: 1, bRs: N, bCs: 1, bshape, aBs, bBs }, out };
+}
+
+/** Gemm: A [M,K] (or [K,M] with transA), B [K,N] (or [N,K] with transB), C broadcast to [M,N]. */
+export function gemmPlan(a: number[], b: number[], c: number[] | undefined, attrs: Attrs) {
+  const tA = intAttr(attrs, 'transA', 0, 'Gemm'), tB = intAttr(attrs, 'transB', 0, 'Gemm');
+  if (a.length !== 2 || b.length !== 2) badShape('Gemm', `A and B must be 2-D, got ${fmt(a)} and ${fmt(b)}`);
+  const [M, K] = tA ? [a[1], a[0]] : a;
+  const [K2, N] = tB ? [b[1], b[0]] : b;
+  if (K !== K2) badShape('Gemm', `inner dimensions differ: A ${fmt(a)} (transA=${tA}) x B ${fmt(b)} (transB=${tB})`);
+  let cRs = 0, cCs = 0;
+  if (c) {
+    const [cm, cn] = c.length === 2 ? c : c.length === 1 ? [1, c[0]] : [1, 1];
+    if (c.length > 2 || (cm !== 1 && cm !== M) || (cn !== 1 && cn !== N)) {
+      badShape('Gemm', `C ${fmt(c)} does not broadcast to [${M},${N}]`);
+    }
+    cRs = cm === 1 ? 0 : cn;
+    cCs = cn === 1 ? 0 : 1;
+  }
+  const plan: GemmPlan = {
+    M, N, K, aRs: tA ? 1 : K, aCs: tA ? M : 1, bRs: tB ? 1 : N, bCs: tB ? K : 1, bshape: [], aBs: [], bBs: [],
+  };
+  return { plan, out: [M, N], cRs, cCs };
+}
+
+const pad4 = (xs: number[], fill: number) => [...Array(MAX_BATCH_DIMS - xs.length).fill(fill), ...xs];
+
+function encodeGemm(rt: Runtime, op: string, p: GemmPlan, a: GpuTensor, b: GpuTensor, c: GpuTensor | undefined, y: GpuTensor,
+  extra: { alpha: number; beta: number; cRs: number; cCs: number }, attrs: Attrs): void {
+  const batch = p.bshape.reduce((x, d) => x * d, 1);
+  const { WG_X, WG_Y, BK } = GEMM_TILE;
+  rt.dispatch({
+    name: `${op}[${p.bshape.length ? p.bshape.join('x') + ':' : ''}${p.M}x${p.N}x${p.K}]`,
+    shader: 'matmul/gemm.wgsl',
+    defines: { T: a.dtype },
+    overrides: { WG_X, WG_Y, BK },
+    uniforms: {
+      M: p.M, N: p.N, K: p.K, has_c: c ? 1 : 0,
+      a_rs: p.aRs, a_cs: p.aCs, b_rs: p.bRs, b_cs: p.bCs, c_rs: extra.cRs, c_cs: extra.cCs,
+      alpha: extra.alpha, beta: extra.beta, ...activationUniforms(attrs, op),
+      bshape: pad4(p.bshape, 1), a_bs: pad4(p.aBs, 0), b_bs: pad4(p.bBs, 0),
+    },
+    // without C the shader never reads it; bind A there (read-only aliasing is allowed)
+    buffers: { a: a.buffer, b: b.buffer, c: (c ?? a).buffer, y: y.buffer },
+    workgroups: [ceilDiv(p.N, WG_X * 4), ceilDiv(p.M, WG_Y * 4), batch],
+  });
+}
+
+const matmul: OpKernel = {
+  op: 'MatMul',
+  infer([a, b], attrs) {
+    if (!a || !b) throw new WgsegError('BAD_INPUT', 'MatMul: needs inputs A and B');
+    const dtype = checkDtypes('MatMul', [a, b]);
+    activationUniforms(attrs, 'MatMul');
+    return [{ shape: matmulPlan(a.shape, b.shape).out, dtype }];
+  },
+  encode(rt, [a, b], [y], attrs) {
+    const { plan } = matmulPlan(a!.shape, b!.shape);
+    encodeGemm(rt, 'MatMul', plan, a!, b!, undefined, y, { alpha: 1, beta: 0, cRs: 0, cCs: 0 }, attrs);
+  },
+};
+
+const gemm: OpKernel = {
+  op: 'Gemm',
+  infer([a, b, c], attrs) {
+    if (!a || !b) throw new WgsegError('BAD_INPUT', 'Gemm: needs inputs A and B');
+    const dtype = checkDtypes('Gemm', [a, b, c]);
+    for (const t of ['transA', 'transB']) {
+      const v = intAttr(attrs, t, 0, 'Gemm');
+      if (v !== 0 && v !== 1) throw new WgsegError('BAD_ATTRIBUTE', `Gemm: attribute ${t} must be 0 or 1, got ${v}`);
+    }
+    floatAttr(attrs, 'alpha', 1, 'Gemm');
+    floatAttr(attrs, 'beta', 1, 'Gemm');
+    activationUniforms(attrs, 'Gemm');
+    return [{ shape: gemmPlan(a.shape, b.shape, c?.shape, attrs).out, dtype }];
+  },
+  encode(rt, [a, b, c], [y], attrs) {
+    const { plan, cRs, cCs } = gemmPlan(a!.shape, b!.shape, c?.shape, attrs);
+    const alpha = floatAttr(attrs, 'alpha', 1, 'Gemm'), beta = floatAttr(attrs, 'beta', 1, 'Gemm');
+    encodeGemm(rt, 'Gemm', plan, a!, b!, c, y, { alpha, beta, cRs, cCs }, attrs);
+  },
+};
+
+export const matmulKernels: OpKernel[] = [matmul, gemm];

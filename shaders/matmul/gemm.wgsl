@@ -1,0 +1,121 @@
+// Batched GEMM shared by MatMul and Gemm:
+//   y[b, m, n] = act(alpha * sum_k A[b, m, k] * B[b, k, n] + beta * C[m, n])
+// A, B and C are addressed through strides in the uniforms, so transposes and broadcasting
+// (stride 0) cost no copies. y is contiguous [batch, M, N].
+//
+// Tiling: a workgroup of WG_X x WG_Y invocations computes a BM x BN tile of y
+// (BM = WG_Y * 4 rows, BN = WG_X * 4 columns), stepping over K in slices of BK staged in
+// workgroup memory. Each invocation keeps a 4x4 register block (four vec4 accumulators), so
+// every k of the slice costs two vec4 reads of workgroup memory for sixteen FMAs.
+// Accumulation is in f32 whatever {{T}} is.
+// #include common/activation.wgsl
+
+struct Params {
+  M: u32,
+  N: u32,
+  K: u32,
+  has_c: u32,
+  // A[m, k] at a_base + m * a_rs + k * a_cs; B[k, n] at b_base + k * b_rs + n * b_cs
+  a_rs: u32,
+  a_cs: u32,
+  b_rs: u32,
+  b_cs: u32,
+  // C[m, n] at m * c_rs + n * c_cs (0 = broadcast)
+  c_rs: u32,
+  c_cs: u32,
+  act: u32,
+  alpha: f32,
+  beta: f32,
+  act_a: f32,
+  act_b: f32,
+  // batch dims of y (outermost first, padded with 1s in front) and the batch strides of A, B
+  bshape: vec4<u32>,
+  a_bs: vec4<u32>,
+  b_bs: vec4<u32>,
+}
+
+@group(0) @binding(0) var<storage, read> a: array<{{T}}>;
+@group(0) @binding(1) var<storage, read> b: array<{{T}}>;
+@group(0) @binding(2) var<storage, read> c: array<{{T}}>;
+@group(0) @binding(3) var<storage, read_write> y: array<{{T}}>;
+@group(0) @binding(4) var<uniform> params: Params;
+
+override WG_X: u32 = 16u;
+override WG_Y: u32 = 16u;
+override BK: u32 = 16u;
+
+// As[kk * WG_Y + r] holds A[row0 + 4r .. 4r + 3, k0 + kk]; Bs[kk * WG_X + q] holds B[k0 + kk, col0 + 4q .. 4q + 3]
+var<workgroup> As: array<vec4<f32>, BK * WG_Y>;
+var<workgroup> Bs: array<vec4<f32>, BK * WG_X>;
+
+fn loadA(base: u32, m: u32, k: u32) -> f32 {
+  if (m >= params.M || k >= params.K) { return 0.0; }
+  return f32(a[base + m * params.a_rs + k * params.a_cs]);
+}
+
+fn loadB(base: u32, k: u32, n: u32) -> f32 {
+  if (k >= params.K || n >= params.N) { return 0.0; }
+  return f32(b[base + k * params.b_rs + n * params.b_cs]);
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(local_invocation_index) li: u32) {
+  // batch offsets: decompose the flat batch index over bshape
+  var rest = wid.z;
+  var idx: vec4<u32>;
+  for (var d = 3; d >= 0; d--) {
+    idx[d] = rest % params.bshape[d];
+    rest = rest / params.bshape[d];
+  }
+  let a_base = dot(idx, params.a_bs);
+  let b_base = dot(idx, params.b_bs);
+  let row0 = wid.y * WG_Y * 4u;
+  let col0 = wid.x * WG_X * 4u;
+  let threads = WG_X * WG_Y;
+
+  var acc: array<vec4<f32>, 4>;
+  for (var k0 = 0u; k0 < params.K; k0 += BK) {
+    // stage the A slice: slot s -> (kk = s % BK, r = s / BK): four rows at one k
+    for (var s = li; s < BK * WG_Y; s += threads) {
+      let kk = s % BK;
+      let r = s / BK;
+      let m = row0 + 4u * r;
+      let k = k0 + kk;
+      As[kk * WG_Y + r] = vec4<f32>(loadA(a_base, m, k), loadA(a_base, m + 1u, k), loadA(a_base, m + 2u, k), loadA(a_base, m + 3u, k));
+    }
+    // stage the B slice: slot s -> (q = s % WG_X, kk = s / WG_X): four columns at one k
+    for (var s = li; s < BK * WG_X; s += threads) {
+      let q = s % WG_X;
+      let kk = s / WG_X;
+      let n = col0 + 4u * q;
+      let k = k0 + kk;
+      Bs[kk * WG_X + q] = vec4<f32>(loadB(b_base, k, n), loadB(b_base, k, n + 1u), loadB(b_base, k, n + 2u), loadB(b_base, k, n + 3u));
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      let av = As[kk * WG_Y + lid.y];
+      let bv = Bs[kk * WG_X + lid.x];
+      acc[0] = fma(vec4<f32>(av.x), bv, acc[0]);
+      acc[1] = fma(vec4<f32>(av.y), bv, acc[1]);
+      acc[2] = fma(vec4<f32>(av.z), bv, acc[2]);
+      acc[3] = fma(vec4<f32>(av.w), bv, acc[3]);
+    }
+    workgroupBarrier();
+  }
+
+  let out_base = wid.z * params.M * params.N;
+  for (var i = 0u; i < 4u; i++) {
+    let m = row0 + 4u * lid.y + i;
+    if (m >= params.M) { break; }
+    for (var j = 0u; j < 4u; j++) {
+      let n = col0 + 4u * lid.x + j;
+      if (n >= params.N) { break; }
+      var v = params.alpha * acc[i][j];
+      if (params.has_c != 0u) {
+        v += params.beta * f32(c[m * params.c_rs + n * params.c_cs]);
+      }
+      y[out_base + m * params.N + n] = {{T}}(activate(v, params.act, params.act_a, params.act_b));
+    }
+  }
+}
