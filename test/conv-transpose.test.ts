@@ -99,6 +99,20 @@ describe('ConvTranspose', () => {
     }
   });
 
+  it('an Inf input only reaches the outputs it covers (no 0 * Inf at the borders)', async () => {
+    const xShape = [1, 2, 3, 5], wShape = [2, 3, 3, 3];
+    const r = rng(21);
+    const x = Array.from(r.array(30)), w = Array.from(r.array(54), Math.fround);
+    x[4] = Infinity; // channel 0, row 0, last column
+    x[15 + 10] = -Infinity; // channel 1, row 2, first column
+    const attrs = { strides: [2, 2], pads: [0, 0, 0, 0] };
+    const want = convTransposeRef({ x, xShape, w, wShape, strides: attrs.strides, pads: attrs.pads });
+    const [y] = await runOp('ConvTranspose', [{ data: x, shape: xShape }, { data: w, shape: wShape }], attrs);
+    const finite = (a: ArrayLike<number>) => Array.from(a, (v) => (Number.isFinite(v) ? v : 0));
+    expect(Array.from(y.data, (v) => Number.isFinite(v))).toEqual(Array.from(want.data, (v) => Number.isFinite(v)));
+    expect(Array.from(want.data).some((v) => !Number.isFinite(v))).toBe(true);
+    expectClose(finite(y.data), finite(want.data), TOL.f32Reduce, 'Inf inputs');
+  });
   it('more than 65535 workgroups along z (split dispatch)', () => check({ x: [2, 16400, 2, 2], w: [16400, 1, 2, 2], group: 16400, strides: [2, 2] }, 13));
   it('FCN upscore x2: k4 s2 pad 1, 21 -> 21 at 1x21x64x64', () => check({ x: [1, 21, 64, 64], w: [21, 21, 4, 4], strides: [2, 2], pads: [1, 1, 1, 1] }, 11));
   it('FCN upscore x8: k16 s8 pad 4, 21 -> 21 at 1x21x32x32', () => check({ x: [1, 21, 32, 32], w: [21, 21, 16, 16], strides: [8, 8], pads: [4, 4, 4, 4] }, 12));

@@ -5,8 +5,8 @@
 // No gather over the whole input, no modulo test per tap.
 // A workgroup covers one output row phase `ph`; each invocation loops over the sw column phases
 // (so it writes sw neighbouring outputs) and computes PX sub-grid pixels x (4 * MB4) output
-// channels of one group (register blocking). Weights come repacked by pack-weight.wgsl as vec4
-// over output channels, so one load feeds 4 channels.
+// channels of one group (register blocking). Weights come repacked by pack-weight.wgsl as f32
+// vec4 over output channels, so one load feeds 4 channels (on lavapipe a load costs ~16-20 FMAs).
 // #include common/activation.wgsl
 
 struct Params {
@@ -84,6 +84,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     let tw = phaseTaps(i32(pw), params.geo_w, params.tap_w);
     let iw0 = i32(qw0) + tw.base;
     var acc: array<vec4<f32>, MAX_PX * MAX_MB4>;
+    // explicit reset: lavapipe kept the previous phase's values with the implicit zero-init here
     for (var i = 0u; i < PX * MB4; i++) { acc[i] = vec4<f32>(0.0); }
     for (var jh = 0; jh < th.count; jh++) {
       let ih = ih0 - jh * params.tap_h.y;
@@ -92,18 +93,19 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
       for (var jw = 0; jw < tw.count; jw++) {
         let iw = iw0 - jw * params.tap_w.y;
         let kw = tw.k0 + jw * params.tap_w.x;
-        // pixel p reads input column iw + p; out-of-range columns read a clamped index times 0
+        // pixel p reads input column iw + p; out-of-range columns read a clamped index and select 0
+        // (not a multiply by 0, which would turn an Inf next to the border into NaN)
         var xo: array<u32, MAX_PX>;
-        var xs: array<f32, MAX_PX>;
+        var xs: array<bool, MAX_PX>;
         for (var p = 0u; p < PX; p++) {
           let col = iw + i32(p);
           xo[p] = xg + u32(ih) * W + u32(clamp(col, 0, i32(W) - 1));
-          xs[p] = select(0.0, 1.0, col >= 0 && col < i32(W));
+          xs[p] = col >= 0 && col < i32(W);
         }
         var wi = ((wg + u32(kh) * kW + u32(kw)) * Cg) * MB4;
         for (var c = 0u; c < Cg; c++) {
           for (var p = 0u; p < PX; p++) {
-            let xv = f32(x[xo[p] + c * HW]) * xs[p];
+            let xv = select(0.0, f32(x[xo[p] + c * HW]), xs[p]);
             for (var b = 0u; b < MB4; b++) { acc[p * MB4 + b] += xv * wp[wi + b]; }
           }
           wi += MB4;
