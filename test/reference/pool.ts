@@ -1,0 +1,66 @@
+// f64 references for 2-D MaxPool / AveragePool (NCHW), from the ONNX operator definitions.
+// Average with count_include_pad divides by the taps inside the padded input (PyTorch, onnxruntime):
+// window positions past the end padding that ceil_mode adds are not counted.
+
+export interface PoolOpts {
+  kernel: [number, number];
+  strides?: [number, number];
+  dilations?: [number, number];
+  pads?: [number, number, number, number];
+  autoPad?: 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
+  ceil?: boolean;
+  countIncludePad?: boolean;
+  columnMajor?: boolean;
+}
+
+/** Output sizes and effective pads [top, left, bottom, right] of one 2-D pool. */
+export function poolShape(h: number, w: number, o: PoolOpts): { oh: number; ow: number; pads: number[] } {
+  const s = o.strides ?? [1, 1], d = o.dilations ?? [1, 1];
+  const pads = [...(o.pads ?? [0, 0, 0, 0])];
+  const size = [h, w];
+  const out = [0, 0];
+  for (const i of [0, 1]) {
+    const span = d[i] * (o.kernel[i] - 1) + 1;
+    if (o.autoPad === 'SAME_UPPER' || o.autoPad === 'SAME_LOWER') {
+      out[i] = Math.ceil(size[i] / s[i]);
+      const total = Math.max(0, (out[i] - 1) * s[i] + span - size[i]);
+      const lo = o.autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : Math.ceil(total / 2);
+      pads[i] = lo;
+      pads[i + 2] = total - lo;
+      continue;
+    }
+    if (o.autoPad === 'VALID') pads[i] = pads[i + 2] = 0;
+    const q = (size[i] + pads[i] + pads[i + 2] - span) / s[i];
+    out[i] = (o.ceil ? Math.ceil(q) : Math.floor(q)) + 1;
+    if (o.ceil && (out[i] - 1) * s[i] >= size[i] + pads[i]) out[i] -= 1;
+  }
+  return { oh: out[0], ow: out[1], pads };
+}
+
+export function poolRef(kind: 'max' | 'avg', x: ArrayLike<number>, shape: number[], o: PoolOpts) {
+  const [n, c, h, w] = shape;
+  const { oh, ow, pads } = poolShape(h, w, o);
+  const s = o.strides ?? [1, 1], d = o.dilations ?? [1, 1];
+  const y: number[] = [], idx: number[] = [];
+  for (let p = 0; p < n * c; p++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        let best = -Infinity, bestAt = -1, sum = 0, inside = 0, padded = 0;
+        for (let a = 0; a < o.kernel[0]; a++) {
+          for (let b = 0; b < o.kernel[1]; b++) {
+            const r = i * s[0] - pads[0] + a * d[0], q = j * s[1] - pads[1] + b * d[1];
+            if (r >= -pads[0] && r < h + pads[2] && q >= -pads[1] && q < w + pads[3]) padded++;
+            if (r < 0 || r >= h || q < 0 || q >= w) continue;
+            const v = x[p * h * w + r * w + q];
+            inside++;
+            sum += v;
+            if (bestAt < 0 || v > best) (best = v), (bestAt = p * h * w + (o.columnMajor ? q * h + r : r * w + q));
+          }
+        }
+        y.push(kind === 'max' ? best : sum / (o.countIncludePad ? padded : inside));
+        idx.push(bestAt);
+      }
+    }
+  }
+  return { y, idx, shape: [n, c, oh, ow] };
+}
