@@ -7,22 +7,7 @@
 // (so it writes sw neighbouring outputs) and computes PX sub-grid pixels x (4 * MB4) output
 // channels of one group (register blocking). Weights come repacked by pack-weight.wgsl as f32
 // vec4 over output channels, so one load feeds 4 channels (on lavapipe a load costs ~16-20 FMAs).
-// #include common/activation.wgsl
-
-struct Params {
-  x_dims: vec4<u32>,   // N, C, H, W
-  y_dims: vec4<u32>,   // M, OH, OW, Mg (output channels per group)
-  part: vec4<u32>,     // Cg (input channels per group), groups, channel blocks per group, kW
-  geo_h: vec4<i32>,    // stride, pad_begin, dilation, gcd(stride, dilation)
-  geo_w: vec4<i32>,
-  tap_h: vec4<i32>,    // stride/gcd, dilation/gcd, inverse of dilation/gcd mod stride/gcd, kernel size
-  tap_w: vec4<i32>,
-  has_bias: u32,
-  z_base: u32,         // first workgroup z of this dispatch (z is split at 65535)
-  act: u32,
-  act_a: f32,
-  act_b: f32,
-}
+// #include conv-transpose/common.wgsl
 
 @group(0) @binding(0) var<storage, read> x: array<{{T}}>;
 @group(0) @binding(1) var<storage, read> wp: array<vec4<f32>>;
@@ -38,20 +23,6 @@ override MB4: u32 = 3u;
 override PX: u32 = 4u;
 const MAX_MB4: u32 = 3u;
 const MAX_PX: u32 = 4u;
-
-// Taps of one axis for output phase `ph`: first tap k0, their count, and the input index of the
-// first tap minus the sub-grid coordinate (input index = q + base - j * dil/gcd).
-struct Taps { k0: i32, count: i32, base: i32 }
-
-fn phaseTaps(ph: i32, geo: vec4<i32>, tap: vec4<i32>) -> Taps {
-  let s = geo.x;
-  let t = ph + geo.y;
-  let r = ((t % s) + s) % s;
-  if (r % geo.w != 0) { return Taps(0, 0, 0); }
-  let k0 = ((r / geo.w) * tap.z) % tap.x;
-  let count = select(0, (tap.w - k0 + tap.x - 1) / tap.x, k0 < tap.w);
-  return Taps(k0, count, (t - k0 * geo.z) / s);
-}
 
 @compute @workgroup_size(WGX, WGY)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -117,17 +88,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
       if (ow < OW) {
         for (var b = 0u; b < MB4; b++) { store(yrow + ow, m0 + 4u * b, grp * Mg, Mg, OHW, acc[p * MB4 + b]); }
       }
-    }
-  }
-}
-
-// bias, activation and store of the 4 output channels m..m+3 that are below Mg
-fn store(at: u32, m: u32, mbase: u32, Mg: u32, OHW: u32, acc: vec4<f32>) {
-  for (var l = 0u; l < 4u; l++) {
-    if (m + l < Mg) {
-      var v = acc[l];
-      if (params.has_bias != 0u) { v += f32(bias[mbase + m + l]); }
-      y[at + (m + l) * OHW] = {{T}}(activate(v, params.act, params.act_a, params.act_b));
     }
   }
 }
