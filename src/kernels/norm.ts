@@ -1,3 +1,75 @@
-import type { OpKernel } from './types';
+import { WgsegError } from '../errors';
+import { numel, type DType } from '../gpu/tensor';
+import { floatAttr, intAttr } from './attrs';
+import { linearGrid } from './dispatch';
+import type { OpKernel, TensorInfo } from './types';
 
-export const normKernels: OpKernel[] = [];
+// BatchNormalization (inference) and InstanceNormalization. Per-channel tensors may have a float
+// dtype of their own (ONNX T1/T2), shared by all of them: the {{P}} define.
+
+const FLOAT: DType[] = ['f32', 'f16'];
+
+/** X [N, C, ...] plus per-channel inputs of shape [C], all float; returns the channel dtype. */
+function checkInputs(op: string, inputs: (TensorInfo | undefined)[], names: string[]): { x: TensorInfo; p: DType } {
+  const x = inputs[0];
+  if (!x) throw new WgsegError('BAD_INPUT', `${op}: missing input X`);
+  if (!FLOAT.includes(x.dtype)) throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: X dtype ${x.dtype} not supported (f32/f16)`);
+  if (x.shape.length < 2) throw new WgsegError('BAD_SHAPE', `${op}: X must be [N,C,...], got [${x.shape.join(',')}]`);
+  const c = x.shape[1];
+  const params = names.map((name, i) => {
+    const t = inputs[i + 1];
+    if (!t) throw new WgsegError('BAD_INPUT', `${op}: missing input ${name}`);
+    if (t.shape.length !== 1 || t.shape[0] !== c) throw new WgsegError('BAD_SHAPE', `${op}: ${name} must be [${c}] for X [${x.shape.join(',')}], got [${t.shape.join(',')}]`);
+    return t;
+  });
+  const p = params[0].dtype;
+  if (!FLOAT.includes(p) || params.some((t) => t.dtype !== p)) {
+    throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: ${names.join('/')} must share one float dtype, got ${params.map((t) => t.dtype).join('/')}`);
+  }
+  return { x, p };
+}
+
+const batchNorm: OpKernel = {
+  op: 'BatchNormalization',
+  infer(inputs, attrs) {
+    const op = 'BatchNormalization';
+    if (intAttr(attrs, 'training_mode', 0, op) !== 0) throw new WgsegError('BAD_ATTRIBUTE', `${op}: training_mode=1: training mode not supported (inference only)`);
+    if (intAttr(attrs, 'spatial', 1, op) !== 1) throw new WgsegError('BAD_ATTRIBUTE', `${op}: spatial=0 (per-activation statistics, opset < 9) not supported`);
+    const { x } = checkInputs(op, inputs, ['scale', 'B', 'input_mean', 'input_var']);
+    return [{ shape: [...x.shape], dtype: x.dtype }];
+  },
+  encode(rt, [x, scale, bias, mean, variance], [y], attrs) {
+    const n = numel(x!.shape);
+    rt.dispatch({
+      name: `BatchNormalization[${x!.shape.join('x')}]`,
+      shader: 'norm/batchnorm.wgsl',
+      defines: { T: x!.dtype, P: scale!.dtype },
+      uniforms: { n, channels: x!.shape[1], inner: numel(x!.shape.slice(2)), eps: floatAttr(attrs, 'epsilon', 1e-5, 'BatchNormalization') },
+      buffers: { x: x!.buffer, scale: scale!.buffer, bias: bias!.buffer, mean: mean!.buffer, variance: variance!.buffer, y: y.buffer },
+      workgroups: linearGrid(n, 256),
+    });
+  },
+};
+
+const instanceNorm: OpKernel = {
+  op: 'InstanceNormalization',
+  infer(inputs) {
+    const { x } = checkInputs('InstanceNormalization', inputs, ['scale', 'B']);
+    if (x.shape.length < 3) throw new WgsegError('BAD_SHAPE', `InstanceNormalization: X must be [N,C,D1,...], got [${x.shape.join(',')}]`);
+    return [{ shape: [...x.shape], dtype: x.dtype }];
+  },
+  encode(rt, [x, scale, bias], [y], attrs) {
+    const planes = x!.shape[0] * x!.shape[1];
+    rt.dispatch({
+      name: `InstanceNormalization[${x!.shape.join('x')}]`,
+      shader: 'norm/instance.wgsl',
+      defines: { T: x!.dtype, P: scale!.dtype },
+      overrides: { WG: 128 },
+      uniforms: { planes, size: numel(x!.shape.slice(2)), channels: x!.shape[1], eps: floatAttr(attrs, 'epsilon', 1e-5, 'InstanceNormalization') },
+      buffers: { x: x!.buffer, scale: scale!.buffer, bias: bias!.buffer, y: y.buffer },
+      workgroups: linearGrid(planes, 1),
+    });
+  },
+};
+
+export const normKernels: OpKernel[] = [batchNorm, instanceNorm];

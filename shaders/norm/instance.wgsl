@@ -1,0 +1,50 @@
+// InstanceNormalization: per (n, c) plane, y = scale[c] * (x - mean) / sqrt(var + eps) + bias[c]
+// with the plane's mean and (population) variance. One workgroup per plane, two-pass in f32.
+
+struct Params {
+  planes: u32,   // N * C
+  size: u32,     // elements per plane (product of the spatial dims)
+  channels: u32,
+  eps: f32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<{{T}}>;
+@group(0) @binding(1) var<storage, read> scale: array<{{P}}>;
+@group(0) @binding(2) var<storage, read> bias: array<{{P}}>;
+@group(0) @binding(3) var<storage, read_write> y: array<{{T}}>;
+@group(0) @binding(4) var<uniform> params: Params;
+
+override WG: u32 = 128u;  // power of two
+var<workgroup> part: array<f32, WG>;
+
+fn wgSum(lid: u32, v: f32) -> f32 {
+  part[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) { part[lid] += part[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = part[0];
+  workgroupBarrier();
+  return r;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let p = wid.x + wid.y * nwg.x;
+  if (p >= params.planes) { return; }
+  let base = p * params.size;
+  var s = 0.0;
+  for (var i = lid; i < params.size; i += WG) { s += f32(x[base + i]); }
+  let mean = wgSum(lid, s) / f32(params.size);
+  var q = 0.0;
+  for (var i = lid; i < params.size; i += WG) {
+    let d = f32(x[base + i]) - mean;
+    q += d * d;
+  }
+  let variance = wgSum(lid, q) / f32(params.size);
+  let c = p % params.channels;
+  let k = f32(scale[c]) * inverseSqrt(variance + params.eps);
+  let b = f32(bias[c]);
+  for (var i = lid; i < params.size; i += WG) { y[base + i] = {{T}}((f32(x[base + i]) - mean) * k + b); }
+}
