@@ -1,3 +1,195 @@
-import type { OpKernel } from './types';
+import { WgsegError } from '../errors';
+import { numel } from '../gpu/tensor';
+import { floatAttr, intAttr, intsAttr, strAttr } from './attrs';
+import { linearGrid } from './dispatch';
+import type { Attrs, HostValues, OpKernel, TensorInfo } from './types';
 
-export const resizeKernels: OpKernel[] = [];
+const WG = 128;
+const MODES = ['nearest', 'linear', 'cubic'];
+const COORDS = ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_crop_and_resize'];
+const NEAREST = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
+const KEEP = ['stretch', 'not_larger', 'not_smaller'];
+
+interface Config {
+  op: string;
+  mode: string;
+  coord: string;
+  nearest: string;
+  a: number;
+  exclude: boolean;
+  antialias: boolean;
+  extrap: number;
+}
+
+/** Output shape, per-axis scales (the given ones, or out/in for sizes) and the full roi. */
+interface Plan { out: number[]; scales: number[]; roi: number[] }
+
+function oneOf(op: string, attrs: Attrs, name: string, dflt: string, allowed: string[]): string {
+  const v = strAttr(attrs, name, dflt, op);
+  if (!allowed.includes(v)) throw new WgsegError('BAD_ATTRIBUTE', `${op}: ${name} "${v}" is not one of ${allowed.join(', ')}`);
+  return v;
+}
+
+function config(op: string, attrs: Attrs): Config {
+  if (op === 'Upsample') {
+    const mode = oneOf(op, attrs, 'mode', 'nearest', ['nearest', 'linear', 'bilinear']);
+    return { op, mode: mode === 'bilinear' ? 'linear' : mode, coord: 'asymmetric', nearest: 'floor', a: -0.75, exclude: false, antialias: false, extrap: 0 };
+  }
+  const bool = (name: string) => {
+    const v = intAttr(attrs, name, 0, op);
+    if (v !== 0 && v !== 1) throw new WgsegError('BAD_ATTRIBUTE', `${op}: ${name} must be 0 or 1, got ${v}`);
+    return v === 1;
+  };
+  return {
+    op,
+    mode: oneOf(op, attrs, 'mode', 'nearest', MODES),
+    coord: oneOf(op, attrs, 'coordinate_transformation_mode', 'half_pixel', COORDS),
+    nearest: oneOf(op, attrs, 'nearest_mode', 'round_prefer_floor', NEAREST),
+    a: floatAttr(attrs, 'cubic_coeff_a', -0.75, op),
+    exclude: bool('exclude_outside'),
+    antialias: bool('antialias'),
+    extrap: floatAttr(attrs, 'extrapolation_value', 0, op),
+  };
+}
+
+const given = (v: number[] | undefined) => (v && v.length > 0 ? v : undefined);
+
+function plan(op: string, x: TensorInfo, attrs: Attrs, host: HostValues): Plan {
+  const shape = x.shape, r = shape.length;
+  if (r < 2) throw new WgsegError('BAD_SHAPE', `${op}: input must have rank >= 2, got [${shape}]`);
+  const full = (vals: number[], axes: number[], fill: (d: number) => number) => {
+    const o = shape.map((_, d) => fill(d));
+    axes.forEach((d, i) => (o[d] = vals[i]));
+    return o;
+  };
+  let out: number[], scales: number[], roi = [...shape.map(() => 0), ...shape.map(() => 1)];
+  if (op === 'Upsample') {
+    const s = given(host[1]) ?? (attrs.scales as number[] | undefined);
+    if (!s || s.length !== r) throw new WgsegError('BAD_SHAPE', `${op}: scales must have one value per input dim (${r}), got ${JSON.stringify(s)}`);
+    if (s.some((v) => !(v >= 1))) throw new WgsegError('BAD_ATTRIBUTE', `${op}: scales must be >= 1, got [${s}]`);
+    scales = [...s];
+    out = shape.map((d, i) => Math.floor(d * scales[i]));
+  } else {
+    const axes = intsAttr(attrs, 'axes', shape.map((_, d) => d), op).map((a) => (a < 0 ? a + r : a));
+    if (axes.some((a) => a < 0 || a >= r) || new Set(axes).size !== axes.length) throw new WgsegError('BAD_ATTRIBUTE', `${op}: axes [${attrs.axes}] invalid for rank ${r}`);
+    const keep = oneOf(op, attrs, 'keep_aspect_ratio_policy', 'stretch', KEEP);
+    const s = given(host[2]), z = given(host[3]), roiIn = given(host[1]);
+    if (!s === !z) throw new WgsegError('BAD_ATTRIBUTE', `${op}: exactly one of scales and sizes must be given`);
+    const n = (s ?? z)!.length;
+    if (n !== axes.length) throw new WgsegError('BAD_SHAPE', `${op}: ${s ? 'scales' : 'sizes'} has ${n} values for ${axes.length} axes of input [${shape}]`);
+    if (roiIn) {
+      if (roiIn.length !== 2 * axes.length) throw new WgsegError('BAD_SHAPE', `${op}: roi has ${roiIn.length} values, want ${2 * axes.length}`);
+      roi = [...full(roiIn.slice(0, n), axes, () => 0), ...full(roiIn.slice(n), axes, () => 1)];
+    }
+    if (s) {
+      if (s.some((v) => !(v > 0))) throw new WgsegError('BAD_ATTRIBUTE', `${op}: scales must be > 0, got [${s}]`);
+      scales = full(s, axes, () => 1);
+      out = shape.map((d, i) => Math.floor(d * scales[i]));
+    } else {
+      if (z!.some((v) => !Number.isInteger(v) || v <= 0)) throw new WgsegError('BAD_ATTRIBUTE', `${op}: sizes must be positive ints, got [${z}]`);
+      out = full(z!, axes, (d) => shape[d]);
+      scales = out.map((o, d) => o / shape[d]);
+      if (keep !== 'stretch') {
+        const picked = axes.map((d) => scales[d]);
+        const k = keep === 'not_larger' ? Math.min(...picked) : Math.max(...picked);
+        scales = shape.map((_, d) => (axes.includes(d) ? k : 1));
+        out = shape.map((d, i) => (axes.includes(i) ? Math.floor(k * d + 0.5) : d));
+      }
+    }
+  }
+  for (let d = 0; d < r - 2; d++) {
+    if (out[d] !== shape[d] || scales[d] !== 1 || roi[d] !== 0 || roi[r + d] !== 1) {
+      throw new WgsegError('BAD_SHAPE', `${op}: only the two trailing dims can be resized; dim ${d} of [${shape}] would change (scale ${scales[d]}, size ${out[d]})`);
+    }
+  }
+  return { out, scales, roi };
+}
+
+/** Input position of output index o along one axis (ONNX coordinate_transformation_mode). */
+function source(c: Config, o: number, len: number, outLen: number, scale: number, r0: number, r1: number): number {
+  const outF = scale * len;
+  switch (c.coord) {
+    case 'align_corners': return outF === 1 ? 0 : (o * (len - 1)) / (outF - 1);
+    case 'asymmetric': return o / scale;
+    case 'pytorch_half_pixel': return outF === 1 ? -0.5 : (o + 0.5) / scale - 0.5;
+    case 'half_pixel_symmetric': return (len / 2) * (1 - outLen / outF) + (o + 0.5) / scale - 0.5;
+    case 'tf_crop_and_resize': return (outF === 1 ? ((r1 - r0) * (len - 1)) / 2 : (o * (r1 - r0) * (len - 1)) / (outF - 1)) + r0 * (len - 1);
+    default: return (o + 0.5) / scale - 0.5;
+  }
+}
+
+function cubic(a: number, d: number): number {
+  const t = Math.abs(d);
+  if (t <= 1) return ((a + 2) * t - (a + 3)) * t * t + 1;
+  return t < 2 ? ((a * t - 5 * a) * t + 8 * a) * t - 4 * a : 0;
+}
+
+/** Taps of one axis: k indices and weights per output index (index -1: extrapolate). */
+function axisTable(c: Config, len: number, outLen: number, scale: number, r0: number, r1: number) {
+  const s = c.antialias ? Math.min(scale, 1) : 1;
+  const half = c.mode === 'cubic' ? 2 : 1;
+  const start = c.mode === 'nearest' ? 0 : Math.floor(-half / s) + 1;
+  const k = c.mode === 'nearest' ? 1 : 2 - 2 * start;
+  const idx = new Int32Array(outLen * k), w = new Float32Array(outLen * k);
+  for (let o = 0; o < outLen; o++) {
+    const x = source(c, o, len, outLen, scale, r0, r1);
+    if (c.coord === 'tf_crop_and_resize' && (x < 0 || x > len - 1)) {
+      idx[o * k] = -1;
+      continue;
+    }
+    const f = Math.floor(x), t = x - f;
+    if (c.mode === 'nearest') {
+      const up = t > 0 && (c.nearest === 'ceil' || (c.nearest === 'round_prefer_ceil' && t >= 0.5) || (c.nearest === 'round_prefer_floor' && t > 0.5));
+      idx[o] = Math.min(Math.max(up ? f + 1 : f, 0), len - 1);
+      w[o] = 1;
+      continue;
+    }
+    const ws = Array.from({ length: k }, (_, j) => {
+      const d = (start + j - t) * s;
+      const p = f + start + j;
+      if (c.exclude && (p < 0 || p >= len)) return 0;
+      return c.mode === 'cubic' ? cubic(c.a, d) : Math.max(0, 1 - Math.abs(d));
+    });
+    const norm = c.antialias || c.exclude ? ws.reduce((a, b) => a + b, 0) : 1;
+    for (let j = 0; j < k; j++) {
+      idx[o * k + j] = Math.min(Math.max(f + start + j, 0), len - 1);
+      w[o * k + j] = ws[j] / norm;
+    }
+  }
+  return { k, idx, w };
+}
+
+function resizeKernel(op: 'Resize' | 'Upsample'): OpKernel {
+  return {
+    op,
+    hostInputs: op === 'Resize' ? [1, 2, 3] : [1],
+    infer([x], attrs, host) {
+      if (!x) throw new WgsegError('BAD_INPUT', `${op}: missing input X`);
+      if (x.dtype !== 'f32' && x.dtype !== 'f16') throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: X must be f32 or f16, got ${x.dtype}`);
+      config(op, attrs);
+      return [{ shape: plan(op, x, attrs, host).out, dtype: x.dtype }];
+    },
+    encode(rt, [x], [y], attrs, host) {
+      const c = config(op, attrs);
+      const { out, scales, roi } = plan(op, x!, attrs, host);
+      const r = out.length, [h, w] = x!.shape.slice(-2), [oh, ow] = out.slice(-2);
+      const ty = axisTable(c, h, oh, scales[r - 2], roi[r - 2], roi[2 * r - 2]);
+      const tx = axisTable(c, w, ow, scales[r - 1], roi[r - 1], roi[2 * r - 1]);
+      const ti = rt.upload([...ty.idx, ...tx.idx], [ty.idx.length + tx.idx.length], 'i32');
+      const tw = rt.upload([...ty.w, ...tx.w], [ty.w.length + tx.w.length], 'f32');
+      const n = numel(out);
+      rt.dispatch({
+        name: `${op}[${x!.shape}->${out}]`,
+        shader: 'resize/resize.wgsl',
+        defines: { T: x!.dtype },
+        overrides: { WG },
+        uniforms: { n, in_h: h, in_w: w, out_h: oh, out_w: ow, kh: ty.k, kw: tx.k, xoff: ty.idx.length, extrap: c.extrap },
+        buffers: { x: x!.buffer, tab_i: ti.buffer, tab_w: tw.buffer, y: y.buffer },
+        workgroups: linearGrid(n, WG),
+      });
+      rt.release(ti, tw);
+    },
+  };
+}
+
+export const resizeKernels: OpKernel[] = [resizeKernel('Resize'), resizeKernel('Upsample')];
