@@ -4,7 +4,7 @@ import type { DType } from '../src/gpu/tensor';
 import { gpu, runOp } from './helpers/gpu';
 import { rng } from './helpers/random';
 import { TOL, expectClose } from './helpers/tolerance';
-import { batchNormRef, instanceNormRef } from './reference/norm';
+import { batchNormRef, batchNormTrainRef, instanceNormRef } from './reference/norm';
 
 const r = rng(21);
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -43,10 +43,27 @@ describe('BatchNormalization (inference)', () => {
     }
   });
 
-  it('rejects training mode, mismatched channel tensors and integer input', async () => {
+  for (const shape of [[2, 3, 5, 7], [4, 5], [1, 2, 30, 20]]) {
+    it(`training_mode=1 [${shape}]: batch statistics, running_mean / running_var outputs`, async () => {
+      const c = shape[1];
+      const x = Float32Array.from(r.array(numel(shape), -4, 6));
+      const [scale, b, mean] = [r.array(c, -2, 2), r.array(c, -1, 1), r.array(c, -1, 1)].map((a) => Float32Array.from(a));
+      const variance = Float32Array.from(r.array(c, 0.05, 3));
+      const momentum = r.pick([0.9, 0.3]);
+      const p = (data: Float32Array) => ({ data, shape: [c] });
+      const outs = await runOp('BatchNormalization', [{ data: x, shape }, p(scale), p(b), p(mean), p(variance)], { training_mode: 1, momentum, epsilon: 1e-3 });
+      const want = batchNormTrainRef(x, shape, scale, b, mean, variance, 1e-3, momentum);
+      expect(outs.map((o) => o.shape)).toEqual([shape, [c], [c]]);
+      expectClose(outs[0].data, want.y, TOL.f32Reduce, 'Y');
+      expectClose(outs[1].data, want.runningMean, TOL.f32Reduce, 'running_mean');
+      expectClose(outs[2].data, want.runningVar, TOL.f32Reduce, 'running_var');
+    });
+  }
+
+  it('rejects spatial=0, mismatched channel tensors and integer input', async () => {
     const p = { data: [1, 1], shape: [2] };
     const x = { data: new Float32Array(8), shape: [1, 2, 2, 2] };
-    await expectError(runOp('BatchNormalization', [x, p, p, p, p], { training_mode: 1 }), 'BAD_ATTRIBUTE', /BatchNormalization: training_mode=1: training mode not supported/);
+    await expectError(runOp('BatchNormalization', [x, p, p, p, p], { spatial: 0 }), 'BAD_ATTRIBUTE', /BatchNormalization: spatial=0/);
     await expectError(runOp('BatchNormalization', [x, p, p, { data: [0, 0, 0], shape: [3] }, p]), 'BAD_SHAPE', /BatchNormalization: input_mean must be \[2\]/);
     await expectError(runOp('BatchNormalization', [{ ...x, dtype: 'i32' }, p, p, p, p]), 'UNSUPPORTED_DTYPE', /BatchNormalization: X dtype i32/);
   });

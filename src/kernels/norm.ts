@@ -29,25 +29,46 @@ function checkInputs(op: string, inputs: (TensorInfo | undefined)[], names: stri
   return { x, p };
 }
 
+const BN = 'BatchNormalization';
+
+/** Inference: Y only. training_mode=1 (opset 14+): Y from the batch statistics, plus running_mean and running_var. */
 const batchNorm: OpKernel = {
-  op: 'BatchNormalization',
+  op: BN,
   infer(inputs, attrs) {
-    const op = 'BatchNormalization';
-    if (intAttr(attrs, 'training_mode', 0, op) !== 0) throw new WgsegError('BAD_ATTRIBUTE', `${op}: training_mode=1: training mode not supported (inference only)`);
-    if (intAttr(attrs, 'spatial', 1, op) !== 1) throw new WgsegError('BAD_ATTRIBUTE', `${op}: spatial=0 (per-activation statistics, opset < 9) not supported`);
-    const { x } = checkInputs(op, inputs, ['scale', 'B', 'input_mean', 'input_var']);
-    return [{ shape: [...x.shape], dtype: x.dtype }];
+    if (intAttr(attrs, 'spatial', 1, BN) !== 1) throw new WgsegError('BAD_ATTRIBUTE', `${BN}: spatial=0 (per-activation statistics, opset < 9) not supported`);
+    const { x, p } = checkInputs(BN, inputs, ['scale', 'B', 'input_mean', 'input_var']);
+    const y = { shape: [...x.shape], dtype: x.dtype };
+    if (intAttr(attrs, 'training_mode', 0, BN) === 0) return [y];
+    return [y, { shape: [x.shape[1]], dtype: p }, { shape: [x.shape[1]], dtype: p }];
   },
-  encode(rt, [x, scale, bias, mean, variance], [y], attrs) {
+  encode(rt, [x, scale, bias, mean, variance], [y, runMean, runVar], attrs) {
+    const [c, inner] = [x!.shape[1], numel(x!.shape.slice(2))];
+    const defines = { T: x!.dtype, P: scale!.dtype };
+    let [m, v] = [mean!.buffer, variance!.buffer];
+    const scratch: GPUBuffer[] = [];
+    if (runMean && runVar) {
+      scratch.push(rt.pool.acquire(c * 4), rt.pool.acquire(c * 4));
+      [m, v] = scratch;
+      rt.dispatch({
+        name: `${BN}.stats[${x!.shape.join('x')}]`,
+        shader: 'norm/batchstats.wgsl',
+        defines,
+        overrides: { WG: 128 },
+        uniforms: { batch: x!.shape[0], channels: c, inner, momentum: floatAttr(attrs, 'momentum', 0.9, BN) },
+        buffers: { x: x!.buffer, mean: mean!.buffer, variance: variance!.buffer, batch_mean: m, batch_var: v, running_mean: runMean.buffer, running_var: runVar.buffer },
+        workgroups: [c],
+      });
+    }
     const n = numel(x!.shape);
     rt.dispatch({
-      name: `BatchNormalization[${x!.shape.join('x')}]`,
+      name: `${BN}[${x!.shape.join('x')}]`,
       shader: 'norm/batchnorm.wgsl',
-      defines: { T: x!.dtype, P: scale!.dtype },
-      uniforms: { n, channels: x!.shape[1], inner: numel(x!.shape.slice(2)), eps: floatAttr(attrs, 'epsilon', 1e-5, 'BatchNormalization') },
-      buffers: { x: x!.buffer, scale: scale!.buffer, bias: bias!.buffer, mean: mean!.buffer, variance: variance!.buffer, y: y.buffer },
+      defines,
+      uniforms: { n, channels: c, inner, eps: floatAttr(attrs, 'epsilon', 1e-5, BN) },
+      buffers: { x: x!.buffer, scale: scale!.buffer, bias: bias!.buffer, mean: m, variance: v, y: y.buffer },
       workgroups: linearGrid(n, 256),
     });
+    for (const b of scratch) rt.pool.release(b);
   },
 };
 

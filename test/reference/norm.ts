@@ -21,3 +21,17 @@ export function instanceNormRef(x: ArrayLike<number>, shape: number[], scale: Ar
   }
   return y;
 }
+
+/** training_mode=1: normalise with the batch mean/var (population, over N and spatial dims); running = input * momentum + batch * (1 - momentum). */
+export function batchNormTrainRef(x: ArrayLike<number>, shape: number[], scale: ArrayLike<number>, b: ArrayLike<number>, mean: ArrayLike<number>, variance: ArrayLike<number>, eps: number, momentum: number) {
+  const c = shape[1], inner = shape.slice(2).reduce((a, v) => a * v, 1);
+  const groups = Array.from({ length: c }, () => [] as number[]);
+  Array.from(x).forEach((v, i) => groups[Math.floor(i / inner) % c].push(v));
+  const bm = groups.map((g) => g.reduce((a, v) => a + v, 0) / g.length);
+  const bv = groups.map((g, k) => g.reduce((a, v) => a + (v - bm[k]) ** 2, 0) / g.length);
+  return {
+    y: batchNormRef(x, shape, scale, b, bm, bv, eps),
+    runningMean: bm.map((m, k) => mean[k] * momentum + m * (1 - momentum)),
+    runningVar: bv.map((v, k) => variance[k] * momentum + v * (1 - momentum)),
+  };
+}

@@ -1,0 +1,61 @@
+// BatchNormalization, training_mode=1: per channel, the batch mean and (population) variance over
+// N and the spatial dims (two-pass, f32), and the running statistics
+// input * momentum + batch * (1 - momentum). One workgroup per channel.
+
+struct Params {
+  batch: u32,
+  channels: u32,
+  inner: u32,    // product of the dims after C
+  momentum: f32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<{{T}}>;
+@group(0) @binding(1) var<storage, read> mean: array<{{P}}>;
+@group(0) @binding(2) var<storage, read> variance: array<{{P}}>;
+@group(0) @binding(3) var<storage, read_write> batch_mean: array<{{P}}>;
+@group(0) @binding(4) var<storage, read_write> batch_var: array<{{P}}>;
+@group(0) @binding(5) var<storage, read_write> running_mean: array<{{P}}>;
+@group(0) @binding(6) var<storage, read_write> running_var: array<{{P}}>;
+@group(0) @binding(7) var<uniform> params: Params;
+
+override WG: u32 = 128u;  // power of two
+var<workgroup> part: array<f32, WG>;
+
+fn wgSum(lid: u32, v: f32) -> f32 {
+  part[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) { part[lid] += part[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = part[0];
+  workgroupBarrier();
+  return r;
+}
+
+fn at(c: u32, j: u32) -> f32 {
+  let n = j / params.inner;
+  return f32(x[(n * params.channels + c) * params.inner + j % params.inner]);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let c = wid.x;
+  if (c >= params.channels) { return; }
+  let count = params.batch * params.inner;
+  var s = 0.0;
+  for (var j = lid; j < count; j += WG) { s += at(c, j); }
+  let m = wgSum(lid, s) / f32(count);
+  var q = 0.0;
+  for (var j = lid; j < count; j += WG) {
+    let d = at(c, j) - m;
+    q += d * d;
+  }
+  let v = wgSum(lid, q) / f32(count);
+  if (lid == 0u) {
+    batch_mean[c] = {{P}}(m);
+    batch_var[c] = {{P}}(v);
+    running_mean[c] = {{P}}(f32(mean[c]) * params.momentum + m * (1.0 - params.momentum));
+    running_var[c] = {{P}}(f32(variance[c]) * params.momentum + v * (1.0 - params.momentum));
+  }
+}
