@@ -5,10 +5,10 @@
 // #include common/index.wgsl
 
 struct Params {
-  n: u32,        // output elements
+  pixels: u32,   // out_h * out_w
+  planes: u32,   // product of the leading dims
   in_h: u32,
   in_w: u32,
-  out_h: u32,
   out_w: u32,
   kh: u32,
   kw: u32,
@@ -22,32 +22,33 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> y: array<{{T}}>;
 @group(0) @binding(4) var<uniform> params: Params;
 
-override WG: u32 = 128u;
+override WG: u32 = 64u;
 
+// One invocation per output pixel; it reads its taps once and walks every plane (N*C).
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flatIndex(gid, nwg, WG);
-  if (i >= params.n) { return; }
-  let ox = i % params.out_w;
-  let oy = (i / params.out_w) % params.out_h;
-  let plane = i / (params.out_w * params.out_h);
-  let yb = oy * params.kh;
-  let xb = params.xoff + ox * params.kw;
-  if (tab_i[yb] < 0 || tab_i[xb] < 0) {
-    y[i] = {{T}}(params.extrap);
-    return;
-  }
-  let base = plane * params.in_h * params.in_w;
-  var acc = 0.0;
-  for (var j = 0u; j < params.kh; j++) {
-    let wy = tab_w[yb + j];
-    if (wy == 0.0) { continue; }
-    let row = base + u32(tab_i[yb + j]) * params.in_w;
-    var r = 0.0;
-    for (var k = 0u; k < params.kw; k++) {
-      r += tab_w[xb + k] * f32(x[row + u32(tab_i[xb + k])]);
+  let p = flatIndex(gid, nwg, WG);
+  if (p >= params.pixels) { return; }
+  let yb = (p / params.out_w) * params.kh;
+  let xb = params.xoff + (p % params.out_w) * params.kw;
+  let outside = tab_i[yb] < 0 || tab_i[xb] < 0;
+  let in_plane = params.in_h * params.in_w;
+  for (var c = 0u; c < params.planes; c++) {
+    var acc = params.extrap;
+    if (!outside) {
+      acc = 0.0;
+      let base = c * in_plane;
+      for (var j = 0u; j < params.kh; j++) {
+        let wy = tab_w[yb + j];
+        if (wy == 0.0) { continue; }
+        let row = base + u32(tab_i[yb + j]) * params.in_w;
+        var r = 0.0;
+        for (var k = 0u; k < params.kw; k++) {
+          r += tab_w[xb + k] * f32(x[row + u32(tab_i[xb + k])]);
+        }
+        acc += wy * r;
+      }
     }
-    acc += wy * r;
+    y[c * params.pixels + p] = {{T}}(acc);
   }
-  y[i] = {{T}}(acc);
 }

@@ -4,7 +4,7 @@ import { floatAttr, intAttr, intsAttr, strAttr } from './attrs';
 import { linearGrid } from './dispatch';
 import type { Attrs, HostValues, OpKernel, TensorInfo } from './types';
 
-const WG = 128;
+const WG = 64;
 const MODES = ['nearest', 'linear', 'cubic'];
 const COORDS = ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_crop_and_resize'];
 const NEAREST = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
@@ -177,15 +177,15 @@ function resizeKernel(op: 'Resize' | 'Upsample'): OpKernel {
       const tx = axisTable(c, w, ow, scales[r - 1], roi[r - 1], roi[2 * r - 1]);
       const ti = rt.upload([...ty.idx, ...tx.idx], [ty.idx.length + tx.idx.length], 'i32');
       const tw = rt.upload([...ty.w, ...tx.w], [ty.w.length + tx.w.length], 'f32');
-      const n = numel(out);
+      const pixels = oh * ow, planes = numel(out) / pixels;
       rt.dispatch({
         name: `${op}[${x!.shape}->${out}]`,
         shader: 'resize/resize.wgsl',
         defines: { T: x!.dtype },
         overrides: { WG },
-        uniforms: { n, in_h: h, in_w: w, out_h: oh, out_w: ow, kh: ty.k, kw: tx.k, xoff: ty.idx.length, extrap: c.extrap },
+        uniforms: { pixels, planes, in_h: h, in_w: w, out_w: ow, kh: ty.k, kw: tx.k, xoff: ty.idx.length, extrap: c.extrap },
         buffers: { x: x!.buffer, tab_i: ti.buffer, tab_w: tw.buffer, y: y.buffer },
-        workgroups: linearGrid(n, WG),
+        workgroups: linearGrid(pixels, WG),
       });
       rt.release(ti, tw);
     },
