@@ -17,7 +17,8 @@ export const ONNX_TESTS_DIR = resolve(REPO_ROOT, '../shared/onnx-node-tests');
 /**
  * Every known gap, with its reason: the one table. These cases still run and must either throw a
  * WgsegError saying they are unsupported, or pass (then the test prints that the row can go).
- * `disputed` rows may also mismatch: their expected values are themselves in question.
+ * `disputed` rows may also mismatch: their expected values are themselves in question (they stay
+ * listed even while they pass, so a kernel that sides with onnxruntime there is not a failure).
  */
 const D3 = '3-D spatial case: wgseg kernels are 2-D (NCHW) only';
 const D1 = '1-D spatial case: wgseg kernels are 2-D (NCHW) only';
@@ -27,28 +28,22 @@ export const KNOWN_GAPS: Record<string, { reason: string; disputed?: true }> = {
   test_affine_grid_3d_align_corners: { reason: D3 },
   test_affine_grid_3d_expanded: { reason: D3 },
   test_affine_grid_3d_align_corners_expanded: { reason: D3 },
-  test_averagepool_1d_default: { reason: D1 },
   test_averagepool_3d_default: { reason: D3 },
   test_averagepool_3d_dilations_large_count_include_pad_is_0_ceil_mode_is_False: { reason: D3 },
   test_averagepool_3d_dilations_large_count_include_pad_is_0_ceil_mode_is_True: { reason: D3 },
   test_averagepool_3d_dilations_large_count_include_pad_is_1_ceil_mode_is_False: { reason: D3 },
   test_averagepool_3d_dilations_large_count_include_pad_is_1_ceil_mode_is_True: { reason: D3 },
   test_averagepool_3d_dilations_small: { reason: D3 },
-  test_maxpool_1d_default: { reason: D1 },
   test_maxpool_3d_default: { reason: D3 },
   test_maxpool_3d_dilations: { reason: D3 },
   test_maxpool_3d_dilations_use_ref_impl: { reason: D3 },
   test_maxpool_3d_dilations_use_ref_impl_large: { reason: D3 },
-  test_maxpool_with_argmax_2d_precomputed_pads: { reason: 'MaxPool second output (Indices) is not produced' },
-  test_maxpool_with_argmax_2d_precomputed_strides: { reason: 'MaxPool second output (Indices) is not produced' },
   test_convtranspose_1d: { reason: D1 },
   test_convtranspose_3d: { reason: D3 },
   test_gridsample_volumetric_bilinear_align_corners_0: { reason: D3 },
   test_gridsample_volumetric_bilinear_align_corners_1: { reason: D3 },
   test_gridsample_volumetric_nearest_align_corners_0: { reason: D3 },
   test_gridsample_volumetric_nearest_align_corners_1: { reason: D3 },
-  test_batchnorm_epsilon_training_mode: { reason: 'BatchNormalization training_mode=1 (inference engine)' },
-  test_batchnorm_example_training_mode: { reason: 'BatchNormalization training_mode=1 (inference engine)' },
   test_convinteger_with_padding: { reason: 'ConvInteger (quantized): ' + NOT_WGSEG },
   test_convinteger_without_padding: { reason: 'ConvInteger (quantized): ' + NOT_WGSEG },
   test_matmulinteger: { reason: 'MatMulInteger (quantized): ' + NOT_WGSEG },
@@ -58,7 +53,6 @@ export const KNOWN_GAPS: Record<string, { reason: string; disputed?: true }> = {
   test_einsum_scalar: { reason: 'Einsum: ' + NOT_WGSEG },
   test_einsum_sum: { reason: 'Einsum: ' + NOT_WGSEG },
   test_einsum_transpose: { reason: 'Einsum: ' + NOT_WGSEG },
-  test_upsample_nearest: { reason: 'Upsample: deprecated since opset 10 (Resize replaces it)' },
   test_resize_downsample_scales_linear_align_corners: { reason: 'expected values disputed (onnxruntime disagrees too)', disputed: true },
   test_resize_downsample_scales_cubic_align_corners: { reason: 'expected values disputed (onnxruntime disagrees too)', disputed: true },
 };
@@ -68,8 +62,8 @@ export const REQUIRED_OPS = new Set([
   'Conv', 'ConvTranspose', 'GridSample', 'AffineGrid', 'Resize', 'MaxPool', 'AveragePool', 'GlobalMaxPool', 'GlobalAveragePool',
   'BatchNormalization', 'InstanceNormalization', 'Softmax', 'ArgMax', 'Concat', 'Pad', 'Transpose', 'Reshape', 'Gemm', 'MatMul',
   'Add', 'Sub', 'Mul', 'Div', 'Sum', 'Relu', 'Sigmoid', 'Tanh', 'Clip', 'LeakyRelu',
-  // beyond the brief's list, kept required once their kernels landed (layout family)
-  'DepthToSpace', 'SpaceToDepth',
+  // beyond the brief's list, kept required once their kernels landed and passed
+  'DepthToSpace', 'SpaceToDepth', 'Upsample',
 ]);
 
 export interface OnnxCase {
