@@ -23,14 +23,14 @@ struct Params {
 
 override WG: u32 = 64u;
 
-// taps of one window axis inside [lo, hi)
-fn tapsIn(start: i32, k: i32, dil: i32, lo: i32, hi: i32) -> i32 {
-  var c = 0;
-  for (var t = 0; t < k; t++) {
-    let p = start + t * dil;
-    c += select(0, 1, p >= lo && p < hi);
-  }
-  return c;
+// Range [first, end) of the taps t (at start + t * dil, t < k) that land inside [lo, hi).
+fn tapRange(start: i32, k: i32, dil: i32, lo: i32, hi: i32) -> vec2<i32> {
+  let a = lo - start;
+  let b = hi - 1 - start;
+  let first = max(0, select(a / dil, (a + dil - 1) / dil, a > 0));      // ceil(a / dil)
+  let last = select((b - dil + 1) / dil, b / dil, b >= 0);              // floor(b / dil)
+  let end = min(k, last + 1);
+  return vec2<i32>(first, max(first, end));
 }
 
 @compute @workgroup_size(WG)
@@ -46,15 +46,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let dp = params.dil_pad;
   let h0 = oh * k.z - dp.z;
   let w0 = ow * k.w - dp.w;
+  let th = tapRange(h0, k.x, dp.x, 0, H);
+  let tw = tapRange(w0, k.y, dp.y, 0, W);
   if (params.mode == 0u) {
     var best: {{T}};
     var at = -1;
-    for (var kh = 0; kh < k.x; kh++) {
+    for (var kh = th.x; kh < th.y; kh++) {
       let ih = h0 + kh * dp.x;
-      if (ih < 0 || ih >= H) { continue; }
-      for (var kw = 0; kw < k.y; kw++) {
+      for (var kw = tw.x; kw < tw.y; kw++) {
         let iw = w0 + kw * dp.y;
-        if (iw < 0 || iw >= W) { continue; }
         let v = x[plane + u32(ih * W + iw)];
         if (at < 0 || v > best) {
           best = v;
@@ -67,17 +67,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     return;
   }
   var sum = 0.0;
-  for (var kh = 0; kh < k.x; kh++) {
-    let ih = h0 + kh * dp.x;
-    if (ih < 0 || ih >= H) { continue; }
-    for (var kw = 0; kw < k.y; kw++) {
-      let iw = w0 + kw * dp.y;
-      if (iw < 0 || iw >= W) { continue; }
-      sum += f32(x[plane + u32(ih * W + iw)]);
-    }
+  for (var kh = th.x; kh < th.y; kh++) {
+    let row = plane + u32((h0 + kh * dp.x) * W);
+    for (var kw = tw.x; kw < tw.y; kw++) { sum += f32(x[row + u32(w0 + kw * dp.y)]); }
   }
-  let pe = params.pad_end;
-  let inside = tapsIn(h0, k.x, dp.x, 0, H) * tapsIn(w0, k.y, dp.y, 0, W);
-  let padded = tapsIn(h0, k.x, dp.x, -dp.z, H + pe.x) * tapsIn(w0, k.y, dp.y, -dp.w, W + pe.y);
-  y[i] = {{T}}(sum / f32(select(inside, padded, params.mode == 2u)));
+  var count = (th.y - th.x) * (tw.y - tw.x);
+  if (params.mode == 2u) {
+    let pe = params.pad_end;
+    let ph = tapRange(h0, k.x, dp.x, -dp.z, H + pe.x);
+    let pw = tapRange(w0, k.y, dp.y, -dp.w, W + pe.y);
+    count = (ph.y - ph.x) * (pw.y - pw.x);
+  }
+  y[i] = {{T}}(sum / f32(count));
 }

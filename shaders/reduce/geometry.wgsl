@@ -10,6 +10,7 @@ fn dimAt(lo: vec4<u32>, hi: vec4<u32>, d: u32) -> u32 {
 
 // Input offset of flat index i over dims (shape, stride), innermost dim last; nd dims in use.
 fn offsetOf(i: u32, shape0: vec4<u32>, shape1: vec4<u32>, stride0: vec4<u32>, stride1: vec4<u32>, nd: u32) -> u32 {
+  if (nd <= 1u) { return i * stride0.x; }  // the common case once runs are merged
   var rem = i;
   var off = 0u;
   for (var d = nd; d > 0u; d--) {
