@@ -1,8 +1,9 @@
 // ConvTranspose on the FCN upsampling shapes: per-dispatch GPU ms (timestamp queries, or wall time
-// per dispatch without them) and wall ms over repeated runs, with useful GFLOP/s
-// (2 * N * C * H * W * (M / group) * kH * kW).
+// per dispatch without them) with useful GFLOP/s (2 * N * C * H * W * (M / group) * kH * kW), for the
+// subgroup kernel and the portable one, measured alternately so machine load hits both alike.
 //   npx vite-node bench/conv-transpose-perf.ts [runs=10] [f16]
 import { Runtime } from '../src/gpu/runtime';
+import { convTransposeTuning } from '../src/kernels/conv-transpose';
 import { kernelFor } from '../src/kernels/registry';
 import type { Attrs } from '../src/kernels/types';
 
@@ -21,30 +22,39 @@ async function main() {
   const rt = await Runtime.create();
   console.log(`adapter: ${rt.info.adapter}; timestamps: ${rt.info.timestamps}; dtype ${dtype}; ${runs} runs after warm-up`);
   const k = kernelFor('ConvTranspose');
+  const variants = rt.info.subgroups ? [true, false] : [false];
   for (const s of shapes) {
     const x = rt.upload(Float32Array.from({ length: numel(s.x) }, () => Math.random() - 0.5), s.x, dtype);
     const w = rt.upload(Float32Array.from({ length: numel(s.w) }, () => Math.random() - 0.5), s.w, dtype);
     const b = rt.upload(Float32Array.from({ length: s.w[1] }, () => Math.random() - 0.5), [s.w[1]], dtype);
     const [y] = k.infer([x, w, b], s.attrs, []);
     const out = rt.alloc(y.shape, dtype);
-    const run = () => k.encode(rt, [x, w, b], [out], s.attrs, []);
-    for (let i = 0; i < 2; i++) run();
+    const run = (sg: boolean) => {
+      convTransposeTuning.subgroups = sg;
+      k.encode(rt, [x, w, b], [out], s.attrs, []);
+    };
+    for (const sg of variants) run(sg), run(sg);
     await rt.sync();
-    const timings = await rt.profile(() => { for (let i = 0; i < runs; i++) run(); });
-    const gpuMs = timings.filter((t) => !t.name.endsWith(' pack')).map((t) => t.ms);
-    const packMs = timings.filter((t) => t.name.endsWith(' pack')).map((t) => t.ms);
-    const wall: number[] = [];
+    const ms = new Map<boolean, { main: number[]; pack: number[]; wall: number[] }>(variants.map((v) => [v, { main: [], pack: [], wall: [] }]));
     for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      run();
-      await rt.sync();
-      wall.push(performance.now() - t0);
+      for (const sg of variants) {
+        const m = ms.get(sg)!;
+        const t0 = performance.now();
+        const t = await rt.profile(() => run(sg));
+        m.wall.push(performance.now() - t0);
+        m.main.push(t.filter((e) => !e.name.endsWith(' pack')).reduce((a, e) => a + e.ms, 0));
+        m.pack.push(t.filter((e) => e.name.endsWith(' pack')).reduce((a, e) => a + e.ms, 0));
+      }
     }
     const flops = 2 * numel(s.x) * s.w[1] * s.w[2] * s.w[3];
-    const g = median(gpuMs), wm = median(wall);
-    console.log(`${s.name} -> [${y.shape}]: ${(flops / 1e6).toFixed(1)} MFLOP; GPU ${g.toFixed(2)} ms (min ${Math.min(...gpuMs).toFixed(2)}) = ${(flops / g / 1e6).toFixed(2)} GFLOP/s (+ weight pack ${median(packMs).toFixed(2)} ms); wall (both dispatches) ${wm.toFixed(2)} ms = ${(flops / wm / 1e6).toFixed(2)} GFLOP/s`);
+    console.log(`${s.name} -> [${y.shape}]: ${(flops / 1e6).toFixed(1)} MFLOP`);
+    for (const [sg, m] of ms) {
+      const g = median(m.main), best = Math.min(...m.main);
+      console.log(`  ${sg ? 'subgroup' : 'portable'}: GPU median ${g.toFixed(2)} ms = ${(flops / g / 1e6).toFixed(2)} GFLOP/s, best ${best.toFixed(2)} ms = ${(flops / best / 1e6).toFixed(2)} GFLOP/s; weight pack ${median(m.pack).toFixed(2)} ms; wall incl. submit ${median(m.wall).toFixed(2)} ms`);
+    }
     rt.release(x, w, b, out);
   }
+  convTransposeTuning.subgroups = true;
   rt.dispose();
 }
 

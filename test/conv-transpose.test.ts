@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WgsegError } from '../src/errors';
 import { fromHalf, toHalf, type DType } from '../src/gpu/tensor';
+import { convTransposeTuning } from '../src/kernels/conv-transpose';
 import { kernelFor } from '../src/kernels/registry';
 import type { Attrs } from '../src/kernels/types';
 import { gpu, runOp } from './helpers/gpu';
@@ -85,52 +86,69 @@ describe('ConvTranspose', () => {
     ['fused HardSwish', { x: [1, 3, 4, 4], w: [3, 5, 3, 3], strides: [3, 3], activation: 'HardSwish' }],
     ['fused Tanh', { x: [1, 3, 4, 4], w: [3, 5, 3, 3], strides: [2, 2], activation: 'Tanh' }],
   ];
-  cases.forEach(([name, c], i) => it(name, () => check(c, 100 + i)));
+  for (const sg of [true, false]) {
+    describe(sg ? 'subgroup kernel (where the adapter has subgroups >= 8)' : 'portable kernel', () => {
+      beforeAll(() => void (convTransposeTuning.subgroups = sg));
+      afterAll(() => void (convTransposeTuning.subgroups = true));
 
-  it('randomised configurations', async () => {
-    const r = rng(7);
-    for (let t = 0; t < 16; t++) {
-      const group = r.pick([1, 1, 2, 3]);
-      const k = [r.int(1, 7), r.int(1, 7)], s = [r.int(1, 4), r.int(1, 4)], d = [r.int(1, 3), r.int(1, 3)];
-      const x = [r.int(1, 2), group * r.int(1, 4), r.int(1, 6), r.int(1, 6)];
-      const pads = [0, 1, 0, 1].map((i) => r.int(0, Math.floor(((k[i] - 1) * d[i]) / 2)));
-      const opad = [0, 1].map((i) => r.int(0, Math.max(s[i], d[i]) - 1));
-      await check({ x, w: [x[1], r.int(1, 10), ...k], group, strides: s, dilations: d, pads, output_padding: opad, bias: r.next() < 0.7 }, 1000 + t);
-    }
-  });
+      it('runs the kernel this block is about', async () => {
+        const r = await gpu();
+        const sgMin = (r.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0;
+        const x = r.upload(new Float32Array(2 * 9), [1, 2, 3, 3]), w = r.upload(new Float32Array(2 * 3 * 4), [2, 3, 2, 2]);
+        const k = kernelFor('ConvTranspose'), y = r.alloc([1, 3, 6, 6]);
+        const names = (await r.profile(() => k.encode(r, [x, w], [y], { strides: [2, 2] }, []))).map((t) => t.name);
+        r.release(x, w, y);
+        expect(names.some((n) => n.endsWith(' subgroup'))).toBe(sg && r.info.subgroups && sgMin >= 8);
+        expect(names.some((n) => n.endsWith(' pack'))).toBe(true);
+      });
+      cases.forEach(([name, c], i) => it(name, () => check(c, 100 + i)));
 
-  it('an Inf input only reaches the outputs it covers (no 0 * Inf at the borders)', async () => {
-    const xShape = [1, 2, 3, 5], wShape = [2, 3, 3, 3];
-    const r = rng(21);
-    const x = Array.from(r.array(30)), w = Array.from(r.array(54), Math.fround);
-    x[4] = Infinity; // channel 0, row 0, last column
-    x[15 + 10] = -Infinity; // channel 1, row 2, first column
-    const attrs = { strides: [2, 2], pads: [0, 0, 0, 0] };
-    const want = convTransposeRef({ x, xShape, w, wShape, strides: attrs.strides, pads: attrs.pads });
-    const [y] = await runOp('ConvTranspose', [{ data: x, shape: xShape }, { data: w, shape: wShape }], attrs);
-    const finite = (a: ArrayLike<number>) => Array.from(a, (v) => (Number.isFinite(v) ? v : 0));
-    expect(Array.from(y.data, (v) => Number.isFinite(v))).toEqual(Array.from(want.data, (v) => Number.isFinite(v)));
-    expect(Array.from(want.data).some((v) => !Number.isFinite(v))).toBe(true);
-    expectClose(finite(y.data), finite(want.data), TOL.f32Reduce, 'Inf inputs');
-  });
-  it('more than 65535 workgroups along z (split dispatch)', () => check({ x: [2, 16400, 2, 2], w: [16400, 1, 2, 2], group: 16400, strides: [2, 2] }, 13));
-  it('FCN upscore x2: k4 s2 pad 1, 21 -> 21 at 1x21x64x64', () => check({ x: [1, 21, 64, 64], w: [21, 21, 4, 4], strides: [2, 2], pads: [1, 1, 1, 1] }, 11));
-  it('FCN upscore x8: k16 s8 pad 4, 21 -> 21 at 1x21x32x32', () => check({ x: [1, 21, 32, 32], w: [21, 21, 16, 16], strides: [8, 8], pads: [4, 4, 4, 4] }, 12));
+      it('randomised configurations', async () => {
+        const r = rng(7);
+        for (let t = 0; t < 16; t++) {
+          const group = r.pick([1, 1, 2, 3]);
+          const k = [r.int(1, 7), r.int(1, 7)], s = [r.int(1, 4), r.int(1, 4)], d = [r.int(1, 3), r.int(1, 3)];
+          const x = [r.int(1, 2), group * r.int(1, 4), r.int(1, 6), r.int(1, 6)];
+          const pads = [0, 1, 0, 1].map((i) => r.int(0, Math.floor(((k[i] - 1) * d[i]) / 2)));
+          const opad = [0, 1].map((i) => r.int(0, Math.max(s[i], d[i]) - 1));
+          await check({ x, w: [x[1], r.int(1, 10), ...k], group, strides: s, dilations: d, pads, output_padding: opad, bias: r.next() < 0.7 }, 1000 + t);
+        }
+      });
 
-  describe('f16', () => {
-    const f16Cases: [string, Case][] = [
-      ['stride 2, k4, pad 1, batch 2', { x: [2, 5, 5, 6], w: [5, 7, 4, 4], strides: [2, 2], pads: [1, 1, 1, 1] }],
-      ['group 3, dilation 2, output_padding, LeakyRelu', { x: [1, 6, 4, 3], w: [6, 3, 3, 3], group: 3, strides: [3, 2], dilations: [2, 2], output_padding: [1, 1], activation: 'LeakyRelu', activation_params: [0.1, 0] }],
-      ['stride 8, k16, no bias', { x: [1, 3, 3, 3], w: [3, 10, 16, 16], strides: [8, 8], pads: [4, 4, 4, 4], bias: false }],
-    ];
-    f16Cases.forEach(([name, c], i) =>
-      it(name, async () => {
-        if (!(await gpu()).info.f16) return expect((await gpu()).info.f16).toBe(false);
-        const y = await check(c, 500 + i, 'f16', TOL.f16);
-        expect(y.data).toBeInstanceOf(Float32Array);
-      }),
-    );
-  });
+      it('an Inf input only reaches the outputs it covers (no 0 * Inf at the borders)', async () => {
+        const xShape = [1, 2, 3, 5], wShape = [2, 3, 3, 3];
+        const r = rng(21);
+        const x = Array.from(r.array(30)), w = Array.from(r.array(54), Math.fround);
+        x[4] = Infinity; // channel 0, row 0, last column
+        x[15 + 10] = -Infinity; // channel 1, row 2, first column
+        const attrs = { strides: [2, 2], pads: [0, 0, 0, 0] };
+        const want = convTransposeRef({ x, xShape, w, wShape, strides: attrs.strides, pads: attrs.pads });
+        const [y] = await runOp('ConvTranspose', [{ data: x, shape: xShape }, { data: w, shape: wShape }], attrs);
+        const finite = (a: ArrayLike<number>) => Array.from(a, (v) => (Number.isFinite(v) ? v : 0));
+        expect(Array.from(y.data, (v) => Number.isFinite(v))).toEqual(Array.from(want.data, (v) => Number.isFinite(v)));
+        expect(Array.from(want.data).some((v) => !Number.isFinite(v))).toBe(true);
+        expectClose(finite(y.data), finite(want.data), TOL.f32Reduce, 'Inf inputs');
+      });
+      it('more than 65535 workgroups along z (split dispatch)', () => check({ x: [2, 16400, 2, 2], w: [16400, 1, 2, 2], group: 16400, strides: [2, 2] }, 13));
+      it('FCN upscore x2: k4 s2 pad 1, 21 -> 21 at 1x21x64x64', () => check({ x: [1, 21, 64, 64], w: [21, 21, 4, 4], strides: [2, 2], pads: [1, 1, 1, 1] }, 11));
+      it('FCN upscore x8: k16 s8 pad 4, 21 -> 21 at 1x21x32x32', () => check({ x: [1, 21, 32, 32], w: [21, 21, 16, 16], strides: [8, 8], pads: [4, 4, 4, 4] }, 12));
+
+      describe('f16', () => {
+        const f16Cases: [string, Case][] = [
+          ['stride 2, k4, pad 1, batch 2', { x: [2, 5, 5, 6], w: [5, 7, 4, 4], strides: [2, 2], pads: [1, 1, 1, 1] }],
+          ['group 3, dilation 2, output_padding, LeakyRelu', { x: [1, 6, 4, 3], w: [6, 3, 3, 3], group: 3, strides: [3, 2], dilations: [2, 2], output_padding: [1, 1], activation: 'LeakyRelu', activation_params: [0.1, 0] }],
+          ['stride 8, k16, no bias', { x: [1, 3, 3, 3], w: [3, 10, 16, 16], strides: [8, 8], pads: [4, 4, 4, 4], bias: false }],
+        ];
+        f16Cases.forEach(([name, c], i) =>
+          it(name, async () => {
+            if (!(await gpu()).info.f16) return expect((await gpu()).info.f16).toBe(false);
+            const y = await check(c, 500 + i, 'f16', TOL.f16);
+            expect(y.data).toBeInstanceOf(Float32Array);
+          }),
+        );
+      });
+    });
+  }
 
   describe('errors', () => {
     const k = kernelFor('ConvTranspose');

@@ -6,12 +6,16 @@ import type { Attrs, OpKernel, TensorInfo } from './types';
 
 const OP = 'ConvTranspose';
 /**
- * Workgroup and register block of shaders/conv-transpose/conv-transpose.wgsl: PX pixels x MB4 vec4s
- * of output channels per invocation (at most 4 x 3). Measured on lavapipe (bench/conv-transpose-perf.ts),
+ * Workgroup and register blocks. Portable kernel (conv-transpose.wgsl): PX pixels x MB4 vec4s of
+ * output channels per invocation (at most 4 x 3). Measured on lavapipe (bench/conv-transpose-perf.ts),
  * where every buffer load costs about as much as 16-20 FMAs, 4 x 3 was the best of PX 1/2/3/4/8 x
  * MB4 1/2/3/4/6 on the FCN shapes (16 x 4 vs 8x8, 32x2, 8x4, 16x8, 4x16 workgroups: within noise).
+ * Subgroup kernel (conv-transpose-subgroup.wgsl, subgroup size >= 8): PX pixels x MB8 groups of 8
+ * channels whose weights arrive by subgroupBroadcast.
  */
-const WGX = 16, WGY = 4, PX = 4, MAX_MB4 = 3;
+const WG = 64, MAX_WGX = 16, PX = 4, MAX_MB4 = 3, MAX_MB8 = 3;
+/** Tests switch subgroups off to exercise the portable kernel. */
+export const convTransposeTuning = { subgroups: true };
 const MAX_Z = 65535;
 
 /** One spatial axis: stride, begin pad, dilation, kernel size, output size. */
@@ -93,7 +97,9 @@ export const convTransposeKernels: OpKernel[] = [
       const g = geometry(x, w, b, attrs);
       const [ah, aw] = g.axes;
       const h = axisUniforms(ah), v = axisUniforms(aw);
-      const MB4 = Math.min(MAX_MB4, ceilDiv(g.Mg, 4));
+      const sgMin = (rt.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0;
+      const sg = convTransposeTuning.subgroups && rt.info.subgroups && sgMin >= 8;
+      const MB4 = sg ? 2 * Math.min(MAX_MB8, ceilDiv(g.Mg, 8)) : Math.min(MAX_MB4, ceilDiv(g.Mg, 4));
       const mblocks = ceilDiv(g.Mg, 4 * MB4);
       const Cg = g.C / g.group, KK = ah.k * aw.k;
       const name = `${OP}[${x!.shape}]x[${w!.shape}] s${ah.s},${aw.s} ${g.dtype}`;
@@ -117,16 +123,19 @@ export const convTransposeKernels: OpKernel[] = [
         has_bias: b ? 1 : 0,
         ...activationUniforms(attrs, OP),
       };
+      // 64-lane workgroups, as wide as a sub-grid row needs (the subgroup kernel cannot retire idle lanes)
+      const qx = ceilDiv(ceilDiv(aw.out, aw.s), PX);
+      const WGX = sg ? Math.min(MAX_WGX, 2 ** Math.ceil(Math.log2(qx))) : MAX_WGX, WGY = WG / WGX;
       const zs = g.N * g.group * mblocks * ah.s;
       for (let z0 = 0; z0 < zs; z0 += MAX_Z) {
         rt.dispatch({
-          name,
-          shader: 'conv-transpose/conv-transpose.wgsl',
+          name: sg ? `${name} subgroup` : name,
+          shader: sg ? 'conv-transpose/conv-transpose-subgroup.wgsl' : 'conv-transpose/conv-transpose.wgsl',
           defines: { T: g.dtype },
-          overrides: { WGX, WGY, PX, MB4 },
+          overrides: sg ? { WGX, WGY, PX, MB8: MB4 / 2 } : { WGX, WGY, PX, MB4 },
           uniforms: { ...uniforms, z_base: z0 },
           buffers: { x: x!.buffer, wp, bias: (b ?? x!).buffer, y: y.buffer },
-          workgroups: [ceilDiv(ceilDiv(ceilDiv(aw.out, aw.s), PX), WGX), ceilDiv(ceilDiv(ah.out, ah.s), WGY), Math.min(MAX_Z, zs - z0)],
+          workgroups: [ceilDiv(qx, WGX), ceilDiv(ceilDiv(ah.out, ah.s), WGY), Math.min(MAX_Z, zs - z0)],
         });
       }
       rt.pool.release(wp);
