@@ -160,6 +160,19 @@ describe('Reduce*', () => {
     }
   });
 
+  it('f16 reductions and ArgMax when the adapter has shader-f16', async () => {
+    if (!(await gpu()).info.f16) return;
+    const shape = [3, 4, 50];
+    // values exactly representable in f16 so the reference sees the stored inputs
+    const x = Float32Array.from({ length: numel(shape) }, () => r.int(-64, 64) / 32);
+    for (const [op, axes] of [['ReduceSum', [2]], ['ReduceMax', [0, 2]], ['ReduceMean', [1]], ['ReduceLogSumExp', [2]]] as const) {
+      const [y] = await runOp(op, [{ data: x, shape, dtype: 'f16' }], { axes: [...axes], keepdims: 0 });
+      expectClose(y.data, reduceAll(op, x, shape, [...axes]), TOL.f16, `f16 ${op}`);
+    }
+    const [a] = await runOp('ArgMax', [{ data: x, shape, dtype: 'f16' }], { axis: 2, select_last_index: 1 });
+    expect(Array.from(a.data)).toEqual(argRef(x, shape, 2, false, true));
+  });
+
   it('rejects repeated or out-of-range axes', async () => {
     await expectError(runOp('ReduceSum', [{ data: [1, 2], shape: [1, 2] }], { axes: [1, -1] }), 'BAD_ATTRIBUTE', /ReduceSum: repeated entry in axes/);
     await expectError(runOp('ReduceMax', [{ data: [1, 2], shape: [1, 2] }], { axes: [2] }), 'BAD_ATTRIBUTE', /ReduceMax: axes entry 2 out of range/);
