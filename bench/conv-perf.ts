@@ -3,11 +3,15 @@
 import { Runtime } from '../src/gpu/runtime';
 import { numel } from '../src/gpu/tensor';
 import { runKernel } from '../src/kernels/dispatch';
+import { convTuning } from '../src/kernels/conv';
 import { kernelFor } from '../src/kernels/registry';
 import type { Attrs } from '../src/kernels/types';
 
 
 const RUNS = Number(process.env.RUNS ?? 7);
+// CONV_WG=8|16|32: workgroup size of the subgroup GEMM kernel; NOSG=1: the portable kernel
+convTuning.wg = Number(process.env.CONV_WG ?? convTuning.wg);
+convTuning.subgroups = !process.env.NOSG;
 
 interface Case { name: string; x: number[]; w: number[]; attrs: Attrs; op?: string }
 const cases: Case[] = [
@@ -18,10 +22,23 @@ const cases: Case[] = [
 ];
 const only = process.env.ONLY;
 
+async function unsafeDevice(): Promise<GPUDevice> {
+  const dawn: { create(flags: string[]): GPU; globals: object } = await import(/* @vite-ignore */ 'webgpu');
+  Object.assign(globalThis, dawn.globals);
+  const gpu = dawn.create(['adapter=llvmpipe', 'enable-dawn-features=disable_robustness']);
+  (globalThis as { keepGpu?: GPU }).keepGpu = gpu;
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) throw new Error('no adapter');
+  const requiredFeatures = (['shader-f16', 'timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+  const l = adapter.limits;
+  return adapter.requestDevice({ requiredFeatures, requiredLimits: { maxStorageBufferBindingSize: l.maxStorageBufferBindingSize, maxBufferSize: l.maxBufferSize } });
+}
+
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 async function main() {
-  const rt = await Runtime.create();
+  // UNSAFE=1: a Dawn device with robustness off (bounds-clamping of buffer indices), for comparison only
+  const rt = process.env.UNSAFE ? await Runtime.create({ device: await unsafeDevice() }) : await Runtime.create();
   console.log(`adapter: ${rt.info.adapter} (timestamps: ${rt.info.timestamps})`);
   for (const c of cases) {
     if (only && !c.name.includes(only)) continue;
@@ -37,10 +54,13 @@ async function main() {
     rt.release(...runKernel(rt, k, ins, c.attrs)); // warm-up: pipeline creation
     await rt.sync();
     const per = new Map<string, number[]>();
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < RUNS; i++) {
       const t = await rt.profile(() => rt.release(...runKernel(rt, k, ins, c.attrs)));
       for (const { name, ms } of t) per.set(name, [...(per.get(name) ?? []), ms]);
     }
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMs = (cpu.user + cpu.system) / 1000 / RUNS;
     const [N, C, H, W] = c.x;
     const [M, Cg, kH, kW] = c.w;
     const [, , OH, OW] = outShape;
@@ -53,6 +73,7 @@ async function main() {
       total += m;
       console.log(`  ${name}: median ${m.toFixed(2)} ms (min ${Math.min(...ms).toFixed(2)}, ${ms.length} runs)`);
     }
+    console.log(`  process CPU time per run (all threads): ${cpuMs.toFixed(1)} ms`);
     console.log(`  => ${(flop / total / 1e6).toFixed(2)} GFLOP/s, ${(bytes / total / 1e6).toFixed(2)} GB/s (all dispatches, ${total.toFixed(2)} ms)`);
     rt.release(x, w, b, ...(z ? [z] : []));
     void [C, H, W];

@@ -7,7 +7,7 @@ import { rng } from './helpers/random';
 import { TOL, expectClose } from './helpers/tolerance';
 import { convAxis, convRef, fusedActivation } from './reference/conv';
 
-afterAll(() => void (convTuning.subgroups = true));
+afterAll(() => void ((convTuning.subgroups = true), (convTuning.wg = 16)));
 
 interface Case {
   name: string; x: number[]; w: number[]; bias?: boolean;
@@ -71,6 +71,16 @@ describe('Conv portable variant (no subgroups)', () => {
     convTuning.subgroups = false;
     try { await check(c, 300 + i); } finally { convTuning.subgroups = true; }
   }));
+});
+
+describe('Conv subgroup kernel, other workgroup sizes (override WG)', () => {
+  const some = cases.filter((c) => /pad 1, batch|groups 2|many channels/.test(c.name));
+  for (const wg of [8, 32]) {
+    some.forEach((c, i) => it(`WG ${wg}: ${c.name}`, async () => {
+      convTuning.wg = wg;
+      try { await check(c, 400 + wg + i); } finally { convTuning.wg = 16; }
+    }));
+  }
 });
 
 describe('Conv f16', () => {

@@ -1,75 +1,73 @@
 enable subgroups;
-// Conv2d implicit GEMM, subgroup variant of conv2d.wgsl (same uniforms, bindings and packed
-// weights). A workgroup owns TP = 16 output pixels and WG * 4 output channels; its im2col tile
-// [ck * kHW][16] is staged in workgroup memory exactly as in conv2d.wgsl. In the k loop each
-// invocation reads ONE tile value (lanes 0..7: pixels 0..7, then 8..15) and the 16 pixel values
-// are handed to every lane with subgroupBroadcast, so a k step costs 4 weight + 2 tile reads for
-// 64 FMAs. (On CPU Vulkan every in-loop load is a per-lane scalar load; broadcasts are shuffles.)
-// Needs a subgroup size >= 8.
+// Conv2d implicit GEMM, subgroup variant (same uniforms and epilogue as conv2d.wgsl; weights packed
+// by pack-weights.wgsl with Mq a multiple of 4). Lane = output pixel: each invocation owns 2 output
+// pixels (p and p + WG) and 16 output channels, 32 accumulators in registers. Per k = (ci, kh, kw)
+// a lane loads its 2 input values and 2 of the 16 weights (lane l: channels l and l + 8); the 16
+// weights reach every lane through subgroupBroadcast. On CPU Vulkan (lavapipe) each per-lane load is
+// 8 scalar loads, so this spends 4 loads per 32 vector FMAs. Needs a subgroup size >= 8.
 // #include common/activation.wgsl
 // #include conv/epilogue.wgsl
 
 @group(0) @binding(0) var<storage, read> x: array<{{T}}>;
-@group(0) @binding(1) var<storage, read> wp: array<vec4<{{T}}>>;
+@group(0) @binding(1) var<storage, read> wp: array<{{T}}>;   // packed vec4 quads, read as scalars
 @group(0) @binding(2) var<storage, read> bias: array<{{T}}>;
 @group(0) @binding(3) var<storage, read> z: array<{{T}}>;
 @group(0) @binding(4) var<storage, read_write> y: array<{{T}}>;
 @group(0) @binding(5) var<uniform> params: Params;
 
-override WG: u32 = 16u;     // invocations per workgroup (multiple of 16), each owning 4 output channels
-override XS: u32 = 4096u;   // workgroup tile elements (>= ck * kH * kW * TP)
-const TP: u32 = 16u;        // output pixels per workgroup (and per invocation's register block)
+override WG: u32 = 16u;     // invocations per workgroup; a workgroup owns 2 * WG pixels
 
-var<workgroup> xs: array<{{T}}, XS>;
-fn stage(t: u32, v: {{T}}) { xs[t] = v; }
+// Input value of pixel slot s at tap (kh, kw) of channel plane cb (zero in the padding).
+fn tap(s: Slot, cb: u32, kh: u32, kw: u32) -> f32 {
+  let ih = s.ih0 + i32(kh * params.dh);
+  let iw = s.iw0 + i32(kw * params.dw);
+  let ok = ih >= 0 && ih < i32(params.H) && iw >= 0 && iw < i32(params.W);
+  return select(0.0, f32(x[select(0u, cb + u32(ih) * params.W + u32(iw), ok)]), ok);
+}
+
+fn lo4(v: f32) -> vec4<f32> {
+  return vec4<f32>(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u));
+}
+fn hi4(v: f32) -> vec4<f32> {
+  return vec4<f32>(subgroupBroadcast(v, 4u), subgroupBroadcast(v, 5u), subgroupBroadcast(v, 6u), subgroupBroadcast(v, 7u));
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) sid: u32,
         @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let p0 = (wid.x + wid.y * nwg.x) * TP;
-  if (p0 >= params.P) { return; }
-  let kHW = params.kH * params.kW;
+  let p0 = (wid.x + wid.y * nwg.x) * 2u * WG;
   let g = wid.z / params.mtiles;
-  let mq = (wid.z % params.mtiles) * WG + li;
-  let mqc = min(mq, params.Mq - 1u);
-  let s = stagingSlot(p0, li % TP, g);
-
-  var acc: array<vec4<f32>, TP>;
+  let q0 = (wid.z % params.mtiles) * 4u;       // first of the 4 channel quads
+  let sa = stagingSlot(p0, li, g);
+  let sb = stagingSlot(p0, li + WG, g);
+  let HW = params.H * params.W;
   let lane = sid & 7u;
-  for (var c0 = 0u; c0 < params.Cg; c0 += params.ck) {
-    let ck = min(params.ck, params.Cg - c0);
-    workgroupBarrier();
-    for (var cl = li / TP; cl < ck; cl += WG / TP) {
-      stageChannel(s, c0 + cl, cl * kHW * TP + li % TP, TP);
-    }
-    workgroupBarrier();
-    var wi = (g * params.Cg + c0) * kHW * params.Mq + mqc;
-    var xi = lane;
-    for (var k = 0u; k < ck * kHW; k++) {
-      let w = vec4<f32>(wp[wi]);
-      let a = f32(xs[xi]);
-      let b = f32(xs[xi + 8u]);
-      acc[0] = fma(w, vec4(subgroupBroadcast(a, 0u)), acc[0]);
-      acc[1] = fma(w, vec4(subgroupBroadcast(a, 1u)), acc[1]);
-      acc[2] = fma(w, vec4(subgroupBroadcast(a, 2u)), acc[2]);
-      acc[3] = fma(w, vec4(subgroupBroadcast(a, 3u)), acc[3]);
-      acc[4] = fma(w, vec4(subgroupBroadcast(a, 4u)), acc[4]);
-      acc[5] = fma(w, vec4(subgroupBroadcast(a, 5u)), acc[5]);
-      acc[6] = fma(w, vec4(subgroupBroadcast(a, 6u)), acc[6]);
-      acc[7] = fma(w, vec4(subgroupBroadcast(a, 7u)), acc[7]);
-      acc[8] = fma(w, vec4(subgroupBroadcast(b, 0u)), acc[8]);
-      acc[9] = fma(w, vec4(subgroupBroadcast(b, 1u)), acc[9]);
-      acc[10] = fma(w, vec4(subgroupBroadcast(b, 2u)), acc[10]);
-      acc[11] = fma(w, vec4(subgroupBroadcast(b, 3u)), acc[11]);
-      acc[12] = fma(w, vec4(subgroupBroadcast(b, 4u)), acc[12]);
-      acc[13] = fma(w, vec4(subgroupBroadcast(b, 5u)), acc[13]);
-      acc[14] = fma(w, vec4(subgroupBroadcast(b, 6u)), acc[14]);
-      acc[15] = fma(w, vec4(subgroupBroadcast(b, 7u)), acc[15]);
-      wi += params.Mq;
-      xi += TP;
+  // lane l reads channels 4 * q0 + l and 4 * q0 + l + 8 (scalar index into the packed quads)
+  var wi = (g * params.Cg * params.kH * params.kW * params.Mq + q0) * 4u + lane;
+  let wstep = params.Mq * 4u;
+  var a0 = vec4<f32>(0.0); var a1 = vec4<f32>(0.0); var a2 = vec4<f32>(0.0); var a3 = vec4<f32>(0.0);
+  var b0 = vec4<f32>(0.0); var b1 = vec4<f32>(0.0); var b2 = vec4<f32>(0.0); var b3 = vec4<f32>(0.0);
+  for (var ci = 0u; ci < params.Cg; ci++) {
+    let cba = sa.base + ci * HW;
+    let cbb = sb.base + ci * HW;
+    for (var kh = 0u; kh < params.kH; kh++) {
+      for (var kw = 0u; kw < params.kW; kw++) {
+        let xa = vec4<f32>(tap(sa, cba, kh, kw));
+        let xb = vec4<f32>(tap(sb, cbb, kh, kw));
+        let wl = f32(wp[wi]);
+        let wh = f32(wp[wi + 8u]);
+        let w0 = lo4(wl);
+        let w1 = hi4(wl);
+        let w2 = lo4(wh);
+        let w3 = hi4(wh);
+        a0 = fma(xa, w0, a0); a1 = fma(xa, w1, a1); a2 = fma(xa, w2, a2); a3 = fma(xa, w3, a3);
+        b0 = fma(xb, w0, b0); b1 = fma(xb, w1, b1); b2 = fma(xb, w2, b2); b3 = fma(xb, w3, b3);
+        wi += wstep;
+      }
     }
   }
-  for (var j = 0u; j < TP; j++) {
-    storeQuad(p0 + j, g, mq, acc[j]);
-  }
+  storeQuad(p0 + li, g, q0, a0); storeQuad(p0 + li, g, q0 + 1u, a1);
+  storeQuad(p0 + li, g, q0 + 2u, a2); storeQuad(p0 + li, g, q0 + 3u, a3);
+  storeQuad(p0 + li + WG, g, q0, b0); storeQuad(p0 + li + WG, g, q0 + 1u, b1);
+  storeQuad(p0 + li + WG, g, q0 + 2u, b2); storeQuad(p0 + li + WG, g, q0 + 3u, b3);
 }

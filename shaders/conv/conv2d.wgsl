@@ -21,7 +21,23 @@ override XS: u32 = 2048u;   // workgroup tile elements (>= ck * kH * kW * RP)
 const RP: u32 = 4u;         // output pixels per workgroup and per invocation
 
 var<workgroup> xs: array<{{T}}, XS>;
-fn stage(t: u32, v: {{T}}) { xs[t] = v; }
+
+// Writes the kH * kW taps of input channel c for one pixel to xs[t], xs[t + stride], ...
+fn stageChannel(s: Slot, c: u32, t0: u32, stride: u32) {
+  let cb = s.base + c * params.H * params.W;
+  var t = t0;
+  for (var kh = 0u; kh < params.kH; kh++) {
+    let ih = s.ih0 + i32(kh * params.dh);
+    let rowok = s.ok && ih >= 0 && ih < i32(params.H);
+    let rb = cb + u32(ih) * params.W;
+    for (var kw = 0u; kw < params.kW; kw++) {
+      let iw = s.iw0 + i32(kw * params.dw);
+      let ok = rowok && iw >= 0 && iw < i32(params.W);
+      xs[t] = select({{T}}(0), x[select(0u, rb + u32(iw), ok)], ok);
+      t += stride;
+    }
+  }
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

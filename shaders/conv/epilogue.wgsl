@@ -1,5 +1,6 @@
-// Shared by conv2d.wgsl and conv2d-subgroup.wgsl: uniforms, im2col staging and the output store
-// (bias, fused residual add Z, fused activation). The including file declares x, bias, z, y, params.
+// Shared by conv2d.wgsl and conv2d-subgroup.wgsl: uniforms, where a pixel's receptive field starts,
+// and the output store (bias, fused residual add Z, fused activation). The including file declares
+// x, bias, z, y, params.
 struct Params {
   C: u32, H: u32, W: u32, M: u32,
   OH: u32, OW: u32, P: u32, Cg: u32,
@@ -20,23 +21,6 @@ fn stagingSlot(p0: u32, r: u32, g: u32) -> Slot {
   let ih0 = i32(ohw / params.OW * params.sh) - params.pt;
   let iw0 = i32(ohw % params.OW * params.sw) - params.pl;
   return Slot((p / OHW * params.C + g * params.Cg) * params.H * params.W, ih0, iw0, p0 + r < params.P);
-}
-
-// Writes the kH * kW taps (through the including file's stage(index, value)) of input channel c for one pixel to xs[t], xs[t + stride], ...
-fn stageChannel(s: Slot, c: u32, t0: u32, stride: u32) {
-  let cb = s.base + c * params.H * params.W;
-  var t = t0;
-  for (var kh = 0u; kh < params.kH; kh++) {
-    let ih = s.ih0 + i32(kh * params.dh);
-    let rowok = s.ok && ih >= 0 && ih < i32(params.H);
-    let rb = cb + u32(ih) * params.W;
-    for (var kw = 0u; kw < params.kW; kw++) {
-      let iw = s.iw0 + i32(kw * params.dw);
-      let ok = rowok && iw >= 0 && iw < i32(params.W);
-      stage(t, select({{T}}(0), x[select(0u, rb + u32(iw), ok)], ok));
-      t += stride;
-    }
-  }
 }
 
 // Stores output channels 4q..4q+3 (of the group) at flat output pixel p.
