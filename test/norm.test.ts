@@ -6,9 +6,6 @@ import { rng } from './helpers/random';
 import { TOL, expectClose } from './helpers/tolerance';
 import { batchNormRef, batchNormTrainRef, instanceNormRef } from './reference/norm';
 
-// Mesa lavapipe's default thread count corrupts its heap on shaders with workgroup barriers
-// (see test/matmul.test.ts); set before the first device is created. Belongs in a shared setup.
-process.env.LP_NUM_THREADS ??= '2';
 
 const r = rng(21);
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);

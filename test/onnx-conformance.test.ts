@@ -6,9 +6,6 @@ import { decodeModel, decodeTensor, onnxType } from '../src/import/onnx-proto';
 import { gpu } from './helpers/gpu';
 import { KNOWN_GAPS, ONNX_TESTS_DIR, compareOutput, listCases, loadData, runGraph, toOnnx, type OnnxCase } from './helpers/onnx-cases';
 
-// Mesa lavapipe's default thread count corrupts its heap on shaders with workgroup barriers (see
-// test/matmul.test.ts); set before the first device is created.
-process.env.LP_NUM_THREADS ??= '2';
 
 const encode = (type: 'ModelProto' | 'TensorProto', obj: object) => {
   const T = onnxType(type);

@@ -62,6 +62,10 @@ async function gpuEntry(adapter?: string): Promise<GPU | null> {
   const key = adapter ?? '';
   let gpu = dawnInstances.get(key);
   if (!gpu) {
+    // Mesa lavapipe 25 has aborted (futex/mutex) under its default thread count on shaders with
+    // barriers, seen here on 2-core machines; an explicit count avoids it. Read when Dawn loads Vulkan.
+    const os = await import(/* @vite-ignore */ 'node:os');
+    process.env.LP_NUM_THREADS ??= String(os.availableParallelism());
     const dawn: { create(flags: string[]): GPU; globals: object } = await import(/* @vite-ignore */ 'webgpu');
     Object.assign(globalThis, dawn.globals);
     gpu = dawn.create(adapter ? [`adapter=${adapter}`] : []);
