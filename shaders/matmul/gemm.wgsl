@@ -4,9 +4,10 @@
 // (stride 0) cost no copies. y is contiguous [batch, M, N].
 //
 // Tiling: a workgroup of WG_X x WG_Y invocations computes a BM x BN tile of y
-// (BM = WG_Y * 4 rows, BN = WG_X * 4 columns), stepping over K in slices of BK staged in
-// workgroup memory. Each invocation keeps a 4x4 register block (four vec4 accumulators), so
-// every k of the slice costs two vec4 reads of workgroup memory for sixteen FMAs.
+// (BM = WG_Y * 4 * RM rows, BN = WG_X * 4 * CN columns), stepping over K in slices of BK
+// staged in workgroup memory. Each invocation keeps a (4 RM) x (4 CN) register block of vec4
+// accumulators, so every k of the slice costs RM + CN vec4 reads of workgroup memory for
+// 16 RM CN FMAs. RM and CN are defines (function-scope arrays need constant sizes).
 // Accumulation is in f32 whatever {{T}} is.
 // #include common/activation.wgsl
 
@@ -43,10 +44,14 @@ struct Params {
 override WG_X: u32 = 16u;
 override WG_Y: u32 = 16u;
 override BK: u32 = 16u;
+// register block: RM groups of 4 rows x CN groups of 4 columns per invocation
+const RM = {{RM}}u;
+const CN = {{CN}}u;
 
-// As[kk * WG_Y + r] holds A[row0 + 4r .. 4r + 3, k0 + kk]; Bs[kk * WG_X + q] holds B[k0 + kk, col0 + 4q .. 4q + 3]
-var<workgroup> As: array<vec4<f32>, BK * WG_Y>;
-var<workgroup> Bs: array<vec4<f32>, BK * WG_X>;
+// As[kk * WG_Y * RM + g] holds A[row0 + 4g .. 4g + 3, k0 + kk];
+// Bs[kk * WG_X * CN + q] holds B[k0 + kk, col0 + 4q .. 4q + 3]
+var<workgroup> As: array<vec4<f32>, BK * WG_Y * RM>;
+var<workgroup> Bs: array<vec4<f32>, BK * WG_X * CN>;
 
 fn loadA(base: u32, m: u32, k: u32) -> f32 {
   if (m >= params.M || k >= params.K) { return 0.0; }
@@ -70,48 +75,54 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   }
   let a_base = dot(idx, params.a_bs);
   let b_base = dot(idx, params.b_bs);
-  let row0 = wid.y * WG_Y * 4u;
-  let col0 = wid.x * WG_X * 4u;
+  let AG = WG_Y * RM;  // 4-row groups in the tile
+  let BG = WG_X * CN;  // 4-column groups in the tile
+  let row0 = wid.y * AG * 4u;
+  let col0 = wid.x * BG * 4u;
   let threads = WG_X * WG_Y;
 
-  var acc: array<vec4<f32>, 4>;
+  var acc: array<vec4<f32>, 4u * RM * CN>;
   for (var k0 = 0u; k0 < params.K; k0 += BK) {
-    // stage the A slice: slot s -> (kk = s % BK, r = s / BK): four rows at one k
-    for (var s = li; s < BK * WG_Y; s += threads) {
+    // stage the A slice: slot s -> (kk = s % BK, g = s / BK): four rows at one k
+    for (var s = li; s < BK * AG; s += threads) {
       let kk = s % BK;
-      let r = s / BK;
-      let m = row0 + 4u * r;
+      let g = s / BK;
+      let m = row0 + 4u * g;
       let k = k0 + kk;
-      As[kk * WG_Y + r] = vec4<f32>(loadA(a_base, m, k), loadA(a_base, m + 1u, k), loadA(a_base, m + 2u, k), loadA(a_base, m + 3u, k));
+      As[kk * AG + g] = vec4<f32>(loadA(a_base, m, k), loadA(a_base, m + 1u, k), loadA(a_base, m + 2u, k), loadA(a_base, m + 3u, k));
     }
-    // stage the B slice: slot s -> (q = s % WG_X, kk = s / WG_X): four columns at one k
-    for (var s = li; s < BK * WG_X; s += threads) {
-      let q = s % WG_X;
-      let kk = s / WG_X;
+    // stage the B slice: slot s -> (q = s % BG, kk = s / BG): four columns at one k
+    for (var s = li; s < BK * BG; s += threads) {
+      let q = s % BG;
+      let kk = s / BG;
       let n = col0 + 4u * q;
       let k = k0 + kk;
-      Bs[kk * WG_X + q] = vec4<f32>(loadB(b_base, k, n), loadB(b_base, k, n + 1u), loadB(b_base, k, n + 2u), loadB(b_base, k, n + 3u));
+      Bs[kk * BG + q] = vec4<f32>(loadB(b_base, k, n), loadB(b_base, k, n + 1u), loadB(b_base, k, n + 2u), loadB(b_base, k, n + 3u));
     }
     workgroupBarrier();
     for (var kk = 0u; kk < BK; kk++) {
-      let av = As[kk * WG_Y + lid.y];
-      let bv = Bs[kk * WG_X + lid.x];
-      acc[0] = fma(vec4<f32>(av.x), bv, acc[0]);
-      acc[1] = fma(vec4<f32>(av.y), bv, acc[1]);
-      acc[2] = fma(vec4<f32>(av.z), bv, acc[2]);
-      acc[3] = fma(vec4<f32>(av.w), bv, acc[3]);
+      var bv: array<vec4<f32>, CN>;
+      for (var j = 0u; j < CN; j++) { bv[j] = Bs[kk * BG + lid.x * CN + j]; }
+      for (var h = 0u; h < RM; h++) {
+        let av = As[kk * AG + lid.y * RM + h];
+        for (var c = 0u; c < 4u; c++) {
+          for (var j = 0u; j < CN; j++) {
+            acc[(4u * h + c) * CN + j] = fma(vec4<f32>(av[c]), bv[j], acc[(4u * h + c) * CN + j]);
+          }
+        }
+      }
     }
     workgroupBarrier();
   }
 
   let out_base = wid.z * params.M * params.N;
-  for (var i = 0u; i < 4u; i++) {
-    let m = row0 + 4u * lid.y + i;
+  for (var i = 0u; i < 4u * RM; i++) {
+    let m = row0 + 4u * RM * lid.y + i;
     if (m >= params.M) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      let n = col0 + 4u * lid.x + j;
+    for (var j = 0u; j < 4u * CN; j++) {
+      let n = col0 + 4u * CN * lid.x + j;
       if (n >= params.N) { break; }
-      var v = params.alpha * acc[i][j];
+      var v = params.alpha * acc[i * CN + j / 4u][j % 4u];
       if (params.has_c != 0u) {
         v += params.beta * f32(c[m * params.c_rs + n * params.c_cs]);
       }

@@ -6,8 +6,11 @@ import { badShape, floatAttr, intAttr } from './attrs';
 import { ceilDiv } from './dispatch';
 import type { Attrs, OpKernel, TensorInfo } from './types';
 
-/** Workgroup shape and K slice of shaders/matmul/gemm.wgsl (each invocation computes 4x4 outputs). */
-export const GEMM_TILE = { WG_X: 16, WG_Y: 16, BK: 16 };
+/**
+ * Tiling of shaders/matmul/gemm.wgsl: workgroup WG_X x WG_Y, K slice BK (overrides); each
+ * invocation computes (4 RM) x (4 CN) outputs (defines: they size the register arrays).
+ */
+export const GEMM_TILE = { WG_X: 8, WG_Y: 4, BK: 16, RM: 4, CN: 2 };
 const MAX_BATCH_DIMS = 4;
 
 /** One GEMM as the shader sees it: sizes, element strides, batch layout. */
@@ -78,11 +81,11 @@ const pad4 = (xs: number[], fill: number) => [...Array(MAX_BATCH_DIMS - xs.lengt
 function encodeGemm(rt: Runtime, op: string, p: GemmPlan, a: GpuTensor, b: GpuTensor, c: GpuTensor | undefined, y: GpuTensor,
   extra: { alpha: number; beta: number; cRs: number; cCs: number }, attrs: Attrs): void {
   const batch = p.bshape.reduce((x, d) => x * d, 1);
-  const { WG_X, WG_Y, BK } = GEMM_TILE;
+  const { WG_X, WG_Y, BK, RM, CN } = GEMM_TILE;
   rt.dispatch({
     name: `${op}[${p.bshape.length ? p.bshape.join('x') + ':' : ''}${p.M}x${p.N}x${p.K}]`,
     shader: 'matmul/gemm.wgsl',
-    defines: { T: a.dtype },
+    defines: { T: a.dtype, RM, CN },
     overrides: { WG_X, WG_Y, BK },
     uniforms: {
       M: p.M, N: p.N, K: p.K, has_c: c ? 1 : 0,
@@ -92,7 +95,7 @@ function encodeGemm(rt: Runtime, op: string, p: GemmPlan, a: GpuTensor, b: GpuTe
     },
     // without C the shader never reads it; bind A there (read-only aliasing is allowed)
     buffers: { a: a.buffer, b: b.buffer, c: (c ?? a).buffer, y: y.buffer },
-    workgroups: [ceilDiv(p.N, WG_X * 4), ceilDiv(p.M, WG_Y * 4), batch],
+    workgroups: [ceilDiv(p.N, WG_X * 4 * CN), ceilDiv(p.M, WG_Y * 4 * RM), batch],
   });
 }
 
