@@ -6,6 +6,9 @@ export interface DeviceInfo {
   f16: boolean;
   timestamps: boolean;
   subgroups: boolean;
+  /** smallest subgroup size the adapter may use (0 when unknown or without subgroups) */
+  subgroupMinSize: number;
+  subgroupMaxSize: number;
 }
 
 export interface GetDeviceOptions {
@@ -49,7 +52,8 @@ export function onDeviceLost(device: GPUDevice, cb: (reason: string) => void): v
 }
 
 export function deviceInfo(device: GPUDevice): DeviceInfo {
-  return infos.get(device) ?? { adapter: 'unknown', f16: device.features.has('shader-f16'), timestamps: device.features.has('timestamp-query'), subgroups: device.features.has('subgroups') };
+  const has = (f: string) => device.features.has(f);
+  return infos.get(device) ?? { adapter: 'unknown', f16: has('shader-f16'), timestamps: has('timestamp-query'), subgroups: has('subgroups'), subgroupMinSize: 0, subgroupMaxSize: 0 };
 }
 
 // One Dawn instance per adapter flag for the life of the process: creating and dropping Dawn
@@ -95,6 +99,12 @@ async function pickAdapter(opts: GetDeviceOptions): Promise<GPUAdapter> {
   return adapter;
 }
 
+function subgroupSizes(adapter: GPUAdapter, device: GPUDevice) {
+  const i = adapter.info as { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const on = device.features.has('subgroups');
+  return { subgroupMinSize: on ? (i.subgroupMinSize ?? 0) : 0, subgroupMaxSize: on ? (i.subgroupMaxSize ?? 0) : 0 };
+}
+
 async function createDevice(opts: GetDeviceOptions): Promise<GPUDevice> {
   const adapter = await pickAdapter(opts);
   const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
@@ -115,6 +125,7 @@ async function createDevice(opts: GetDeviceOptions): Promise<GPUDevice> {
     f16: device.features.has('shader-f16'),
     timestamps: device.features.has('timestamp-query'),
     subgroups: device.features.has('subgroups'),
+    ...subgroupSizes(adapter, device),
   });
   device.lost.then((info) => {
     if (current) current.then((d) => d === device && (current = null), () => {});

@@ -99,7 +99,7 @@ export const convTransposeKernels: OpKernel[] = [
       const g = geometry(x, w, b, attrs);
       const [ah, aw] = g.axes;
       const h = axisUniforms(ah), v = axisUniforms(aw);
-      const sgMin = (rt.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0;
+      const sgMin = rt.info.subgroupMinSize;
       const sg = convTransposeTuning.subgroups && rt.info.subgroups && sgMin >= 8;
       const { px: PX, maxMb4, maxMb8 } = convTransposeTuning;
       const MB4 = sg ? 2 * Math.min(maxMb8, ceilDiv(g.Mg, 8)) : Math.min(maxMb4, ceilDiv(g.Mg, 4));
