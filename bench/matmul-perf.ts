@@ -1,6 +1,6 @@
 // GFLOP/s of the tiled GEMM (shaders/matmul/gemm.wgsl) via MatMul: `npx vite-node bench/matmul-perf.ts`.
 // Per-dispatch GPU time from rt.profile (timestamp queries, else wall time per dispatch); the
-// best of REPEAT medians over RUNS runs each, after a warm-up. Tile config: WG_X/WG_Y/BK/RM/CN env vars.
+// best of REPEAT medians over RUNS runs each, after a warm-up. Tile config: WG_X/WG_Y/BK/RM/CN/VEC4 env vars.
 // Shapes: SHAPES="1024x1024x1024,256x4096x256" (MxNxK), dtypes: DTYPES="f32,f16".
 export {};
 process.env.LP_NUM_THREADS ??= '2'; // see test/matmul.test.ts: lavapipe's default crashes here
@@ -11,7 +11,7 @@ const { kernelFor } = await import('../src/kernels/registry');
 const { GEMM_TILE } = await import('../src/kernels/matmul');
 type DType = import('../src/gpu/tensor').DType;
 
-for (const k of ['WG_X', 'WG_Y', 'BK', 'RM', 'CN'] as const) if (process.env[k]) GEMM_TILE[k] = Number(process.env[k]);
+for (const k of ['WG_X', 'WG_Y', 'BK', 'RM', 'CN', 'VEC4'] as const) if (process.env[k]) GEMM_TILE[k] = Number(process.env[k]);
 const shapes = (process.env.SHAPES ?? '1024x1024x1024,256x4096x256').split(',').map((s) => s.split('x').map(Number));
 const RUNS = Number(process.env.RUNS ?? 5), REPEAT = Number(process.env.REPEAT ?? 3);
 

@@ -76,6 +76,12 @@ describe('MatMul', () => {
     await checkMatMul([3, 7], [7]);
     await checkMatMul([2, 3, 4, 7], [7]);
   });
+  it('vec4-load path (K, N multiples of 4): tiles, batch broadcast, 1-D', async () => {
+    await checkMatMul([70, 36], [36, 132]);
+    await checkMatMul([2, 3, 9, 12], [12, 20]);
+    await checkMatMul([1, 5, 8], [3, 8, 4]);
+    await checkMatMul([8], [2, 8, 12]);
+  });
   it('K = 0 gives zeros', () => checkMatMul([3, 0], [0, 5]));
   it('bad shapes throw BAD_SHAPE', () => {
     const k = kernelFor('MatMul');
@@ -99,6 +105,8 @@ describe('Gemm', () => {
     await checkGemm(65, 3, 17, [65, 1], { transB: 1 });
     await checkGemm(17, 66, 70, [17, 66], { transA: 1, transB: 1, alpha: 0.25, beta: 0.35 });
     await checkGemm(1, 1, 65, [], { alpha: -2, beta: 0 });
+    await checkGemm(65, 68, 20, [68], { alpha: 0.5, beta: -1 }); // vec4-load path
+    await checkGemm(6, 8, 12, [6, 8], { transB: 1 });
   });
   it('fused activations', async () => {
     const acts: [string, number[] | undefined][] = [
@@ -131,5 +139,7 @@ describe('f16', () => {
     await checkMatMul([9], [9, 7], 'f16', TOL.f16);
     await checkGemm(17, 9, 33, [9], { transA: 1, transB: 1, alpha: 0.5, beta: 2, activation: 'Relu' }, 'f16');
     await checkGemm(5, 66, 3, [5, 66], {}, 'f16');
+    await checkMatMul([2, 13, 16], [16, 20], 'f16', TOL.f16); // vec4 loads of f16
+    await checkGemm(9, 12, 8, [1, 12], { activation: 'LeakyRelu', activation_params: [0.2] }, 'f16');
   });
 });

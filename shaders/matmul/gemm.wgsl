@@ -9,124 +9,30 @@
 // accumulators, so every k of the slice costs RM + CN vec4 reads of workgroup memory for
 // 16 RM CN FMAs. RM and CN are defines (function-scope arrays need constant sizes).
 // Accumulation is in f32 whatever {{T}} is.
-// #include common/activation.wgsl
-
-struct Params {
-  M: u32,
-  N: u32,
-  K: u32,
-  has_c: u32,
-  // A[m, k] at a_base + m * a_rs + k * a_cs; B[k, n] at b_base + k * b_rs + n * b_cs
-  a_rs: u32,
-  a_cs: u32,
-  b_rs: u32,
-  b_cs: u32,
-  // C[m, n] at m * c_rs + n * c_cs (0 = broadcast)
-  c_rs: u32,
-  c_cs: u32,
-  act: u32,
-  alpha: f32,
-  beta: f32,
-  act_a: f32,
-  act_b: f32,
-  // batch dims of y (outermost first, padded with 1s in front) and the batch strides of A, B
-  bshape: vec4<u32>,
-  a_bs: vec4<u32>,
-  b_bs: vec4<u32>,
-}
+// This file: any strides (transposes, broadcast batch dims); element loads.
+// #include matmul/gemm-core.wgsl
 
 @group(0) @binding(0) var<storage, read> a: array<{{T}}>;
 @group(0) @binding(1) var<storage, read> b: array<{{T}}>;
-@group(0) @binding(2) var<storage, read> c: array<{{T}}>;
-@group(0) @binding(3) var<storage, read_write> y: array<{{T}}>;
-@group(0) @binding(4) var<uniform> params: Params;
 
-override WG_X: u32 = 16u;
-override WG_Y: u32 = 16u;
-override BK: u32 = 16u;
-// register block: RM groups of 4 rows x CN groups of 4 columns per invocation
-const RM = {{RM}}u;
-const CN = {{CN}}u;
-
-// As[kk * WG_Y * RM + g] holds A[row0 + 4g .. 4g + 3, k0 + kk];
-// Bs[kk * WG_X * CN + q] holds B[k0 + kk, col0 + 4q .. 4q + 3]
-var<workgroup> As: array<vec4<f32>, BK * WG_Y * RM>;
-var<workgroup> Bs: array<vec4<f32>, BK * WG_X * CN>;
-
-fn loadA(base: u32, m: u32, k: u32) -> f32 {
-  if (m >= params.M || k >= params.K) { return 0.0; }
-  return f32(a[base + m * params.a_rs + k * params.a_cs]);
+fn loadA4(base: u32, m: u32, k: u32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  if (m < params.M) {
+    let p = base + m * params.a_rs + k * params.a_cs;
+    for (var i = 0u; i < 4u; i++) {
+      if (k + i < params.K) { v[i] = f32(a[p + i * params.a_cs]); }
+    }
+  }
+  return v;
 }
 
-fn loadB(base: u32, k: u32, n: u32) -> f32 {
-  if (k >= params.K || n >= params.N) { return 0.0; }
-  return f32(b[base + k * params.b_rs + n * params.b_cs]);
-}
-
-@compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-        @builtin(local_invocation_index) li: u32) {
-  // batch offsets: decompose the flat batch index over bshape
-  var rest = wid.z;
-  var idx: vec4<u32>;
-  for (var d = 3; d >= 0; d--) {
-    idx[d] = rest % params.bshape[d];
-    rest = rest / params.bshape[d];
-  }
-  let a_base = dot(idx, params.a_bs);
-  let b_base = dot(idx, params.b_bs);
-  let AG = WG_Y * RM;  // 4-row groups in the tile
-  let BG = WG_X * CN;  // 4-column groups in the tile
-  let row0 = wid.y * AG * 4u;
-  let col0 = wid.x * BG * 4u;
-  let threads = WG_X * WG_Y;
-
-  var acc: array<vec4<f32>, 4u * RM * CN>;
-  for (var k0 = 0u; k0 < params.K; k0 += BK) {
-    // stage the A slice: slot s -> (kk = s % BK, g = s / BK): four rows at one k
-    for (var s = li; s < BK * AG; s += threads) {
-      let kk = s % BK;
-      let g = s / BK;
-      let m = row0 + 4u * g;
-      let k = k0 + kk;
-      As[kk * AG + g] = vec4<f32>(loadA(a_base, m, k), loadA(a_base, m + 1u, k), loadA(a_base, m + 2u, k), loadA(a_base, m + 3u, k));
-    }
-    // stage the B slice: slot s -> (q = s % BG, kk = s / BG): four columns at one k
-    for (var s = li; s < BK * BG; s += threads) {
-      let q = s % BG;
-      let kk = s / BG;
-      let n = col0 + 4u * q;
-      let k = k0 + kk;
-      Bs[kk * BG + q] = vec4<f32>(loadB(b_base, k, n), loadB(b_base, k, n + 1u), loadB(b_base, k, n + 2u), loadB(b_base, k, n + 3u));
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < BK; kk++) {
-      var bv: array<vec4<f32>, CN>;
-      for (var j = 0u; j < CN; j++) { bv[j] = Bs[kk * BG + lid.x * CN + j]; }
-      for (var h = 0u; h < RM; h++) {
-        let av = As[kk * AG + lid.y * RM + h];
-        for (var c = 0u; c < 4u; c++) {
-          for (var j = 0u; j < CN; j++) {
-            acc[(4u * h + c) * CN + j] = fma(vec4<f32>(av[c]), bv[j], acc[(4u * h + c) * CN + j]);
-          }
-        }
-      }
-    }
-    workgroupBarrier();
-  }
-
-  let out_base = wid.z * params.M * params.N;
-  for (var i = 0u; i < 4u * RM; i++) {
-    let m = row0 + 4u * RM * lid.y + i;
-    if (m >= params.M) { break; }
-    for (var j = 0u; j < 4u * CN; j++) {
-      let n = col0 + 4u * CN * lid.x + j;
-      if (n >= params.N) { break; }
-      var v = params.alpha * acc[i * CN + j / 4u][j % 4u];
-      if (params.has_c != 0u) {
-        v += params.beta * f32(c[m * params.c_rs + n * params.c_cs]);
-      }
-      y[out_base + m * params.N + n] = {{T}}(activate(v, params.act, params.act_a, params.act_b));
+fn loadB4(base: u32, k: u32, n: u32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  if (k < params.K) {
+    let p = base + k * params.b_rs + n * params.b_cs;
+    for (var j = 0u; j < 4u; j++) {
+      if (n + j < params.N) { v[j] = f32(b[p + j * params.b_cs]); }
     }
   }
+  return v;
 }

@@ -8,9 +8,10 @@ import type { Attrs, OpKernel, TensorInfo } from './types';
 
 /**
  * Tiling of shaders/matmul/gemm.wgsl: workgroup WG_X x WG_Y, K slice BK (overrides); each
- * invocation computes (4 RM) x (4 CN) outputs (defines: they size the register arrays).
+ * invocation computes (4 RM) x (4 CN) outputs (defines: they size the register arrays). BK is a
+ * multiple of 4. VEC4 = 1 lets contiguous operands use the vec4-load variant (gemm-vec4.wgsl).
  */
-export const GEMM_TILE = { WG_X: 8, WG_Y: 4, BK: 16, RM: 4, CN: 2 };
+export const GEMM_TILE = { WG_X: 8, WG_Y: 4, BK: 16, RM: 4, CN: 2, VEC4: 1 };
 const MAX_BATCH_DIMS = 4;
 
 /** One GEMM as the shader sees it: sizes, element strides, batch layout. */
@@ -81,10 +82,12 @@ const pad4 = (xs: number[], fill: number) => [...Array(MAX_BATCH_DIMS - xs.lengt
 function encodeGemm(rt: Runtime, op: string, p: GemmPlan, a: GpuTensor, b: GpuTensor, c: GpuTensor | undefined, y: GpuTensor,
   extra: { alpha: number; beta: number; cRs: number; cCs: number }, attrs: Attrs): void {
   const batch = p.bshape.reduce((x, d) => x * d, 1);
-  const { WG_X, WG_Y, BK, RM, CN } = GEMM_TILE;
+  const { WG_X, WG_Y, BK, RM, CN, VEC4 } = GEMM_TILE;
+  // vec4 loads need A k-contiguous and B n-contiguous with K, N multiples of 4 (aligned rows and batches)
+  const vec4 = VEC4 && p.aCs === 1 && p.bCs === 1 && p.K % 4 === 0 && p.N % 4 === 0;
   rt.dispatch({
     name: `${op}[${p.bshape.length ? p.bshape.join('x') + ':' : ''}${p.M}x${p.N}x${p.K}]`,
-    shader: 'matmul/gemm.wgsl',
+    shader: vec4 ? 'matmul/gemm-vec4.wgsl' : 'matmul/gemm.wgsl',
     defines: { T: a.dtype, RM, CN },
     overrides: { WG_X, WG_Y, BK },
     uniforms: {
