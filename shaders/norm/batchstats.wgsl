@@ -1,6 +1,7 @@
 // BatchNormalization, training_mode=1: per channel, the batch mean and (population) variance over
 // N and the spatial dims (two-pass, f32), and the running statistics
 // input * momentum + batch * (1 - momentum). One workgroup per channel.
+// #include common/workgroup-reduce.wgsl
 
 struct Params {
   batch: u32,
@@ -19,19 +20,6 @@ struct Params {
 @group(0) @binding(7) var<uniform> params: Params;
 
 override WG: u32 = 128u;  // power of two
-var<workgroup> part: array<f32, WG>;
-
-fn wgSum(lid: u32, v: f32) -> f32 {
-  part[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { part[lid] += part[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = part[0];
-  workgroupBarrier();
-  return r;
-}
 
 fn at(c: u32, j: u32) -> f32 {
   let n = j / params.inner;
@@ -45,13 +33,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let count = params.batch * params.inner;
   var s = 0.0;
   for (var j = lid; j < count; j += WG) { s += at(c, j); }
-  let m = wgSum(lid, s) / f32(count);
+  let m = wgReduce(lid, s, OP_SUM) / f32(count);
   var q = 0.0;
   for (var j = lid; j < count; j += WG) {
     let d = at(c, j) - m;
     q += d * d;
   }
-  let v = wgSum(lid, q) / f32(count);
+  let v = wgReduce(lid, q, OP_SUM) / f32(count);
   if (lid == 0u) {
     batch_mean[c] = {{P}}(m);
     batch_var[c] = {{P}}(v);

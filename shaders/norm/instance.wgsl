@@ -1,5 +1,6 @@
 // InstanceNormalization: per (n, c) plane, y = scale[c] * (x - mean) / sqrt(var + eps) + bias[c]
 // with the plane's mean and (population) variance. One workgroup per plane, two-pass in f32.
+// #include common/workgroup-reduce.wgsl
 
 struct Params {
   planes: u32,   // N * C
@@ -15,19 +16,6 @@ struct Params {
 @group(0) @binding(4) var<uniform> params: Params;
 
 override WG: u32 = 128u;  // power of two
-var<workgroup> part: array<f32, WG>;
-
-fn wgSum(lid: u32, v: f32) -> f32 {
-  part[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { part[lid] += part[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = part[0];
-  workgroupBarrier();
-  return r;
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -36,13 +24,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = p * params.size;
   var s = 0.0;
   for (var i = lid; i < params.size; i += WG) { s += f32(x[base + i]); }
-  let mean = wgSum(lid, s) / f32(params.size);
+  let mean = wgReduce(lid, s, OP_SUM) / f32(params.size);
   var q = 0.0;
   for (var i = lid; i < params.size; i += WG) {
     let d = f32(x[base + i]) - mean;
     q += d * d;
   }
-  let variance = wgSum(lid, q) / f32(params.size);
+  let variance = wgReduce(lid, q, OP_SUM) / f32(params.size);
   let c = p % params.channels;
   let k = f32(scale[c]) * inverseSqrt(variance + params.eps);
   let b = f32(bias[c]);

@@ -3,6 +3,7 @@
 // `main`: one workgroup per output (long reductions); `serial`: one invocation per output.
 // #include reduce/geometry.wgsl
 // #include common/index.wgsl
+// #include common/workgroup-reduce.wgsl
 
 struct Params {
   kshape0: vec4<u32>, kshape1: vec4<u32>, kstride0: vec4<u32>, kstride1: vec4<u32>,
@@ -19,7 +20,6 @@ struct Params {
 @group(0) @binding(2) var<uniform> params: Params;
 
 override WG: u32 = 128u;  // power of two
-var<workgroup> part: array<f32, WG>;
 
 fn load(base: u32, r: u32) -> f32 {
   return f32(x[base + offsetOf(r, params.rshape0, params.rshape1, params.rstride0, params.rstride1, params.nr)]);
@@ -43,15 +43,6 @@ fn mapIn(v: f32, op: u32, shift: f32) -> f32 {
   }
 }
 
-fn combine(a: f32, b: f32, op: u32) -> f32 {
-  switch op {
-    case 2u: { return max(a, b); }
-    case 3u: { return min(a, b); }
-    case 4u: { return a * b; }
-    default: { return a + b; }
-  }
-}
-
 fn finish(acc: f32, op: u32, shift: f32) -> f32 {
   switch op {
     case 1u: { return acc / f32(params.r_len); }
@@ -60,19 +51,6 @@ fn finish(acc: f32, op: u32, shift: f32) -> f32 {
     case 9u: { return log(acc) + shift; }
     default: { return acc; }
   }
-}
-
-// Tree reduction of one value per invocation; call from workgroup-uniform control flow.
-fn wgReduce(lid: u32, v: f32, op: u32) -> f32 {
-  part[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { part[lid] = combine(part[lid], part[lid + s], op); }
-    workgroupBarrier();
-  }
-  let r = part[0];
-  workgroupBarrier();
-  return r;
 }
 
 @compute @workgroup_size(WG)
@@ -84,7 +62,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (params.op == 9u) {
     var m = infinity(true);
     for (var r = lid; r < params.r_len; r += WG) { m = max(m, load(base, r)); }
-    m = wgReduce(lid, m, 2u);
+    m = wgReduce(lid, m, OP_MAX);
     shift = select(m, 0.0, m == infinity(true));
   }
   var acc = identity(params.op);

@@ -3,6 +3,7 @@
 // `main`: one workgroup per row (long rows); `serial`: one invocation per row.
 // #include reduce/geometry.wgsl
 // #include common/index.wgsl
+// #include common/workgroup-reduce.wgsl
 
 struct Params {
   kshape0: vec4<u32>, kshape1: vec4<u32>, kstride0: vec4<u32>, kstride1: vec4<u32>,
@@ -19,7 +20,6 @@ struct Params {
 @group(0) @binding(2) var<uniform> params: Params;
 
 override WG: u32 = 128u;  // power of two
-var<workgroup> part: array<f32, WG>;
 
 fn at(base: u32, r: u32) -> u32 {
   return base + offsetOf(r, params.rshape0, params.rshape1, params.rstride0, params.rstride1, params.nr);
@@ -30,18 +30,6 @@ fn result(v: f32, m: f32, s: f32) -> {{T}} {
   return {{T}}(exp(v - m) / s);
 }
 
-fn wgReduce(lid: u32, v: f32, is_max: bool) -> f32 {
-  part[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { part[lid] = select(part[lid] + part[lid + s], max(part[lid], part[lid + s]), is_max); }
-    workgroupBarrier();
-  }
-  let r = part[0];
-  workgroupBarrier();
-  return r;
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let o = wid.x + wid.y * nwg.x;
@@ -49,10 +37,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = offsetOf(o, params.kshape0, params.kshape1, params.kstride0, params.kstride1, params.nk);
   var m = infinity(true);
   for (var r = lid; r < params.r_len; r += WG) { m = max(m, f32(x[at(base, r)])); }
-  m = wgReduce(lid, m, true);
+  m = wgReduce(lid, m, OP_MAX);
   var s = 0.0;
   for (var r = lid; r < params.r_len; r += WG) { s += exp(f32(x[at(base, r)]) - m); }
-  s = wgReduce(lid, s, false);
+  s = wgReduce(lid, s, OP_SUM);
   for (var r = lid; r < params.r_len; r += WG) {
     let i = at(base, r);
     y[i] = result(f32(x[i]), m, s);
