@@ -23,10 +23,6 @@ const NONE: u32 = 0xffffffffu;
 var<workgroup> pv: array<{{T}}, WG>;
 var<workgroup> pi: array<u32, WG>;
 
-fn load(base: u32, r: u32) -> {{T}} {
-  return x[base + offsetOf(r, params.rshape0, params.rshape1, params.rstride0, params.rstride1, params.nr)];
-}
-
 // Is candidate (bv, bi) preferred over the current best (av, ai)?
 fn better(av: {{T}}, ai: u32, bv: {{T}}, bi: u32) -> bool {
   if (bi == NONE) { return false; }
@@ -41,11 +37,11 @@ fn better(av: {{T}}, ai: u32, bv: {{T}}, bi: u32) -> bool {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let o = wid.x + wid.y * nwg.x;
   if (o >= params.n_out) { return; }
-  let base = offsetOf(o, params.kshape0, params.kshape1, params.kstride0, params.kstride1, params.nk);
+  let base = keptBase(o);
   var bv: {{T}};
   var bi = NONE;
   for (var r = lid; r < params.r_len; r += WG) {
-    let v = load(base, r);
+    let v = x[reducedAt(base, r)];
     if (better(bv, bi, v, r)) { bv = v; bi = r; }
   }
   pv[lid] = bv;
@@ -65,11 +61,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 fn serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let o = flatIndex(gid, nwg, WG);
   if (o >= params.n_out) { return; }
-  let base = offsetOf(o, params.kshape0, params.kshape1, params.kstride0, params.kstride1, params.nk);
+  let base = keptBase(o);
   var bv: {{T}};
   var bi = NONE;
   for (var r = 0u; r < params.r_len; r++) {
-    let v = load(base, r);
+    let v = x[reducedAt(base, r)];
     if (better(bv, bi, v, r)) { bv = v; bi = r; }
   }
   y[o] = select(i32(bi), 0, bi == NONE);

@@ -21,6 +21,16 @@ fn offsetOf(i: u32, shape0: vec4<u32>, shape1: vec4<u32>, stride0: vec4<u32>, st
   return off;
 }
 
+// Input offset of kept index o (an output, or a softmax row), and of reduced index r within it.
+// They read the split fields (kshape0..rstride1, nk, nr) of the including shader's `params`.
+fn keptBase(o: u32) -> u32 {
+  return offsetOf(o, params.kshape0, params.kshape1, params.kstride0, params.kstride1, params.nk);
+}
+
+fn reducedAt(base: u32, r: u32) -> u32 {
+  return base + offsetOf(r, params.rshape0, params.rshape1, params.rstride0, params.rstride1, params.nr);
+}
+
 // +-infinity (no WGSL literal for it; a runtime bitcast avoids const-evaluation errors)
 fn infinity(negative: bool) -> f32 {
   var bits = select(0x7f800000u, 0xff800000u, negative);

@@ -22,7 +22,7 @@ struct Params {
 override WG: u32 = 128u;  // power of two
 
 fn load(base: u32, r: u32) -> f32 {
-  return f32(x[base + offsetOf(r, params.rshape0, params.rshape1, params.rstride0, params.rstride1, params.nr)]);
+  return f32(x[reducedAt(base, r)]);
 }
 
 fn identity(op: u32) -> f32 {
@@ -57,7 +57,7 @@ fn finish(acc: f32, op: u32, shift: f32) -> f32 {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let o = wid.x + wid.y * nwg.x;
   if (o >= params.n_out) { return; }
-  let base = offsetOf(o, params.kshape0, params.kshape1, params.kstride0, params.kstride1, params.nk);
+  let base = keptBase(o);
   var shift = 0.0;
   if (params.op == 9u) {
     var m = infinity(true);
@@ -75,7 +75,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 fn serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let o = flatIndex(gid, nwg, WG);
   if (o >= params.n_out) { return; }
-  let base = offsetOf(o, params.kshape0, params.kshape1, params.kstride0, params.kstride1, params.nk);
+  let base = keptBase(o);
   var shift = 0.0;
   if (params.op == 9u) {
     var m = infinity(true);

@@ -21,10 +21,6 @@ struct Params {
 
 override WG: u32 = 128u;  // power of two
 
-fn at(base: u32, r: u32) -> u32 {
-  return base + offsetOf(r, params.rshape0, params.rshape1, params.rstride0, params.rstride1, params.nr);
-}
-
 fn result(v: f32, m: f32, s: f32) -> {{T}} {
   if (params.log_out == 1u) { return {{T}}(v - m - log(s)); }
   return {{T}}(exp(v - m) / s);
@@ -34,15 +30,15 @@ fn result(v: f32, m: f32, s: f32) -> {{T}} {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let o = wid.x + wid.y * nwg.x;
   if (o >= params.n_out) { return; }
-  let base = offsetOf(o, params.kshape0, params.kshape1, params.kstride0, params.kstride1, params.nk);
+  let base = keptBase(o);
   var m = infinity(true);
-  for (var r = lid; r < params.r_len; r += WG) { m = max(m, f32(x[at(base, r)])); }
+  for (var r = lid; r < params.r_len; r += WG) { m = max(m, f32(x[reducedAt(base, r)])); }
   m = wgReduce(lid, m, OP_MAX);
   var s = 0.0;
-  for (var r = lid; r < params.r_len; r += WG) { s += exp(f32(x[at(base, r)]) - m); }
+  for (var r = lid; r < params.r_len; r += WG) { s += exp(f32(x[reducedAt(base, r)]) - m); }
   s = wgReduce(lid, s, OP_SUM);
   for (var r = lid; r < params.r_len; r += WG) {
-    let i = at(base, r);
+    let i = reducedAt(base, r);
     y[i] = result(f32(x[i]), m, s);
   }
 }
@@ -51,13 +47,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 fn serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let o = flatIndex(gid, nwg, WG);
   if (o >= params.n_out) { return; }
-  let base = offsetOf(o, params.kshape0, params.kshape1, params.kstride0, params.kstride1, params.nk);
+  let base = keptBase(o);
   var m = infinity(true);
-  for (var r = 0u; r < params.r_len; r++) { m = max(m, f32(x[at(base, r)])); }
+  for (var r = 0u; r < params.r_len; r++) { m = max(m, f32(x[reducedAt(base, r)])); }
   var s = 0.0;
-  for (var r = 0u; r < params.r_len; r++) { s += exp(f32(x[at(base, r)]) - m); }
+  for (var r = 0u; r < params.r_len; r++) { s += exp(f32(x[reducedAt(base, r)]) - m); }
   for (var r = 0u; r < params.r_len; r++) {
-    let i = at(base, r);
+    let i = reducedAt(base, r);
     y[i] = result(f32(x[i]), m, s);
   }
 }
