@@ -1,7 +1,7 @@
 // BatchNormalization, training_mode=1: per channel, the batch mean and (population) variance over
 // N and the spatial dims (two-pass, f32), and the running statistics
 // input * momentum + batch * (1 - momentum). One workgroup per channel.
-// #include common/workgroup-reduce.wgsl
+// #include norm/moments.wgsl
 
 struct Params {
   batch: u32,
@@ -21,7 +21,7 @@ struct Params {
 
 override WG: u32 = 128u;  // power of two
 
-fn at(c: u32, j: u32) -> f32 {
+fn elem(c: u32, j: u32) -> f32 {
   let n = j / params.inner;
   return f32(x[(n * params.channels + c) * params.inner + j % params.inner]);
 }
@@ -30,20 +30,11 @@ fn at(c: u32, j: u32) -> f32 {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let c = wid.x;
   if (c >= params.channels) { return; }
-  let count = params.batch * params.inner;
-  var s = 0.0;
-  for (var j = lid; j < count; j += WG) { s += at(c, j); }
-  let m = wgReduce(lid, s, OP_SUM) / f32(count);
-  var q = 0.0;
-  for (var j = lid; j < count; j += WG) {
-    let d = at(c, j) - m;
-    q += d * d;
-  }
-  let v = wgReduce(lid, q, OP_SUM) / f32(count);
+  let mv = moments(lid, c, params.batch * params.inner);  // (batch mean, batch variance)
   if (lid == 0u) {
-    batch_mean[c] = {{P}}(m);
-    batch_var[c] = {{P}}(v);
-    running_mean[c] = {{P}}(f32(mean[c]) * params.momentum + m * (1.0 - params.momentum));
-    running_var[c] = {{P}}(f32(variance[c]) * params.momentum + v * (1.0 - params.momentum));
+    batch_mean[c] = {{P}}(mv.x);
+    batch_var[c] = {{P}}(mv.y);
+    running_mean[c] = {{P}}(f32(mean[c]) * params.momentum + mv.x * (1.0 - params.momentum));
+    running_var[c] = {{P}}(f32(variance[c]) * params.momentum + mv.y * (1.0 - params.momentum));
   }
 }

@@ -1,6 +1,6 @@
 // InstanceNormalization: per (n, c) plane, y = scale[c] * (x - mean) / sqrt(var + eps) + bias[c]
 // with the plane's mean and (population) variance. One workgroup per plane, two-pass in f32.
-// #include common/workgroup-reduce.wgsl
+// #include norm/moments.wgsl
 
 struct Params {
   planes: u32,   // N * C
@@ -17,22 +17,18 @@ struct Params {
 
 override WG: u32 = 128u;  // power of two
 
+fn elem(p: u32, i: u32) -> f32 {
+  return f32(x[p * params.size + i]);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let p = wid.x + wid.y * nwg.x;
   if (p >= params.planes) { return; }
   let base = p * params.size;
-  var s = 0.0;
-  for (var i = lid; i < params.size; i += WG) { s += f32(x[base + i]); }
-  let mean = wgReduce(lid, s, OP_SUM) / f32(params.size);
-  var q = 0.0;
-  for (var i = lid; i < params.size; i += WG) {
-    let d = f32(x[base + i]) - mean;
-    q += d * d;
-  }
-  let variance = wgReduce(lid, q, OP_SUM) / f32(params.size);
+  let mv = moments(lid, p, params.size);  // (mean, variance)
   let c = p % params.channels;
-  let k = f32(scale[c]) * inverseSqrt(variance + params.eps);
+  let k = f32(scale[c]) * inverseSqrt(mv.y + params.eps);
   let b = f32(bias[c]);
-  for (var i = lid; i < params.size; i += WG) { y[base + i] = {{T}}((f32(x[base + i]) - mean) * k + b); }
+  for (var i = lid; i < params.size; i += WG) { y[base + i] = {{T}}((f32(x[base + i]) - mv.x) * k + b); }
 }
