@@ -31,8 +31,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> y: array<{{T}}>;
 @group(0) @binding(4) var<uniform> params: Params;
 
-override WG_X: u32 = 16u;
-override WG_Y: u32 = 16u;
+override WG_X: u32 = 8u;
+override WG_Y: u32 = 4u;
 override BK: u32 = 16u;  // a multiple of 4
 // register block: RM groups of 4 rows x CN groups of 4 columns per invocation
 const RM = {{RM}}u;
