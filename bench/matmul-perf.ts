@@ -3,7 +3,6 @@
 // best of REPEAT medians over RUNS runs each, after a warm-up. Tile config: WG_X/WG_Y/BK/RM/CN/VEC4 env vars.
 // Shapes: SHAPES="1024x1024x1024,256x4096x256" (MxNxK), dtypes: DTYPES="f32,f16".
 export {};
-process.env.LP_NUM_THREADS ??= '2'; // see test/matmul.test.ts: lavapipe's default crashes here
 
 const { Runtime } = await import('../src/gpu/runtime');
 const { runKernel } = await import('../src/kernels/dispatch');

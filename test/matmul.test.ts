@@ -9,10 +9,6 @@ import { TOL, expectClose, type Tol } from './helpers/tolerance';
 import { unaryRef } from './reference/elementwise';
 import { gemmRef, matmulRef, type GemmRefAttrs } from './reference/matmul';
 
-// Mesa lavapipe 25.0 with its default thread count corrupts its heap (futex/mutex aborts) on
-// shaders with workgroup memory + barriers on this 2-core machine; an explicit LP_NUM_THREADS
-// avoids it. Set before the first device is created (gpu() is lazy). Belongs in a shared setup.
-process.env.LP_NUM_THREADS ??= '2';
 
 const r = rng(7);
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
