@@ -215,6 +215,12 @@ describe('Cast', () => {
       expect(Array.from(b.data), `Cast ${from}->bool`).toEqual(vals.map((v) => castRef(v, from, 'u32', true)));
     }
   });
+  it('CastLike takes the dtype of its second input', async () => {
+    const xs = [0, 1.75, -2.5, 7.25];
+    const [y] = await runOp('CastLike', [{ data: xs, shape: [4] }, { data: [0], shape: [1], dtype: 'i32' }]);
+    expect(Array.from(y.data)).toEqual(xs.map((v) => castRef(v, 'f32', 'i32')));
+    expect(() => kernelFor('CastLike').infer([{ shape: [2], dtype: 'f32' }], {}, [])).toThrow(/CastLike: missing input 1/);
+  });
   it('int64 / uint8 codes map to i32 / u32', () => {
     expect(kernelFor('Cast').infer([{ shape: [2], dtype: 'f32' }], { to: 7 }, [])[0].dtype).toBe('i32');
     expect(kernelFor('Cast').infer([{ shape: [2], dtype: 'f32' }], { to: 2 }, [])[0].dtype).toBe('u32');

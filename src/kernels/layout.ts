@@ -333,6 +333,21 @@ const cast: OpKernel = {
   },
 };
 
+const CAST_CODE: Record<DType, number> = { f32: 1, f16: 10, i32: 6, u32: 12 };
+
+/** CastLike: Cast to the dtype of input 1 (only its dtype is used). */
+const castLike: OpKernel = {
+  op: 'CastLike',
+  infer(inputs) {
+    const x = input('CastLike', inputs);
+    if (!inputs[1]) throw new WgsegError('BAD_INPUT', 'CastLike: missing input 1 (target_type)');
+    return [{ shape: [...x.shape], dtype: inputs[1].dtype }];
+  },
+  encode(rt, [x], [y]) {
+    cast.encode(rt, [x], [y], { to: CAST_CODE[y.dtype] }, []);
+  },
+};
+
 export const layoutKernels: OpKernel[] = [
-  concat, slice, pad, transpose, reshape, flatten, squeeze, unsqueeze, expand, gather, depthToSpace, spaceToDepth, tile, cast,
+  concat, slice, pad, transpose, reshape, flatten, squeeze, unsqueeze, expand, gather, depthToSpace, spaceToDepth, tile, cast, castLike,
 ];
