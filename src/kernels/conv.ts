@@ -21,11 +21,12 @@ export const convTuning = { subgroups: true, wg: 16 };
 
 /**
  * Implicit-GEMM variants. plain: RP = 4 pixels per workgroup, im2col tile of XS elements in
- * workgroup memory, 4 channels per invocation. subgroup: 2 * WG pixels per workgroup, 16 channels
- * per invocation (MB), weights shared through subgroupBroadcast; its packed weights pad Mq to MB / 4.
+ * workgroup memory, 4 channels per invocation. subgroup: PX = 8 pixels per invocation (8 * WG per
+ * workgroup) and MB = 32 channels (16 for layers with at most 16 per group), weights shared through
+ * subgroupBroadcast; its packed weights pad Mq to a multiple of MB / 4.
  */
 const PLAIN = { shader: 'conv/conv2d.wgsl', RP: 4, XS: 2048 };
-const SUBGROUP = { shader: 'conv/conv2d-subgroup.wgsl', MB: 16 };
+const SUBGROUP = { shader: 'conv/conv2d-subgroup.wgsl', PX: 8 };
 const DW = { WGX: 8, WGY: 8, RX: 4 }; // depthwise.wgsl
 
 /** ONNX Conv output size and pads along one axis (auto_pad per the operator definition). */
@@ -113,9 +114,10 @@ function encodeConv(rt: Runtime, op: string, [x, w, b, z]: (GpuTensor | undefine
   const sgMin = (rt.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0;
   const sg = convTuning.subgroups && rt.info.subgroups && sgMin >= 8;
   if (!sg && kHW * PLAIN.RP > PLAIN.XS) throw new WgsegError('UNSUPPORTED_OP', `${op}: kernel ${g.kH}x${g.kW} has more than ${PLAIN.XS / PLAIN.RP} taps`);
-  const Mq = sg ? ceilDiv(g.Mg, SUBGROUP.MB) * (SUBGROUP.MB / 4) : ceilDiv(g.Mg, 4);
+  const MB = g.Mg > 16 ? 32 : 16;
+  const Mq = sg ? ceilDiv(g.Mg, MB) * (MB / 4) : ceilDiv(g.Mg, 4);
   const WG = sg ? convTuning.wg : Math.min(64, Math.max(PLAIN.RP, 2 ** Math.ceil(Math.log2(Mq))));
-  const mtiles = sg ? Mq / (SUBGROUP.MB / 4) : ceilDiv(Mq, WG);
+  const mtiles = sg ? Mq / (MB / 4) : ceilDiv(Mq, WG);
   if (g.group * mtiles > 65535) throw new WgsegError('BAD_SHAPE', `${op}: ${g.group * mtiles} channel tiles exceed 65535`);
   const packN = g.group * g.Cg * kHW * Mq;
   const wp = rt.pool.acquire(packN * 4 * (T === 'f16' ? 2 : 4));
@@ -125,11 +127,11 @@ function encodeConv(rt: Runtime, op: string, [x, w, b, z]: (GpuTensor | undefine
     buffers: { w: w!.buffer, wp }, workgroups: linearGrid(packN, 256),
   });
   const P = g.N * g.OH * g.OW;
-  const [tx, ty] = linearGrid(P, sg ? 2 * WG : PLAIN.RP);
+  const [tx, ty] = linearGrid(P, sg ? SUBGROUP.PX * WG : PLAIN.RP);
   const ck = sg ? g.Cg : Math.min(g.Cg, Math.floor(PLAIN.XS / (kHW * PLAIN.RP)));
   rt.dispatch({
     name: `Conv[${shape}]`, shader: sg ? SUBGROUP.shader : PLAIN.shader, defines: { T },
-    overrides: sg ? { WG } : { WG, XS: PLAIN.XS },
+    overrides: sg ? { WG, MB } : { WG, XS: PLAIN.XS },
     uniforms: { ...common, P, Cg: g.Cg, Mg: g.Mg, Mq, ck, mtiles },
     buffers: { ...io, wp }, workgroups: [tx, ty, g.group * mtiles],
   });
