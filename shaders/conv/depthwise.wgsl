@@ -20,7 +20,7 @@ struct Params {
 
 override WGX: u32 = 8u;
 override WGY: u32 = 8u;
-const RX: u32 = 4u;
+const RX: u32 = 8u;
 
 @compute @workgroup_size(WGX, WGY)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {

@@ -27,7 +27,7 @@ export const convTuning = { subgroups: true, wg: 16 };
  */
 const PLAIN = { shader: 'conv/conv2d.wgsl', RP: 4, XS: 2048 };
 const SUBGROUP = { shader: 'conv/conv2d-subgroup.wgsl', PX: 8 };
-const DW = { WGX: 8, WGY: 8, RX: 4 }; // depthwise.wgsl
+const DW = { WGX: 8, WGY: 8, RX: 8 }; // depthwise.wgsl
 
 /** ONNX Conv output size and pads along one axis (auto_pad per the operator definition). */
 function axis(op: string, autoPad: string, inp: number, k: number, s: number, d: number, pb: number, pe: number, name: string) {
