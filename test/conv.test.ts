@@ -23,6 +23,7 @@ const cases: Case[] = [
   { name: 'SAME_LOWER, stride 2, even kernel', x: [1, 3, 9, 8], w: [4, 3, 2, 4], attrs: { strides: [2, 2], auto_pad: 'SAME_LOWER' } },
   { name: 'VALID, non-square kernel', x: [2, 3, 8, 9], w: [5, 3, 1, 5], bias: true, attrs: { auto_pad: 'VALID' } },
   { name: 'groups 2', x: [2, 6, 7, 8], w: [10, 3, 3, 3], bias: true, attrs: { group: 2, pads: [1, 1, 1, 1] } },
+  { name: 'groups 2, 19 channels per group (32-channel tile, partly used)', x: [2, 6, 7, 9], w: [38, 3, 3, 3], bias: true, attrs: { group: 2, pads: [1, 2, 1, 0] } },
   { name: 'groups 3, stride 2', x: [1, 9, 9, 9], w: [6, 3, 3, 3], attrs: { group: 3, strides: [2, 2], pads: [1, 0, 1, 0] } },
   { name: 'depthwise, stride 2', x: [2, 6, 11, 9], w: [6, 1, 3, 3], bias: true, attrs: { group: 6, strides: [2, 2], pads: [1, 1, 1, 1] } },
   { name: 'depthwise multiplier 2, dilation 2', x: [1, 5, 10, 12], w: [10, 1, 3, 3], bias: true, attrs: { group: 5, dilations: [2, 2], pads: [2, 2, 2, 2] } },
@@ -74,7 +75,8 @@ describe('Conv portable variant (no subgroups)', () => {
 });
 
 describe('Conv subgroup kernel, other workgroup sizes (override WG)', () => {
-  const some = cases.filter((c) => /pad 1, batch|groups 2|many channels/.test(c.name));
+  // 16-channel tiles only: every WG value is another pipeline, and the 32-channel one compiles slowly
+  const some = cases.filter((c) => /pad 1, batch|groups 2, stride|groups 2$/.test(c.name));
   for (const wg of [8, 32]) {
     some.forEach((c, i) => it(`WG ${wg}: ${c.name}`, async () => {
       convTuning.wg = wg;

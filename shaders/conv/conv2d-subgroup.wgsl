@@ -1,12 +1,13 @@
 enable subgroups;
 // Conv2d implicit GEMM, subgroup variant (same uniforms and epilogue as conv2d.wgsl; weights packed
-// by pack-weights.wgsl with Mq a multiple of MB / 4). Lane = output pixel: each invocation owns 8
-// output pixels (p0 + li + j * WG, j = 0..7, named a..h) and MB = 32 (or 16) output channels, i.e.
-// 8 x MB accumulators. Per k = (ci, kh, kw) a lane loads its 8 input values and MB / 8 weights
+// by pack-weights.wgsl with Mq a multiple of MB / 4). Lane = output pixel: each invocation owns 4
+// output pixels (p0 + li + j * WG, j = 0..3, named a..d) and MB = 32 (or 16) output channels, i.e.
+// 4 x MB accumulators. Per k = (ci, kh, kw) a lane loads its 4 input values and MB / 8 weights
 // (lane l: channels l, l + 8, ...); subgroupBroadcast hands all MB weights to every lane.
 // Why so large a block: on CPU Vulkan (lavapipe) every per-lane buffer load becomes 8 branchy
-// scalar loads while FMAs and broadcasts are cheap, so loads per FMA decide the speed (here 12
-// loads per 256 vector FMAs); spilled accumulators cost less than extra loads. Needs subgroups >= 8.
+// scalar loads while FMAs and broadcasts are cheap, so loads per FMA decide the speed (here 8
+// loads per 128 FMAs per lane); spilled accumulators cost less than extra loads. 8 pixels per lane
+// ran ~7% faster but took LLVM ~190 s instead of ~33 s to compile. Needs subgroups >= 8.
 // #include common/activation.wgsl
 // #include conv/epilogue.wgsl
 
@@ -17,7 +18,7 @@ enable subgroups;
 @group(0) @binding(4) var<storage, read_write> y: array<{{T}}>;
 @group(0) @binding(5) var<uniform> params: Params;
 
-override WG: u32 = 16u;     // invocations per workgroup; a workgroup owns 8 * WG pixels
+override WG: u32 = 16u;     // invocations per workgroup; a workgroup owns 4 * WG pixels
 override MB: u32 = 32u;     // output channels per invocation: 32, or 16 for narrow layers
 
 // Input value of pixel slot s at tap (kh, kw) of channel plane cb (zero in the padding).
@@ -39,29 +40,29 @@ fn hi4(v: f32) -> vec4<f32> {
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) sid: u32,
         @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let p0 = (wid.x + wid.y * nwg.x) * 8u * WG + li;
+  let p0 = (wid.x + wid.y * nwg.x) * 4u * WG + li;
   let g = wid.z / params.mtiles;
   let q0 = (wid.z % params.mtiles) * (MB / 4u);    // first channel quad of this tile
   let HW = params.H * params.W;
   // lane l reads channels 4 * q0 + l + 8i (scalar index into the packed quads)
   var wi = (g * params.Cg * params.kH * params.kW * params.Mq + q0) * 4u + (sid & 7u);
   let wstep = params.Mq * 4u;
-  let sa = stagingSlot(p0, 0u * WG, g); let sb = stagingSlot(p0, 1u * WG, g); let sc = stagingSlot(p0, 2u * WG, g); let sd = stagingSlot(p0, 3u * WG, g);
-  let se = stagingSlot(p0, 4u * WG, g); let sf = stagingSlot(p0, 5u * WG, g); let sg = stagingSlot(p0, 6u * WG, g); let sh = stagingSlot(p0, 7u * WG, g);
-  var a0 = vec4<f32>(); var a1 = vec4<f32>(); var a2 = vec4<f32>(); var a3 = vec4<f32>(); var a4 = vec4<f32>(); var a5 = vec4<f32>(); var a6 = vec4<f32>(); var a7 = vec4<f32>();
-  var b0 = vec4<f32>(); var b1 = vec4<f32>(); var b2 = vec4<f32>(); var b3 = vec4<f32>(); var b4 = vec4<f32>(); var b5 = vec4<f32>(); var b6 = vec4<f32>(); var b7 = vec4<f32>();
-  var c0 = vec4<f32>(); var c1 = vec4<f32>(); var c2 = vec4<f32>(); var c3 = vec4<f32>(); var c4 = vec4<f32>(); var c5 = vec4<f32>(); var c6 = vec4<f32>(); var c7 = vec4<f32>();
-  var d0 = vec4<f32>(); var d1 = vec4<f32>(); var d2 = vec4<f32>(); var d3 = vec4<f32>(); var d4 = vec4<f32>(); var d5 = vec4<f32>(); var d6 = vec4<f32>(); var d7 = vec4<f32>();
-  var e0 = vec4<f32>(); var e1 = vec4<f32>(); var e2 = vec4<f32>(); var e3 = vec4<f32>(); var e4 = vec4<f32>(); var e5 = vec4<f32>(); var e6 = vec4<f32>(); var e7 = vec4<f32>();
-  var f0 = vec4<f32>(); var f1 = vec4<f32>(); var f2 = vec4<f32>(); var f3 = vec4<f32>(); var f4 = vec4<f32>(); var f5 = vec4<f32>(); var f6 = vec4<f32>(); var f7 = vec4<f32>();
-  var g0 = vec4<f32>(); var g1 = vec4<f32>(); var g2 = vec4<f32>(); var g3 = vec4<f32>(); var g4 = vec4<f32>(); var g5 = vec4<f32>(); var g6 = vec4<f32>(); var g7 = vec4<f32>();
-  var h0 = vec4<f32>(); var h1 = vec4<f32>(); var h2 = vec4<f32>(); var h3 = vec4<f32>(); var h4 = vec4<f32>(); var h5 = vec4<f32>(); var h6 = vec4<f32>(); var h7 = vec4<f32>();
+  let sa = stagingSlot(p0, 0u * WG, g); let sb = stagingSlot(p0, 1u * WG, g);
+  let sc = stagingSlot(p0, 2u * WG, g); let sd = stagingSlot(p0, 3u * WG, g);
+  var a0 = vec4<f32>(); var a1 = vec4<f32>(); var a2 = vec4<f32>(); var a3 = vec4<f32>();
+  var a4 = vec4<f32>(); var a5 = vec4<f32>(); var a6 = vec4<f32>(); var a7 = vec4<f32>();
+  var b0 = vec4<f32>(); var b1 = vec4<f32>(); var b2 = vec4<f32>(); var b3 = vec4<f32>();
+  var b4 = vec4<f32>(); var b5 = vec4<f32>(); var b6 = vec4<f32>(); var b7 = vec4<f32>();
+  var c0 = vec4<f32>(); var c1 = vec4<f32>(); var c2 = vec4<f32>(); var c3 = vec4<f32>();
+  var c4 = vec4<f32>(); var c5 = vec4<f32>(); var c6 = vec4<f32>(); var c7 = vec4<f32>();
+  var d0 = vec4<f32>(); var d1 = vec4<f32>(); var d2 = vec4<f32>(); var d3 = vec4<f32>();
+  var d4 = vec4<f32>(); var d5 = vec4<f32>(); var d6 = vec4<f32>(); var d7 = vec4<f32>();
   for (var ci = 0u; ci < params.Cg; ci++) {
     let cb = ci * HW;
     for (var kh = 0u; kh < params.kH; kh++) {
       for (var kw = 0u; kw < params.kW; kw++) {
-        let xa = tap(sa, sa.base + cb, kh, kw); let xb = tap(sb, sb.base + cb, kh, kw); let xc = tap(sc, sc.base + cb, kh, kw); let xd = tap(sd, sd.base + cb, kh, kw);
-        let xe = tap(se, se.base + cb, kh, kw); let xf = tap(sf, sf.base + cb, kh, kw); let xg = tap(sg, sg.base + cb, kh, kw); let xh = tap(sh, sh.base + cb, kh, kw);
+        let xa = tap(sa, sa.base + cb, kh, kw); let xb = tap(sb, sb.base + cb, kh, kw);
+        let xc = tap(sc, sc.base + cb, kh, kw); let xd = tap(sd, sd.base + cb, kh, kw);
         let v0 = f32(wp[wi]);
         let v1 = f32(wp[wi + 8u]);
         let w0 = lo4(v0); let w1 = hi4(v0); let w2 = lo4(v1); let w3 = hi4(v1);
@@ -69,10 +70,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_i
         b0 = fma(xb, w0, b0); b1 = fma(xb, w1, b1); b2 = fma(xb, w2, b2); b3 = fma(xb, w3, b3);
         c0 = fma(xc, w0, c0); c1 = fma(xc, w1, c1); c2 = fma(xc, w2, c2); c3 = fma(xc, w3, c3);
         d0 = fma(xd, w0, d0); d1 = fma(xd, w1, d1); d2 = fma(xd, w2, d2); d3 = fma(xd, w3, d3);
-        e0 = fma(xe, w0, e0); e1 = fma(xe, w1, e1); e2 = fma(xe, w2, e2); e3 = fma(xe, w3, e3);
-        f0 = fma(xf, w0, f0); f1 = fma(xf, w1, f1); f2 = fma(xf, w2, f2); f3 = fma(xf, w3, f3);
-        g0 = fma(xg, w0, g0); g1 = fma(xg, w1, g1); g2 = fma(xg, w2, g2); g3 = fma(xg, w3, g3);
-        h0 = fma(xh, w0, h0); h1 = fma(xh, w1, h1); h2 = fma(xh, w2, h2); h3 = fma(xh, w3, h3);
         if (MB > 16u) {
           let v2 = f32(wp[wi + 16u]);
           let v3 = f32(wp[wi + 24u]);
@@ -81,31 +78,27 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_i
           b4 = fma(xb, w4, b4); b5 = fma(xb, w5, b5); b6 = fma(xb, w6, b6); b7 = fma(xb, w7, b7);
           c4 = fma(xc, w4, c4); c5 = fma(xc, w5, c5); c6 = fma(xc, w6, c6); c7 = fma(xc, w7, c7);
           d4 = fma(xd, w4, d4); d5 = fma(xd, w5, d5); d6 = fma(xd, w6, d6); d7 = fma(xd, w7, d7);
-          e4 = fma(xe, w4, e4); e5 = fma(xe, w5, e5); e6 = fma(xe, w6, e6); e7 = fma(xe, w7, e7);
-          f4 = fma(xf, w4, f4); f5 = fma(xf, w5, f5); f6 = fma(xf, w6, f6); f7 = fma(xf, w7, f7);
-          g4 = fma(xg, w4, g4); g5 = fma(xg, w5, g5); g6 = fma(xg, w6, g6); g7 = fma(xg, w7, g7);
-          h4 = fma(xh, w4, h4); h5 = fma(xh, w5, h5); h6 = fma(xh, w6, h6); h7 = fma(xh, w7, h7);
         }
         wi += wstep;
       }
     }
   }
-  storeQuad(p0 + 0u * WG, g, q0 + 0u, a0); storeQuad(p0 + 0u * WG, g, q0 + 1u, a1); storeQuad(p0 + 0u * WG, g, q0 + 2u, a2); storeQuad(p0 + 0u * WG, g, q0 + 3u, a3);
-  storeQuad(p0 + 1u * WG, g, q0 + 0u, b0); storeQuad(p0 + 1u * WG, g, q0 + 1u, b1); storeQuad(p0 + 1u * WG, g, q0 + 2u, b2); storeQuad(p0 + 1u * WG, g, q0 + 3u, b3);
-  storeQuad(p0 + 2u * WG, g, q0 + 0u, c0); storeQuad(p0 + 2u * WG, g, q0 + 1u, c1); storeQuad(p0 + 2u * WG, g, q0 + 2u, c2); storeQuad(p0 + 2u * WG, g, q0 + 3u, c3);
-  storeQuad(p0 + 3u * WG, g, q0 + 0u, d0); storeQuad(p0 + 3u * WG, g, q0 + 1u, d1); storeQuad(p0 + 3u * WG, g, q0 + 2u, d2); storeQuad(p0 + 3u * WG, g, q0 + 3u, d3);
-  storeQuad(p0 + 4u * WG, g, q0 + 0u, e0); storeQuad(p0 + 4u * WG, g, q0 + 1u, e1); storeQuad(p0 + 4u * WG, g, q0 + 2u, e2); storeQuad(p0 + 4u * WG, g, q0 + 3u, e3);
-  storeQuad(p0 + 5u * WG, g, q0 + 0u, f0); storeQuad(p0 + 5u * WG, g, q0 + 1u, f1); storeQuad(p0 + 5u * WG, g, q0 + 2u, f2); storeQuad(p0 + 5u * WG, g, q0 + 3u, f3);
-  storeQuad(p0 + 6u * WG, g, q0 + 0u, g0); storeQuad(p0 + 6u * WG, g, q0 + 1u, g1); storeQuad(p0 + 6u * WG, g, q0 + 2u, g2); storeQuad(p0 + 6u * WG, g, q0 + 3u, g3);
-  storeQuad(p0 + 7u * WG, g, q0 + 0u, h0); storeQuad(p0 + 7u * WG, g, q0 + 1u, h1); storeQuad(p0 + 7u * WG, g, q0 + 2u, h2); storeQuad(p0 + 7u * WG, g, q0 + 3u, h3);
+  storeQuad(p0 + 0u * WG, g, q0 + 0u, a0); storeQuad(p0 + 0u * WG, g, q0 + 1u, a1);
+  storeQuad(p0 + 0u * WG, g, q0 + 2u, a2); storeQuad(p0 + 0u * WG, g, q0 + 3u, a3);
+  storeQuad(p0 + 1u * WG, g, q0 + 0u, b0); storeQuad(p0 + 1u * WG, g, q0 + 1u, b1);
+  storeQuad(p0 + 1u * WG, g, q0 + 2u, b2); storeQuad(p0 + 1u * WG, g, q0 + 3u, b3);
+  storeQuad(p0 + 2u * WG, g, q0 + 0u, c0); storeQuad(p0 + 2u * WG, g, q0 + 1u, c1);
+  storeQuad(p0 + 2u * WG, g, q0 + 2u, c2); storeQuad(p0 + 2u * WG, g, q0 + 3u, c3);
+  storeQuad(p0 + 3u * WG, g, q0 + 0u, d0); storeQuad(p0 + 3u * WG, g, q0 + 1u, d1);
+  storeQuad(p0 + 3u * WG, g, q0 + 2u, d2); storeQuad(p0 + 3u * WG, g, q0 + 3u, d3);
   if (MB > 16u) {
-    storeQuad(p0 + 0u * WG, g, q0 + 4u, a4); storeQuad(p0 + 0u * WG, g, q0 + 5u, a5); storeQuad(p0 + 0u * WG, g, q0 + 6u, a6); storeQuad(p0 + 0u * WG, g, q0 + 7u, a7);
-    storeQuad(p0 + 1u * WG, g, q0 + 4u, b4); storeQuad(p0 + 1u * WG, g, q0 + 5u, b5); storeQuad(p0 + 1u * WG, g, q0 + 6u, b6); storeQuad(p0 + 1u * WG, g, q0 + 7u, b7);
-    storeQuad(p0 + 2u * WG, g, q0 + 4u, c4); storeQuad(p0 + 2u * WG, g, q0 + 5u, c5); storeQuad(p0 + 2u * WG, g, q0 + 6u, c6); storeQuad(p0 + 2u * WG, g, q0 + 7u, c7);
-    storeQuad(p0 + 3u * WG, g, q0 + 4u, d4); storeQuad(p0 + 3u * WG, g, q0 + 5u, d5); storeQuad(p0 + 3u * WG, g, q0 + 6u, d6); storeQuad(p0 + 3u * WG, g, q0 + 7u, d7);
-    storeQuad(p0 + 4u * WG, g, q0 + 4u, e4); storeQuad(p0 + 4u * WG, g, q0 + 5u, e5); storeQuad(p0 + 4u * WG, g, q0 + 6u, e6); storeQuad(p0 + 4u * WG, g, q0 + 7u, e7);
-    storeQuad(p0 + 5u * WG, g, q0 + 4u, f4); storeQuad(p0 + 5u * WG, g, q0 + 5u, f5); storeQuad(p0 + 5u * WG, g, q0 + 6u, f6); storeQuad(p0 + 5u * WG, g, q0 + 7u, f7);
-    storeQuad(p0 + 6u * WG, g, q0 + 4u, g4); storeQuad(p0 + 6u * WG, g, q0 + 5u, g5); storeQuad(p0 + 6u * WG, g, q0 + 6u, g6); storeQuad(p0 + 6u * WG, g, q0 + 7u, g7);
-    storeQuad(p0 + 7u * WG, g, q0 + 4u, h4); storeQuad(p0 + 7u * WG, g, q0 + 5u, h5); storeQuad(p0 + 7u * WG, g, q0 + 6u, h6); storeQuad(p0 + 7u * WG, g, q0 + 7u, h7);
+    storeQuad(p0 + 0u * WG, g, q0 + 4u, a4); storeQuad(p0 + 0u * WG, g, q0 + 5u, a5);
+    storeQuad(p0 + 0u * WG, g, q0 + 6u, a6); storeQuad(p0 + 0u * WG, g, q0 + 7u, a7);
+    storeQuad(p0 + 1u * WG, g, q0 + 4u, b4); storeQuad(p0 + 1u * WG, g, q0 + 5u, b5);
+    storeQuad(p0 + 1u * WG, g, q0 + 6u, b6); storeQuad(p0 + 1u * WG, g, q0 + 7u, b7);
+    storeQuad(p0 + 2u * WG, g, q0 + 4u, c4); storeQuad(p0 + 2u * WG, g, q0 + 5u, c5);
+    storeQuad(p0 + 2u * WG, g, q0 + 6u, c6); storeQuad(p0 + 2u * WG, g, q0 + 7u, c7);
+    storeQuad(p0 + 3u * WG, g, q0 + 4u, d4); storeQuad(p0 + 3u * WG, g, q0 + 5u, d5);
+    storeQuad(p0 + 3u * WG, g, q0 + 6u, d6); storeQuad(p0 + 3u * WG, g, q0 + 7u, d7);
   }
 }

@@ -21,12 +21,12 @@ export const convTuning = { subgroups: true, wg: 16 };
 
 /**
  * Implicit-GEMM variants. plain: RP = 4 pixels per workgroup, im2col tile of XS elements in
- * workgroup memory, 4 channels per invocation. subgroup: PX = 8 pixels per invocation (8 * WG per
+ * workgroup memory, 4 channels per invocation. subgroup: PX = 4 pixels per invocation (4 * WG per
  * workgroup) and MB = 32 channels (16 for layers with at most 16 per group), weights shared through
  * subgroupBroadcast; its packed weights pad Mq to a multiple of MB / 4.
  */
 const PLAIN = { shader: 'conv/conv2d.wgsl', RP: 4, XS: 2048 };
-const SUBGROUP = { shader: 'conv/conv2d-subgroup.wgsl', PX: 8 };
+const SUBGROUP = { shader: 'conv/conv2d-subgroup.wgsl', PX: 4 };
 const DW = { WGX: 8, WGY: 8, RX: 8 }; // depthwise.wgsl
 
 /** ONNX Conv output size and pads along one axis (auto_pad per the operator definition). */
