@@ -17,7 +17,8 @@ export interface PoolStats { allocatedBytes: number; freeBytes: number; inUseByt
  */
 export class BufferPool {
   private free = new Map<string, GPUBuffer[]>();
-  private pending: GPUBuffer[] = [];
+  private pending = new Set<GPUBuffer>();
+  private idle = new Set<GPUBuffer>();
   private live = new Set<GPUBuffer>();
   private bytes = 0;
   private freeBytes = 0;
@@ -42,6 +43,7 @@ export class BufferPool {
     const list = this.free.get(this.key(size, usage));
     const reused = list?.pop();
     if (reused) {
+      this.idle.delete(reused);
       this.freeBytes -= size;
       return reused;
     }
@@ -71,9 +73,9 @@ export class BufferPool {
     }
   }
 
-  /** Return a buffer; it becomes reusable after the next `submitted()`. */
+  /** Return a buffer; it becomes reusable after the next `submitted()`. Releasing twice is a no-op. */
   release(buf: GPUBuffer): void {
-    if (this.live.has(buf)) this.pending.push(buf);
+    if (this.live.has(buf) && !this.idle.has(buf)) this.pending.add(buf);
   }
 
   /** Call after queue.submit(): pending releases become reusable. */
@@ -83,15 +85,17 @@ export class BufferPool {
       const list = this.free.get(k) ?? [];
       list.push(buf);
       this.free.set(k, list);
+      this.idle.add(buf);
       this.freeBytes += buf.size;
     }
-    this.pending = [];
+    this.pending.clear();
   }
 
   /** Destroy every cached free buffer. */
   flush(): void {
     for (const list of this.free.values()) for (const b of list) this.drop(b);
     this.free.clear();
+    this.idle.clear();
     this.freeBytes = 0;
   }
 
@@ -108,7 +112,8 @@ export class BufferPool {
     for (const b of this.live) b.destroy();
     this.live.clear();
     this.free.clear();
-    this.pending = [];
+    this.pending.clear();
+    this.idle.clear();
     this.bytes = this.freeBytes = 0;
   }
 }

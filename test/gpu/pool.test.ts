@@ -55,6 +55,19 @@ describe('BufferPool', () => {
     expect(created.length).toBe(2);
   });
 
+  it('a buffer released twice is handed out once', () => {
+    const { device } = fakeDevice();
+    const pool = new BufferPool(device);
+    const a = pool.acquire(64);
+    pool.release(a);
+    pool.release(a);
+    pool.submitted();
+    pool.release(a); // already free: ignored
+    pool.submitted();
+    expect(pool.acquire(64)).toBe(a);
+    expect(pool.acquire(64)).not.toBe(a);
+  });
+
   it('keys by usage as well as size', () => {
     const { device } = fakeDevice();
     const pool = new BufferPool(device);

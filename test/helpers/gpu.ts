@@ -27,9 +27,8 @@ export async function runOp(op: string, inputs: (HostTensor | undefined)[], attr
   try {
     return await Promise.all(outs.map(async (o) => ({ data: await r.read(o), shape: o.shape })));
   } finally {
-    const views = k.view ? new Set(outs.map((o) => o.buffer)) : new Set();
     r.release(...ts.filter((t) => t !== undefined));
-    r.release(...outs.filter((o) => !views.has(o.buffer) || !k.view));
+    if (!k.view) r.release(...outs); // a view's output is its input's buffer
     r.submit();
   }
 }
