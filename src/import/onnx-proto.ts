@@ -47,6 +47,8 @@ export interface OnnxGraph {
   /** as listed in the file; with IR < 4 this may include initializers */
   inputs: ValueInfo[];
   outputs: ValueInfo[];
+  /** names of sparse_initializer tensors (not decoded: wgseg rejects them) */
+  sparseInitializers?: string[];
 }
 export interface OnnxModel {
   irVersion: number;
@@ -147,6 +149,21 @@ function fieldView(t: TensorProtoMsg, dtype: OnnxDType, n: number, what: string)
   return out;
 }
 
+/** Largest tensor wgseg accepts: 2^31 elements and 2 GiB (WebGPU buffers are addressed with 32-bit offsets). */
+export const MAX_NUMEL = 2 ** 31;
+export const MAX_BYTES = 2 ** 31;
+const ELEM_BYTES: Partial<Record<OnnxDType, number>> = { double: 8, int64: 8, uint64: 8, float16: 2, bfloat16: 2, int16: 2, uint16: 2, int8: 1, uint8: 1, bool: 1 };
+
+/** Dims must be non-negative integers with a numel and byte size wgseg can hold: else BAD_SHAPE naming `what`. */
+export function checkDims(dims: number[], dtype: OnnxDType, what: string): void {
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new WgsegError('BAD_SHAPE', `ONNX ${what}: invalid dims [${dims.join(',')}]`);
+  const n = dims.reduce((a, b) => a * b, 1);
+  const bytes = n * (ELEM_BYTES[dtype] ?? 4);
+  if (n > MAX_NUMEL || bytes > MAX_BYTES) {
+    throw new WgsegError('BAD_SHAPE', `ONNX ${what}: dims [${dims.join(',')}] hold ${n} elements (${bytes} bytes), over the limit of 2^31 elements / 2 GiB`);
+  }
+}
+
 /** Decoded TensorProto message -> {dims, dtype, data}. */
 export function tensorFromProto(t: TensorProtoMsg, external?: ExternalData): TensorData {
   const what = `tensor "${t.name ?? ''}"`;
@@ -156,14 +173,14 @@ export function tensorFromProto(t: TensorProtoMsg, external?: ExternalData): Ten
     throw new WgsegError('UNSUPPORTED_DTYPE', `ONNX ${what}: dtype ${dtype} is not supported`);
   }
   const dims = t.dims.map(toNum);
-  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) malformed(what, `invalid dims [${dims.join(',')}]`);
+  checkDims(dims, dtype, what);
   const n = dims.reduce((a, b) => a * b, 1);
   let data: NumericArray;
   if (t.dataLocation === 1) {
     const kv = Object.fromEntries(t.externalData.map((e) => [e.key, e.value]));
     if (!kv.location) malformed(what, 'external data without a location');
-    if (!external) throw new WgsegError('BAD_INPUT', `ONNX ${what}: stored in external file "${kv.location}"; pass an external-data resolver`);
-    const raw = external(kv.location, Number(kv.offset ?? 0), kv.length === undefined ? undefined : Number(kv.length));
+    const resolve = external ?? malformed(what, `stored in external file "${kv.location}": external data is not supported; re-export with the weights inside the file`);
+    const raw = resolve(kv.location, Number(kv.offset ?? 0), kv.length === undefined ? undefined : Number(kv.length));
     data = rawView(raw, dtype, n, what);
   } else if (t.rawData && t.rawData.byteLength > 0) {
     data = rawView(t.rawData, dtype, n, what);
@@ -174,19 +191,19 @@ export function tensorFromProto(t: TensorProtoMsg, external?: ExternalData): Ten
 }
 
 interface AttrMsg {
-  name: string; type: number; f: number; i: Int64; s: Uint8Array; t?: TensorProtoMsg; g?: GraphMsg;
+  name: string; sparseTensor?: unknown; type: number; f: number; i: Int64; s: Uint8Array; t?: TensorProtoMsg; g?: GraphMsg;
   floats: number[]; ints: Int64[]; strings: Uint8Array[]; tensors: TensorProtoMsg[]; graphs: GraphMsg[];
 }
 interface ValueInfoMsg { name: string; type?: { tensorType?: { elemType: number; shape?: { dim: { dimValue?: Int64; dimParam?: string }[] } } } }
 interface NodeMsg { input: string[]; output: string[]; name: string; opType: string; domain: string; attribute: AttrMsg[] }
-interface GraphMsg { name: string; node: NodeMsg[]; initializer: TensorProtoMsg[]; input: ValueInfoMsg[]; output: ValueInfoMsg[] }
+interface GraphMsg { name: string; node: NodeMsg[]; initializer: TensorProtoMsg[]; input: ValueInfoMsg[]; output: ValueInfoMsg[]; sparseInitializer: { values?: TensorProtoMsg }[] }
 interface ModelMsg { irVersion: Int64; opsetImport: { domain: string; version: Int64 }[]; producerName: string; graph?: GraphMsg }
 
 /** AttributeType: FLOAT=1 INT=2 STRING=3 TENSOR=4 GRAPH=5 FLOATS=6 INTS=7 STRINGS=8 TENSORS=9 GRAPHS=10. */
 function attrValue(a: AttrMsg, ext: ExternalData | undefined, where: string): OnnxAttr {
   const has = (k: keyof AttrMsg) => Object.prototype.hasOwnProperty.call(a, k);
   // IR v1 files have no type discriminator: infer it from the field that is set.
-  const type = a.type || (has('f') ? 1 : has('i') ? 2 : has('s') ? 3 : has('t') ? 4 : has('g') ? 5 : a.floats.length ? 6 : a.ints.length ? 7 : a.strings.length ? 8 : a.tensors.length ? 9 : a.graphs.length ? 10 : 0);
+  const type = a.type || (has('sparseTensor') ? 11 : has('f') ? 1 : has('i') ? 2 : has('s') ? 3 : has('t') ? 4 : has('g') ? 5 : a.floats.length ? 6 : a.ints.length ? 7 : a.strings.length ? 8 : a.tensors.length ? 9 : a.graphs.length ? 10 : 0);
   switch (type) {
     case 1: return a.f;
     case 2: return toNum(a.i);
@@ -198,6 +215,7 @@ function attrValue(a: AttrMsg, ext: ExternalData | undefined, where: string): On
     case 8: return a.strings.map((s) => utf8.decode(s));
     case 9: return a.tensors.map((t) => tensorFromProto(t, ext));
     case 10: return a.graphs.map((g) => graphFrom(g, ext));
+    case 11: case 12: throw new WgsegError('UNSUPPORTED_DTYPE', `ONNX ${where}: attribute ${a.name} is a sparse tensor; sparse tensors are not supported`);
     default: throw new WgsegError('BAD_ATTRIBUTE', `ONNX ${where}: attribute ${a.name} has unsupported type ${type}`);
   }
 }
@@ -217,7 +235,8 @@ function graphFrom(g: GraphMsg, ext: ExternalData | undefined): OnnxGraph {
     for (const a of n.attribute) attrs[a.name] = attrValue(a, ext, where);
     return { opType: n.opType, domain: n.domain === 'ai.onnx' ? '' : n.domain ?? '', name: n.name ?? '', inputs: [...n.input], outputs: [...n.output], attrs };
   });
-  return { name: g.name ?? '', nodes, initializers: g.initializer.map((t) => tensorFromProto(t, ext)), inputs: g.input.map(valueInfo), outputs: g.output.map(valueInfo) };
+  return { name: g.name ?? '', nodes, initializers: g.initializer.map((t) => tensorFromProto(t, ext)), inputs: g.input.map(valueInfo), outputs: g.output.map(valueInfo),
+    sparseInitializers: g.sparseInitializer.map((t) => t.values?.name ?? '') };
 }
 
 /** A serialized ModelProto (.onnx file) -> model; malformed bytes throw WgsegError('MALFORMED_FILE'). */

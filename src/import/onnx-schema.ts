@@ -2,8 +2,8 @@ import type { INamespace, IType } from 'protobufjs/light.js';
 
 /**
  * The subset of the public onnx.proto (package onnx, proto2) that wgseg reads, as a protobufjs
- * JSON descriptor (names and field numbers as in onnx.proto). Fields left out here (sparse
- * tensors, functions, training info, sequence/map types...) are skipped by the decoder.
+ * JSON descriptor (names and field numbers as in onnx.proto). Sparse tensors are decoded only so that
+ * they can be rejected by name. Fields left out here (functions, training info, sequence/map types...) are skipped by the decoder.
  * A plain object rather than a .proto file so it loads the same in Node, Vite and the browser.
  */
 const type = (fields: IType['fields'], nested?: Record<string, IType>): IType => ({ fields, ...(nested ? { nested } : {}) });
@@ -18,7 +18,9 @@ export const ONNX_SCHEMA: INamespace = {
           name: one('string', 1), refAttrName: one('string', 21), docString: one('string', 13), type: one('int32', 20),
           f: one('float', 2), i: one('int64', 3), s: one('bytes', 4), t: one('TensorProto', 5), g: one('GraphProto', 6),
           floats: rep('float', 7), ints: rep('int64', 8), strings: rep('bytes', 9), tensors: rep('TensorProto', 10), graphs: rep('GraphProto', 11),
+          sparseTensor: one('SparseTensorProto', 22), sparseTensors: rep('SparseTensorProto', 23),
         }),
+        SparseTensorProto: type({ values: one('TensorProto', 1), indices: one('TensorProto', 2), dims: rep('int64', 3) }),
         ValueInfoProto: type({ name: one('string', 1), type: one('TypeProto', 2), docString: one('string', 3) }),
         NodeProto: type({
           input: rep('string', 1), output: rep('string', 2), name: one('string', 3), opType: one('string', 4),
@@ -33,6 +35,7 @@ export const ONNX_SCHEMA: INamespace = {
         GraphProto: type({
           node: rep('NodeProto', 1), name: one('string', 2), initializer: rep('TensorProto', 5), docString: one('string', 10),
           input: rep('ValueInfoProto', 11), output: rep('ValueInfoProto', 12), valueInfo: rep('ValueInfoProto', 13),
+          sparseInitializer: rep('SparseTensorProto', 15),
         }),
         TensorProto: type(
           {

@@ -106,6 +106,11 @@ function valueInfo(name: string, type: BuildType, shape?: (number | string)[]) {
   return { name, type: { tensorType: { elemType: ONNX_DTYPE[type], ...(dim ? { shape: { dim } } : {}) } } };
 }
 
+type Obj = Record<string, unknown>;
+/** GraphProto / ModelProto as plain objects (protobufjs field names), for editing before encodeModel. */
+export interface GraphObject { name: string; node: Obj[]; initializer: Obj[]; input: Obj[]; output: Obj[]; [k: string]: unknown }
+export interface ModelObject { irVersion: number; producerName: string; opsetImport: { domain: string; version: number }[]; graph: GraphObject; [k: string]: unknown }
+
 /** Encode a plain ModelProto object (as from `b.model()`) to bytes. */
 export function encodeModel(model: object): Uint8Array {
   const T = onnxType('ModelProto');
@@ -166,14 +171,14 @@ export class OnnxBuilder {
   }
 
   /** The GraphProto object (also what `graph(sub)` embeds as a subgraph attribute). */
-  graphProto(): Record<string, unknown> {
+  graphProto(): GraphObject {
     return { name: this.opts.name ?? 'g', node: this.nodes, initializer: this.inits, input: this.inputs, output: this.outputs };
   }
 
   /** The ModelProto plain object, to edit for malformed-model tests before encodeModel(). */
-  model(): Record<string, unknown> & { graph: Record<string, unknown> & { node: Record<string, unknown>[]; initializer: Record<string, unknown>[] } } {
+  model(): ModelObject {
     const opsetImport = [{ domain: '', version: this.opset }, ...Object.entries(this.opts.domains ?? {}).map(([domain, version]) => ({ domain, version }))];
-    const graph = this.graphProto() as ReturnType<OnnxBuilder['model']>['graph'];
+    const graph = this.graphProto();
     return { irVersion: this.opts.irVersion ?? 8, producerName: 'wgseg-test', opsetImport, graph };
   }
 
