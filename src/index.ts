@@ -1,4 +1,9 @@
-// Public entry point (kernel level for now; Session/graph API arrives with the executor).
+// Public entry point: Session (model -> GPU inference), plus the kernel-level API underneath.
+export { Session, Tensor, loadGraph, type SessionOptions, type TensorInput, type ValueInfo, type HostData } from './session';
+export type { Graph, Node, ValueDesc, ElemType, Dim, ConstData } from './graph/ir';
+export type { NodeTiming } from './graph/executor';
+export type { Precision } from './graph/shapes';
+export { unsupportedOps } from './graph/support';
 export { WgsegError, type WgsegErrorCode } from './errors';
 export { getDevice, onDeviceLost, type DeviceInfo, type GetDeviceOptions } from './gpu/device';
 export { Runtime, type Program } from './gpu/runtime';

@@ -38,6 +38,10 @@ export class Runtime {
   private profiler: Profiler | null = null;
   private lost = false;
   readonly uniformAlign: number;
+  /** command buffers submitted so far (the executor's one-submit-per-inference check reads it) */
+  submits = 0;
+  /** dispatches recorded so far (the executor maps profile timings back to nodes with it) */
+  dispatches = 0;
 
   constructor(readonly device: GPUDevice) {
     this.pool = new BufferPool(device);
@@ -63,6 +67,7 @@ export class Runtime {
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (x > max || y > max || z > max) throw new WgsegError('BAD_SHAPE', `${p.name}: dispatch ${x}x${y}x${z} exceeds ${max} per dimension`);
     const cp = this.pipelines.get(p.shader, p.defines, p.overrides, p.entry);
+    this.dispatches++;
     const entries: GPUBindGroupEntry[] = [];
     for (const b of cp.layout.bindings) {
       if (b.kind === 'uniform') {
@@ -127,7 +132,10 @@ export class Runtime {
     }
     this.uniformChunks = [];
     this.profiler?.resolve(this.encoderNow());
-    if (this.encoder) this.device.queue.submit([this.encoder.finish()]);
+    if (this.encoder) {
+      this.device.queue.submit([this.encoder.finish()]);
+      this.submits++;
+    }
     this.encoder = null;
     this.pool.submitted();
   }

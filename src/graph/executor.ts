@@ -1,0 +1,170 @@
+import { WgsegError } from '../errors';
+import { BufferPool } from '../gpu/buffer-pool';
+import type { Timing } from '../gpu/profiler';
+import type { Runtime } from '../gpu/runtime';
+import { BYTES, encodeHost, numel, type DType, type GpuTensor } from '../gpu/tensor';
+import { kernelFor } from '../kernels/registry';
+import type { HostValues, OpKernel } from '../kernels/types';
+import { nodeWhere, type Node, type ValueDesc } from './ir';
+import type { MemoryPlan } from './plan';
+import { hostValues, type Resolved } from './shapes';
+
+/**
+ * Runs a resolved, planned graph: constants are uploaded once (here), each run writes the inputs,
+ * records every node's dispatches into the planned buffers, copies the graph outputs into fresh
+ * buffers the caller owns and submits once. Nothing is read back between nodes.
+ */
+
+/** A graph input for one run: host data (converted to the GPU dtype) or a GPU tensor. */
+export type Feed = { data: ArrayLike<number> } | { gpu: GpuTensor };
+
+export interface NodeTiming {
+  node: string;
+  op: string;
+  ms: number;
+  dispatches: Timing[];
+}
+
+interface Step {
+  node: Node;
+  kernel: OpKernel;
+  host: HostValues;
+  /** GPU inputs by position (undefined: omitted or read on the host) */
+  inputs: (string | undefined)[];
+}
+
+const INT32_MIN = -(2 ** 31), INT32_MAX = 2 ** 31 - 1;
+
+export class Executor {
+  private readonly steps: Step[];
+  private readonly slots: GPUBuffer[] = [];
+  private readonly constants = new Map<string, GpuTensor>();
+  private disposed = false;
+
+  constructor(
+    readonly rt: Runtime,
+    readonly r: Resolved,
+    readonly plan: MemoryPlan,
+  ) {
+    const g = r.graph;
+    this.steps = g.nodes.map((node) => {
+      const kernel = kernelFor(node.op);
+      const host = hostValues(g, node, kernel);
+      const inputs = node.inputs.map((x, i) => (x && !kernel.hostInputs?.includes(i) ? x : undefined));
+      return { node, kernel, host, inputs };
+    });
+    try {
+      const usage = BufferPool.STORAGE;
+      for (const bytes of plan.slots) this.slots.push(rt.device.createBuffer({ size: bytes, usage }));
+      const onGpu = new Set([...this.steps.flatMap((s) => s.inputs), ...g.outputs]);
+      for (const name of onGpu) {
+        const v = name ? g.values.get(name) : undefined;
+        if (v?.data) this.constants.set(name!, this.upload(v, r.gpu.get(name!)!));
+      }
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  private upload(v: ValueDesc, dtype: DType): GpuTensor {
+    const shape = v.shape as number[];
+    if (dtype === 'i32') {
+      const bad = v.data!.findIndex((x) => x < INT32_MIN || x > INT32_MAX);
+      if (bad >= 0) throw new WgsegError('UNSUPPORTED_DTYPE', `${this.r.graph.source}: constant ${v.name} (${v.type}) holds ${v.data![bad]} at ${bad}, outside the GPU's int32 range`);
+    }
+    const bytes = encodeHost(v.data!, dtype);
+    const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
+    const buffer = this.rt.device.createBuffer({ size, usage: BufferPool.STORAGE });
+    this.rt.device.queue.writeBuffer(buffer, 0, bytes, 0, Math.ceil(bytes.byteLength / 4) * 4);
+    return { buffer, shape: [...shape], dtype };
+  }
+
+  private slotTensor(name: string): GpuTensor {
+    const slot = this.plan.slotOf.get(name);
+    if (slot === undefined) throw new WgsegError('BAD_INPUT', `${this.r.graph.source}: value ${name} has no planned buffer`);
+    return { buffer: this.slots[slot], shape: this.r.graph.values.get(name)!.shape as number[], dtype: this.r.gpu.get(name)! };
+  }
+
+  /** Write/bind the inputs, record every node and the output copies. Returns the output tensors. */
+  private record(feeds: Map<string, Feed>, marks?: number[]): Map<string, GpuTensor> {
+    const { rt } = this;
+    const g = this.r.graph;
+    const live = new Map<string, GpuTensor>(this.constants);
+    for (const name of g.inputs) {
+      const f = feeds.get(name);
+      const slot = this.slotTensor(name);
+      if (!f) throw new WgsegError('BAD_INPUT', `${g.source}: input ${name} not given`);
+      if ('data' in f) {
+        const bytes = encodeHost(f.data, slot.dtype);
+        rt.device.queue.writeBuffer(slot.buffer, 0, bytes, 0, Math.ceil(bytes.byteLength / 4) * 4);
+        live.set(name, slot);
+      } else if (f.gpu.dtype === slot.dtype) {
+        live.set(name, { ...f.gpu, shape: slot.shape });
+      } else {
+        kernelFor('Cast').encode(rt, [f.gpu], [slot], { to: slot.dtype === 'f16' ? 10 : slot.dtype === 'f32' ? 1 : 6 }, []);
+        live.set(name, slot);
+      }
+    }
+    for (const s of this.steps) {
+      marks?.push(rt.dispatches);
+      const ins = s.inputs.map((x) => (x ? live.get(x) : undefined));
+      const outs = s.node.outputs.map((o) => (o ? (s.kernel.view ? { ...this.slotTensor(o), buffer: ins[0]!.buffer } : this.slotTensor(o)) : undefined));
+      outs.forEach((t, i) => t && live.set(s.node.outputs[i], t));
+      if (s.kernel.view || outs.every((t) => !t || numel(t.shape) === 0)) continue;
+      try {
+        s.kernel.encode(rt, ins, outs as GpuTensor[], s.node.attrs, s.host);
+      } catch (e) {
+        if (e instanceof WgsegError) throw new WgsegError(e.code, `${nodeWhere(g, s.node)}: ${e.message}`);
+        throw e;
+      }
+    }
+    marks?.push(rt.dispatches);
+    const result = new Map<string, GpuTensor>();
+    for (const name of g.outputs) {
+      const src = live.get(name)!;
+      const bytes = numel(src.shape) * BYTES[src.dtype];
+      const dst = { buffer: rt.pool.acquire(Math.max(16, bytes)), shape: [...src.shape], dtype: src.dtype };
+      if (bytes > 0) rt.copy(src.buffer, dst.buffer, bytes);
+      result.set(name, dst);
+    }
+    return result;
+  }
+
+  /** One inference: one submit. */
+  async run(feeds: Map<string, Feed>): Promise<Map<string, GpuTensor>> {
+    if (this.disposed) throw new WgsegError('BAD_INPUT', `${this.r.graph.source}: session disposed`);
+    const dev = this.rt.device;
+    dev.pushErrorScope('validation');
+    let out: Map<string, GpuTensor>;
+    try {
+      out = this.record(feeds);
+    } finally {
+      this.rt.submit();
+      const err = await dev.popErrorScope();
+      if (err) throw new WgsegError('GPU_VALIDATION', `${this.r.graph.source}: ${err.message}`);
+    }
+    return out;
+  }
+
+  /** One inference under the profiler: per-node GPU (or wall) times. Submits more than once. */
+  async profile(feeds: Map<string, Feed>): Promise<{ outputs: Map<string, GpuTensor>; nodes: NodeTiming[] }> {
+    const marks: number[] = [];
+    let outputs = new Map<string, GpuTensor>();
+    const first = this.rt.dispatches;
+    const timings = await this.rt.profile(() => void (outputs = this.record(feeds, marks)));
+    const nodes = this.steps.map((s, i) => {
+      const ds = timings.slice(marks[i] - first, marks[i + 1] - first);
+      return { node: s.node.name, op: s.node.op, ms: ds.reduce((a, t) => a + t.ms, 0), dispatches: ds };
+    });
+    return { outputs, nodes };
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const b of this.slots) b.destroy();
+    for (const t of this.constants.values()) t.buffer.destroy();
+    this.slots.length = 0;
+    this.constants.clear();
+  }
+}

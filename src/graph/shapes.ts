@@ -1,0 +1,180 @@
+import { WgsegError } from '../errors';
+import type { DType } from '../gpu/tensor';
+import { registry } from '../kernels/registry';
+import type { HostValues, OpKernel, TensorInfo } from '../kernels/types';
+import { canFold, foldNode, isFloatType, ONNX_TYPE, type HostTensor } from './fold';
+import { nodeWhere, type Dim, type ElemType, type Graph, type Node, type ValueDesc } from './ir';
+
+/**
+ * Shape binding, constant folding and shape inference in one walk over the nodes (in file order):
+ * a node whose inputs are all host constants and whose op the host can evaluate folds into a
+ * constant; every other node goes through its kernel's `infer`. The result is a graph whose values
+ * all have numeric shapes and a GPU dtype, and whose nodes all have a kernel.
+ */
+
+export type Precision = 'f32' | 'f16';
+
+export interface Resolved {
+  graph: Graph;
+  /** GPU storage type of every value that may live on the GPU (inputs, node outputs, constants) */
+  gpu: Map<string, DType>;
+  precision: Precision;
+}
+
+/** Largest constant a kernel-backed op is folded into (elements); ops without a kernel always fold. */
+export const FOLD_LIMIT = 1 << 16;
+const MAX_ELEMENTS = 2 ** 31;
+
+const fmt = (s: readonly Dim[]) => `[${s.join(',')}]`;
+const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/** GPU storage of a graph-level type: floats by precision, integers i32, bool u32 (what comparisons produce). */
+export function gpuType(t: ElemType, precision: Precision): DType {
+  if (isFloatType(t)) return precision;
+  return t === 'bool' ? 'u32' : 'i32';
+}
+
+/** Where in the model a message points: "model.onnx: node n (Op): ". */
+function rethrow(g: Graph, n: Node, e: unknown): never {
+  if (e instanceof WgsegError) {
+    const where = nodeWhere(g, n);
+    throw new WgsegError(e.code, e.message.startsWith(g.source) ? e.message : `${where}: ${e.message}`);
+  }
+  throw e;
+}
+
+/**
+ * Concrete input shapes: a given shape must match the graph's rank and numeric dims; symbolic
+ * dims bind to the given sizes (one size per symbol across all inputs).
+ */
+export function bindInputs(g: Graph, given: Record<string, readonly number[]> = {}): Map<string, number[]> {
+  const symbols = new Map<string, number>();
+  const out = new Map<string, number[]>();
+  for (const name of g.inputs) {
+    const v = g.values.get(name);
+    if (!v) throw new WgsegError('MALFORMED_FILE', `${g.source}: input ${name} is not described`);
+    const got = given[name];
+    if (!v.shape && !got) throw new WgsegError('BAD_SHAPE', `${g.source}: input ${name} has no shape in the file; give its shape (inputShapes or the first run)`);
+    const want = v.shape ?? got!.map((_, i) => `${name}:${i}`);
+    if (!got) {
+      if (want.some((d) => typeof d !== 'number')) throw new WgsegError('BAD_SHAPE', `${g.source}: input ${name} has symbolic dims ${fmt(want)}; give its shape (inputShapes or the first run)`);
+      out.set(name, want as number[]);
+      continue;
+    }
+    const bad = () => new WgsegError('BAD_SHAPE', `${g.source}: input ${name}: expected dims ${fmt(want)}, given ${fmt(got)}`);
+    if (got.length !== want.length || got.some((d) => !Number.isInteger(d) || d < 0)) throw bad();
+    want.forEach((d, i) => {
+      if (typeof d === 'number') {
+        if (d !== got[i]) throw bad();
+      } else if (d !== '?' && d !== '') {
+        const prior = symbols.get(d);
+        if (prior !== undefined && prior !== got[i]) throw new WgsegError('BAD_SHAPE', `${g.source}: input ${name}: dim ${d} given as ${got[i]}, but bound to ${prior} by another input`);
+        symbols.set(d, got[i]);
+      }
+    });
+    if (numel(got) > MAX_ELEMENTS) throw new WgsegError('BAD_SHAPE', `${g.source}: input ${name}: ${fmt(got)} has more than 2^31 elements`);
+    out.set(name, [...got]);
+  }
+  return out;
+}
+
+/** Host values a kernel reads on the host (int64 as plain numbers); a GPU-computed one is an error. */
+export function hostValues(g: Graph, n: Node, k: OpKernel): HostValues {
+  const host: HostValues = [];
+  for (const i of k.hostInputs ?? []) {
+    const name = n.inputs[i];
+    if (!name) continue;
+    const v = g.values.get(name);
+    if (!v?.data) throw new WgsegError('UNSUPPORTED_OP', `${nodeWhere(g, n)}: input ${i} (${name}) is computed at run time, not supported (it must be a constant after folding)`);
+    host[i] = Array.from(v.data, Number);
+  }
+  return host;
+}
+
+/** The graph-level type of a kernel's output. */
+function outputType(n: Node, d: DType, ins: (ValueDesc | undefined)[], prior: ElemType | undefined): ElemType {
+  if (n.op === 'Cast') return ONNX_TYPE[n.attrs.to as number] ?? 'float32';
+  if (d === 'u32') return 'bool';
+  const float = d === 'f32' || d === 'f16';
+  const same = (t: ElemType | undefined) => t !== undefined && t !== 'bool' && isFloatType(t) === float;
+  if (same(prior)) return prior!;
+  const first = ins.find((v) => v && same(v.type));
+  return first ? first.type : float ? 'float32' : 'int64';
+}
+
+/** Cast to a float type becomes a cast to the graph's one float precision. */
+function kernelAttrs(n: Node, precision: Precision) {
+  const to = n.attrs.to as number;
+  if ((n.op === 'Cast' && (to === 1 || to === 10 || to === 11))) return { ...n.attrs, to: precision === 'f16' ? 10 : 1 };
+  return n.attrs;
+}
+
+/** Copy of the values table, so resolving never changes the importer's graph. */
+function cloneValues(g: Graph): Map<string, ValueDesc> {
+  return new Map([...g.values].map(([k, v]) => [k, { ...v, shape: v.shape && [...v.shape] }]));
+}
+
+export function resolve(g: Graph, given: Record<string, readonly number[]>, precision: Precision = 'f32'): Resolved {
+  const bound = bindInputs(g, given);
+  const values = cloneValues(g);
+  const gpu = new Map<string, DType>();
+  const out: Graph = { ...g, nodes: [], values };
+  for (const [name, shape] of bound) {
+    const v = values.get(name)!;
+    v.shape = shape;
+    gpu.set(name, gpuType(v.type, precision));
+  }
+  for (const v of values.values()) if (v.data && v.shape) gpu.set(v.name, gpuType(v.type, precision));
+  for (const n of g.nodes) {
+    const ins = n.inputs.map((name) => {
+      if (!name) return undefined;
+      const v = values.get(name);
+      if (!v?.shape || (!v.data && !gpu.has(name))) throw new WgsegError('MALFORMED_FILE', `${nodeWhere(g, n)}: input ${name} is not produced by any earlier node, input or initializer`);
+      return v;
+    });
+    const k = registry.get(n.op);
+    const small = !k || ins.every((v) => !v || !v.data || v.data.length <= FOLD_LIMIT);
+    if (canFold(n.op) && small && (ins.every((v) => !v || v.data) || n.op === 'Shape' || n.op === 'Size')) {
+      try {
+        const hostIns = ins.map((v): HostTensor | undefined => v && { type: v.type, shape: v.shape as number[], data: v.data ?? new Float32Array(0) });
+        const r = foldNode(n, hostIns);
+        if (!k || r.data.length <= FOLD_LIMIT) {
+          const o = values.get(n.outputs[0]);
+          values.set(n.outputs[0], { ...o, name: n.outputs[0], type: r.type, shape: r.shape, data: r.data });
+          gpu.set(n.outputs[0], gpuType(r.type, precision));
+          continue;
+        }
+      } catch (e) {
+        rethrow(g, n, e);
+      }
+    }
+    if (!k) {
+      const dynamic = n.inputs.find((name) => name && !values.get(name)?.data);
+      if (canFold(n.op)) throw new WgsegError('UNSUPPORTED_OP', `${nodeWhere(g, n)}: input ${dynamic} is computed at run time, not supported (${n.op} runs on the host only)`);
+      throw new WgsegError('UNSUPPORTED_OP', `${nodeWhere(g, n)}: op not supported`);
+    }
+    const attrs = kernelAttrs(n, precision);
+    const node: Node = attrs === n.attrs ? n : { ...n, attrs };
+    try {
+      const host = hostValues(out, node, k);
+      const infos = ins.map((v, i): TensorInfo | undefined => (v && !k.hostInputs?.includes(i) ? { shape: v.shape as number[], dtype: gpu.get(v.name)! } : undefined));
+      const outs = k.infer(infos, attrs, host);
+      n.outputs.forEach((name, i) => {
+        if (!name) return;
+        const o = outs[i];
+        if (!o) throw new WgsegError('UNSUPPORTED_OP', `output ${i} (${name}) is not produced by the kernel`);
+        if (numel(o.shape) > MAX_ELEMENTS) throw new WgsegError('BAD_SHAPE', `output ${name} ${fmt(o.shape)} has more than 2^31 elements`);
+        const prior = values.get(name);
+        values.set(name, { name, type: outputType(n, o.dtype, ins, prior?.type), shape: o.shape });
+        gpu.set(name, o.dtype);
+      });
+    } catch (e) {
+      rethrow(g, n, e);
+    }
+    out.nodes.push(node);
+  }
+  for (const name of g.outputs) {
+    if (!values.get(name)?.shape || (!values.get(name)!.data && !gpu.has(name))) throw new WgsegError('MALFORMED_FILE', `${g.source}: graph output ${name} is not produced by any node`);
+  }
+  return { graph: out, gpu, precision };
+}

@@ -1,0 +1,264 @@
+import { WgsegError } from './errors';
+import { Runtime } from './gpu/runtime';
+import { BYTES, numel, type DType, type GpuTensor } from './gpu/tensor';
+import { Executor, type Feed, type NodeTiming } from './graph/executor';
+import type { Dim, ElemType, Graph } from './graph/ir';
+import { optimize } from './graph/optimize';
+import { planMemory, type MemoryPlan } from './graph/plan';
+import { gpuType, resolve, type Precision, type Resolved } from './graph/shapes';
+import { describeUnsupported, unsupportedNodes } from './graph/support';
+import { importOnnx } from './import/onnx';
+
+/**
+ * The public entry point (in the spirit of onnxruntime's InferenceSession): load a model, plan it
+ * once its input shapes are known, run it on the GPU. Outputs stay on the GPU until read.
+ */
+
+export interface SessionOptions {
+  precision?: Precision;
+  /** a device or runtime to share; by default the session makes (and later disposes) its own */
+  device?: GPUDevice | Runtime;
+  /** sizes for symbolic input dims; otherwise they bind on the first run */
+  inputShapes?: Record<string, number[]>;
+  /** time every node on each run (session.lastProfile); runs then submit more than once */
+  profile?: boolean;
+  /** load-time fusion (default true) */
+  fuse?: boolean;
+  /** name used in error messages when the model is given as bytes */
+  source?: string;
+}
+
+export interface ValueInfo {
+  name: string;
+  shape: Dim[];
+  type: ElemType;
+}
+
+export type HostData = Float32Array | Float64Array | Int32Array | Int8Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array | number[];
+/** What `run` takes per input. */
+export type TensorInput = Tensor | { data: HostData; dims: number[] } | { buffer: GPUBuffer; dims: number[]; type: ElemType };
+
+/** A tensor on the GPU. `read()` gives floats as Float32Array (also under f16), integers as Int32Array, bool as Uint8Array. */
+export class Tensor {
+  private disposed = false;
+  constructor(
+    private readonly rt: Runtime,
+    readonly gpu: GpuTensor,
+    readonly type: ElemType,
+  ) {}
+  get shape(): number[] {
+    return this.gpu.shape;
+  }
+  get buffer(): GPUBuffer {
+    return this.gpu.buffer;
+  }
+  async read(): Promise<Float32Array | Int32Array | Uint8Array> {
+    if (this.disposed) throw new WgsegError('BAD_INPUT', 'read() of a disposed tensor');
+    const h = await this.rt.read(this.gpu);
+    if (this.type === 'bool') return Uint8Array.from(h, (v) => (v ? 1 : 0));
+    return h instanceof Uint32Array ? new Int32Array(h.buffer, h.byteOffset, h.length) : h;
+  }
+  dispose(): void {
+    if (!this.disposed) this.rt.pool.release(this.gpu.buffer);
+    this.disposed = true;
+  }
+}
+
+const fmt = (s: readonly Dim[]) => `[${s.join(',')}]`;
+const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+
+/** Bytes -> graph, by file format. ONNX today; TFLite ('TFL3' at byte 4) and safetensors are recognised and refused. */
+export function loadGraph(bytes: Uint8Array, source: string): Graph {
+  const tag = String.fromCharCode(...bytes.subarray(4, 8));
+  if (tag === 'TFL3') throw new WgsegError('UNSUPPORTED_OP', `${source}: TFLite models are not supported yet (ONNX only)`);
+  if (bytes.length > 9 && bytes[8] === 0x7b && new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true) === 0) {
+    throw new WgsegError('UNSUPPORTED_OP', `${source}: safetensors files hold weights only; give an ONNX model`);
+  }
+  return importOnnx(bytes, source);
+}
+
+async function fetchBytes(src: string): Promise<Uint8Array> {
+  if (isNode && !/^(https?|data|blob):/.test(src)) {
+    const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
+    const path = src.startsWith('file:') ? new URL(src) : src;
+    try {
+      return new Uint8Array(await readFile(path));
+    } catch (e) {
+      throw new WgsegError('BAD_INPUT', `${src}: cannot read (${(e as Error).message})`);
+    }
+  }
+  const res = await fetch(src);
+  if (!res.ok) throw new WgsegError('BAD_INPUT', `${src}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+interface Planned {
+  key: string;
+  resolved: Resolved;
+  plan: MemoryPlan;
+  exec: Executor;
+}
+
+export class Session {
+  private planned: Planned | null = null;
+  private disposed = false;
+  /** per-node times of the last run (with `profile: true`) */
+  lastProfile: NodeTiming[] | undefined;
+
+  private constructor(
+    readonly graph: Graph,
+    readonly rt: Runtime,
+    private readonly ownsRuntime: boolean,
+    private readonly opts: SessionOptions,
+  ) {}
+
+  static async create(model: Uint8Array | ArrayBuffer | string | Graph, opts: SessionOptions = {}): Promise<Session> {
+    let graph: Graph;
+    if (typeof model === 'string') graph = loadGraph(await fetchBytes(model), model);
+    else if (model instanceof Uint8Array || model instanceof ArrayBuffer) graph = loadGraph(model instanceof Uint8Array ? model : new Uint8Array(model), opts.source ?? 'model');
+    else graph = model;
+    if (opts.precision && opts.precision !== 'f32' && opts.precision !== 'f16') throw new WgsegError('BAD_INPUT', `precision "${opts.precision}" is not f32 or f16`);
+    if (unsupportedNodes(graph).length) throw new WgsegError('UNSUPPORTED_OP', `${graph.source}: unsupported ops: ${describeUnsupported(graph)}`);
+    const d = opts.device;
+    const rt = d instanceof Runtime ? d : d ? new Runtime(d) : await Runtime.create();
+    const s = new Session(graph, rt, !(d instanceof Runtime), opts);
+    try {
+      if (s.precision === 'f16' && !rt.info.f16) throw new WgsegError('UNSUPPORTED_DTYPE', `${graph.source}: precision f16 needs shader-f16, which this adapter lacks`);
+      const shapes = s.declaredShapes();
+      if (shapes) s.prepare(shapes);
+    } catch (e) {
+      s.dispose();
+      throw e;
+    }
+    return s;
+  }
+
+  get precision(): Precision {
+    return this.opts.precision ?? 'f32';
+  }
+
+  /** Input shapes when every dim is known without a run (numeric, or given in inputShapes). */
+  private declaredShapes(): Record<string, number[]> | null {
+    const out: Record<string, number[]> = {};
+    for (const name of this.graph.inputs) {
+      const given = this.opts.inputShapes?.[name];
+      const dims = this.graph.values.get(name)?.shape;
+      if (given) out[name] = given;
+      else if (dims && dims.every((x) => typeof x === 'number')) out[name] = dims as number[];
+      else return null;
+    }
+    return out;
+  }
+
+  private prepare(shapes: Record<string, number[]>): Planned {
+    const key = JSON.stringify(this.graph.inputs.map((n) => shapes[n]));
+    if (this.planned?.key === key) return this.planned;
+    const resolved = optimize(resolve(this.graph, shapes, this.precision), { fuse: this.opts.fuse });
+    const plan = planMemory(resolved.graph, resolved.gpu);
+    const exec = new Executor(this.rt, resolved, plan);
+    this.planned?.exec.dispose();
+    this.planned = { key, resolved, plan, exec };
+    return this.planned;
+  }
+
+  get inputs(): ValueInfo[] {
+    return this.graph.inputs.map((name) => {
+      const v = (this.planned?.resolved.graph ?? this.graph).values.get(name)!;
+      return { name, shape: [...(this.graph.values.get(name)?.shape ?? v.shape ?? [])], type: v.type };
+    });
+  }
+
+  /** Output shapes and types are known once planned (after create for static graphs, else after the first run). */
+  get outputs(): ValueInfo[] {
+    return this.graph.outputs.map((name) => {
+      const v = (this.planned?.resolved.graph ?? this.graph).values.get(name);
+      return { name, shape: [...(v?.shape ?? [])], type: v?.type ?? 'float32' };
+    });
+  }
+
+  /** Planned bytes of the intermediate buffers (undefined until planned). */
+  get plannedPeakBytes(): number | undefined {
+    return this.planned?.plan.peakBytes;
+  }
+
+  /** Sum of every intermediate value's size: what the plan would need without reuse. */
+  get plannedSumBytes(): number | undefined {
+    return this.planned?.plan.sumBytes;
+  }
+
+  /** The optimised graph that runs (after folding and fusion); undefined until planned. */
+  get optimizedGraph(): Graph | undefined {
+    return this.planned?.resolved.graph;
+  }
+
+  async run(feeds: Record<string, TensorInput>): Promise<Record<string, Tensor>> {
+    if (this.disposed) throw new WgsegError('BAD_INPUT', `${this.graph.source}: session disposed`);
+    const src = this.graph.source;
+    const names = this.graph.inputs;
+    const expected = `expected inputs: ${names.join(', ')}`;
+    for (const k of Object.keys(feeds)) if (!names.includes(k)) throw new WgsegError('BAD_INPUT', `${src}: unknown input "${k}"; ${expected}`);
+    for (const n of names) if (!feeds[n]) throw new WgsegError('BAD_INPUT', `${src}: missing input "${n}"; ${expected}`);
+    const shapes: Record<string, number[]> = {};
+    for (const n of names) shapes[n] = feedDims(feeds[n], `${src}: input ${n}`);
+    const p = this.prepare(shapes);
+    const g = p.resolved.graph;
+    const converted = new Map<string, Feed>();
+    for (const n of names) converted.set(n, toFeed(feeds[n], g.values.get(n)!.type, p.resolved.gpu.get(n)!, `${src}: input ${n}`));
+    let out: Map<string, GpuTensor>;
+    if (this.opts.profile) {
+      const r = await p.exec.profile(converted);
+      out = r.outputs;
+      this.lastProfile = r.nodes;
+    } else out = await p.exec.run(converted);
+    const result: Record<string, Tensor> = {};
+    for (const [name, t] of out) result[name] = new Tensor(this.rt, t, g.values.get(name)!.type);
+    return result;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.planned?.exec.dispose();
+    this.planned = null;
+    if (this.ownsRuntime) this.rt.dispose();
+  }
+}
+
+function feedDims(f: TensorInput, where: string): number[] {
+  const dims = f instanceof Tensor ? f.shape : (f as { dims?: number[] }).dims;
+  if (!Array.isArray(dims) || dims.some((d) => !Number.isInteger(d) || d < 0)) throw new WgsegError('BAD_INPUT', `${where}: dims must be non-negative integers, got ${JSON.stringify(dims)}`);
+  return dims;
+}
+
+const FLOAT_DATA = [Float32Array, Float64Array];
+const INT_DATA = [Int32Array, Int8Array, Uint8Array, Uint16Array, Uint32Array, BigInt64Array, Float64Array];
+
+/** Check one input against the planned value (dims already bound) and convert it for the executor. */
+function toFeed(f: TensorInput, type: ElemType, dtype: DType, where: string): Feed {
+  const floatWanted = dtype === 'f32' || dtype === 'f16';
+  if (f instanceof Tensor || 'buffer' in f) {
+    const t: GpuTensor = f instanceof Tensor ? f.gpu : { buffer: f.buffer, shape: f.dims, dtype: f.type === 'float16' ? 'f16' : gpuType(f.type, 'f32') };
+    if ((t.dtype === 'f32' || t.dtype === 'f16') !== floatWanted) throw new WgsegError('BAD_INPUT', `${where}: a ${t.dtype} tensor given for a ${type} input`);
+    const need = numel(t.shape) * BYTES[t.dtype];
+    if (t.buffer.size < need) throw new WgsegError('BAD_INPUT', `${where}: buffer of ${t.buffer.size} bytes holds less than [${t.shape.join(',')}] ${t.dtype} (${need} bytes)`);
+    return { gpu: t };
+  }
+  const data = f.data;
+  if (!data || typeof data.length !== 'number') throw new WgsegError('BAD_INPUT', `${where}: data must be a typed array`);
+  const n = numel(f.dims);
+  if (data.length !== n) throw new WgsegError('BAD_INPUT', `${where}: ${data.length} values for dims ${fmt(f.dims)} (${n} elements)`);
+  if (!Array.isArray(data)) {
+    const ok = (floatWanted ? FLOAT_DATA : INT_DATA).some((C) => data instanceof C);
+    if (!ok) throw new WgsegError('BAD_INPUT', `${where}: ${data.constructor.name} given for a ${type} input (${floatWanted ? 'Float32Array' : 'Int32Array or BigInt64Array'} expected)`);
+  }
+  if (data instanceof BigInt64Array || (!floatWanted && dtype === 'i32')) {
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = Number(data[i]);
+      if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new WgsegError('BAD_INPUT', `${where}: value ${data[i]} at ${i} does not fit the GPU's int32`);
+      out[i] = v;
+    }
+    return { data: out };
+  }
+  return { data: data as ArrayLike<number> };
+}
