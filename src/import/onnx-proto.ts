@@ -87,7 +87,7 @@ function decode<T>(name: 'ModelProto' | 'TensorProto', bytes: Uint8Array): T {
   try {
     return onnxType(name).decode(bytes) as unknown as T;
   } catch (e) {
-    return malformed(name, `cannot decode ${bytes.byteLength} bytes (${(e as Error).message})`);
+    return malformed(name, `cannot decode ${bytes.byteLength} bytes: truncated or not an ONNX file (${(e as Error).message})`);
   }
 }
 
@@ -242,7 +242,7 @@ function graphFrom(g: GraphMsg, ext: ExternalData | undefined): OnnxGraph {
 /** A serialized ModelProto (.onnx file) -> model; malformed bytes throw WgsegError('MALFORMED_FILE'). */
 export function decodeModel(bytes: Uint8Array, external?: ExternalData): OnnxModel {
   const m = decode<ModelMsg>('ModelProto', bytes);
-  if (!m.graph) malformed('ModelProto', 'no graph');
+  if (!m.graph) malformed('ModelProto', 'no graph: not an ONNX model');
   const irVersion = toNum(m.irVersion ?? 0);
   const opsets: Record<string, number> = {};
   for (const o of m.opsetImport) opsets[o.domain === 'ai.onnx' ? '' : o.domain ?? ''] = toNum(o.version);

@@ -12,6 +12,7 @@ import { onnxType } from '../../src/import/onnx-proto';
  * const w = b.init('w', rng(1).array(8 * 27), [8, 3, 3, 3]);    // float32 initializer (raw_data)
  * const s = b.initInt64('shape', [1, -1]);                     // int64 initializer, dims default [n]
  * const y = b.node('Conv', [x, w, ''], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
+ * const z = b.node('Relu', [y], {}, { output: 'z', name: 'relu0' });  // chosen output / node names
  * const [a, c] = b.node('Split', [y], { axis: 1 }, { outputs: 2 });   // several outputs -> string[]
  * b.output(y);                                                 // float32 of unknown shape unless given
  * const bytes: Uint8Array = b.bytes();
@@ -149,14 +150,14 @@ export class OnnxBuilder {
   }
 
   /**
-   * A node; returns its output name, or names when `outputs` is a count > 1 or a list. Output
-   * names default to `<op>_<n>`; `name` defaults to the same.
+   * A node; returns its output name (`output` names it), or names when `outputs` is a count > 1
+   * or a list. Output names default to `<op>_<n>`; `name` defaults to the same.
    */
-  node(op: string, inputs: string[], attrs?: Record<string, AttrInput>, opts?: { outputs?: 1; name?: string; domain?: string }): string;
+  node(op: string, inputs: string[], attrs?: Record<string, AttrInput>, opts?: { outputs?: 1; output?: string; name?: string; domain?: string }): string;
   node(op: string, inputs: string[], attrs: Record<string, AttrInput> | undefined, opts: { outputs: number | string[]; name?: string; domain?: string }): string[];
-  node(op: string, inputs: string[], attrs: Record<string, AttrInput> = {}, opts: { outputs?: number | string[]; name?: string; domain?: string } = {}): string | string[] {
+  node(op: string, inputs: string[], attrs: Record<string, AttrInput> = {}, opts: { outputs?: number | string[]; output?: string; name?: string; domain?: string } = {}): string | string[] {
     const id = `${op.toLowerCase()}_${this.count++}`;
-    const outs = Array.isArray(opts.outputs) ? opts.outputs : opts.outputs && opts.outputs > 1 ? Array.from({ length: opts.outputs }, (_, k) => `${id}_${k}`) : [id];
+    const outs = Array.isArray(opts.outputs) ? opts.outputs : opts.outputs && opts.outputs > 1 ? Array.from({ length: opts.outputs }, (_, k) => `${id}_${k}`) : [opts.output ?? id];
     this.nodes.push({
       opType: op, name: opts.name ?? id, input: inputs, output: outs, ...(opts.domain !== undefined ? { domain: opts.domain } : {}),
       attribute: Object.entries(attrs).filter(([, v]) => v !== undefined).map(([k, v]) => attrProto(k, v)),

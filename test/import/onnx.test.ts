@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { WgsegError } from '../../src/errors';
+import { importOnnx } from '../../src/import/onnx';
+import { malformedModels } from '../helpers/malformed-models';
+import { OnnxBuilder, encodeModel, f, tensor } from '../helpers/onnx-build';
+
+const caught = (fn: () => unknown): WgsegError => {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof WgsegError) return e;
+    throw new Error(`not a WgsegError: ${(e as Error).stack}`);
+  }
+  throw new Error('did not throw');
+};
+
+describe('importOnnx: malformed and unsupported files (no GPU)', () => {
+  const cases = malformedModels();
+  it('lists at least 20 distinct kinds, import-level and plan-level', () => {
+    expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
+    expect(cases.length).toBeGreaterThanOrEqual(20);
+    expect(cases.filter((c) => c.stage === 'import').length).toBeGreaterThanOrEqual(20);
+    expect(cases.some((c) => c.stage === 'plan')).toBe(true);
+  });
+  for (const c of cases.filter((k) => k.stage === 'import')) {
+    it(`${c.name}: ${c.code} naming the file and ${c.contains.join(', ')}`, () => {
+      const e = caught(() => importOnnx(c.bytes, `${c.name}.onnx`));
+      expect(e.code).toBe(c.code);
+      expect(e.message.startsWith(`${c.name}.onnx: `)).toBe(true);
+      for (const s of c.contains) expect(e.message).toContain(s);
+      expect(e.message).not.toContain('\n');
+    });
+  }
+  it('plan-level cases import cleanly (they fail later, in the graph layer)', () => {
+    for (const c of cases.filter((k) => k.stage === 'plan')) expect(importOnnx(c.bytes, `${c.name}.onnx`).nodes.length, c.name).toBeGreaterThan(0);
+  });
+  it('every truncation of a valid model is a MALFORMED_FILE error, never a crash', () => {
+    const b = new OnnxBuilder();
+    const x = b.input('x', [1, 2, 4, 4]);
+    b.output(b.node('Conv', [x, b.init('w', new Float32Array(18).fill(0.5), [1, 2, 3, 3])], { pads: [1, 1, 1, 1] }));
+    const bytes = b.bytes();
+    let errors = 0;
+    for (let n = 1; n < bytes.length; n++) {
+      try {
+        importOnnx(bytes.slice(0, n), 't.onnx');
+      } catch (e) {
+        expect(e).toBeInstanceOf(WgsegError);
+        expect((e as WgsegError).message.startsWith('t.onnx: ')).toBe(true);
+        errors++;
+      }
+    }
+    expect(errors).toBeGreaterThan(bytes.length / 2);
+  });
+});
+
+describe('importOnnx: graph IR', () => {
+  it('inputs, initializers (raw and typed, f32/f16/int64/int32), symbolic dims, attributes with __opset', () => {
+    const b = new OnnxBuilder({ opset: 13 });
+    const x = b.input('x', ['N', 3, '?', 8]);
+    const w = b.init('w', [1, 2, 3, 4, 5, 6], [2, 3, 1, 1], 'float32', 'typed');
+    const h = b.init('h', [0.5, -2], [2], 'float16');
+    const s = b.initInt64('s', [1, -1, 2 ** 40]);
+    const k = b.init('k', [7, -8], [2], 'int32');
+    const c = b.node('Conv', [x, w, ''], { strides: [1, 1], auto_pad: 'VALID', alpha: f(2) }, { name: 'conv' });
+    b.output(b.node('Add', [c, h], {}, { output: 'out' }));
+    b.output(b.node('Reshape', [k, s], {}, { output: 'r' }), 'int32');
+    const g = importOnnx(b.bytes(), 'm.onnx');
+    expect(g.source).toBe('m.onnx');
+    expect(g.inputs).toEqual(['x']);
+    expect(g.outputs).toEqual(['out', 'r']);
+    expect(g.values.get('x')).toEqual({ name: 'x', type: 'float32', shape: ['N', 3, '?', 8] });
+    expect(g.values.get('w')).toMatchObject({ type: 'float32', shape: [2, 3, 1, 1] });
+    expect(g.values.get('w')!.data).toEqual(Float32Array.from([1, 2, 3, 4, 5, 6]));
+    expect(g.values.get('h')).toMatchObject({ type: 'float16', shape: [2], data: Float32Array.from([0.5, -2]) });
+    expect(g.values.get('s')).toMatchObject({ type: 'int64', shape: [3], data: Float64Array.from([1, -1, 2 ** 40]) });
+    expect(g.values.get('k')).toMatchObject({ type: 'int32', data: Int32Array.from([7, -8]) });
+    expect(g.nodes.map((n) => n.op)).toEqual(['Conv', 'Add', 'Reshape']);
+    expect(g.nodes[0]).toEqual({ op: 'Conv', name: 'conv', inputs: ['x', 'w', ''], outputs: [c], attrs: { __opset: 13, strides: [1, 1], auto_pad: 'VALID', alpha: 2 } });
+    expect(g.nodes[1].name).toBe('add_1');
+  });
+
+  it('Constant nodes become host values and are removed; ConstantOfShape value goes to node.tensors', () => {
+    const b = new OnnxBuilder({ opset: 11 });
+    const x = b.input('x', [2, 3]);
+    const c1 = b.node('Constant', [], { value: tensor([1, 2, 3, 4, 5, 6], [2, 3]) });
+    const c2 = b.node('Constant', [], { value_float: 0.5 });
+    const c3 = b.node('Constant', [], { value_ints: [2, 3] });
+    const c4 = b.node('Constant', [], { value_int: 4 });
+    const c5 = b.node('Constant', [], { value_floats: [0.25, 1.5] });
+    const c6 = b.node('Constant', [], { value: tensor([3], [1], 'int64') });
+    const a = b.node('Add', [b.node('Mul', [x, c1]), c2]);
+    const z = b.node('ConstantOfShape', [c3], { value: tensor([1.5], [1]) }, { name: 'cos' });
+    b.output(b.node('Add', [a, z]));
+    b.output(c4, 'int64');
+    b.output(b.node('Expand', [c5, c6]));
+    const g = importOnnx(b.bytes(), 'c.onnx');
+    expect(g.nodes.map((n) => n.op)).toEqual(['Mul', 'Add', 'ConstantOfShape', 'Add', 'Expand']);
+    expect(g.values.get(c1)).toEqual({ name: c1, type: 'float32', shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) });
+    expect(g.values.get(c2)).toEqual({ name: c2, type: 'float32', shape: [], data: Float32Array.of(0.5) });
+    expect(g.values.get(c3)).toEqual({ name: c3, type: 'int64', shape: [2], data: Float64Array.of(2, 3) });
+    expect(g.values.get(c4)).toEqual({ name: c4, type: 'int64', shape: [], data: Float64Array.of(4) });
+    expect(g.values.get(c5)).toEqual({ name: c5, type: 'float32', shape: [2], data: Float32Array.of(0.25, 1.5) });
+    expect(g.values.get(c6)).toEqual({ name: c6, type: 'int64', shape: [1], data: Float64Array.of(3) });
+    const cos = g.nodes.find((n) => n.name === 'cos')!;
+    expect(cos.attrs).toEqual({ __opset: 11 });
+    expect(cos.tensors).toEqual({ value: { type: 'float32', shape: [1], data: Float32Array.of(1.5) } });
+  });
+
+  it('sorts out-of-order nodes topologically, keeping the file order where it is valid', () => {
+    const b = new OnnxBuilder();
+    const x = b.input('x', [4]);
+    b.node('Relu', ['b'], {}, { output: 'c', name: 'third' });
+    b.node('Neg', [x], {}, { output: 'a', name: 'first' });
+    b.node('Abs', [x], {}, { output: 'u', name: 'unrelated' });
+    b.node('Exp', ['a'], {}, { output: 'b', name: 'second' });
+    b.output('c');
+    b.output('u');
+    const g = importOnnx(b.bytes(), 's.onnx');
+    expect(g.nodes.map((n) => n.name)).toEqual(['first', 'second', 'third', 'unrelated']);
+    const sorted = new OnnxBuilder();
+    sorted.input('x', [4]);
+    for (const [op, i, o] of [['Neg', 'x', 'a'], ['Abs', 'x', 'u'], ['Exp', 'a', 'b'], ['Relu', 'b', 'c']]) sorted.node(op, [i], {}, { output: o, name: o });
+    sorted.output('c');
+    expect(importOnnx(sorted.bytes(), 's.onnx').nodes.map((n) => n.name)).toEqual(['a', 'u', 'b', 'c']);
+  });
+
+  it('IR 3 files listing initializers as inputs: those are not graph inputs; opsets 11 and 21 are accepted', () => {
+    for (const opset of [11, 21]) {
+      const b = new OnnxBuilder({ opset, irVersion: 3 });
+      const x = b.input('x', [1, 2]);
+      b.input('w', [1, 2]);
+      b.output(b.node('Add', [x, b.init('w', [1, 2], [1, 2])]));
+      const g = importOnnx(b.bytes(), 'ir3.onnx');
+      expect(g.inputs).toEqual(['x']);
+      expect(g.nodes[0].attrs.__opset).toBe(opset);
+    }
+  });
+
+  it('a graph output may be a graph input or an initializer; an unnamed ("") optional output is allowed', () => {
+    const b = new OnnxBuilder();
+    const x = b.input('x', [3]);
+    const [y] = b.node('Dropout', [x], {}, { outputs: ['y', ''] });
+    b.output(y);
+    b.output(x);
+    b.output(b.init('k', [1], [1]));
+    const g = importOnnx(b.bytes(), 'o.onnx');
+    expect(g.outputs).toEqual(['y', 'x', 'k']);
+    expect(g.nodes[0].outputs).toEqual(['y', '']);
+  });
+
+  it('a node input defined by a Constant or initializer with the same name as a node output is a duplicate', () => {
+    const m = new OnnxBuilder();
+    const x = m.input('x', [1]);
+    m.init('y', [1], [1]);
+    m.output(m.node('Relu', [x], {}, { output: 'y', name: 'r' }));
+    const e = caught(() => importOnnx(encodeModel(m.model()), 'd.onnx'));
+    expect(e.code).toBe('MALFORMED_FILE');
+    expect(e.message).toMatch(/^d\.onnx: value "y" is defined twice: by initializer "y" and by node r \(Relu\)/);
+  });
+});
