@@ -87,7 +87,13 @@ async function pickAdapter(opts: GetDeviceOptions): Promise<GPUAdapter> {
   const env = typeof process !== 'undefined' ? process.env?.WGSEG_ADAPTER : undefined;
   const wanted = env || opts.adapter;
   const req = { powerPreference: opts.powerPreference ?? 'high-performance' };
-  let adapter = await (await gpuEntry(wanted))?.requestAdapter(req);
+  let adapter: GPUAdapter | null | undefined;
+  try {
+    adapter = await (await gpuEntry(wanted))?.requestAdapter(req);
+  } catch (e) {
+    // Dawn in Node throws (rather than resolving null) when no backend suits, e.g. an unknown adapter name
+    throw new WgsegError('NO_WEBGPU', `No WebGPU adapter available${wanted ? ` (asked for "${wanted}")` : ''}: ${(e as Error).message.replace(/\s*\n\s*/g, '; ')}`);
+  }
   // Dawn in Node may pick SwiftShader although Mesa lavapipe (13x faster on CPU) is there.
   if (!wanted && adapter && /swiftshader/i.test(describe(adapter)) && typeof navigator === 'undefined') {
     adapter = (await (await gpuEntry('llvmpipe'))?.requestAdapter(req)) ?? adapter;
