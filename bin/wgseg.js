@@ -23,6 +23,8 @@ if (!existsSync(fileURLToPath(cli))) {
 const exit = (code) => process.stderr.write('', () => process.stdout.write('', () => process.exit(code)));
 
 if (process.env.WGSEG_CLI_CHILD === '1') {
+  // output piped into a reader that stops early (`| head`): stop quietly
+  process.stdout.on('error', (e) => (e.code === 'EPIPE' ? process.exit(0) : exit(1)));
   const { main } = await import(cli.href);
   // exit explicitly: a live WebGPU (Dawn) instance may otherwise keep the process up
   exit(await main(process.argv.slice(2)));
