@@ -3,6 +3,7 @@ import { WgsegError } from '../../src/errors';
 import { importOnnx } from '../../src/import/onnx';
 import { malformedModels } from '../helpers/malformed-models';
 import { OnnxBuilder, encodeModel, f, tensor } from '../helpers/onnx-build';
+import { rng } from '../helpers/random';
 
 const caught = (fn: () => unknown): WgsegError => {
   try {
@@ -50,6 +51,25 @@ describe('importOnnx: malformed and unsupported files (no GPU)', () => {
       }
     }
     expect(errors).toBeGreaterThan(bytes.length / 2);
+  });
+  it('random byte corruption gives a graph or a WgsegError, never another exception', () => {
+    const b = new OnnxBuilder();
+    const x = b.input('x', ['N', 2, 4, 4]);
+    const c = b.node('Conv', [x, b.init('w', new Float32Array(18).fill(0.5), [1, 2, 3, 3]), b.initInt64('k', [3])], { pads: [1, 1, 1, 1], alpha: 0.5 });
+    b.output(b.node('Constant', [], { value: tensor([1, 2], [2]) }));
+    b.output(b.node('Resize', [c, '', b.init('s', [1, 1, 2, 2], [4])], { mode: 'linear' }));
+    const bytes = b.bytes();
+    const r = rng(11);
+    for (let trial = 0; trial < 2000; trial++) {
+      const m = bytes.slice();
+      for (let k = r.int(1, 3); k > 0; k--) m[r.int(0, m.length - 1)] = r.int(0, 255);
+      try {
+        importOnnx(m, 'fuzz.onnx');
+      } catch (e) {
+        if (!(e instanceof WgsegError)) throw new Error(`trial ${trial}: ${(e as Error).stack}`);
+        expect(e.message.startsWith('fuzz.onnx: ')).toBe(true);
+      }
+    }
   });
 });
 
