@@ -7,7 +7,7 @@ Writes, per model, into the cache dir (default .cache/torchvision/, ignored by g
   <model>.torch.npy    model(x)['out'] from PyTorch (an extra reference besides onnxruntime)
 
 Needs Debian python3-torch / python3-torchvision / python3-onnx (no pip). Usage:
-  /usr/bin/python3 scripts/torchvision/export.py [--size 224] [--dir .cache/torchvision] [model ...]
+  /usr/bin/python3 scripts/torchvision/export.py [--size 224] [--dir .cache/torchvision] [--random-bn] [model ...]
 """
 import argparse
 import os
@@ -37,12 +37,23 @@ class OutOnly(torch.nn.Module):
         return self.model(x)['out']
 
 
-def build(name, seed):
+def build(name, seed, random_bn):
     torch.manual_seed(seed)
     kwargs = dict(weights=None, weights_backbone=None, num_classes=21)
     if name != 'lraspp_mobilenet_v3_large':
         kwargs['aux_loss'] = None  # no auxiliary classifier head
-    return OutOnly(MODELS[name](**kwargs)).eval()
+    model = MODELS[name](**kwargs)
+    if random_bn:
+        # Fresh BatchNorms are identities (mean 0, var 1, gamma 1, beta 0), so the exported convs
+        # all get zero biases; random statistics give every folded conv a real bias and scale.
+        with torch.no_grad():
+            for m in model.modules():
+                if isinstance(m, torch.nn.BatchNorm2d):
+                    m.running_mean.uniform_(-0.2, 0.2)
+                    m.running_var.uniform_(0.5, 2.0)
+                    m.weight.uniform_(0.5, 1.5)
+                    m.bias.uniform_(-0.2, 0.2)
+    return OutOnly(model).eval()
 
 
 def image(size, seed):
@@ -51,8 +62,8 @@ def image(size, seed):
     return ((rgb - MEAN) / STD).astype(np.float32)
 
 
-def export(name, size, out_dir, seed):
-    model = build(name, seed)
+def export(name, size, out_dir, seed, random_bn):
+    model = build(name, seed, random_bn)
     x = image(size, seed)
     with torch.no_grad():
         ref = model(torch.from_numpy(x)).numpy()
@@ -61,7 +72,7 @@ def export(name, size, out_dir, seed):
                       output_names=['out'], do_constant_folding=True)
     np.save(os.path.join(out_dir, f'{name}.input.npy'), x)
     np.save(os.path.join(out_dir, f'{name}.torch.npy'), ref)
-    print(f'{name}: {path} ({os.path.getsize(path) / 1e6:.1f} MB), input {list(x.shape)}, out {list(ref.shape)}')
+    print(f'{name}: {path} ({os.path.getsize(path) / 1e6:.1f} MB), input {list(x.shape)}, out {list(ref.shape)}, max|out| {np.abs(ref).max():.4g}')
 
 
 def main():
@@ -70,6 +81,7 @@ def main():
     ap.add_argument('--size', type=int, default=224, help='input height and width (default 224)')
     ap.add_argument('--dir', default='.cache/torchvision', help='output directory')
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--random-bn', action='store_true', help='random BatchNorm statistics and affine parameters (non-zero conv biases after folding)')
     args = ap.parse_args()
     unknown = [m for m in args.models if m not in MODELS]
     if unknown:
@@ -82,7 +94,7 @@ def main():
             f.write('*\n')  # keep the exported files out of git without touching the root .gitignore
     torch.set_num_threads(max(1, os.cpu_count() // 2))
     for name in args.models:
-        export(name, args.size, args.dir, args.seed)
+        export(name, args.size, args.dir, args.seed, args.random_bn)
     return 0
 
 
