@@ -96,6 +96,8 @@ export function decodeTensor(bytes: Uint8Array, external?: ExternalData): Tensor
   return tensorFromProto(decode<TensorProtoMsg>('TensorProto', bytes), external);
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function rawView(raw: Uint8Array, dtype: OnnxDType, n: number, what: string): NumericArray {
   const size = { float: 4, uint8: 1, int8: 1, uint16: 2, int16: 2, int32: 4, int64: 8, bool: 1, float16: 2, double: 8, uint32: 4, uint64: 8, bfloat16: 2 }[dtype as string];
   if (size === undefined) return malformed(what, `raw_data for dtype ${dtype}`);
@@ -106,7 +108,7 @@ function rawView(raw: Uint8Array, dtype: OnnxDType, n: number, what: string): Nu
     return out;
   };
   switch (dtype) {
-    case 'float': return fill(new Float32Array(n), (i) => dv.getFloat32(i * 4, true));
+    case 'float': return LITTLE_ENDIAN ? new Float32Array(raw.slice().buffer) : fill(new Float32Array(n), (i) => dv.getFloat32(i * 4, true));
     case 'double': return fill(new Float64Array(n), (i) => dv.getFloat64(i * 8, true));
     case 'float16': return fill(new Float32Array(n), (i) => fromHalf(dv.getUint16(i * 2, true)));
     case 'bfloat16': return fill(new Float32Array(n), (i) => new Float32Array(new Uint32Array([dv.getUint16(i * 2, true) << 16]).buffer)[0]);
