@@ -2,10 +2,11 @@ import { WgsegError } from './errors';
 import { Runtime } from './gpu/runtime';
 import { BYTES, numel, type DType, type GpuTensor } from './gpu/tensor';
 import { Executor, type Feed, type NodeTiming } from './graph/executor';
-import type { Dim, ElemType, Graph } from './graph/ir';
+import type { ConstData, Dim, ElemType, Graph } from './graph/ir';
 import { optimize } from './graph/optimize';
 import { planMemory, type MemoryPlan } from './graph/plan';
-import { gpuType, resolve, type Precision, type Resolved } from './graph/shapes';
+import { hostData } from './graph/fold';
+import { gpuType, hostFedInputs, resolve, type Precision, type Resolved } from './graph/shapes';
 import { describeUnsupported, unsupportedNodes } from './graph/support';
 import { importOnnx } from './import/onnx';
 
@@ -34,7 +35,7 @@ export interface ValueInfo {
   type: ElemType;
 }
 
-export type HostData = Float32Array | Float64Array | Int32Array | Int8Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array | number[];
+export type HostData = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array | number[];
 /** What `run` takes per input. */
 export type TensorInput = Tensor | { data: HostData; dims: number[] } | { buffer: GPUBuffer; dims: number[]; type: ElemType };
 
@@ -104,13 +105,17 @@ export class Session {
   private disposed = false;
   /** per-node times of the last run (with `profile: true`) */
   lastProfile: NodeTiming[] | undefined;
+  /** inputs read on the host at plan time (Clip bounds, AffineGrid size...): a new value plans again */
+  private readonly hostFed: Set<string>;
 
   private constructor(
     readonly graph: Graph,
     readonly rt: Runtime,
     private readonly ownsRuntime: boolean,
     private readonly opts: SessionOptions,
-  ) {}
+  ) {
+    this.hostFed = hostFedInputs(graph);
+  }
 
   static async create(model: Uint8Array | ArrayBuffer | string | Graph, opts: SessionOptions = {}): Promise<Session> {
     let graph: Graph;
@@ -139,6 +144,7 @@ export class Session {
 
   /** Input shapes when every dim is known without a run (numeric, or given in inputShapes). */
   private declaredShapes(): Record<string, number[]> | null {
+    if (this.hostFed.size) return null;
     const out: Record<string, number[]> = {};
     for (const name of this.graph.inputs) {
       const given = this.opts.inputShapes?.[name];
@@ -150,10 +156,10 @@ export class Session {
     return out;
   }
 
-  private prepare(shapes: Record<string, number[]>): Planned {
-    const key = JSON.stringify(this.graph.inputs.map((n) => shapes[n]));
+  private prepare(shapes: Record<string, number[]>, pinned = new Map<string, ConstData>()): Planned {
+    const key = JSON.stringify([this.graph.inputs.map((n) => shapes[n]), [...pinned].map(([n, d]) => [n, Array.from(d)])]);
     if (this.planned?.key === key) return this.planned;
-    const resolved = optimize(resolve(this.graph, shapes, this.precision), { fuse: this.opts.fuse });
+    const resolved = optimize(resolve(this.graph, shapes, this.precision, pinned), { fuse: this.opts.fuse });
     const plan = planMemory(resolved.graph, resolved.gpu);
     const exec = new Executor(this.rt, resolved, plan);
     this.planned?.exec.dispose();
@@ -200,10 +206,12 @@ export class Session {
     for (const n of names) if (!feeds[n]) throw new WgsegError('BAD_INPUT', `${src}: missing input "${n}"; ${expected}`);
     const shapes: Record<string, number[]> = {};
     for (const n of names) shapes[n] = feedDims(feeds[n], `${src}: input ${n}`);
-    const p = this.prepare(shapes);
+    const pinned = new Map<string, ConstData>();
+    for (const n of this.hostFed) pinned.set(n, await hostValue(feeds[n], this.graph.values.get(n)!.type, `${src}: input ${n}`));
+    const p = this.prepare(shapes, pinned);
     const g = p.resolved.graph;
     const converted = new Map<string, Feed>();
-    for (const n of names) converted.set(n, toFeed(feeds[n], g.values.get(n)!.type, p.resolved.gpu.get(n)!, `${src}: input ${n}`));
+    for (const n of names) if (!pinned.has(n)) converted.set(n, toFeed(feeds[n], g.values.get(n)!.type, p.resolved.gpu.get(n)!, `${src}: input ${n}`));
     let out: Map<string, GpuTensor>;
     if (this.opts.profile) {
       const r = await p.exec.profile(converted);
@@ -230,8 +238,15 @@ function feedDims(f: TensorInput, where: string): number[] {
   return dims;
 }
 
+/** An input the plan reads on the host (small: sizes, bounds): its values, in the input's type. */
+async function hostValue(f: TensorInput, type: ElemType, where: string): Promise<ConstData> {
+  if ('buffer' in f && !(f instanceof Tensor)) throw new WgsegError('BAD_INPUT', `${where}: is read on the host at plan time; give it as data, not a GPUBuffer`);
+  const data = f instanceof Tensor ? await f.read() : f.data;
+  return hostData(type, Array.from(data as ArrayLike<number | bigint>, Number));
+}
+
 const FLOAT_DATA = [Float32Array, Float64Array];
-const INT_DATA = [Int32Array, Int8Array, Uint8Array, Uint16Array, Uint32Array, BigInt64Array, Float64Array];
+const INT_DATA = [Int32Array, Int16Array, Int8Array, Uint8Array, Uint16Array, Uint32Array, BigInt64Array, Float64Array];
 
 /** Check one input against the planned value (dims already bound) and convert it for the executor. */
 function toFeed(f: TensorInput, type: ElemType, dtype: DType, where: string): Feed {

@@ -171,7 +171,7 @@ describe.skipIf(!present)('ONNX backend node tests', () => {
       let err: unknown = null, mismatch: string[] = [];
       rt.device.pushErrorScope('validation');
       try {
-        const got = await runGraph(rt, c.model, inputs);
+        const got = await runGraph(rt, c, inputs);
         if (got.length !== outputs.length) throw new Error(`graph has ${got.length} outputs, test data ${outputs.length}`);
         mismatch = got.map((g, i) => compareOutput(g, outputs[i])).filter((m): m is string => m !== null);
       } catch (e) {

@@ -92,6 +92,7 @@ export class Executor {
     const g = this.r.graph;
     const live = new Map<string, GpuTensor>(this.constants);
     for (const name of g.inputs) {
+      if (g.values.get(name)!.data) continue; // pinned: a constant of this plan
       const f = feeds.get(name);
       const slot = this.slotTensor(name);
       if (!f) throw new WgsegError('BAD_INPUT', `${g.source}: input ${name} not given`);

@@ -54,6 +54,7 @@ export function planMemory(g: Graph, gpu: Map<string, DType>, isView: (op: strin
   const free: number[] = [];
   let sumBytes = 0;
   for (const name of g.inputs) {
+    if (isConst(name)) continue; // an input pinned to a value at plan time
     slotOf.set(name, slots.push(bytesOf(name)) - 1);
     inputSlots.add(slots.length - 1);
   }

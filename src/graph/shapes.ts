@@ -3,7 +3,7 @@ import type { DType } from '../gpu/tensor';
 import { registry } from '../kernels/registry';
 import type { HostValues, OpKernel, TensorInfo } from '../kernels/types';
 import { canFold, foldNode, isFloatType, ONNX_TYPE, type HostTensor } from './fold';
-import { nodeWhere, type Dim, type ElemType, type Graph, type Node, type ValueDesc } from './ir';
+import { nodeWhere, type ConstData, type Dim, type ElemType, type Graph, type Node, type ValueDesc } from './ir';
 
 /**
  * Shape binding, constant folding and shape inference in one walk over the nodes (in file order):
@@ -114,7 +114,30 @@ function cloneValues(g: Graph): Map<string, ValueDesc> {
   return new Map([...g.values].map(([k, v]) => [k, { ...v, shape: v.shape && [...v.shape] }]));
 }
 
-export function resolve(g: Graph, given: Record<string, readonly number[]>, precision: Precision = 'f32'): Resolved {
+/**
+ * Graph inputs whose values the host must know at plan time: read at a kernel's host-input slot
+ * (Clip min/max, AffineGrid size, Resize sizes...) directly or through foldable ops only.
+ */
+export function hostFedInputs(g: Graph): Set<string> {
+  const need = new Set<string>();
+  for (const n of g.nodes) {
+    const k = registry.get(n.op);
+    const idx = k ? (k.hostInputs ?? []) : canFold(n.op) && n.op !== 'Shape' && n.op !== 'Size' ? n.inputs.map((_, i) => i) : [];
+    for (const i of idx) if (n.inputs[i]) need.add(n.inputs[i]);
+  }
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const n = g.nodes[i];
+    if (n.op === 'Shape' || n.op === 'Size' || !canFold(n.op) || !n.outputs.some((o) => need.has(o))) continue;
+    for (const x of n.inputs) if (x) need.add(x);
+  }
+  return new Set(g.inputs.filter((x) => need.has(x)));
+}
+
+/**
+ * `pinned`: values for graph inputs in hostFedInputs; they become constants of this plan (the
+ * session plans again when they change).
+ */
+export function resolve(g: Graph, given: Record<string, readonly number[]>, precision: Precision = 'f32', pinned: Map<string, ConstData> = new Map()): Resolved {
   const bound = bindInputs(g, given);
   const values = cloneValues(g);
   const gpu = new Map<string, DType>();
@@ -122,6 +145,8 @@ export function resolve(g: Graph, given: Record<string, readonly number[]>, prec
   for (const [name, shape] of bound) {
     const v = values.get(name)!;
     v.shape = shape;
+    const data = pinned.get(name);
+    if (data) v.data = data;
     gpu.set(name, gpuType(v.type, precision));
   }
   for (const v of values.values()) if (v.data && v.shape) gpu.set(v.name, gpuType(v.type, precision));
