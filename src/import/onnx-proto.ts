@@ -109,7 +109,7 @@ function rawView(raw: Uint8Array, dtype: OnnxDType, n: number, what: string): Nu
   };
   switch (dtype) {
     // one block copy (aligned, and never a view into a Node Buffer pool)
-    case 'float': return LITTLE_ENDIAN ? new Float32Array(new Uint8Array(raw).buffer) : fill(new Float32Array(n), (i) => dv.getFloat32(i * 4, true));
+    case 'float': return LITTLE_ENDIAN ? new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)) : fill(new Float32Array(n), (i) => dv.getFloat32(i * 4, true));
     case 'double': return fill(new Float64Array(n), (i) => dv.getFloat64(i * 8, true));
     case 'float16': return fill(new Float32Array(n), (i) => fromHalf(dv.getUint16(i * 2, true)));
     case 'bfloat16': return fill(new Float32Array(n), (i) => new Float32Array(new Uint32Array([dv.getUint16(i * 2, true) << 16]).buffer)[0]);

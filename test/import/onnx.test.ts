@@ -144,6 +144,19 @@ describe('importOnnx: graph IR', () => {
     expect(importOnnx(sorted.bytes(), 's.onnx').nodes.map((n) => n.name)).toEqual(['a', 'u', 'b', 'c']);
   });
 
+  it('float raw_data read from an unaligned Node Buffer view is copied, not aliased', () => {
+    const b = new OnnxBuilder();
+    const x = b.input('x', [3]);
+    b.output(b.node('Add', [x, b.init('w', [1.5, -2, 3.25], [3])]));
+    const bytes = b.bytes();
+    const pool = Buffer.alloc(bytes.length + 7, 0xee);
+    pool.set(bytes, 3);
+    const g = importOnnx(pool.subarray(3, 3 + bytes.length), 'buf.onnx');
+    const w = g.values.get('w')!.data!;
+    expect(w).toEqual(Float32Array.from([1.5, -2, 3.25]));
+    expect(w.buffer.byteLength).toBe(12);
+  });
+
   it('IR 3 files listing initializers as inputs: those are not graph inputs; opsets 11 and 21 are accepted', () => {
     for (const opset of [11, 21]) {
       const b = new OnnxBuilder({ opset, irVersion: 3 });
