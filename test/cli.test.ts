@@ -43,8 +43,8 @@ function convModel(): Uint8Array {
   const w = b.init('w', Float32Array.from(r.array(5 * 27)), [5, 3, 3, 3]);
   const bias = b.init('b', Float32Array.from(r.array(5)), [5]);
   const c = b.node('Conv', [x, w, bias], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
-  b.output(b.node('Relu', [c], {}, { outputs: ['out/conv:0'] }) as string);
-  b.output(b.node('ArgMax', [c], { axis: 1, keepdims: 1 }, { outputs: ['label map'] }) as string, 'int64');
+  b.output(b.node('Relu', [c], {}, { output: 'out/conv:0' }));
+  b.output(b.node('ArgMax', [c], { axis: 1, keepdims: 1 }, { output: 'label map' }), 'int64');
   return b.bytes();
 }
 
@@ -139,7 +139,7 @@ describe('wgseg run', () => {
     const b = new OnnxBuilder({ opset: 17 });
     const a = b.input('a', [2, 3]);
     const c = b.input('c', [2, 3]);
-    b.output(b.node('Add', [a, c], {}, { outputs: ['sum'] }) as string);
+    b.output(b.node('Add', [a, c], {}, { output: 'sum' }));
     writeFileSync(tmp('two.onnx'), b.bytes());
     writeFileSync(tmp('a.npy'), writeNpy('float32', [2, 3], [1, 2, 3, 4, 5, 6]));
     expectOneError(await wgseg('run', tmp('two.onnx'), '--input', `a=${tmp('a.npy')}`, '--out', tmp('o2')), 'missing --input for "c"', 'its inputs: a, c');
@@ -149,7 +149,7 @@ describe('wgseg run', () => {
 
     const ib = new OnnxBuilder({ opset: 17 });
     const i = ib.input('i', [3], 'int64');
-    ib.output(ib.node('Add', [i, ib.initInt64('one', [1])], {}, { outputs: ['j'] }) as string, 'int64');
+    ib.output(ib.node('Add', [i, ib.initInt64('one', [1])], {}, { output: 'j' }), 'int64');
     writeFileSync(tmp('int.onnx'), ib.bytes());
     writeFileSync(tmp('big.npy'), writeNpy('int64', [3], BigInt64Array.from([1n, 2n, 1n << 40n])));
     expectOneError(await wgseg('run', tmp('int.onnx'), '--input', `i=${tmp('big.npy')}`, '--out', tmp('o3')), 'big.npy', 'int64', '1099511627776');
@@ -200,7 +200,7 @@ describe('wgseg inspect', () => {
       const w = b.init(`w${k}`, Float32Array.from(r.array(3 * 3 * 9)), [3, 3, 3, 3]);
       h = b.node('Relu', [b.node('Conv', [h, w], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] })]);
     }
-    b.output(b.node('Sigmoid', [h], {}, { outputs: ['mask'] }) as string);
+    b.output(b.node('Sigmoid', [h], {}, { output: 'mask' }));
     writeFileSync(tmp('stack.onnx'), b.bytes());
     const res = await wgseg('inspect', tmp('stack.onnx'));
     expect(res.err).toEqual([]);
@@ -226,7 +226,7 @@ describe('wgseg inspect', () => {
   it('symbolic dims: peak unknown unless --shape binds them; unsupported ops listed by node', async () => {
     const b = new OnnxBuilder({ opset: 17 });
     const x = b.input('x', ['N', 3, 'H', 'W']);
-    b.output(b.node('Relu', [x], {}, { outputs: ['y'] }) as string);
+    b.output(b.node('Relu', [x], {}, { output: 'y' }));
     writeFileSync(tmp('sym.onnx'), b.bytes());
     const a = await wgseg('inspect', tmp('sym.onnx'));
     expect(a.code).toBe(0);
@@ -239,7 +239,7 @@ describe('wgseg inspect', () => {
 
     const u = new OnnxBuilder({ opset: 17 });
     const ux = u.input('x', [1, 4]);
-    u.output(u.node('Frob', [u.node('Relu', [ux], {}, { name: 'r' })], {}, { outputs: ['y'], name: 'frob1' }) as string);
+    u.output(u.node('Frob', [u.node('Relu', [ux], {}, { name: 'r' })], {}, { output: 'y', name: 'frob1' }));
     writeFileSync(tmp('frob.onnx'), u.bytes());
     const f = await wgseg('inspect', tmp('frob.onnx'));
     expect(f.code).toBe(0);
