@@ -8,7 +8,9 @@ import { readNpy, writeNpy } from '../src/import/npy';
 import { malformedModels } from './helpers/malformed-models';
 import { OnnxBuilder } from './helpers/onnx-build';
 import { expectNetClose, ortRun } from './helpers/ort';
+import { gpu } from './helpers/gpu';
 import { rng } from './helpers/random';
+import { TOL } from './helpers/tolerance';
 
 // `wgseg run` / `wgseg inspect`: in-process through main(argv, io), plus the real `npx wgseg`
 // child process from the repo root. Numbers are checked against onnxruntime-web (CPU).
@@ -80,8 +82,8 @@ describe('wgseg run', () => {
     expect(readdirSync(out).sort()).toEqual(['label_map.npy', 'out_conv_0.npy']);
     // one line per output: name, shape, time
     expect(r.out).toHaveLength(2);
-    expect(r.out[0]).toMatch(/^out\/conv:0 +\[1, 5, 8, 8\] +float32 +\d+\.\d ms +-> .*out_conv_0\.npy$/);
-    expect(r.out[1]).toMatch(/^label map +\[1, 1, 8, 8\] +int64 +\d+\.\d ms +-> .*label_map\.npy$/);
+    expect(r.out[0]).toMatch(/^out\/conv:0 +\[1, 5, 8, 8\] +float32 +\d+\.\d ms +planned peak \d+(\.\d)? K?i?B +-> .*out_conv_0\.npy$/);
+    expect(r.out[1]).toMatch(/^label map +\[1, 1, 8, 8\] +int64 +\d+\.\d ms +planned peak \d+(\.\d)? K?i?B +-> .*label_map\.npy$/);
 
     const y = readNpy(readFileSync(join(out, 'out_conv_0.npy')));
     expect(y.dtype).toBe('float32');
@@ -102,6 +104,16 @@ describe('wgseg run', () => {
     const again = await wgseg('run', model, '--input', `x=${tmp('x64.npy')}`, '--out', out);
     expect(again.code).toBe(0);
     expectNetClose(readNpy(readFileSync(join(out, 'out_conv_0.npy'))).data as Float32Array, ref['out/conv:0'].data, 'f64 input');
+  });
+
+  it('--precision f16 matches onnxruntime within the f16 tolerance', async (ctx) => {
+    if (!(await gpu()).info.f16) ctx.skip('adapter without shader-f16');
+    const out = tmp('out-f16');
+    const r = await wgseg('run', model, '--input', `x=${tmp('x.npy')}`, '--out', out, '--precision', 'f16');
+    expect(r.err).toEqual([]);
+    const y = readNpy(readFileSync(join(out, 'out_conv_0.npy')));
+    expect(y.dtype).toBe('float32'); // float outputs are written as float32 whatever the precision
+    expectNetClose(y.data as Float32Array, ref['out/conv:0'].data, 'f16', { atol: TOL.f16.abs, rtol: TOL.f16.rel });
   });
 
   it('bad inputs: one `wgseg:` line and a non-zero exit each', async () => {

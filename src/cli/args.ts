@@ -14,7 +14,8 @@ export const USAGE = `usage:
 
 run      runs the model on WebGPU with the given .npy inputs and writes <dir>/<output>.npy for every
          graph output (float32, or int64 for integer outputs; C order; characters outside
-         [A-Za-z0-9._-] in the name become '_'); prints one line per output: name, shape, time.
+         [A-Za-z0-9._-] in the name become '_'); prints one line per output: name, shape, dtype,
+         time (ms, pipeline compilation included), planned peak memory, file.
 inspect  prints inputs, outputs, op counts, parameters and unsupported ops, and the planned peak
          memory when every input dim is known (--shape binds symbolic dims); needs no GPU. It exits
          0 even when unsupported ops are listed (it is a diagnostic); 'run' fails on them.

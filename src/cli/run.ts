@@ -3,7 +3,7 @@ import { WgsegError } from '../errors';
 import type { ElemType } from '../graph/ir';
 import { writeNpy, type NpyArray } from '../import/npy';
 import { Session } from '../session';
-import { fmtShape } from './inspect';
+import { fmtBytes, fmtShape } from './inspect';
 import type { CliIo } from './main';
 import { loadNpy, makeDir, readBytes, sanitize, writeBytes } from './files';
 
@@ -53,7 +53,12 @@ function fileNames(names: string[]): Map<string, string> {
 
 type RunCmd = { model: string; inputs: { name: string; file: string }[]; out: string; precision: 'f32' | 'f16' };
 
-/** `wgseg run`: read everything on the host first (cheap errors before the GPU starts), then run once. */
+/**
+ * `wgseg run`: read everything on the host first (cheap errors before the GPU starts), then run
+ * once. Each output line: name, shape, file dtype, the inference time (run() until every output is
+ * read back; the first run includes pipeline compilation), the planned peak of intermediate
+ * buffers, and the file written.
+ */
 export async function runCommand(cmd: RunCmd, io: CliIo): Promise<void> {
   const model = await readBytes(cmd.model, 'the model');
   const arrays = await Promise.all(cmd.inputs.map(async ({ name, file }) => ({ name, file, array: await loadNpy(file, name) })));
@@ -85,12 +90,13 @@ export async function runCommand(cmd: RunCmd, io: CliIo): Promise<void> {
     }
     const ms = performance.now() - t0;
     const files = fileNames(results.map((r) => r.name));
+    const peak = session.plannedPeakBytes === undefined ? '?' : fmtBytes(session.plannedPeakBytes);
     const lines: string[] = [];
     for (const r of results) {
       const path = join(cmd.out, files.get(r.name)!);
       const dtype = r.int ? 'int64' : 'float32';
       await writeBytes(path, writeNpy(dtype, r.shape, r.data));
-      lines.push(`${r.name}  ${fmtShape(r.shape)}  ${dtype}  ${ms.toFixed(1)} ms  -> ${path}`);
+      lines.push(`${r.name}  ${fmtShape(r.shape)}  ${dtype}  ${ms.toFixed(1)} ms  planned peak ${peak}  -> ${path}`);
     }
     for (const l of lines) io.out(l);
   } finally {
