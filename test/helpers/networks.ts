@@ -124,7 +124,7 @@ class Net {
     for (const o of outs) this.b.output(o.name, o.type);
     const bytes = this.b.bytes();
     const probe = this.b.model();
-    const g = probe.graph as unknown as { output: unknown[] };
+    const g = probe.graph;
     for (const [name, type] of this.types)
       if (!outs.some((o) => o.name === name)) g.output.push({ name, type: { tensorType: { elemType: ONNX_DTYPE[type] } } });
     return { name: this.name, bytes, probeBytes: encodeModel(probe), feeds: this.feeds, outputs: outs };
