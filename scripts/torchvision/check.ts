@@ -55,8 +55,10 @@ async function runOrt(bytes: Uint8Array, x: Npy): Promise<{ data: Float32Array; 
   }
 }
 
-/** `npx wgseg run` in a child process; time = the child's wall time (load + compile + run). */
-function runCli(model: string, input: string, precision: string, keep: boolean): { data: Float32Array; dims: number[]; ms: number; line: string } {
+interface Got { data: Float32Array; dims: number[]; ms: [number, number]; line: string }
+
+/** `npx wgseg run` in a child process; ms = [the time the command prints (first run, shaders compiled on the way), the child's wall time]. */
+function runCli(model: string, input: string, precision: string, keep: boolean): Got {
   const out = mkdtempSync(join(tmpdir(), 'wgseg-tv-'));
   try {
     const args = ['wgseg', 'run', model, '--input', `input=${input}`, '--out', out, '--precision', precision];
@@ -65,28 +67,30 @@ function runCli(model: string, input: string, precision: string, keep: boolean):
     const ms = performance.now() - t0;
     if (r.status !== 0) throw new Error(`npx ${args.join(' ')} exited ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
     const y = readNpy(readFileSync(join(out, 'out.npy')));
-    return { data: Float32Array.from(y.data as ArrayLike<number>), dims: y.shape, ms, line: r.stdout.trim().split('\n').pop() ?? '' };
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    const printed = Number(/([\d.]+) ms/.exec(line)?.[1] ?? NaN);
+    return { data: Float32Array.from(y.data as ArrayLike<number>), dims: y.shape, ms: [printed, ms], line };
   } finally {
     if (keep) console.log(`kept ${out}`);
     else rmSync(out, { recursive: true, force: true });
   }
 }
 
-/** Session API in this process (before the CLI exists); time = first run (plan + compile) and a second run. */
-async function runApi(bytes: Uint8Array, x: Npy, precision: 'f32' | 'f16'): Promise<{ data: Float32Array; dims: number[]; ms: number; line: string }> {
-  const t0 = performance.now();
-  const session = await (wgseg as any).Session.create(bytes, { precision });
+/** Session API in this process; ms = [first run (shaders compiled on the way), second run], each until the output is read back. */
+async function runApi(bytes: Uint8Array, source: string, x: Npy, precision: 'f32' | 'f16'): Promise<Got> {
+  const session = await wgseg.Session.create(bytes, { precision, source });
   try {
-    const feed = { [session.inputs[0].name]: { data: x.data, dims: x.shape } };
+    const feed = { [session.inputs[0].name]: { data: x.data as Float32Array, dims: x.shape } };
+    const t0 = performance.now();
     const first = await session.run(feed);
     const y = first[session.outputs[0].name];
-    const data: Float32Array = await y.read();
+    const data = Float32Array.from(await y.read());
     const ms1 = performance.now() - t0;
     const t1 = performance.now();
     const again = await session.run(feed);
     await again[session.outputs[0].name].read();
     const ms2 = performance.now() - t1;
-    return { data, dims: y.shape, ms: ms2, line: `first run ${ms1.toFixed(0)} ms (load+compile), peak ${session.plannedPeakBytes ?? '?'} B` };
+    return { data, dims: y.shape, ms: [ms1, ms2], line: `planned peak ${session.plannedPeakBytes ?? '?'} B` };
   } finally {
     session.dispose();
   }
@@ -112,7 +116,8 @@ function compare(got: Float32Array, ref: ArrayLike<number>, scale: number): Cmp 
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
   const scale = o.precision === 'f16' ? 10 : 1;
-  const rows: string[][] = [['model', 'input', 'max abs err', 'atol', 'worst/tol', 'result', 'wgseg ms', 'ORT ms', 'ORT vs torch']];
+  const times = o.engine === 'cli' ? ['wgseg run ms', 'process ms'] : ['1st run ms', '2nd run ms'];
+  const rows: string[][] = [['model', 'input', 'max abs err', 'atol', 'worst/tol', 'result', ...times, 'ORT ms', 'ORT vs torch']];
   let failed = 0;
   for (const name of o.models) {
     const onnxPath = join(o.dir, `${name}.onnx`), inputPath = join(o.dir, `${name}.input.npy`);
@@ -123,16 +128,16 @@ async function main(): Promise<number> {
     const torchPath = join(o.dir, `${name}.torch.npy`);
     const vsTorch = existsSync(torchPath) ? compare(Float32Array.from(readNpy(readFileSync(torchPath)).data as ArrayLike<number>), ref.data, 1).maxAbsErr.toExponential(2) : '-';
     try {
-      const got = o.engine === 'cli' ? runCli(onnxPath, inputPath, o.precision, o.keep) : await runApi(bytes, x, o.precision);
+      const got = o.engine === 'cli' ? runCli(onnxPath, inputPath, o.precision, o.keep) : await runApi(bytes, onnxPath, x, o.precision);
       if (got.dims.join() !== ref.dims.join()) throw new Error(`output shape [${got.dims}] != onnxruntime [${ref.dims}]`);
       const c = compare(got.data, ref.data, scale);
       const ok = c.worst <= 1;
       if (!ok) failed++;
-      rows.push([name, `[${x.shape}]`, c.maxAbsErr.toExponential(2), c.atol.toExponential(2), c.worst.toFixed(3), ok ? 'pass' : `FAIL at ${c.worstAt}: ${got.data[c.worstAt]} vs ${ref.data[c.worstAt]}`, got.ms.toFixed(0), ref.ms.toFixed(0), vsTorch]);
+      rows.push([name, `[${x.shape}]`, c.maxAbsErr.toExponential(2), c.atol.toExponential(2), c.worst.toFixed(3), ok ? 'pass' : `FAIL at ${c.worstAt}: ${got.data[c.worstAt]} vs ${ref.data[c.worstAt]}`, got.ms[0].toFixed(0), got.ms[1].toFixed(0), ref.ms.toFixed(0), vsTorch]);
       console.error(`${name}: ${got.line}`);
     } catch (e) {
       failed++;
-      rows.push([name, `[${x.shape}]`, '-', '-', '-', `ERROR ${(e as Error).message}`, '-', ref.ms.toFixed(0), vsTorch]);
+      rows.push([name, `[${x.shape}]`, '-', '-', '-', `ERROR ${(e as Error).message}`, '-', '-', ref.ms.toFixed(0), vsTorch]);
     }
   }
   const w = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
