@@ -46,6 +46,7 @@ if (process.env.WGSEG_CLI_CHILD === '1') {
   });
   child.on('exit', async (code, signal) => {
     await closed;
+    if (code === null) process.stderr.write(`wgseg: terminated by ${signal}\n`);
     exit(code ?? 128 + (constants.signals[signal] ?? 0));
   });
 }
