@@ -24,6 +24,8 @@ export interface Resolved {
 /** Largest constant a kernel-backed op is folded into (elements); ops without a kernel always fold. */
 export const FOLD_LIMIT = 1 << 16;
 const MAX_ELEMENTS = 2 ** 31;
+/** host cost follows the output size, so a big constant input is no reason not to try */
+const OUTPUT_COST = new Set(['Slice', 'Gather', 'Shape', 'Size']);
 
 const fmt = (s: readonly Dim[]) => `[${s.join(',')}]`;
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -158,12 +160,14 @@ export function resolve(g: Graph, given: Record<string, readonly number[]>, prec
       return v;
     });
     const k = registry.get(n.op);
-    const small = !k || ins.every((v) => !v || !v.data || v.data.length <= FOLD_LIMIT);
+    // views and Identity fold at any size: the result shares its input's data
+    const free = !k || k.view || n.op === 'Identity';
+    const small = free || OUTPUT_COST.has(n.op) || ins.every((v) => !v || !v.data || v.data.length <= FOLD_LIMIT);
     if (canFold(n.op) && small && (ins.every((v) => !v || v.data) || n.op === 'Shape' || n.op === 'Size')) {
       try {
         const hostIns = ins.map((v): HostTensor | undefined => v && { type: v.type, shape: v.shape as number[], data: v.data ?? new Float32Array(0) });
         const r = foldNode(n, hostIns);
-        if (!k || r.data.length <= FOLD_LIMIT) {
+        if (free || r.data.length <= FOLD_LIMIT) {
           const o = values.get(n.outputs[0]);
           values.set(n.outputs[0], { ...o, name: n.outputs[0], type: r.type, shape: r.shape, data: r.data });
           gpu.set(n.outputs[0], gpuType(r.type, precision));

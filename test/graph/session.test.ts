@@ -5,6 +5,7 @@ import { gpu } from '../helpers/gpu';
 import { OnnxBuilder } from '../helpers/onnx-build';
 import { expectNetClose, ortRun } from '../helpers/ort';
 import { rng } from '../helpers/random';
+import { GraphBuilder } from './build';
 
 /** Conv -> BatchNormalization -> Relu -> Conv (+ skip Add) -> Sigmoid, with a PyTorch-style Reshape chain. */
 function convNet(seed = 1) {
@@ -60,5 +61,34 @@ describe('Session (GPU)', () => {
     await expect(s.run({ x: { data: new Float32Array(3 * 32 * 32), dims: [1, 3, 32, 32] } })).rejects.toThrow(/input x: expected dims \[1,3,16,16\], given \[1,3,32,32\]/);
     await expect(s.run({ x: { data: new Int32Array(768), dims: [1, 3, 16, 16] } })).rejects.toThrow(WgsegError);
     s.dispose();
+  });
+
+  it('returns graph outputs that are inputs or constants; big constant reshapes fold', async () => {
+    const rt = await gpu();
+    const b = new GraphBuilder();
+    const x = b.input('x', [2, 3]);
+    const shape = b.node('Shape', [x]);
+    const big = b.const('big', [300, 300], Array.from({ length: 90000 }, (_, i) => i % 7), 'float32');
+    const flat = b.node('Reshape', [big, b.const('s', [1], [-1])]);
+    const first = b.node('Slice', [flat, b.const('st', [1], [0]), b.const('en', [1], [6])]);
+    const y = b.node('Add', [x, b.node('Reshape', [first, b.const('s2', [2], [2, 3])])]);
+    b.output(x).output(shape).output(y);
+    const s = await Session.create(b.g, { device: rt });
+    expect(s.optimizedGraph!.nodes.map((n) => n.op)).toEqual(['Add']);
+    const input = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    const out = await s.run({ x: { data: input, dims: [2, 3] } });
+    expect(Array.from(await out.x.read())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(out[shape].type).toBe('int64');
+    expect(Array.from(await out[shape].read())).toEqual([2, 3]);
+    expect(Array.from(await out[y].read())).toEqual([1, 3, 5, 7, 9, 11]);
+    for (const t of Object.values(out)) t.dispose();
+    s.dispose();
+  });
+
+  it('fails early naming unsupported ops and their nodes', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', [2, 3]);
+    b.output(b.node('Einsum', [b.node('Relu', [b.node('NonZero', [x])])]));
+    await expect(Session.create(b.g, { device: await gpu() })).rejects.toThrow(/test.onnx: unsupported ops: NonZero \(node nonzero_0\), Einsum \(node einsum_2\)/);
   });
 });
