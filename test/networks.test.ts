@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Session } from '../src/index';
 import { gpu } from './helpers/gpu';
-import { SEED_NETS, type SeedNet } from './helpers/networks';
+import { BATCHED_NETS, SEED_NETS, type SeedNet } from './helpers/networks';
 import { expectArgMaxClose, expectNetClose, ortRun, type NetTol } from './helpers/ort';
 
 /**
@@ -68,6 +68,31 @@ async function check(net: SeedNet, precision: 'f32' | 'f16' = 'f32') {
 
 describe('seed networks vs onnxruntime (f32)', () => {
   for (const [name, make] of Object.entries(SEED_NETS)) it(name, () => check(make()));
+});
+
+describe('batch 2 through a symbolic batch dim (bound on the first run)', () => {
+  for (const [name, make] of Object.entries(BATCHED_NETS)) it(name, () => check(make()));
+});
+
+describe('one session, batch 2 then batch 1 (plans again)', () => {
+  it('deeplab_batch2', async () => {
+    const rt = await gpu();
+    const net = BATCHED_NETS.deeplab();
+    const [logits] = net.outputs;
+    const s = await Session.create(net.bytes, { device: rt, source: `${net.name}.onnx` });
+    try {
+      const x2 = net.feeds.input, x1 = { data: x2.data.slice(0, x2.data.length / 2), dims: [1, ...x2.dims.slice(1)] };
+      for (const x of [x2, x1]) {
+        const ref = await ortRun(net.bytes, { input: x });
+        const out = await s.run({ input: x });
+        expect(out[logits.name].shape).toEqual(ref[logits.name].dims);
+        expectNetClose(await out[logits.name].read(), ref[logits.name].data, `${net.name} at batch ${x.dims[0]}`);
+        for (const t of Object.values(out)) t.dispose();
+      }
+    } finally {
+      s.dispose();
+    }
+  });
 });
 
 describe('seed network in f16', () => {

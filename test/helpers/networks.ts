@@ -39,9 +39,11 @@ class Net {
     this.r = rng(seed);
   }
 
-  input(name: string, dims: number[], lo = -1, hi = 1): string {
-    this.feeds[name] = { data: Float32Array.from(this.r.array(dims.reduce((a, c) => a * c, 1), lo, hi)), dims };
-    return this.b.input(name, dims);
+  /** a float input fed with uniform data; batch > 1 declares dim 0 symbolic ('batch'), as `dynamic_axes` exports it */
+  input(name: string, dims: number[], batch = 1): string {
+    const fed = [batch, ...dims.slice(1)];
+    this.feeds[name] = { data: Float32Array.from(this.r.array(fed.reduce((a, c) => a * c, 1), -1, 1)), dims: fed };
+    return this.b.input(name, batch > 1 ? ['batch', ...dims.slice(1)] : dims);
   }
   /** name of a fresh initializer */
   private id(p: string) {
@@ -132,9 +134,9 @@ class Net {
 }
 
 /** FCN-8s: VGG-ish backbone, fc6/fc7 as convs, 1x1 score layers, deconv x2, x2, x8 with Slice crops and skip sums. */
-export function fcn8s(classes = 5, size = 64): SeedNet {
+export function fcn8s(classes = 5, size = 64, batch = 1): SeedNet {
   const n = new Net('fcn8s', 81);
-  const x = n.input('input', [1, 3, size, size]);
+  const x = n.input('input', [1, 3, size, size], batch);
   const stage = (h: string, cin: number, cout: number) => n.maxpool(n.relu(n.conv(n.relu(n.conv(h, cin, cout)), cout, cout)));
   const pool1 = stage(x, 3, 8), pool2 = stage(pool1, 8, 16), pool3 = stage(pool2, 16, 16);
   const pool4 = stage(pool3, 16, 32), pool5 = stage(pool4, 32, 32);
@@ -154,9 +156,9 @@ export function fcn8s(classes = 5, size = 64): SeedNet {
 }
 
 /** DeepLab v3: strided + dilated backbone (BN after every conv), ASPP with image pooling, bilinear x8, ArgMax. */
-export function deeplab(classes = 6, size = 64): SeedNet {
+export function deeplab(classes = 6, size = 64, batch = 1): SeedNet {
   const n = new Net('deeplab', 82);
-  const x = n.input('input', [1, 3, size, size]);
+  const x = n.input('input', [1, 3, size, size], batch);
   let h = n.cbr(x, 3, 16, { stride: 2 });
   h = n.cbr(h, 16, 32, { stride: 2 });
   h = n.cbr(h, 32, 32, { stride: 2 });
@@ -172,9 +174,9 @@ export function deeplab(classes = 6, size = 64): SeedNet {
 }
 
 /** U-Net: two down levels, ConvTranspose 2x2 s2 up, Concat skips, BN + ReLU. */
-export function unet(classes = 2, size = 32): SeedNet {
+export function unet(classes = 2, size = 32, batch = 1): SeedNet {
   const n = new Net('unet', 83);
-  const x = n.input('input', [1, 3, size, size]);
+  const x = n.input('input', [1, 3, size, size], batch);
   const block = (h: string, cin: number, cout: number) => n.cbr(n.cbr(h, cin, cout), cout, cout);
   const e1 = block(x, 3, 8), e2 = block(n.maxpool(e1), 8, 16), mid = block(n.maxpool(e2), 16, 32);
   const d2 = block(n.op('Concat', [n.convT(mid, 32, 16, 2, 2, { bias: true }), e2], { axis: 1 }), 32, 16);
@@ -186,10 +188,10 @@ export function unet(classes = 2, size = 32): SeedNet {
  * STN: localisation net -> theta [N,2,3]; the affine grid either as MatMul of a constant base grid
  * [H*W,3] with theta^T then Reshape (what a torch export can express), or the AffineGrid op (opset 20).
  */
-export function stn(variant: 'matmul' | 'affine-grid' = 'matmul', size = 32): SeedNet {
+export function stn(variant: 'matmul' | 'affine-grid' = 'matmul', size = 32, batch = 1): SeedNet {
   const opset = variant === 'matmul' ? 17 : 20;
   const n = new Net(variant === 'matmul' ? 'stn' : 'stn_affinegrid', 84, opset);
-  const x = n.input('input', [1, 1, size, size]);
+  const x = n.input('input', [1, 1, size, size], variant === 'matmul' ? batch : 1);
   let h = n.relu(n.maxpool(n.conv(x, 1, 8, { k: 7, pad: 0 })));
   h = n.relu(n.maxpool(n.conv(h, 8, 10, { k: 5, pad: 0 })));
   const side = Math.floor((Math.floor((size - 6) / 2) - 4) / 2), feat = 10 * side * side;
@@ -238,5 +240,14 @@ export function srn(labels = 6, size = 32): SeedNet {
   const out = n.op('Sigmoid', [n.op('Add', [main, sr])]);
   return n.finish([{ name: out }, { name: att }]);
 }
+
+/** Batch 2 through a symbolic batch dim (bound at the first run); the AffineGrid STN and the SRN head have batch 1 baked in. */
+const batch2 = (net: SeedNet): SeedNet => ({ ...net, name: `${net.name}_batch2` });
+export const BATCHED_NETS = {
+  fcn8s: () => batch2(fcn8s(5, 64, 2)),
+  deeplab: () => batch2(deeplab(6, 64, 2)),
+  unet: () => batch2(unet(2, 32, 2)),
+  stn: () => batch2(stn('matmul', 32, 2)),
+} as const;
 
 export const SEED_NETS = { fcn8s, deeplab, unet, stn: () => stn('matmul'), stnAffineGrid: () => stn('affine-grid'), srn } as const;
