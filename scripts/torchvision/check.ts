@@ -7,7 +7,8 @@
  *
  * --engine cli (default) runs `npx wgseg run <model>.onnx --input input=<model>.input.npy --out <tmp>`
  * and reads <tmp>/out.npy; --engine api uses Session from src/index.ts in this process.
- * Rule (issue 3): |wgseg - ort| <= 1e-4*max(1,max|ort|) + 1e-3*|ort| everywhere (f16: x10 both).
+ * Rule (issue 3): |wgseg - ort| <= 1e-4*max(1,max|ort|) + 1e-3*|ort| everywhere. f16 (not part of
+ * the issue's bar) uses test/networks.test.ts's F16_TOL: 5e-3*max(1,max|ort|) + 2e-2*|ort|.
  * Prints one table row per model; exits 1 on any mismatch or failure.
  */
 import { spawnSync } from 'node:child_process';
@@ -99,10 +100,12 @@ async function runApi(bytes: Uint8Array, source: string, x: Npy, precision: 'f32
 interface Cmp { maxAbsErr: number; worst: number; atol: number; worstAt: number }
 
 /** The issue's rule; worst = max err / (atol + rtol*|ref|) (<= 1 passes). */
-function compare(got: Float32Array, ref: ArrayLike<number>, scale: number): Cmp {
+const TOL = { f32: { atol: 1e-4, rtol: 1e-3 }, f16: { atol: 5e-3, rtol: 2e-2 } };
+
+function compare(got: Float32Array, ref: ArrayLike<number>, tol: { atol: number; rtol: number }): Cmp {
   let maxRef = 0;
   for (let i = 0; i < ref.length; i++) maxRef = Math.max(maxRef, Math.abs(ref[i]));
-  const atol = 1e-4 * Math.max(1, maxRef) * scale, rtol = 1e-3 * scale;
+  const atol = tol.atol * Math.max(1, maxRef), rtol = tol.rtol;
   let worst = 0, worstAt = -1, maxAbsErr = 0;
   for (let i = 0; i < ref.length; i++) {
     const err = Math.abs(got[i] - ref[i]);
@@ -115,7 +118,6 @@ function compare(got: Float32Array, ref: ArrayLike<number>, scale: number): Cmp 
 
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
-  const scale = o.precision === 'f16' ? 10 : 1;
   const times = o.engine === 'cli' ? ['wgseg run ms', 'process ms'] : ['1st run ms', '2nd run ms'];
   const rows: string[][] = [['model', 'input', 'max abs err', 'atol', 'worst/tol', 'result', ...times, 'ORT ms', 'ORT vs torch']];
   let failed = 0;
@@ -126,11 +128,11 @@ async function main(): Promise<number> {
     const x = readNpy(readFileSync(inputPath));
     const ref = await runOrt(bytes, x);
     const torchPath = join(o.dir, `${name}.torch.npy`);
-    const vsTorch = existsSync(torchPath) ? compare(Float32Array.from(readNpy(readFileSync(torchPath)).data as ArrayLike<number>), ref.data, 1).maxAbsErr.toExponential(2) : '-';
+    const vsTorch = existsSync(torchPath) ? compare(Float32Array.from(readNpy(readFileSync(torchPath)).data as ArrayLike<number>), ref.data, TOL.f32).maxAbsErr.toExponential(2) : '-';
     try {
       const got = o.engine === 'cli' ? runCli(onnxPath, inputPath, o.precision, o.keep) : await runApi(bytes, onnxPath, x, o.precision);
       if (got.dims.join() !== ref.dims.join()) throw new Error(`output shape [${got.dims}] != onnxruntime [${ref.dims}]`);
-      const c = compare(got.data, ref.data, scale);
+      const c = compare(got.data, ref.data, TOL[o.precision]);
       const ok = c.worst <= 1;
       if (!ok) failed++;
       rows.push([name, `[${x.shape}]`, c.maxAbsErr.toExponential(2), c.atol.toExponential(2), c.worst.toFixed(3), ok ? 'pass' : `FAIL at ${c.worstAt}: ${got.data[c.worstAt]} vs ${ref.data[c.worstAt]}`, got.ms[0].toFixed(0), got.ms[1].toFixed(0), ref.ms.toFixed(0), vsTorch]);
