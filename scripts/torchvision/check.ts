@@ -79,7 +79,8 @@ function runCli(model: string, input: string, precision: string, keep: boolean):
 
 /** Session API in this process; ms = [first run (shaders compiled on the way), second run], each until the output is read back. */
 async function runApi(bytes: Uint8Array, source: string, x: Npy, precision: 'f32' | 'f16'): Promise<Got> {
-  const session = await wgseg.Session.create(bytes, { precision, source });
+  const rt = await wgseg.Runtime.create();
+  const session = await wgseg.Session.create(bytes, { precision, source, device: rt });
   try {
     const feed = { [session.inputs[0].name]: { data: x.data as Float32Array, dims: x.shape } };
     const t0 = performance.now();
@@ -87,13 +88,15 @@ async function runApi(bytes: Uint8Array, source: string, x: Npy, precision: 'f32
     const y = first[session.outputs[0].name];
     const data = Float32Array.from(await y.read());
     const ms1 = performance.now() - t0;
-    const t1 = performance.now();
+    const t1 = performance.now(), submits = rt.submits;
     const again = await session.run(feed);
+    const perRun = rt.submits - submits;
     await again[session.outputs[0].name].read();
     const ms2 = performance.now() - t1;
-    return { data, dims: y.shape, ms: [ms1, ms2], line: `planned peak ${session.plannedPeakBytes ?? '?'} B` };
+    return { data, dims: y.shape, ms: [ms1, ms2], line: `planned peak ${session.plannedPeakBytes ?? '?'} B, ${perRun} submit(s) per run (read-back not counted)` };
   } finally {
     session.dispose();
+    rt.dispose();
   }
 }
 
