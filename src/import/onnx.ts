@@ -1,19 +1,19 @@
 import { WgsegError } from '../errors';
 import type { ConstData, Dim, ElemType, Graph, Node, ValueDesc } from '../graph/ir';
 import type { AttrValue, Attrs } from '../kernels/types';
+import { opAtOpsetError, opsetError } from './onnx-opset';
 import { checkDims, decodeModel, type OnnxAttr, type OnnxDType, type OnnxGraph, type OnnxModel, type OnnxNode, type TensorData } from './onnx-proto';
 
 /**
  * ONNX ModelProto bytes -> graph IR (src/graph/ir.ts). Decoding is onnx-proto.ts; this file checks
- * what wgseg can take (opset 11-21, default domain only, no subgraphs, no external or sparse data,
+ * what wgseg can take (opset 11-25, and 9-10 op by op: onnx-opset.ts; default domain only, no subgraphs, no external or sparse data,
  * sizes under 2 GiB), turns initializers and Constant nodes into host constants, converts attributes
  * to kernel attributes, and orders the nodes topologically. It never looks at the kernel registry:
  * whether each op has a kernel is the graph layer's question (unsupportedOps).
  * Every error is a WgsegError whose message starts with `source`.
  */
 
-export const MIN_OPSET = 11;
-export const MAX_OPSET = 21;
+export { MAX_OPSET, MIN_OPSET, OLDEST_OPSET } from './onnx-opset';
 
 const ELEM: Partial<Record<OnnxDType, ElemType>> = {
   float: 'float32', float16: 'float16', double: 'float64', bfloat16: 'float32',
@@ -55,9 +55,8 @@ class Importer {
   run(): Graph {
     const { model, fail } = this;
     const g = model.graph;
-    if (model.opset < MIN_OPSET || model.opset > MAX_OPSET) {
-      fail('UNSUPPORTED_OP', `opset ${model.opset} is not supported (wgseg reads ONNX opset ${MIN_OPSET} to ${MAX_OPSET}; re-export with opset 17)`);
-    }
+    const bad = opsetError(model.opset);
+    if (bad) fail('UNSUPPORTED_OP', bad);
     if (g.sparseInitializers?.length) fail('UNSUPPORTED_DTYPE', `sparse initializer "${g.sparseInitializers[0]}": sparse tensors are not supported`);
     if (g.nodes.length === 0) fail('MALFORMED_FILE', `graph "${g.name}" is empty (no nodes)`);
     if (g.outputs.length === 0) fail('MALFORMED_FILE', `graph "${g.name}" has no outputs`);
@@ -80,6 +79,8 @@ class Importer {
       const name = n.name || n.outputs[0] || `#${i}`;
       const where = `node ${name} (${n.opType})`;
       if (n.domain !== '') fail('UNSUPPORTED_OP', `${where}: domain "${n.domain}" is not supported (only the default ONNX domain)`);
+      const old = opAtOpsetError(n.opType, model.opset, n.attrs);
+      if (old) fail(old.code, `${where}: ${old.msg}`);
       if (n.outputs.length === 0 || n.outputs.every((o) => o === '')) fail('MALFORMED_FILE', `${where} has no outputs`);
       if (n.opType === 'Constant') {
         if (n.outputs.length !== 1) fail('MALFORMED_FILE', `${where} must have exactly one output`);

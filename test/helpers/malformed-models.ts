@@ -68,6 +68,12 @@ export function malformedModels(): MalformedModel[] {
     // ---- versions and domains
     I('opset-7', convRelu({ opset: 7 }).bytes(), 'UNSUPPORTED_OP', ['opset 7']),
     I('opset-30', convRelu({ opset: 30 }).bytes(), 'UNSUPPORTED_OP', ['opset 30']),
+    I('opset-10-resize', (() => {
+      const b = new OnnxBuilder({ opset: 10 });
+      const x = b.input('x', X.dims);
+      b.output(b.node('Resize', [x, b.init('scales', [1, 1, 2, 2], [4])], { mode: 'nearest' }, { output: 'y', name: 'resize10' }));
+      return b.bytes();
+    })(), 'UNSUPPORTED_OP', ['resize10', 'Resize', 'opset 10', 're-export with opset >= 11']),
     I('custom-domain-op', single('FusedConv', (b, x) => [x, b.init('w', new Float32Array(108), [4, 3, 3, 3])], { activation: 'Relu' }, { domain: 'com.microsoft' }), 'UNSUPPORTED_OP', ['bad_node', 'FusedConv', 'com.microsoft']),
     I('if-subgraph', (() => {
       const b = new OnnxBuilder();

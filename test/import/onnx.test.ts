@@ -157,8 +157,8 @@ describe('importOnnx: graph IR', () => {
     expect(w.buffer.byteLength).toBe(12);
   });
 
-  it('IR 3 files listing initializers as inputs: those are not graph inputs; opsets 11 and 21 are accepted', () => {
-    for (const opset of [11, 21]) {
+  it('IR 3 files listing initializers as inputs: those are not graph inputs; opsets 9, 10, 11, 21 and 25 are accepted', () => {
+    for (const opset of [9, 10, 11, 21, 25]) {
       const b = new OnnxBuilder({ opset, irVersion: 3 });
       const x = b.input('x', [1, 2]);
       b.input('w', [1, 2]);
@@ -167,6 +167,32 @@ describe('importOnnx: graph IR', () => {
       expect(g.inputs).toEqual(['x']);
       expect(g.nodes[0].attrs.__opset).toBe(opset);
     }
+  });
+
+  it('opset 9/10: ops read the same as at 11 (or in their old form) import with __opset; others ask for a re-export', () => {
+    // PP-OCR style opset-9 graph: Clip-6 bounds and Slice-1 ranges as attributes, Upsample-9 scales as an input
+    const b = new OnnxBuilder({ opset: 9 });
+    const x = b.input('x', [1, 2, 4, 4]);
+    const c = b.node('Clip', [x], { min: f(0), max: f(6) });
+    const s = b.node('Slice', [c], { starts: [1], ends: [3], axes: [2] });
+    b.output(b.node('Upsample', [s, b.init('scales', [1, 1, 2, 2], [4])], { mode: 'nearest' }));
+    const g = importOnnx(b.bytes(), 'old.onnx');
+    expect(g.nodes.map((n) => [n.op, n.attrs.__opset])).toEqual([['Clip', 9], ['Slice', 9], ['Upsample', 9]]);
+    expect(g.nodes[0].attrs).toMatchObject({ min: 0, max: 6 });
+    const reject = (opset: number, op: string, inputs: (b: OnnxBuilder, x: string) => string[], attrs = {}) => {
+      const m = new OnnxBuilder({ opset });
+      const y = m.input('x', [1, 2, 4, 4]);
+      m.output(m.node(op, inputs(m, y), attrs, { name: 'old_node' }));
+      return caught(() => importOnnx(m.bytes(), 'old.onnx'));
+    };
+    const e = reject(10, 'Resize', (m, y) => [y, m.init('scales', [1, 1, 2, 2], [4])]);
+    expect(e.code).toBe('UNSUPPORTED_OP');
+    expect(e.message).toMatch(/^old\.onnx: node old_node \(Resize\): op Resize at opset 10: .*re-export with opset >= 11/);
+    expect(reject(9, 'Mod', (_m, y) => [y, y]).message).toMatch(/op Mod at opset 9: .*re-export with opset >= 11/);
+    expect(importOnnx((() => { const m = new OnnxBuilder({ opset: 10 }); const y = m.input('x', [2]); m.output(m.node('Mod', [y, y], { fmod: 1 })); return m.bytes(); })(), 'mod.onnx').nodes[0].attrs.__opset).toBe(10);
+    expect(reject(10, 'Round', (_m, y) => [y]).message).toMatch(/op Round at opset 10/);
+    const sw = reject(24, 'Swish', (_m, y) => [y], { alpha: f(0.5) });
+    expect([sw.code, sw.message]).toEqual(['BAD_ATTRIBUTE', 'old.onnx: node old_node (Swish): Swish alpha=0.5 is not supported (alpha 1 only)']);
   });
 
   it('a graph output may be a graph input or an initializer; an unnamed ("") optional output is allowed', () => {
