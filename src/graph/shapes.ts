@@ -26,6 +26,12 @@ export const FOLD_LIMIT = 1 << 16;
 const MAX_ELEMENTS = 2 ** 31;
 /** host cost follows the output size, so a big constant input is no reason not to try */
 const OUTPUT_COST = new Set(['Slice', 'Gather', 'Shape', 'Size']);
+/**
+ * Kernels that give a non-empty output from an empty GPU input correctly (a concatenated or padded
+ * empty piece, a K = 0 product, a reduction over nothing). Any other kernel whose output would
+ * be non-empty from an empty input is refused at plan time (it would read past its input).
+ */
+const EMPTY_INPUT_OK = (op: string) => op === 'Concat' || op === 'Pad' || op === 'MatMul' || op === 'Gemm' || op.startsWith('Reduce');
 
 const fmt = (s: readonly Dim[]) => `[${s.join(',')}]`;
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -188,6 +194,10 @@ export function resolve(g: Graph, given: Record<string, readonly number[]>, prec
       const host = hostValues(out, node, k);
       const infos = ins.map((v, i): TensorInfo | undefined => (v && !k.hostInputs?.includes(i) ? { shape: v.shape as number[], dtype: gpu.get(v.name)! } : undefined));
       const outs = k.infer(infos, attrs, host);
+      const empty = infos.findIndex((t) => t && numel(t.shape) === 0);
+      if (empty >= 0 && !EMPTY_INPUT_OK(n.op) && outs.some((o) => o && numel(o.shape) > 0)) {
+        throw new WgsegError('BAD_SHAPE', `input ${n.inputs[empty]} is empty ${fmt(infos[empty]!.shape)}; ${n.op} cannot make its output ${fmt(outs.find((o) => numel(o.shape) > 0)!.shape)} from an empty tensor`);
+      }
       n.outputs.forEach((name, i) => {
         if (!name) return;
         const o = outs[i];
