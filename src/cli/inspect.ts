@@ -7,7 +7,7 @@ import { describeUnsupported } from '../graph/support';
 import type { CliIo } from './main';
 import { loadModel } from './files';
 
-const ELEM_BYTES: Record<ElemType, number> = { float32: 4, float16: 2, float64: 8, int64: 8, int32: 4, int8: 1, uint8: 1, bool: 1 };
+const ELEM_BYTES: Record<ElemType, number> = { float32: 4, float16: 2, float64: 8, int64: 8, uint64: 8, int32: 4, uint32: 4, int16: 2, uint16: 2, int8: 1, uint8: 1, bool: 1 };
 
 export const fmtShape = (s: readonly Dim[] | undefined) => (s ? `[${s.join(', ')}]` : '[?]');
 

@@ -7,7 +7,7 @@ import { fmtBytes, fmtShape } from './inspect';
 import type { CliIo } from './main';
 import { loadNpy, makeDir, readBytes, sanitize, writeBytes } from './files';
 
-const INT_TYPES = new Set<ElemType>(['int64', 'int32', 'int8', 'uint8']);
+const INT_TYPES = new Set<ElemType>(['int64', 'uint64', 'int32', 'uint32', 'int16', 'uint16', 'int8', 'uint8']);
 const FLOAT_TYPES = new Set<ElemType>(['float32', 'float16', 'float64']);
 
 /**

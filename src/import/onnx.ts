@@ -17,14 +17,14 @@ export { MAX_OPSET, MIN_OPSET, OLDEST_OPSET } from './onnx-opset';
 
 const ELEM: Partial<Record<OnnxDType, ElemType>> = {
   float: 'float32', float16: 'float16', double: 'float64', bfloat16: 'float32',
-  int64: 'int64', uint64: 'int64', int32: 'int32', uint32: 'int32', int16: 'int32', uint16: 'int32', int8: 'int8', uint8: 'uint8', bool: 'bool',
+  int64: 'int64', uint64: 'uint64', int32: 'int32', uint32: 'uint32', int16: 'int16', uint16: 'uint16', int8: 'int8', uint8: 'uint8', bool: 'bool',
 };
 
-/** Decoder storage -> ConstData: floats Float32Array (float64 stays Float64Array), int64 Float64Array, other ints Int32Array, uint8/bool Uint8Array. */
+/** Decoder storage -> ConstData: floats Float32Array (float64 stays Float64Array), int64/uint64/uint32 Float64Array, other ints Int32Array, uint8/bool Uint8Array. */
 function constData(t: TensorData, type: ElemType): ConstData {
   const d = t.data;
   if (type === 'float32' || type === 'float16') return d instanceof Float32Array ? d : Float32Array.from(d);
-  if (type === 'float64' || type === 'int64') return d instanceof Float64Array ? d : Float64Array.from(d);
+  if (type === 'float64' || type === 'int64' || type === 'uint64' || type === 'uint32') return d instanceof Float64Array ? d : Float64Array.from(d);
   if (type === 'uint8' || type === 'bool') return d instanceof Uint8Array ? d : Uint8Array.from(d);
   return d instanceof Int32Array ? d : Int32Array.from(d);
 }
@@ -69,7 +69,7 @@ class Importer {
       if (!v.name) fail('MALFORMED_FILE', 'a graph input has no name');
       if (!v.dtype) fail('UNSUPPORTED_DTYPE', `${what} is not a tensor`);
       const type = ELEM[v.dtype!];
-      if (!type || ['uint64', 'uint32', 'int16', 'uint16', 'bfloat16'].includes(v.dtype!)) fail('UNSUPPORTED_DTYPE', `${what} has element type ${v.dtype}, which wgseg does not take as an input`);
+      if (!type || v.dtype === 'bfloat16') fail('UNSUPPORTED_DTYPE', `${what} has element type ${v.dtype}, which wgseg does not take as an input`);
       this.define(v.name, what, { name: v.name, type: type!, ...(v.shape ? { shape: this.inputShape(v.shape, what) } : {}) });
       inputs.push(v.name);
     }
@@ -112,7 +112,6 @@ class Importer {
     for (const d of shape) {
       if (typeof d !== 'number') continue;
       if (d < 0 || !Number.isSafeInteger(d)) this.fail('BAD_SHAPE', `${what} has an invalid dim ${d} in [${shape.join(',')}]`);
-      if (d === 0) this.fail('BAD_SHAPE', `${what} has a zero-size dim in [${shape.join(',')}]; empty inputs are not supported`);
     }
     const fixed = shape.filter((d): d is number => typeof d === 'number');
     try {

@@ -53,8 +53,6 @@ export const KNOWN_GAPS: Record<string, { reason: string; disputed?: true }> = {
   test_einsum_scalar: { reason: 'Einsum: ' + NOT_WGSEG },
   test_einsum_sum: { reason: 'Einsum: ' + NOT_WGSEG },
   test_einsum_transpose: { reason: 'Einsum: ' + NOT_WGSEG },
-  ...Object.fromEntries(['add', 'sub', 'mul', 'div'].flatMap((op) => ['int16', 'uint16', 'uint32', 'uint64'].map((t) => [`test_${op}_${t}`, { reason: `${t} inputs: the importer takes float, int8/uint8/int32/int64 and bool graph inputs` }]))),
-  test_reshape_allowzero_reordered: { reason: 'zero-size graph input [0,3,4]: the importer rejects empty inputs' },
   test_resize_downsample_scales_linear_align_corners: { reason: 'expected values disputed (onnxruntime disagrees too)', disputed: true },
   test_resize_downsample_scales_cubic_align_corners: { reason: 'expected values disputed (onnxruntime disagrees too)', disputed: true },
 };
@@ -130,7 +128,9 @@ const isFloat = (d: OnnxDType) => d === 'float' || d === 'double' || d === 'floa
 
 export interface CaseOutput { name: string; dtype: OnnxDType; dims: number[]; data: ArrayLike<number> }
 
-const ONNX_OF: Record<ElemType, OnnxDType> = { float32: 'float', float16: 'float16', float64: 'double', int64: 'int64', int32: 'int32', int8: 'int8', uint8: 'uint8', bool: 'bool' };
+const ONNX_OF: Record<ElemType, OnnxDType> = {
+  float32: 'float', float16: 'float16', float64: 'double', int64: 'int64', uint64: 'uint64', int32: 'int32', uint32: 'uint32', int16: 'int16', uint16: 'uint16', int8: 'int8', uint8: 'uint8', bool: 'bool',
+};
 
 /**
  * Run a model through the public path (import -> fold/fuse -> plan -> executor, one submit) on
