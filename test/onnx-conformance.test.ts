@@ -126,6 +126,9 @@ describe('ONNX protobuf reader (no GPU)', () => {
     expect(code(() => decodeTensor(encode('TensorProto', { name: 'w', dims: [3], dataType: 1, floatData: [1, 2] })))).toMatch(/^MALFORMED_FILE: .*2 values stored for 3 elements/);
     expect(code(() => decodeTensor(encode('TensorProto', { name: 'w', dims: [1], dataType: 99 })))).toMatch(/^MALFORMED_FILE: .*unknown data_type 99/);
     expect(code(() => decodeTensor(encode('TensorProto', { name: 's', dims: [1], dataType: 8, stringData: [new Uint8Array([65])] })))).toMatch(/^UNSUPPORTED_DTYPE: .*string/);
+    expect(code(() => decodeTensor(encode('TensorProto', { name: 'q', dims: [1], dataType: 17, rawData: new Uint8Array(1) })))).toMatch(/^UNSUPPORTED_DTYPE: ONNX tensor "q": dtype float8e4m3fn/);
+    expect(code(() => decodeTensor(encode('TensorProto', { name: 'q', dims: [2], dataType: 26, rawData: new Uint8Array(1) })))).toMatch(/^UNSUPPORTED_DTYPE: .*dtype int2/);
+    expect(code(() => decodeTensor(encode('TensorProto', { name: 'q', dims: [1], dataType: 27 })))).toMatch(/^MALFORMED_FILE: .*unknown data_type 27/);
   });
 });
 

@@ -10,7 +10,11 @@ import { ONNX_SCHEMA } from './onnx-schema';
  */
 
 /** ONNX TensorProto.DataType, by enum value. */
-const DTYPES = ['undefined', 'float', 'uint8', 'int8', 'uint16', 'int16', 'int32', 'int64', 'string', 'bool', 'float16', 'double', 'uint32', 'uint64', 'complex64', 'complex128', 'bfloat16'] as const;
+const DTYPES = ['undefined', 'float', 'uint8', 'int8', 'uint16', 'int16', 'int32', 'int64', 'string', 'bool', 'float16', 'double', 'uint32', 'uint64', 'complex64', 'complex128', 'bfloat16',
+  // IR 9-12 (opsets 19-25): 8/4/2-bit types, named so that they are refused as such
+  'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'uint4', 'int4', 'float4e2m1', 'float8e8m0', 'uint2', 'int2'] as const;
+/** Types that decode to no array here: refused as UNSUPPORTED_DTYPE wherever they appear. */
+const UNREAD = new Set<OnnxDType>(['string', 'complex64', 'complex128', 'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'uint4', 'int4', 'float4e2m1', 'float8e8m0', 'uint2', 'int2']);
 export type OnnxDType = (typeof DTYPES)[number];
 
 /** Element storage per dtype: float16/bfloat16 widen to f32; int64/uint64 to f64 (exact below 2^53); bool is 0/1. */
@@ -172,7 +176,7 @@ export function tensorFromProto(t: TensorProtoMsg, external?: ExternalData): Ten
   const what = `tensor "${t.name ?? ''}"`;
   const dtype = DTYPES[t.dataType];
   if (dtype === undefined || dtype === 'undefined') malformed(what, `unknown data_type ${t.dataType}`);
-  if (dtype === 'string' || dtype === 'complex64' || dtype === 'complex128') {
+  if (UNREAD.has(dtype)) {
     throw new WgsegError('UNSUPPORTED_DTYPE', `ONNX ${what}: dtype ${dtype} is not supported`);
   }
   const dims = t.dims.map(toNum);

@@ -48,6 +48,23 @@ describe('int16/uint16/uint32/uint64 graph inputs and initializers', () => {
     }
   });
 
+  it('inputs of 4-bit, 8-bit float and bfloat16 types are refused by name (no GPU)', () => {
+    for (const [code, name] of [[22, 'int4'], [19, 'float8e5m2'], [16, 'bfloat16']] as const) {
+      const m = new OnnxBuilder({ opset: 23 });
+      m.output(m.node('Relu', [m.input('x', [2])], {}, { output: 'y' }));
+      const obj = m.model();
+      obj.graph.input[0] = { name: 'x', type: { tensorType: { elemType: code, shape: { dim: [{ dimValue: 2 }] } } } };
+      let err: unknown;
+      try {
+        importOnnx(encodeModel(obj), 'q.onnx');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(WgsegError);
+      expect([(err as WgsegError).code, (err as WgsegError).message]).toEqual(['UNSUPPORTED_DTYPE', `q.onnx: input "x" has element type ${name}, which wgseg does not take as an input`]);
+    }
+  });
+
   it('run on the GPU as int32: sums equal the host sums', async () => {
     const rt = await gpu();
     const k = [0, 1, 300, 32767];
