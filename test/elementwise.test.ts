@@ -13,6 +13,7 @@ describe('unary elementwise', () => {
     LeakyRelu: [{ alpha: 0.1 }, 0.1, 0],
     HardSigmoid: [{ alpha: 0.3, beta: 0.4 }, 0.3, 0.4],
     Elu: [{ alpha: 0.7 }, 0.7, 0],
+    Swish: [{}, 1, 0],
   };
   for (const op of Object.keys(unaryRef)) {
     it(op, async () => {
@@ -66,6 +67,14 @@ async function checkBinary(op: string, a: RefTensor, b: RefTensor, dtype: DType,
   expectClose(y.data, want.data, tol, `${op} ${dtype} [${a.shape}] [${b.shape}]`);
   return y;
 }
+
+it('Swish-24 alpha: x * sigmoid(alpha * x)', async () => {
+  const x = [-6, -2.5, -1, -0.25, 0, 0.5, 1.75, 4, 9];
+  for (const alpha of [0.5, 1.702, -0.3]) {
+    const [y] = await runOp('Swish', [{ data: Float32Array.from(x), shape: [x.length] }], { alpha });
+    expectClose(y.data, x.map((v) => unaryRef.Swish(v, alpha, 0)), TOL.f32, `Swish alpha=${alpha}`);
+  }
+});
 
 it('Round sends halves to even', async () => {
   const x = [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, 2.4, -2.6];

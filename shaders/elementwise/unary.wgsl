@@ -25,7 +25,7 @@ fn unary(v: f32) -> f32 {
     case 21u: { return 1.0 / v; }
     case 22u: { return floor(v); }
     case 23u: { return ceil(v); }
-    case 24u: { return v * (1.0 / (1.0 + exp(-v))); }  // swish / SiLU
+    case 24u: { return v * (1.0 / (1.0 + exp(-params.a * v))); }  // swish (SiLU at alpha = 1)
     case 25u: { return select(params.a * (exp(v) - 1.0), v, v > 0.0); } // elu
     case 26u: { return round(v); }
     default: { return activate(v, params.op, params.a, params.b); }

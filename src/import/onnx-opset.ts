@@ -40,7 +40,7 @@ export function opsetError(opset: number): string | null {
 }
 
 /** Why `op` cannot be read at `opset` (a model opset already accepted by opsetError), or null. */
-export function opAtOpsetError(op: string, opset: number, attrs: Record<string, unknown>): { code: 'UNSUPPORTED_OP' | 'BAD_ATTRIBUTE'; msg: string } | null {
+export function opAtOpsetError(op: string, opset: number, _attrs: Record<string, unknown>): { code: 'UNSUPPORTED_OP' | 'BAD_ATTRIBUTE'; msg: string } | null {
   if (opset < MIN_OPSET) {
     const since = OLD_OPSET_OPS[op];
     if (since === undefined || opset < since) {
@@ -48,7 +48,5 @@ export function opAtOpsetError(op: string, opset: number, attrs: Record<string, 
       return { code: 'UNSUPPORTED_OP', msg: `op ${op} at opset ${opset}: wgseg reads ${op} as defined at opset ${MIN_OPSET} and later${why}; re-export with opset >= ${MIN_OPSET}` };
     }
   }
-  // Swish-24: y = x * sigmoid(alpha * x); the kernel computes alpha = 1 only
-  if (op === 'Swish' && attrs.alpha !== undefined && attrs.alpha !== 1) return { code: 'BAD_ATTRIBUTE', msg: `Swish alpha=${attrs.alpha} is not supported (alpha 1 only)` };
   return null;
 }

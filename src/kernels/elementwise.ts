@@ -22,6 +22,7 @@ function unaryParams(op: string, attrs: Attrs, host: HostValues): [number, numbe
     case 'LeakyRelu': return [floatAttr(attrs, 'alpha', 0.01, op), 0];
     case 'HardSigmoid': return [floatAttr(attrs, 'alpha', 0.2, op), floatAttr(attrs, 'beta', 0.5, op)];
     case 'Elu': return [floatAttr(attrs, 'alpha', 1, op), 0];
+    case 'Swish': return [floatAttr(attrs, 'alpha', 1, op), 0];
     default: return [0, 0];
   }
 }

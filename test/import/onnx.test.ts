@@ -191,8 +191,9 @@ describe('importOnnx: graph IR', () => {
     expect(reject(9, 'Mod', (_m, y) => [y, y]).message).toMatch(/op Mod at opset 9: .*re-export with opset >= 11/);
     expect(importOnnx((() => { const m = new OnnxBuilder({ opset: 10 }); const y = m.input('x', [2]); m.output(m.node('Mod', [y, y], { fmod: 1 })); return m.bytes(); })(), 'mod.onnx').nodes[0].attrs.__opset).toBe(10);
     expect(reject(10, 'Round', (_m, y) => [y]).message).toMatch(/op Round at opset 10/);
-    const sw = reject(24, 'Swish', (_m, y) => [y], { alpha: f(0.5) });
-    expect([sw.code, sw.message]).toEqual(['BAD_ATTRIBUTE', 'old.onnx: node old_node (Swish): Swish alpha=0.5 is not supported (alpha 1 only)']);
+    const sw = new OnnxBuilder({ opset: 24 });
+    sw.output(sw.node('Swish', [sw.input('x', [2])], { alpha: f(0.5) }));
+    expect(importOnnx(sw.bytes(), 'swish.onnx').nodes[0].attrs).toMatchObject({ alpha: 0.5, __opset: 24 });
   });
 
   it('a graph output may be a graph input or an initializer; an unnamed ("") optional output is allowed', () => {

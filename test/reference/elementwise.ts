@@ -16,7 +16,7 @@ export const unaryRef: Record<string, (x: number, a: number, b: number) => numbe
   Reciprocal: (x) => 1 / x,
   Floor: (x) => Math.floor(x),
   Ceil: (x) => Math.ceil(x),
-  Swish: (x) => x / (1 + Math.exp(-x)),
+  Swish: (x, a) => x / (1 + Math.exp(-a * x)),
   Elu: (x, a) => (x > 0 ? x : a * (Math.exp(x) - 1)),
   // ONNX Round: halves go to the even neighbour
   Round: (x) => {
