@@ -1,7 +1,8 @@
+import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { Session } from '../src/session';
-import { gpu } from './helpers/gpu';
-import { OnnxBuilder, f } from './helpers/onnx-build';
+import { gpu, runOp } from './helpers/gpu';
+import { OnnxBuilder, encodeModel, f } from './helpers/onnx-build';
 import { TOL, expectClose } from './helpers/tolerance';
 
 /** One-node-chain models through import -> plan -> GPU, against f64 references written from the ONNX definitions. */
@@ -18,6 +19,120 @@ describe('Swish-24 alpha through Session', () => {
     const ref = (a: number) => Array.from(data, (v) => v / (1 + Math.exp(-a * v)));
     expectClose(await out.half.read(), ref(0.5), TOL.f32, 'Swish alpha=0.5');
     expectClose(await out.one.read(), ref(1), TOL.f32, 'Swish alpha=1');
+    s.dispose();
+  });
+});
+
+// ---- Cast to every integer type ------------------------------------------------------------------
+
+type IntType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'int32' | 'int64' | 'uint32' | 'uint64';
+const CODE: Record<IntType | 'float32' | 'bool', number> = { float32: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, bool: 9, uint32: 12, uint64: 13 };
+const BITS: Record<IntType, [number, boolean]> = { uint8: [8, false], int8: [8, true], uint16: [16, false], int16: [16, true], int32: [32, true], int64: [64, true], uint32: [32, false], uint64: [64, false] };
+
+/** Exact integer wrapped to `type` (two's complement). */
+function wrapTo(v: number, type: IntType): number {
+  const [bits, signed] = BITS[type];
+  return Number(signed ? BigInt.asIntN(bits, BigInt(v)) : BigInt.asUintN(bits, BigInt(v)));
+}
+
+/**
+ * ONNX Cast float -> int, written from the definition (truncate toward zero) plus what
+ * onnxruntime's wasm build does where ONNX leaves it undefined (out of range: saturate to
+ * int32/uint32, then wrap to the width).
+ */
+function castFloatRef(v: number, type: IntType): number {
+  const t = Math.trunc(v), [bits, signed] = BITS[type];
+  if (bits === 64) return signed ? t : Math.max(t, 0);
+  return wrapTo(signed ? Math.min(Math.max(t, -(2 ** 31)), 2 ** 31 - 1) : Math.min(Math.max(t, 0), 2 ** 32 - 1), type);
+}
+
+// in-range and wrapping values; the 32-bit targets only get values they can hold on the GPU (int32)
+const FLOATS = [0, 0.9, -0.9, 1.5, -1.5, 127.7, 128.2, -128.6, -129.9, 255.9, 256, 300.7, -300.7, 32767.5, 32768.1, -32769, 65535.5, 70000.2, -40000.9, 3e9, -3e9, 5e9];
+const INTS = [0, 1, -1, 127, 128, -128, -129, 255, 256, 300, -300, 32767, 32768, -32769, 65535, 65536, 70000, -40000, 2147483647, -2147483648];
+const NARROW: IntType[] = ['uint8', 'int8', 'uint16', 'int16'];
+const holdable = (v: number) => v >= -(2 ** 31) && v < 2 ** 31;
+
+describe('Cast kernel: integer targets are i32 storage, wrapped to their width', () => {
+  for (const type of NARROW) {
+    it(`f32 and i32 -> ${type}`, async () => {
+      const [yf] = await runOp('Cast', [{ data: Float32Array.from(FLOATS), shape: [FLOATS.length] }], { to: CODE[type] });
+      expect(yf.data).toBeInstanceOf(Int32Array);
+      expect(Array.from(yf.data)).toEqual(Array.from(Float32Array.from(FLOATS), (v) => castFloatRef(v, type)));
+      const [yi] = await runOp('Cast', [{ data: Int32Array.from(INTS), shape: [INTS.length], dtype: 'i32' }], { to: CODE[type] });
+      expect(yi.data).toBeInstanceOf(Int32Array);
+      expect(Array.from(yi.data)).toEqual(INTS.map((v) => wrapTo(v, type)));
+    });
+  }
+  it('f32 -> int32/uint32/int64/uint64 truncates toward zero (values int32 can hold)', async () => {
+    const xs = Float32Array.from([0, 2.9, -2.9, 1e6 + 0.5, -1e6, 2147483520]);
+    for (const type of ['int32', 'int64', 'uint32', 'uint64'] as IntType[]) {
+      const [y] = await runOp('Cast', [{ data: xs, shape: [xs.length] }], { to: CODE[type] });
+      expect(Array.from(y.data), type).toEqual(Array.from(xs, (v) => castFloatRef(v, type)));
+    }
+  });
+  it('bool source and bool target; CastLike to bool is 0/1', async () => {
+    const [b] = await runOp('Cast', [{ data: Float32Array.from([0, 2.5, -0.1]), shape: [3] }], { to: 9 });
+    expect(Array.from(b.data)).toEqual([0, 1, 1]);
+    const [u] = await runOp('Cast', [{ data: Uint32Array.from([0, 1, 1]), shape: [3], dtype: 'u32' }], { to: 2 });
+    expect(Array.from(u.data)).toEqual([0, 1, 1]);
+    const [like] = await runOp('CastLike', [{ data: Float32Array.from([0, 2.5, -3]), shape: [3] }, { data: [1], shape: [1], dtype: 'u32' }]);
+    expect(Array.from(like.data)).toEqual([0, 1, 1]);
+  });
+});
+
+type OrtData = Float32Array | Int32Array | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array;
+/** onnxruntime-web (wasm, CPU) on typed feeds; outputs as plain numbers with their ORT type. */
+async function ortTyped(bytes: Uint8Array, feeds: Record<string, { type: string; data: OrtData; dims: number[] }>) {
+  const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+  try {
+    const inputs = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor(v.type as 'float32', v.data as Float32Array, v.dims)]));
+    const res = await s.run(inputs);
+    return Object.fromEntries(Object.entries(res).map(([k, t]) => [k, { type: t.type, data: Array.from(t.data as ArrayLike<number | bigint>, Number) }]));
+  } finally {
+    await s.release();
+  }
+}
+
+/** Declare graph output `i` of a built model as ONNX type `code` (the builder knows fewer types). */
+function outputTypes(b: OnnxBuilder, codes: number[]): Uint8Array {
+  const m = b.model();
+  codes.forEach((c, i) => ((m.graph.output[i] as { type: { tensorType: { elemType: number } } }).type.tensorType.elemType = c));
+  return encodeModel(m);
+}
+
+describe('Cast typing through Session vs onnxruntime', () => {
+  it('Cast to uint8/int8/uint16/int16/uint32: output types, wrapped values; a folded Cast of a constant agrees', async () => {
+    const targets: IntType[] = ['uint8', 'int8', 'uint16', 'int16', 'uint32'];
+    const b = new OnnxBuilder({ opset: 17 });
+    const x = b.input('x', [FLOATS.length]);
+    for (const t of targets) b.output(b.node('Cast', [x], { to: CODE[t] }, { output: `x_${t}` }));
+    const k = b.init('k', INTS.filter((v) => v >= 0), [INTS.filter((v) => v >= 0).length], 'int32');
+    for (const t of NARROW) b.output(b.node('Cast', [k], { to: CODE[t] }, { output: `k_${t}` }));
+    const bytes = outputTypes(b, [...targets, ...NARROW].map((t) => CODE[t]));
+    // uint32 keeps to values int32 holds
+    const data = Float32Array.from(FLOATS, (v) => (holdable(v) ? v : 7.5));
+    const ref = await ortTyped(bytes, { x: { type: 'float32', data, dims: [data.length] } });
+    const s = await Session.create(bytes, { device: await gpu(), source: 'cast.onnx' });
+    expect(s.outputs.map((o) => o.type)).toEqual([...targets, ...NARROW]);
+    const out = await s.run({ x: { data, dims: [data.length] } });
+    for (const name of Object.keys(ref)) {
+      expect(out[name].type, name).toBe(ref[name].type);
+      expect(Array.from(await out[name].read()), name).toEqual(ref[name].data);
+    }
+    s.dispose();
+  });
+
+  it('a uint8 input plus Cast(float -> uint8) adds as uint8 (both i32 on the GPU)', async () => {
+    const b = new OnnxBuilder({ opset: 17 });
+    const u = b.input('u', [4], 'uint8');
+    const x = b.input('x', [4]);
+    b.output(b.node('Add', [u, b.node('Cast', [x], { to: 2 })], {}, { output: 'y' }), 'uint8');
+    const s = await Session.create(b.bytes(), { device: await gpu(), source: 'add-u8.onnx' });
+    const ud = Uint8Array.from([0, 10, 100, 50]), xd = Float32Array.from([1.9, 2.5, 27, 0]);
+    const out = await s.run({ u: { data: ud, dims: [4] }, x: { data: xd, dims: [4] } });
+    expect(out.y.type).toBe('uint8');
+    // f64 reference: ONNX Cast truncates, uint8 Add
+    expect(Array.from(await out.y.read())).toEqual(Array.from(ud, (v, i) => wrapTo(v + Math.trunc(xd[i]), 'uint8')));
     s.dispose();
   });
 });

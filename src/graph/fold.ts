@@ -32,7 +32,22 @@ export function hostData(type: ElemType, values: ArrayLike<number>): ConstData {
 const make = (type: ElemType, shape: number[], values: ArrayLike<number>): HostTensor => ({ type, shape, data: hostData(type, values) });
 
 /** ONNX TensorProto.DataType -> ElemType (the types a folded Cast may produce). */
-export const ONNX_TYPE: Record<number, ElemType> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64' };
+export const ONNX_TYPE: Record<number, ElemType> = {
+  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64',
+};
+
+/** Integer types: [bits, signed]. */
+export const INT_BITS: Partial<Record<ElemType, [number, boolean]>> = {
+  int8: [8, true], uint8: [8, false], int16: [16, true], uint16: [16, false], int32: [32, true], uint32: [32, false], int64: [64, true], uint64: [64, false],
+};
+
+/** An exact integer wrapped to `type`'s width (two's complement), as C conversions and ONNX integer arithmetic do. */
+export function wrapInt(v: number, type: ElemType): number {
+  const [bits, signed] = INT_BITS[type] ?? [0, true];
+  if (bits === 0 || (bits === 64 && Math.abs(v) <= Number.MAX_SAFE_INTEGER && (signed || v >= 0))) return v;
+  const b = BigInt(v);
+  return Number(signed ? BigInt.asIntN(bits, b) : BigInt.asUintN(bits, b));
+}
 
 function arg(op: string, xs: (HostTensor | undefined)[], i: number): HostTensor {
   return xs[i] ?? fail(op, `missing input ${i}`);
@@ -100,16 +115,19 @@ function variadic(f: (a: number, b: number) => number): Fold {
   };
 }
 
-/** ONNX Cast semantics on the host: floats to ints truncate, anything to bool is != 0. */
-function castValue(v: number, to: ElemType): number {
-  if (to === 'bool') return v ? 1 : 0;
+/**
+ * ONNX Cast on the host: anything to bool is != 0; integers wrap to the target width; floats
+ * truncate toward zero. Out-of-range floats (undefined in ONNX) go as in onnxruntime's wasm build
+ * and the GPU kernel: saturate to int32 (signed targets) or uint32 (unsigned), then wrap; NaN is 0.
+ */
+function castValue(v: number, from: ElemType, to: ElemType): number {
+  if (to === 'bool') return v !== 0 ? 1 : 0;
   if (FLOATS.has(to)) return v;
-  if (!Number.isFinite(v)) return 0;
-  const t = Math.trunc(v);
-  if (to === 'int32') return t | 0;
-  if (to === 'int8') return (t << 24) >> 24;
-  if (to === 'uint8') return t & 0xff;
-  return t;
+  if (!FLOATS.has(from)) return wrapInt(v, to);
+  if (Number.isNaN(v)) return 0;
+  const t = Math.trunc(v), [bits, signed] = INT_BITS[to]!;
+  if (bits === 64) return signed ? t : Math.max(0, t);
+  return wrapInt(signed ? Math.min(Math.max(t, -(2 ** 31)), 2 ** 31 - 1) : Math.min(Math.max(t, 0), 2 ** 32 - 1), to);
 }
 
 function reshapeTo(op: string, x: HostTensor, spec: number[], allowZero: boolean): number[] {
@@ -148,11 +166,11 @@ const FOLDS: Record<string, Fold> = {
   Size: (xs, _a, n) => make('int64', [], [size(arg(n.op, xs, 0).shape)]),
   Cast: (xs, a, n) => {
     const to = ONNX_TYPE[a.to as number] ?? fail(n.op, `target type ${a.to} not foldable`);
-    return unary((v) => castValue(v, to), to)(xs, a, n);
+    return unary((v) => castValue(v, arg(n.op, xs, 0).type, to), to)(xs, a, n);
   },
   CastLike: (xs, _a, n) => {
     const to = arg(n.op, xs, 1).type;
-    return unary((v) => castValue(v, to), to)(xs, _a, n);
+    return unary((v) => castValue(v, arg(n.op, xs, 0).type, to), to)(xs, _a, n);
   },
   Gather: (xs, a, n) => {
     const x = arg(n.op, xs, 0), idx = arg(n.op, xs, 1);

@@ -110,10 +110,18 @@ function outputType(n: Node, d: DType, ins: (ValueDesc | undefined)[], prior: El
   return first ? first.type : float ? 'float32' : 'int64';
 }
 
-/** Cast to a float type becomes a cast to the graph's one float precision. */
-function kernelAttrs(n: Node, precision: Precision) {
-  const to = n.attrs.to as number;
-  if ((n.op === 'Cast' && (to === 1 || to === 10 || to === 11))) return { ...n.attrs, to: precision === 'f16' ? 10 : 1 };
+const TYPE_CODE = new Map(Object.entries(ONNX_TYPE).map(([code, t]) => [t, Number(code)]));
+
+/**
+ * Cast to a float type becomes a cast to the graph's one float precision; CastLike gets `to` from
+ * input 1's element type (its storage alone cannot tell uint8 from int32).
+ */
+function kernelAttrs(n: Node, precision: Precision, ins: (ValueDesc | undefined)[]) {
+  const like = n.op === 'CastLike' ? ins[1]?.type : undefined;
+  const to = like ? TYPE_CODE.get(like) : (n.attrs.to as number);
+  const floatTo = precision === 'f16' ? 10 : 1;
+  if ((n.op === 'Cast' || like) && (to === 1 || to === 10 || to === 11)) return { ...n.attrs, to: floatTo };
+  if (like && to !== undefined) return { ...n.attrs, to };
   return n.attrs;
 }
 
@@ -188,7 +196,7 @@ export function resolve(g: Graph, given: Record<string, readonly number[]>, prec
       if (canFold(n.op)) throw new WgsegError('UNSUPPORTED_OP', `${nodeWhere(g, n)}: input ${dynamic} is computed at run time, not supported (${n.op} runs on the host only)`);
       throw new WgsegError('UNSUPPORTED_OP', `${nodeWhere(g, n)}: op not supported`);
     }
-    const attrs = kernelAttrs(n, precision);
+    const attrs = kernelAttrs(n, precision, ins);
     const node: Node = attrs === n.attrs ? n : { ...n, attrs };
     try {
       const host = hostValues(out, node, k);

@@ -306,8 +306,17 @@ const gather: OpKernel = {
   },
 };
 
-/** ONNX TensorProto.DataType -> engine dtype (narrow ints widen to 32 bits; bool is u32 0/1). */
-const CAST_TO: Record<number, DType> = { 1: 'f32', 11: 'f32', 10: 'f16', 3: 'i32', 5: 'i32', 6: 'i32', 7: 'i32', 2: 'u32', 4: 'u32', 12: 'u32', 13: 'u32', 9: 'u32' };
+/** ONNX TensorProto.DataType -> engine dtype: every integer type is stored in i32, bool as u32 0/1. */
+const CAST_TO: Record<number, DType> = { 1: 'f32', 11: 'f32', 10: 'f16', 2: 'i32', 3: 'i32', 4: 'i32', 5: 'i32', 6: 'i32', 7: 'i32', 12: 'i32', 13: 'i32', 9: 'u32' };
+/** Integer targets: [bits, signed] (64-bit types live in 32 bits). */
+const CAST_INT: Record<number, [number, boolean]> = { 2: [8, false], 3: [8, true], 4: [16, false], 5: [16, true], 6: [32, true], 7: [32, true], 12: [32, false], 13: [32, false] };
+
+/** cast.wgsl's mode and bits for target `to`. */
+function castMode(to: number): { mode: number; bits: number } {
+  if (to === 9) return { mode: 1, bits: 32 };
+  const int = CAST_INT[to];
+  return int ? { mode: int[1] ? 2 : 3, bits: int[0] } : { mode: 0, bits: 32 };
+}
 
 const cast: OpKernel = {
   op: 'Cast',
@@ -318,24 +327,28 @@ const cast: OpKernel = {
     return [{ shape: [...x.shape], dtype }];
   },
   encode(rt, [x], [y], attrs) {
-    const toBool = attrs.to === 9 ? 1 : 0;
-    if (x!.dtype === y.dtype && !toBool) return rt.copy(x!.buffer, y.buffer, numel(y.shape) * BYTES[y.dtype]);
+    const { mode, bits } = castMode(attrs.to as number);
+    // same storage and nothing to narrow: a copy (i32 <-> 32-bit targets keep the bits)
+    if (x!.dtype === y.dtype && mode !== 1 && (mode === 0 || bits === 32)) return rt.copy(x!.buffer, y.buffer, numel(y.shape) * BYTES[y.dtype]);
     if ((x!.dtype === 'f16' || y.dtype === 'f16') && !rt.info.f16) throw new WgsegError('UNSUPPORTED_DTYPE', 'Cast: this adapter has no shader-f16');
     const n = numel(y.shape);
     rt.dispatch({
       name: `Cast[${n}]${x!.dtype}->${y.dtype}`,
       shader: 'layout/cast.wgsl',
       defines: { T: x!.dtype, O: y.dtype },
-      uniforms: { n, to_bool: toBool },
+      uniforms: { n, mode, bits },
       buffers: { x: x!.buffer, y: y.buffer },
       workgroups: linearGrid(n, 256),
     });
   },
 };
 
-const CAST_CODE: Record<DType, number> = { f32: 1, f16: 10, i32: 6, u32: 12 };
+const CAST_CODE: Record<DType, number> = { f32: 1, f16: 10, i32: 6, u32: 9 };
 
-/** CastLike: Cast to the dtype of input 1 (only its dtype is used). */
+/**
+ * CastLike: Cast to the type of input 1 (only its type is used): `to` when the graph layer sets it
+ * from input 1's element type (narrow integers wrap), else from input 1's storage.
+ */
 const castLike: OpKernel = {
   op: 'CastLike',
   infer(inputs) {
@@ -343,8 +356,8 @@ const castLike: OpKernel = {
     if (!inputs[1]) throw new WgsegError('BAD_INPUT', 'CastLike: missing input 1 (target_type)');
     return [{ shape: [...x.shape], dtype: inputs[1].dtype }];
   },
-  encode(rt, [x], [y]) {
-    cast.encode(rt, [x], [y], { to: CAST_CODE[y.dtype] }, []);
+  encode(rt, [x], [y], attrs) {
+    cast.encode(rt, [x], [y], { to: (attrs.to as number | undefined) ?? CAST_CODE[y.dtype] }, []);
   },
 };
 
