@@ -17,14 +17,20 @@ export class Model {
     readonly unused: Set<string> = new Set(),
   ) {}
 
-  /** Load weights (safetensors bytes, or tensors already read). Lists every missing, unexpected and mis-shaped tensor. */
-  load(weights: Uint8Array | Map<string, NamedTensor>, source = 'weights.safetensors'): this {
+  /**
+   * Load weights (safetensors bytes, or tensors already read). Lists every missing, unexpected and
+   * mis-shaped tensor. `partial`: tensors the file lacks are not an error; those parameters keep
+   * their architecture-defined initial value (an STN's identity transform, FCN's bilinear
+   * upsampling) or stay unloaded, which `session()` then refuses.
+   */
+  load(weights: Uint8Array | Map<string, NamedTensor>, source = 'weights.safetensors', opts: { partial?: boolean } = {}): this {
     const file = weights instanceof Uint8Array ? readSafetensors(weights, source) : weights;
     const missing: string[] = [], shapes: string[] = [], extra: string[] = [];
     for (const [name, shape] of this.params) {
       const t = file.get(name);
-      if (!t) missing.push(name);
-      else if (t.shape.join() !== shape.join()) shapes.push(`${name} [${t.shape}] (model wants [${shape}])`);
+      if (!t) {
+        if (!opts.partial) missing.push(name);
+      } else if (t.shape.join() !== shape.join()) shapes.push(`${name} [${t.shape}] (model wants [${shape}])`);
     }
     for (const name of file.keys()) if (!this.params.has(name) && !this.unused.has(name)) extra.push(name);
     if (missing.length || shapes.length || extra.length) {
@@ -32,7 +38,10 @@ export class Model {
       const parts = [...list('missing', missing), ...list('mis-shaped', shapes), ...list('unexpected', extra)];
       throw new WgsegError('BAD_INPUT', `${source}: weights do not fit ${this.graph.source}: ${parts.join('; ')}`);
     }
-    for (const name of this.params.keys()) this.graph.values.get(name)!.data = Float32Array.from(file.get(name)!.data);
+    for (const name of this.params.keys()) {
+      const t = file.get(name);
+      if (t) this.graph.values.get(name)!.data = Float32Array.from(t.data);
+    }
     return this;
   }
 
