@@ -22,7 +22,8 @@ export interface FcnOptions {
   /** input size; any size works with pad 100 */
   height: number;
   width: number;
-  batch?: number;
+  /** batch size, or a symbolic dim name (default 'batch': any batch, fixed at the first run) */
+  batch?: number | string;
   /** scales the VGG widths 64/128/256/512/512/4096 (fc6/fc7 included); 1 = the real network */
   channelScale?: number;
   /** conv1_1's padding; 100 in FCN (what makes any input size work) */
@@ -60,9 +61,9 @@ export function cropOffset(from: Coord, to: Coord, what: string): number {
 export const fcnWidths = (scale = 1) => [64, 128, 256, 512, 512, 4096].map((c) => Math.max(1, Math.round(c * scale)));
 
 export function fcn(o: FcnOptions): Model {
-  const { variant = '8s', classes = 21, height, width, batch = 1, channelScale = 1, pad = 100 } = o;
+  const { variant = '8s', classes = 21, height, width, batch = 'batch', channelScale = 1, pad = 100 } = o;
   if (!['32s', '16s', '8s'].includes(variant)) throw new WgsegError('BAD_ATTRIBUTE', `fcn: variant "${variant}" is not 32s, 16s or 8s`);
-  for (const [k, v] of Object.entries({ classes, height, width, batch, pad })) {
+  for (const [k, v] of Object.entries({ classes, height, width, pad, ...(typeof batch === 'number' ? { batch } : {}) })) {
     if (!Number.isInteger(v) || v < (k === 'pad' ? 0 : 1)) throw new WgsegError('BAD_ATTRIBUTE', `fcn: ${k} must be a ${k === 'pad' ? 'non-negative' : 'positive'} integer, not ${v}`);
   }
   const source = `fcn${variant}`;
@@ -127,6 +128,6 @@ export function fcn(o: FcnOptions): Model {
     h = add(upPool4, cropTo(scorePool3, upPool4, 'score_pool3 crop'));
     out = cropTo(upscore8(h), data, 'upscore8 crop');
   }
-  b.output(out.v, 'output');
+  b.output(out.v, 'logits');
   return new Model(b.build(), b.params);
 }

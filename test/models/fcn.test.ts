@@ -25,7 +25,7 @@ async function run(model: Model, x: { data: Float32Array; dims: number[] }): Pro
   const s = await model.session({ device: rt });
   try {
     const before = rt.submits;
-    const out = (await s.run({ input: x })).output;
+    const out = (await s.run({ input: x })).logits;
     expect(rt.submits - before, 'submits per run').toBe(1);
     const data = (await out.read()) as Float32Array;
     out.dispose();
@@ -82,6 +82,20 @@ describe('models/fcn vs PyTorch', () => {
   it('FCN-32s, 50x37', () => check('fcn32s', { ...SMALL, variant: '32s', height: 50, width: 37 }));
   it('FCN-16s, 32x45', () => check('fcn16s', { ...SMALL, variant: '16s', height: 32, width: 45 }));
   it('FCN-8s, 45x61', () => check('fcn8s', { ...SMALL, variant: '8s', height: 45, width: 61 }));
+
+  it('FCN-8s at batch 2 (symbolic batch dim): each image matches PyTorch', async () => {
+    const x = readNpy(file('fcn8s.input.npy')), ref = readNpy(file('fcn8s.output.npy'));
+    const xd = x.data as Float32Array, rd = ref.data as Float32Array;
+    const two = new Float32Array(2 * xd.length);
+    two.set(xd);
+    two.set(xd.map((v) => -v), xd.length); // second image: the negated input, whose output differs
+    const model = fcn({ ...SMALL, height: 45, width: 61 }).load(file('fcn8s.safetensors'));
+    const got = await run(model, { data: two, dims: [2, ...x.shape.slice(1)] });
+    expect(got.shape).toEqual([2, ...ref.shape.slice(1)]);
+    expectNetClose(got.data.subarray(0, rd.length), rd, 'fcn8s batch 2, image 0');
+    const one = await run(model, { data: two.subarray(xd.length), dims: x.shape });
+    expectNetClose(got.data.subarray(rd.length), one.data, 'fcn8s batch 2, image 1 vs the same image alone');
+  });
 
   it('crop offsets are Caffe coord_map: 19 / 5, 27 / 5, 9, 31 at pad 100; conv1_1 pad p shifts only the last (p - 81, p - 73, p - 69)', () => {
     const at = (variant: FcnOptions['variant'], pad = 100, size = 64) => cropOffsets(fcn({ ...SMALL, variant, pad, height: size, width: size }));
