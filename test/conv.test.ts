@@ -7,7 +7,7 @@ import { rng } from './helpers/random';
 import { TOL, expectClose } from './helpers/tolerance';
 import { convAxis, convRef, fusedActivation } from './reference/conv';
 
-afterAll(() => void ((convTuning.subgroups = true), (convTuning.wg = 16)));
+afterAll(() => void ((convTuning.subgroups = true), (convTuning.wg = 16), (convTuning.fixedSize = true)));
 
 interface Case {
   name: string; x: number[]; w: number[]; bias?: boolean;
@@ -83,6 +83,15 @@ describe('Conv subgroup kernel, other workgroup sizes (override WG)', () => {
       try { await check(c, 400 + wg + i); } finally { convTuning.wg = 16; }
     }));
   }
+});
+
+describe('Conv subgroup kernel, kernel size from the uniforms (3x3 / 1x1 pipelines off)', () => {
+  // the same pipelines as the other kernel sizes with 16-channel tiles: no extra compile
+  const some = cases.filter((c) => /pad 1, batch|dilation 3|^1x1|groups 3/.test(c.name));
+  some.forEach((c, i) => it(c.name, async () => {
+    convTuning.fixedSize = false;
+    try { await check(c, 500 + i); } finally { convTuning.fixedSize = true; }
+  }));
 });
 
 describe('Conv f16', () => {

@@ -1,104 +1,144 @@
 enable subgroups;
 // Conv2d implicit GEMM, subgroup variant (same uniforms and epilogue as conv2d.wgsl; weights packed
-// by pack-weights.wgsl with Mq a multiple of MB / 4). Lane = output pixel: each invocation owns 4
-// output pixels (p0 + li + j * WG, j = 0..3, named a..d) and MB = 32 (or 16) output channels, i.e.
-// 4 x MB accumulators. Per k = (ci, kh, kw) a lane loads its 4 input values and MB / 8 weights
-// (lane l: channels l, l + 8, ...); subgroupBroadcast hands all MB weights to every lane.
-// Why so large a block: on CPU Vulkan (lavapipe) every per-lane buffer load becomes 8 branchy
-// scalar loads while FMAs and broadcasts are cheap, so loads per FMA decide the speed (here 8
-// loads per 128 FMAs per lane); spilled accumulators cost less than extra loads. 8 pixels per lane
-// ran ~7% faster but took LLVM ~190 s instead of ~33 s to compile. Needs subgroups >= 8.
+// by pack-weights.wgsl as vec4 quads of output channels, Mq a multiple of MB / 4).
+// What: each invocation owns 4 ADJACENT output pixels of one row (ow0 .. ow0 + 3) and MB = 32 (or
+// 16) output channels: 8 (or 4) mat4x4 accumulators, column i = channel 4q + i, row j = pixel j.
+// Per tap (ci, kh, kw) lane l loads one vec4 of packed weights (channel quad q0 + l) and
+// subgroupBroadcast hands each quad to every lane; the 4 input values of a tap are a vec4.
+// With stride 1 and dilation 1 along W (UNIT) the taps of a row share a sliding window: kW + 3
+// input loads per (ci, kh) instead of 4 * kW. KH / KW fix the kernel size at pipeline creation
+// (0: from the uniforms) so the tap loops unroll.
+// Why, on CPU Vulkan (lavapipe): every per-lane buffer load becomes 8 branchy scalar loads (a vec4
+// load shares the per-lane work), while FMAs and broadcasts are cheap; the accumulators live in
+// memory and every loop iteration writes them back under the execution mask, so a whole 3x3
+// window per loop iteration (KH = KW = 3) ran in ~0.75 of the time of one row per iteration, and
+// the kernel as a whole in ~0.6 of the former one (4 strided pixels x 32 channels, 8 scalar loads
+// per tap). Unrolling two input channels per iteration gained nothing more. Needs subgroups >= 8.
 // #include common/activation.wgsl
 // #include conv/epilogue.wgsl
 
 @group(0) @binding(0) var<storage, read> x: array<{{T}}>;
-@group(0) @binding(1) var<storage, read> wp: array<{{T}}>;   // packed quads, read as scalars
+@group(0) @binding(1) var<storage, read> wp: array<vec4<{{T}}>>;
 @group(0) @binding(2) var<storage, read> bias: array<{{T}}>;
 @group(0) @binding(3) var<storage, read> z: array<{{T}}>;
 @group(0) @binding(4) var<storage, read_write> y: array<{{T}}>;
 @group(0) @binding(5) var<uniform> params: Params;
 
-override WG: u32 = 16u;     // invocations per workgroup; a workgroup owns 4 * WG pixels
+override WG: u32 = 16u;     // invocations (pixel quads) per workgroup
 override MB: u32 = 32u;     // output channels per invocation: 32, or 16 for narrow layers
+override UNIT: bool = false; // stride 1 and dilation 1 along W
+override KH: u32 = 0u;      // kernel height when fixed per pipeline, 0: params.kH
+override KW: u32 = 0u;      // kernel width when fixed per pipeline, 0: params.kW
 
-// Input value of pixel slot s at tap (kh, kw) of channel plane cb (zero in the padding).
-fn tap(s: Slot, cb: u32, kh: u32, kw: u32) -> vec4<f32> {
-  let ih = s.ih0 + i32(kh * params.dh);
-  let iw = s.iw0 + i32(kw * params.dw);
-  let ok = ih >= 0 && ih < i32(params.H) && iw >= 0 && iw < i32(params.W);
-  return vec4<f32>(select(0.0, f32(x[select(0u, cb + u32(ih) * params.W + u32(iw), ok)]), ok));
+var<private> a0: mat4x4<f32>;
+var<private> a1: mat4x4<f32>;
+var<private> a2: mat4x4<f32>;
+var<private> a3: mat4x4<f32>;
+var<private> a4: mat4x4<f32>;
+var<private> a5: mat4x4<f32>;
+var<private> a6: mat4x4<f32>;
+var<private> a7: mat4x4<f32>;
+
+// Input at column iw of the row starting at rb (zero in the padding).
+fn xat(rb: u32, iw: i32, rowok: bool) -> f32 {
+  let ok = rowok && iw >= 0 && iw < i32(params.W);
+  return select(0.0, f32(x[select(0u, rb + u32(iw), ok)]), ok);
 }
 
-// The values of lanes 0..3 / 4..7 of v, in every lane.
-fn lo4(v: f32) -> vec4<f32> {
-  return vec4<f32>(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u));
+// a + outer(xv, w): 4 pixels times 4 channels.
+fn outer(a: mat4x4<f32>, xv: vec4<f32>, w: vec4<f32>) -> mat4x4<f32> {
+  return mat4x4<f32>(fma(xv, vec4<f32>(w.x), a[0]), fma(xv, vec4<f32>(w.y), a[1]),
+                     fma(xv, vec4<f32>(w.z), a[2]), fma(xv, vec4<f32>(w.w), a[3]));
 }
-fn hi4(v: f32) -> vec4<f32> {
-  return vec4<f32>(subgroupBroadcast(v, 4u), subgroupBroadcast(v, 5u), subgroupBroadcast(v, 6u), subgroupBroadcast(v, 7u));
+
+// One tap: pixel values xv times the MB weights whose quads lanes 0..MB/4-1 load at wi.
+fn tap(xv: vec4<f32>, wi: u32) {
+  let wv = vec4<f32>(wp[wi]);
+  a0 = outer(a0, xv, subgroupBroadcast(wv, 0u));
+  a1 = outer(a1, xv, subgroupBroadcast(wv, 1u));
+  a2 = outer(a2, xv, subgroupBroadcast(wv, 2u));
+  a3 = outer(a3, xv, subgroupBroadcast(wv, 3u));
+  if (MB > 16u) {
+    a4 = outer(a4, xv, subgroupBroadcast(wv, 4u));
+    a5 = outer(a5, xv, subgroupBroadcast(wv, 5u));
+    a6 = outer(a6, xv, subgroupBroadcast(wv, 6u));
+    a7 = outer(a7, xv, subgroupBroadcast(wv, 7u));
+  }
+}
+
+// Stores channels 4q..4q+3 (of the group; column i of a) at pixels ow0.. of the row at ob.
+fn storeQuadRow(ob: u32, ow0: u32, mb: u32, q: u32, a: mat4x4<f32>) {
+  let OHW = params.OH * params.OW;
+  for (var i = 0u; i < 4u; i++) {
+    let m = q * 4u + i;
+    if (m >= params.Mg) { return; }
+    let bv = select(0.0, f32(bias[mb + m]), params.has_bias != 0u);
+    for (var j = 0u; j < 4u; j++) {
+      if (ow0 + j < params.OW) {
+        let o = ob + m * OHW + j;
+        var r = a[i][j] + bv;
+        if (params.has_z != 0u) { r += f32(z[o]); }
+        y[o] = {{T}}(activate(r, params.act, params.act_a, params.act_b));
+      }
+    }
+  }
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) sid: u32,
         @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let p0 = (wid.x + wid.y * nwg.x) * 4u * WG + li;
-  let g = wid.z / params.mtiles;
-  let q0 = (wid.z % params.mtiles) * (MB / 4u);    // first channel quad of this tile
+  let QW = (params.OW + 3u) / 4u;            // pixel quads per output row
+  let OHW = params.OH * params.OW;
   let HW = params.H * params.W;
-  // lane l reads channels 4 * q0 + l + 8i (scalar index into the packed quads)
-  var wi = (g * params.Cg * params.kH * params.kW * params.Mq + q0) * 4u + (sid & 7u);
-  let wstep = params.Mq * 4u;
-  let sa = stagingSlot(p0, 0u * WG, g); let sb = stagingSlot(p0, 1u * WG, g);
-  let sc = stagingSlot(p0, 2u * WG, g); let sd = stagingSlot(p0, 3u * WG, g);
-  var a0 = vec4<f32>(); var a1 = vec4<f32>(); var a2 = vec4<f32>(); var a3 = vec4<f32>();
-  var a4 = vec4<f32>(); var a5 = vec4<f32>(); var a6 = vec4<f32>(); var a7 = vec4<f32>();
-  var b0 = vec4<f32>(); var b1 = vec4<f32>(); var b2 = vec4<f32>(); var b3 = vec4<f32>();
-  var b4 = vec4<f32>(); var b5 = vec4<f32>(); var b6 = vec4<f32>(); var b7 = vec4<f32>();
-  var c0 = vec4<f32>(); var c1 = vec4<f32>(); var c2 = vec4<f32>(); var c3 = vec4<f32>();
-  var c4 = vec4<f32>(); var c5 = vec4<f32>(); var c6 = vec4<f32>(); var c7 = vec4<f32>();
-  var d0 = vec4<f32>(); var d1 = vec4<f32>(); var d2 = vec4<f32>(); var d3 = vec4<f32>();
-  var d4 = vec4<f32>(); var d5 = vec4<f32>(); var d6 = vec4<f32>(); var d7 = vec4<f32>();
+  let Q = params.P / OHW * params.OH * QW;   // pixel quads in all
+  let qi = (wid.x + wid.y * nwg.x) * WG + li;
+  let qc = min(qi, Q - 1u);                  // lanes past the end compute a copy, store nothing
+  let n = qc / (params.OH * QW);
+  let oh = qc % (params.OH * QW) / QW;
+  let ow0 = qc % QW * 4u;
+  let ih0 = i32(oh * params.sh) - params.pt;
+  let iw0 = i32(ow0 * params.sw) - params.pl;
+  let g = wid.z / params.mtiles;
+  let q0 = (wid.z % params.mtiles) * (MB / 4u); // first channel quad of this tile
+  let xb = (n * params.C + g * params.Cg) * HW;
+  let kh_n = select(params.kH, KH, KH > 0u);
+  let kw_n = select(params.kW, KW, KW > 0u);
+  var wi = g * params.Cg * kh_n * kw_n * params.Mq + q0 + (sid & (MB / 4u - 1u));
+  let sw = i32(params.sw);
   for (var ci = 0u; ci < params.Cg; ci++) {
-    let cb = ci * HW;
-    for (var kh = 0u; kh < params.kH; kh++) {
-      for (var kw = 0u; kw < params.kW; kw++) {
-        let xa = tap(sa, sa.base + cb, kh, kw); let xb = tap(sb, sb.base + cb, kh, kw);
-        let xc = tap(sc, sc.base + cb, kh, kw); let xd = tap(sd, sd.base + cb, kh, kw);
-        let v0 = f32(wp[wi]);
-        let v1 = f32(wp[wi + 8u]);
-        let w0 = lo4(v0); let w1 = hi4(v0); let w2 = lo4(v1); let w3 = hi4(v1);
-        a0 = fma(xa, w0, a0); a1 = fma(xa, w1, a1); a2 = fma(xa, w2, a2); a3 = fma(xa, w3, a3);
-        b0 = fma(xb, w0, b0); b1 = fma(xb, w1, b1); b2 = fma(xb, w2, b2); b3 = fma(xb, w3, b3);
-        c0 = fma(xc, w0, c0); c1 = fma(xc, w1, c1); c2 = fma(xc, w2, c2); c3 = fma(xc, w3, c3);
-        d0 = fma(xd, w0, d0); d1 = fma(xd, w1, d1); d2 = fma(xd, w2, d2); d3 = fma(xd, w3, d3);
-        if (MB > 16u) {
-          let v2 = f32(wp[wi + 16u]);
-          let v3 = f32(wp[wi + 24u]);
-          let w4 = lo4(v2); let w5 = hi4(v2); let w6 = lo4(v3); let w7 = hi4(v3);
-          a4 = fma(xa, w4, a4); a5 = fma(xa, w5, a5); a6 = fma(xa, w6, a6); a7 = fma(xa, w7, a7);
-          b4 = fma(xb, w4, b4); b5 = fma(xb, w5, b5); b6 = fma(xb, w6, b6); b7 = fma(xb, w7, b7);
-          c4 = fma(xc, w4, c4); c5 = fma(xc, w5, c5); c6 = fma(xc, w6, c6); c7 = fma(xc, w7, c7);
-          d4 = fma(xd, w4, d4); d5 = fma(xd, w5, d5); d6 = fma(xd, w6, d6); d7 = fma(xd, w7, d7);
+    for (var kh = 0u; kh < kh_n; kh++) {
+      let ih = ih0 + i32(kh * params.dh);
+      let rowok = ih >= 0 && ih < i32(params.H);
+      let rb = xb + ci * HW + select(0u, u32(ih), rowok) * params.W;
+      if (UNIT) {
+        var xv = vec4<f32>(xat(rb, iw0, rowok), xat(rb, iw0 + 1, rowok), xat(rb, iw0 + 2, rowok), xat(rb, iw0 + 3, rowok));
+        tap(xv, wi);
+        wi += params.Mq;
+        for (var kw = 1u; kw < kw_n; kw++) {
+          xv = vec4<f32>(xv.yzw, xat(rb, iw0 + i32(kw) + 3, rowok));
+          tap(xv, wi);
+          wi += params.Mq;
         }
-        wi += wstep;
+      } else {
+        for (var kw = 0u; kw < kw_n; kw++) {
+          let iw = iw0 + i32(kw * params.dw);
+          tap(vec4<f32>(xat(rb, iw, rowok), xat(rb, iw + sw, rowok), xat(rb, iw + 2 * sw, rowok), xat(rb, iw + 3 * sw, rowok)), wi);
+          wi += params.Mq;
+        }
       }
     }
   }
-  storeQuad(p0 + 0u * WG, g, q0 + 0u, a0); storeQuad(p0 + 0u * WG, g, q0 + 1u, a1);
-  storeQuad(p0 + 0u * WG, g, q0 + 2u, a2); storeQuad(p0 + 0u * WG, g, q0 + 3u, a3);
-  storeQuad(p0 + 1u * WG, g, q0 + 0u, b0); storeQuad(p0 + 1u * WG, g, q0 + 1u, b1);
-  storeQuad(p0 + 1u * WG, g, q0 + 2u, b2); storeQuad(p0 + 1u * WG, g, q0 + 3u, b3);
-  storeQuad(p0 + 2u * WG, g, q0 + 0u, c0); storeQuad(p0 + 2u * WG, g, q0 + 1u, c1);
-  storeQuad(p0 + 2u * WG, g, q0 + 2u, c2); storeQuad(p0 + 2u * WG, g, q0 + 3u, c3);
-  storeQuad(p0 + 3u * WG, g, q0 + 0u, d0); storeQuad(p0 + 3u * WG, g, q0 + 1u, d1);
-  storeQuad(p0 + 3u * WG, g, q0 + 2u, d2); storeQuad(p0 + 3u * WG, g, q0 + 3u, d3);
+  if (qi >= Q) { return; }
+  let mb = g * params.Mg;
+  let ob = (n * params.M + mb) * OHW + oh * params.OW + ow0;
+  storeQuadRow(ob, ow0, mb, q0 + 0u, a0);
+  storeQuadRow(ob, ow0, mb, q0 + 1u, a1);
+  storeQuadRow(ob, ow0, mb, q0 + 2u, a2);
+  storeQuadRow(ob, ow0, mb, q0 + 3u, a3);
   if (MB > 16u) {
-    storeQuad(p0 + 0u * WG, g, q0 + 4u, a4); storeQuad(p0 + 0u * WG, g, q0 + 5u, a5);
-    storeQuad(p0 + 0u * WG, g, q0 + 6u, a6); storeQuad(p0 + 0u * WG, g, q0 + 7u, a7);
-    storeQuad(p0 + 1u * WG, g, q0 + 4u, b4); storeQuad(p0 + 1u * WG, g, q0 + 5u, b5);
-    storeQuad(p0 + 1u * WG, g, q0 + 6u, b6); storeQuad(p0 + 1u * WG, g, q0 + 7u, b7);
-    storeQuad(p0 + 2u * WG, g, q0 + 4u, c4); storeQuad(p0 + 2u * WG, g, q0 + 5u, c5);
-    storeQuad(p0 + 2u * WG, g, q0 + 6u, c6); storeQuad(p0 + 2u * WG, g, q0 + 7u, c7);
-    storeQuad(p0 + 3u * WG, g, q0 + 4u, d4); storeQuad(p0 + 3u * WG, g, q0 + 5u, d5);
-    storeQuad(p0 + 3u * WG, g, q0 + 6u, d6); storeQuad(p0 + 3u * WG, g, q0 + 7u, d7);
+    storeQuadRow(ob, ow0, mb, q0 + 4u, a4);
+    storeQuadRow(ob, ow0, mb, q0 + 5u, a5);
+    storeQuadRow(ob, ow0, mb, q0 + 6u, a6);
+    storeQuadRow(ob, ow0, mb, q0 + 7u, a7);
   }
 }

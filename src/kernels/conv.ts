@@ -16,17 +16,21 @@ export interface ConvGeometry {
   OH: number; OW: number;
 }
 
-/** Tuning switches (tests turn subgroups off to exercise the portable kernel; the bench sets wg). */
-export const convTuning = { subgroups: true, wg: 16 };
+/**
+ * Tuning switches (tests turn subgroups off to exercise the portable kernel, and fixedSize off to
+ * run 3x3 / 1x1 kernels through the loops sized from uniforms; the bench sets wg).
+ */
+export const convTuning = { subgroups: true, wg: 16, fixedSize: true };
 
 /**
  * Implicit-GEMM variants. plain: RP = 4 pixels per workgroup, im2col tile of XS elements in
- * workgroup memory, 4 channels per invocation. subgroup: PX = 4 pixels per invocation (4 * WG per
- * workgroup) and MB = 32 channels (16 for layers with at most 16 per group), weights shared through
- * subgroupBroadcast; its packed weights pad Mq to a multiple of MB / 4.
+ * workgroup memory, 4 channels per invocation. subgroup: PX = 4 adjacent pixels of a row per
+ * invocation and MB = 32 channels (16 for layers with at most 16 per group), weights shared through
+ * subgroupBroadcast; its packed weights pad Mq to a multiple of MB / 4. Kernel sizes in FIXED get
+ * a pipeline of their own with the tap loops unrolled (each size costs one more compile).
  */
 const PLAIN = { shader: 'conv/conv2d.wgsl', RP: 4, XS: 2048 };
-const SUBGROUP = { shader: 'conv/conv2d-subgroup.wgsl', PX: 4 };
+const SUBGROUP = { shader: 'conv/conv2d-subgroup.wgsl', PX: 4, FIXED: ['1x1', '3x3'] };
 const DW = { WGX: 8, WGY: 8, RX: 8 }; // depthwise.wgsl
 
 /** ONNX Conv output size and pads along one axis (auto_pad per the operator definition). */
@@ -127,11 +131,13 @@ function encodeConv(rt: Runtime, op: string, [x, w, b, z]: (GpuTensor | undefine
     buffers: { w: w!.buffer, wp }, workgroups: linearGrid(packN, 256),
   });
   const P = g.N * g.OH * g.OW;
-  const [tx, ty] = linearGrid(P, sg ? SUBGROUP.PX * WG : PLAIN.RP);
+  const [tx, ty] = sg ? linearGrid(g.N * g.OH * ceilDiv(g.OW, SUBGROUP.PX), WG) : linearGrid(P, PLAIN.RP);
   const ck = sg ? g.Cg : Math.min(g.Cg, Math.floor(PLAIN.XS / (kHW * PLAIN.RP)));
+  const fixed = convTuning.fixedSize && SUBGROUP.FIXED.includes(`${g.kH}x${g.kW}`);
+  const sgOverrides = { WG, MB, UNIT: g.sw === 1 && g.dw === 1 ? 1 : 0, KH: fixed ? g.kH : 0, KW: fixed ? g.kW : 0 };
   rt.dispatch({
     name: `Conv[${shape}]`, shader: sg ? SUBGROUP.shader : PLAIN.shader, defines: { T },
-    overrides: sg ? { WG, MB } : { WG, XS: PLAIN.XS },
+    overrides: sg ? sgOverrides : { WG, XS: PLAIN.XS },
     uniforms: { ...common, P, Cg: g.Cg, Mg: g.Mg, Mq, ck, mtiles },
     buffers: { ...io, wp }, workgroups: [tx, ty, g.group * mtiles],
   });
