@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { readNpy } from '../../src/import/npy';
 import { readSafetensors } from '../../src/import/safetensors';
 import type { Model } from '../../src/models/model';
-import { locSize, spatialTransformerModel, stnClassifier } from '../../src/models/stn';
+import { GraphBuilder } from '../../src/graph/builder';
+import { conv2d } from '../../src/models/layers';
+import { locSize, spatialTransformer, spatialTransformerModel, stnClassifier } from '../../src/models/stn';
 import { gpu } from '../helpers/gpu';
 import { expectNetClose } from '../helpers/ort';
 
@@ -58,6 +60,15 @@ describe('models/stn vs PyTorch', () => {
     expect([...stnClassifier().params.keys()].sort()).toEqual(keys('stn28.safetensors'));
     expect([...stnClassifier({ size: 42, stn: false }).params.keys()].sort()).toEqual(keys('cnn42.safetensors'));
     expect([...stnClassifier().params.keys()].slice(0, 8)).toEqual(['localization.0.weight', 'localization.0.bias', 'localization.3.weight', 'localization.3.bias', 'fc_loc.0.weight', 'fc_loc.0.bias', 'fc_loc.2.weight', 'fc_loc.2.bias']);
+  });
+
+  it('composable: the transformer under a prefix in front of another network', () => {
+    const b = new GraphBuilder('composed');
+    const t = spatialTransformer(b, b.input('image', [1, 3, 64, 48]), { channels: 3, height: 64, width: 48, prefix: 'stn.' });
+    b.output(conv2d(b, 'head', t.output, 3, 2, 1), 'y');
+    expect([...b.params.keys()]).toEqual([...['localization.0', 'localization.3', 'fc_loc.0', 'fc_loc.2'].flatMap((p) => [`stn.${p}.weight`, `stn.${p}.bias`]), 'head.weight', 'head.bias']);
+    expect(b.params.get('stn.fc_loc.0.weight')).toEqual([32, 10 * locSize(64) * locSize(48)]);
+    expect(() => spatialTransformer(new GraphBuilder('tiny'), 'x', { channels: 1, height: 15, width: 40 })).toThrow(/tiny: spatial transformer needs an input of at least 16x16, got 15x40/);
   });
 
   it('identity init: without weights for fc_loc.2 the transformer returns its input (42x42 and 40x24)', async () => {

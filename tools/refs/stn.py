@@ -6,7 +6,8 @@ size, channel count and class count. `Net(size=42)` is the model for a 42x42 can
 
 Import from elsewhere:  sys.path.insert(0, 'tools/refs'); from stn import Net
 forward returns log-probabilities; `net.stn(x)` returns the rectified input, `net.theta(x)` the
-[N, 2, 3] affine parameters. fc_loc[2] starts at the identity transform (weight 0, bias
+[N, 2, 3] affine parameters. For torch.onnx.export (opset 16+: GridSample) set
+`net.matmul_grid = True` first: the affine grid is then a MatMul on a constant base grid. fc_loc[2] starts at the identity transform (weight 0, bias
 [1, 0, 0, 0, 1, 0]), as in the tutorial.
 """
 import torch
@@ -26,10 +27,19 @@ def cnn_size(size):
     return ((size - 4) // 2 - 4) // 2
 
 
+def matmul_affine_grid(theta, size):
+    """F.affine_grid(theta, size, align_corners=False) as a MatMul on a constant base grid: the same
+    values, and exportable to ONNX (torch 1.13 cannot export aten::affine_grid_generator)."""
+    h, w = int(size[2]), int(size[3])
+    base = torch.tensor([[(2 * j + 1) / w - 1, (2 * i + 1) / h - 1, 1.0] for i in range(h) for j in range(w)], dtype=theta.dtype)  # [H*W, 3]
+    return torch.matmul(base, theta.transpose(1, 2)).view(-1, h, w, 2)
+
+
 class Net(nn.Module):
     def __init__(self, size=28, channels=1, classes=10, stn=True):
         super().__init__()
         self.size, self.use_stn = size, stn
+        self.matmul_grid = False  # set True before torch.onnx.export (see matmul_affine_grid)
         self.flat = 20 * cnn_size(size) ** 2
         self.conv1 = nn.Conv2d(channels, 10, kernel_size=5)
         self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
@@ -50,7 +60,11 @@ class Net(nn.Module):
         return self.fc_loc(xs).view(-1, 2, 3)
 
     def stn(self, x):
-        grid = F.affine_grid(self.theta(x), x.size(), align_corners=False)
+        theta = self.theta(x)
+        if self.matmul_grid:
+            grid = matmul_affine_grid(theta, x.size())
+        else:
+            grid = F.affine_grid(theta, x.size(), align_corners=False)
         return F.grid_sample(x, grid, align_corners=False)
 
     def forward(self, x):
@@ -82,4 +96,7 @@ def make(outdir):
             outs = {'output': m(x)}
             if m.use_stn:
                 outs.update(rectified=m.stn(x), theta=m.theta(x))
+                m.matmul_grid = True  # the exportable grid gives the same rectified view
+                assert (m.stn(x) - outs['rectified']).abs().max() < 1e-4
+                m.matmul_grid = False
             save_case(outdir, name, m, {'x': x}, outs)
