@@ -49,7 +49,7 @@ function castFloatRef(v: number, type: IntType): number {
 // in-range and wrapping values; the 32-bit targets only get values they can hold on the GPU (int32)
 const FLOATS = [0, 0.9, -0.9, 1.5, -1.5, 127.7, 128.2, -128.6, -129.9, 255.9, 256, 300.7, -300.7, 32767.5, 32768.1, -32769, 65535.5, 70000.2, -40000.9, 3e9, -3e9, 5e9];
 const INTS = [0, 1, -1, 127, 128, -128, -129, 255, 256, 300, -300, 32767, 32768, -32769, 65535, 65536, 70000, -40000, 2147483647, -2147483648];
-const NARROW: IntType[] = ['uint8', 'int8', 'uint16', 'int16'];
+const NARROW = ['uint8', 'int8', 'uint16', 'int16'] as const;
 const holdable = (v: number) => v >= -(2 ** 31) && v < 2 ** 31;
 
 describe('Cast kernel: integer targets are i32 storage, wrapped to their width', () => {
@@ -133,6 +133,86 @@ describe('Cast typing through Session vs onnxruntime', () => {
     expect(out.y.type).toBe('uint8');
     // f64 reference: ONNX Cast truncates, uint8 Add
     expect(Array.from(await out.y.read())).toEqual(Array.from(ud, (v, i) => wrapTo(v + Math.trunc(xd[i]), 'uint8')));
+    s.dispose();
+  });
+});
+
+// ---- narrow integer arithmetic wraps -------------------------------------------------------------
+
+const NARROW_ARRAY = { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array };
+
+/** a, b of `type` -> Add, Sub, Mul, Div, Greater(Add(a, b), a) (a comparison after the overflow), Transpose(a); constants too (folded on the host). */
+function arithmetic(type: keyof typeof NARROW_ARRAY, consts?: { a: number[]; b: number[] }) {
+  const m = new OnnxBuilder({ opset: 17 });
+  const [a, b] = consts ? [m.init('a', consts.a, [2, 4], 'int32'), m.init('b', consts.b, [2, 4], 'int32')] : [m.input('a', [2, 4]), m.input('b', [2, 4])];
+  m.node('Add', [a, b], {}, { output: 'add' });
+  for (const op of ['Sub', 'Mul', 'Div']) m.node(op, [a, b], {}, { output: op.toLowerCase() });
+  m.node('Greater', ['add', a], {}, { output: 'gt' });
+  m.node('Transpose', [a], { perm: [1, 0] }, { output: 't' });
+  const outs = ['add', 'sub', 'mul', 'div', 'gt', 't'];
+  for (const o of outs) m.output(o);
+  const model = m.model();
+  const code = CODE[type];
+  for (const v of [...(model.graph.input as object[]), ...(model.graph.initializer as object[])]) {
+    const t = v as { type?: { tensorType: { elemType: number } }; dataType?: number; rawData?: Uint8Array };
+    if (t.type) t.type.tensorType.elemType = code;
+    if (t.dataType !== undefined) {
+      t.dataType = code;
+      t.rawData = new Uint8Array(NARROW_ARRAY[type].from(new Int32Array(t.rawData!.buffer.slice(t.rawData!.byteOffset, t.rawData!.byteOffset + t.rawData!.byteLength))).buffer);
+    }
+  }
+  outs.forEach((o, i) => ((model.graph.output[i] as { type: { tensorType: { elemType: number } } }).type.tensorType.elemType = o === 'gt' ? CODE.bool : code));
+  return encodeModel(model);
+}
+
+describe('narrow integer arithmetic wraps to its width (vs onnxruntime)', () => {
+  const data = {
+    uint8: { a: [200, 100, 255, 3, 0, 17, 128, 250], b: [100, 200, 1, 5, 1, 15, 128, 7] },
+    int8: { a: [100, -100, 127, -128, 3, -7, 64, -1], b: [100, -100, 1, 1, -5, 2, 2, -128] },
+    uint16: { a: [60000, 100, 65535, 3, 0, 300, 32768, 1000], b: [6000, 200, 1, 5, 1, 300, 2, 70] },
+    int16: { a: [30000, -30000, 32767, -32768, 3, -7, 256, -1], b: [30000, -30000, 1, 1, -5, 300, 200, -32768] },
+  };
+  for (const type of NARROW) {
+    it(`${type}: Add/Sub/Mul/Div, a comparison after overflow, GPU and folded`, async () => {
+      const { a, b } = data[type];
+      const C = NARROW_ARRAY[type];
+      const bytes = arithmetic(type);
+      const ref = await ortTyped(bytes, { a: { type, data: C.from(a), dims: [2, 4] }, b: { type, data: C.from(b), dims: [2, 4] } });
+      const rt = await gpu();
+      const s = await Session.create(bytes, { device: rt, source: `${type}.onnx` });
+      // a wrapping Cast after each arithmetic node, none after the comparison or the Transpose
+      expect(s.optimizedGraph!.nodes.map((n) => n.op).join(' ')).toBe('Add Cast Sub Cast Mul Cast Div Cast Greater Transpose');
+      const before = rt.submits;
+      const out = await s.run({ a: { data: C.from(a), dims: [2, 4] }, b: { data: C.from(b), dims: [2, 4] } });
+      expect(rt.submits - before).toBe(1);
+      const folded = await Session.create(arithmetic(type, { a, b }), { device: rt, source: `${type}-const.onnx` });
+      expect(folded.optimizedGraph!.nodes).toEqual([]);
+      const fout = await folded.run({});
+      for (const name of Object.keys(ref)) {
+        expect(out[name].type, name).toBe(ref[name].type);
+        expect(Array.from(await out[name].read()), `${type} ${name}`).toEqual(ref[name].data);
+        expect(Array.from(await fout[name].read()), `${type} ${name} folded`).toEqual(ref[name].data);
+      }
+      s.dispose();
+      folded.dispose();
+    });
+  }
+
+  it('int8 Neg/Abs of -128, uint8 Sum of three and Pow (f64 reference: wrap the exact result)', async () => {
+    const m = new OnnxBuilder({ opset: 17 });
+    const x = m.input('x', [4], 'int8');
+    const u = m.input('u', [4], 'uint8');
+    m.output(m.node('Neg', [x], {}, { output: 'neg' }), 'int8');
+    m.output(m.node('Abs', [x], {}, { output: 'abs' }), 'int8');
+    m.output(m.node('Sum', [u, u, u], {}, { output: 'sum' }), 'uint8');
+    m.output(m.node('Pow', [u, m.init('e', [3], [], 'uint8')], {}, { output: 'pow' }), 'uint8');
+    const s = await Session.create(m.bytes(), { device: await gpu(), source: 'narrow-unary.onnx' });
+    const xd = Int8Array.from([-128, -5, 0, 127]), ud = Uint8Array.from([100, 7, 255, 0]);
+    const out = await s.run({ x: { data: xd, dims: [4] }, u: { data: ud, dims: [4] } });
+    expect(Array.from(await out.neg.read())).toEqual(Array.from(xd, (v) => wrapTo(-v, 'int8')));
+    expect(Array.from(await out.abs.read())).toEqual(Array.from(xd, (v) => wrapTo(Math.abs(v), 'int8')));
+    expect(Array.from(await out.sum.read())).toEqual(Array.from(ud, (v) => wrapTo(3 * v, 'uint8')));
+    expect(Array.from(await out.pow.read())).toEqual(Array.from(ud, (v) => wrapTo(v ** 3, 'uint8')));
     s.dispose();
   });
 });

@@ -44,7 +44,7 @@ export const INT_BITS: Partial<Record<ElemType, [number, boolean]>> = {
 /** An exact integer wrapped to `type`'s width (two's complement), as C conversions and ONNX integer arithmetic do. */
 export function wrapInt(v: number, type: ElemType): number {
   const [bits, signed] = INT_BITS[type] ?? [0, true];
-  if (bits === 0 || (bits === 64 && Math.abs(v) <= Number.MAX_SAFE_INTEGER && (signed || v >= 0))) return v;
+  if (bits === 0 || !Number.isFinite(v) || (bits === 64 && Math.abs(v) <= Number.MAX_SAFE_INTEGER && (signed || v >= 0))) return v;
   const b = BigInt(v);
   return Number(signed ? BigInt.asIntN(bits, b) : BigInt.asUintN(bits, b));
 }
@@ -95,7 +95,8 @@ function elementwise(op: string, xs: HostTensor[], type: ElemType, f: (...v: num
   return make(type, shape, out);
 }
 
-const intResult = (t: ElemType, v: number) => (FLOATS.has(t) ? v : Math.trunc(v));
+/** An integer op's result: truncated and wrapped to the type's width (uint8 200 + 100 is 44). */
+const intResult = (t: ElemType, v: number) => (FLOATS.has(t) ? v : wrapInt(Math.trunc(v), t));
 function binary(f: (a: number, b: number) => number, compare = false): Fold {
   return (xs, _a, n) => {
     const a = arg(n.op, xs, 0), b = arg(n.op, xs, 1);
@@ -104,14 +105,14 @@ function binary(f: (a: number, b: number) => number, compare = false): Fold {
 }
 function unary(f: (a: number) => number, type?: ElemType): Fold {
   return (xs, _a, n) => {
-    const x = arg(n.op, xs, 0);
-    return make(type ?? x.type, [...x.shape], Array.from(x.data, (v) => f(v)));
+    const x = arg(n.op, xs, 0), t = type ?? x.type;
+    return make(t, [...x.shape], Array.from(x.data, (v) => intResult(t, f(v))));
   };
 }
 function variadic(f: (a: number, b: number) => number): Fold {
   return (xs, _a, n) => {
     const ts = xs.filter((x): x is HostTensor => !!x);
-    return elementwise(n.op, ts, ts[0].type, (...v) => v.reduce(f));
+    return elementwise(n.op, ts, ts[0].type, (...v) => intResult(ts[0].type, v.reduce(f)));
   };
 }
 

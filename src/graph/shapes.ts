@@ -125,6 +125,33 @@ function kernelAttrs(n: Node, precision: Precision, ins: (ValueDesc | undefined)
   return n.attrs;
 }
 
+const NARROW = new Set<ElemType>(['int8', 'uint8', 'int16', 'uint16']);
+/** Kernels whose integer outputs are values of their inputs (moved, selected or clamped): never out of range. */
+const RANGE_KEEPING = new Set(['Identity', 'Concat', 'Slice', 'Pad', 'Transpose', 'Expand', 'Tile', 'Gather', 'DepthToSpace', 'SpaceToDepth', 'Where', 'Max', 'Min', 'Relu', 'Clip', 'ReduceMax', 'ReduceMin', 'MaxPool']);
+
+/**
+ * int8/uint8/int16/uint16 live in i32 on the GPU, so arithmetic on them (Add, Mul, Neg, ReduceSum,
+ * MatMul...) leaves their range: a node whose output is one of those types writes a wide i32
+ * value that a Cast to the type wraps into the real output (two's complement, as ONNX and
+ * onnxruntime do; wrapping after the fact is exact because i32 arithmetic is the same modulo
+ * 2^bits). Cast wraps by itself; views and RANGE_KEEPING kernels cannot leave the range.
+ */
+function wrapNarrow(node: Node, k: OpKernel, values: Map<string, ValueDesc>, gpu: Map<string, DType>): Node[] {
+  if (k.view || node.op === 'Cast' || RANGE_KEEPING.has(node.op)) return [node];
+  const wraps: Node[] = [];
+  const outputs = node.outputs.map((name) => {
+    const v = name ? values.get(name) : undefined;
+    if (!v || !NARROW.has(v.type) || gpu.get(name) !== 'i32') return name;
+    let wide = `${name}/wide`;
+    while (values.has(wide)) wide += '_';
+    values.set(wide, { name: wide, type: 'int32', shape: v.shape });
+    gpu.set(wide, 'i32');
+    wraps.push({ op: 'Cast', name: `${node.name}/wrap-${v.type}`, inputs: [wide], outputs: [name], attrs: { to: TYPE_CODE.get(v.type)! } });
+    return wide;
+  });
+  return wraps.length ? [{ ...node, outputs }, ...wraps] : [node];
+}
+
 /** Copy of the values table, so resolving never changes the importer's graph. */
 function cloneValues(g: Graph): Map<string, ValueDesc> {
   return new Map([...g.values].map(([k, v]) => [k, { ...v, shape: v.shape && [...v.shape] }]));
@@ -218,7 +245,7 @@ export function resolve(g: Graph, given: Record<string, readonly number[]>, prec
     } catch (e) {
       rethrow(g, n, e);
     }
-    out.nodes.push(node);
+    out.nodes.push(...wrapNarrow(node, k, values, gpu));
   }
   for (const name of g.outputs) {
     if (!values.get(name)?.shape || (!values.get(name)!.data && !gpu.has(name))) throw new WgsegError('MALFORMED_FILE', `${g.source}: graph output ${name} is not produced by any node`);
