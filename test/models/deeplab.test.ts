@@ -20,12 +20,15 @@ const npy = (name: string) => readNpy(file(name), name);
 /** Tiny configs, as CASES in tools/refs/deeplab.py (width 4, one block per stage, 16 ASPP channels, 5 classes). */
 const TINY = { classes: 5, asppChannels: 16, backbone: { layers: [1, 1, 1, 1] as [number, number, number, number], channels: 4 } };
 const PLUS = { lowLevelChannels: 8, decoderChannels: 16 };
+const MOBILE = { classes: 5, asppChannels: 8, backbone: { kind: 'mobilenet_v3_large' as const, widthMult: 0.1 } };
 const CASES: { name: string; build: typeof deeplabV3; opts: Omit<DeepLabOptions, 'height' | 'width'> }[] = [
   { name: 'deeplabv3_os8', build: deeplabV3, opts: { ...TINY, outputStride: 8, rates: [12, 24, 36] } },
   { name: 'deeplabv3_os16', build: deeplabV3, opts: { ...TINY, outputStride: 16, rates: [6, 12, 18] } },
   { name: 'deeplabv3_basic_os8', build: deeplabV3, opts: { ...TINY, backbone: { ...TINY.backbone, block: 'basic' }, outputStride: 8, rates: [6, 12, 18] } },
   { name: 'deeplabv3plus_os16', build: deeplabV3Plus, opts: { ...TINY, ...PLUS, outputStride: 16 } },
   { name: 'deeplabv3plus_os8', build: deeplabV3Plus, opts: { ...TINY, ...PLUS, outputStride: 8 } },
+  { name: 'deeplabv3_mobilenet', build: deeplabV3, opts: { ...MOBILE } },
+  { name: 'deeplabv3plus_mobilenet', build: deeplabV3Plus, opts: { ...MOBILE, ...PLUS } },
 ];
 
 describe('DeepLab vs PyTorch', () => {
@@ -77,6 +80,14 @@ describe('DeepLab parameter names', () => {
     expect([...model.unused].sort()).toEqual(keys.map(([k]) => k).filter((k) => k.endsWith('num_batches_tracked')).sort());
   });
 
+  it("v3 on MobileNetV3-Large at the default config declares torchvision deeplabv3_mobilenet_v3_large's names and shapes", () => {
+    const keys = JSON.parse(readFileSync(new URL('deeplab.torchvision-mobilenet-keys.json', dir), 'utf8')) as [string, number[]][];
+    expect(keys.length).toBe(352);
+    const model = deeplabV3({ height: 65, width: 65, backbone: { kind: 'mobilenet_v3_large' } });
+    expect([...model.params]).toEqual(keys.filter(([k]) => !k.endsWith('num_batches_tracked')));
+    expect([...model.unused].sort()).toEqual(keys.map(([k]) => k).filter((k) => k.endsWith('num_batches_tracked')).sort());
+  });
+
   it('v3+ names: backbone.*, aspp.*, decoder.{reduce,fuse,classifier}', () => {
     const w = readSafetensors(file('deeplabv3plus_os16.safetensors'));
     const model = deeplabV3Plus({ ...CASES[3].opts, height: 65, width: 65 });
@@ -121,5 +132,6 @@ describe('DeepLab weights errors', () => {
   it('a session without weights, and a bad output stride, are refused', async () => {
     await expect(build().session()).rejects.toThrow(/parameters have no weights .*call model\.load/);
     expect(fail(() => build({ outputStride: 32 as 16 })).code).toBe('BAD_ATTRIBUTE');
+    expect(fail(() => build({ ...MOBILE, outputStride: 8 })).message).toMatch(/MobileNetV3 backbone has output stride 16 only/);
   });
 });

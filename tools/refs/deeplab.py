@@ -11,6 +11,11 @@ torchvision.models.segmentation.deeplabv3_resnet50(weights=None, weights_backbon
 aux_loss=None)'s, and that torchvision's module gives the same output with the same weights;
 the key list is saved as deeplab.torchvision-keys.json for the TS name check.
 
+MobileNetV3-Large backbone: torchvision's own mobilenet_v3_large(width_mult, dilated=True).features
+behind an IntermediateLayerGetter, as deeplabv3_mobilenet_v3_large builds it (output stride 16,
+ASPP rates 12/24/36 there); its default config is checked against that model the same way
+(deeplab.torchvision-mobilenet-keys.json). v3+ takes features[3] (stride 4) as the low-level feature.
+
 torchvision has no v3+; DeepLabV3Plus below defines its names:
   backbone.*                 the same ResNet (layer1 output is the low-level feature)
   aspp.*                     torchvision's ASPP (convs.*, project.*)
@@ -30,6 +35,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 from torch import nn
+from torchvision.models._utils import IntermediateLayerGetter
 from torchvision.models.resnet import Bottleneck
 from torchvision.models.segmentation.deeplabv3 import ASPP
 
@@ -87,15 +93,33 @@ class ResNet(nn.Module):
         return low, self.layer4(self.layer3(self.layer2(low)))
 
 
-def backbone(block='bottleneck', layers=(3, 4, 6, 3), width=64, output_stride=8):
+class MobileNetFeatures(IntermediateLayerGetter):
+    """torchvision's mobilenet_v3_large(width_mult, dilated=True).features as deeplabv3_mobilenet_v3_large
+    takes it (output stride 16): low = features[3] (the last output-stride-4 block), out = features[16]."""
+
+    def __init__(self, width_mult=1.0):
+        features = torchvision.models.mobilenet_v3_large(width_mult=width_mult, dilated=True).features
+        super().__init__(features, {'3': 'low', '16': 'out'})
+        self.channels = features[16].out_channels, features[3].out_channels
+
+    def forward(self, x):
+        d = super().forward(x)
+        return d['low'], d['out']
+
+
+def backbone(block='bottleneck', layers=(3, 4, 6, 3), width=64, output_stride=8, width_mult=1.0):
+    if block == 'mobilenet':
+        assert output_stride == 16
+        m = MobileNetFeatures(width_mult)
+        return (m, *m.channels)
     b = Bottleneck if block == 'bottleneck' else BasicBlock
     return ResNet(b, layers, width, (False, output_stride == 8, True)), width * 8 * b.expansion, width * b.expansion
 
 
 class DeepLabV3(nn.Module):
-    def __init__(self, num_classes=21, block='bottleneck', layers=(3, 4, 6, 3), width=64, output_stride=8, rates=(12, 24, 36), channels=256):
+    def __init__(self, num_classes=21, block='bottleneck', layers=(3, 4, 6, 3), width=64, output_stride=8, rates=(12, 24, 36), channels=256, width_mult=1.0):
         super().__init__()
-        self.backbone, cin, _ = backbone(block, layers, width, output_stride)
+        self.backbone, cin, _ = backbone(block, layers, width, output_stride, width_mult)
         self.classifier = nn.Sequential(
             ASPP(cin, list(rates), channels),
             nn.Conv2d(channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels), nn.ReLU(),
@@ -122,9 +146,9 @@ class Decoder(nn.Module):
 
 class DeepLabV3Plus(nn.Module):
     def __init__(self, num_classes=21, block='bottleneck', layers=(3, 4, 6, 3), width=64, output_stride=16, rates=(6, 12, 18),
-                 channels=256, reduce=48, decoder_channels=256):
+                 channels=256, reduce=48, decoder_channels=256, width_mult=1.0):
         super().__init__()
-        self.backbone, cin, low = backbone(block, layers, width, output_stride)
+        self.backbone, cin, low = backbone(block, layers, width, output_stride, width_mult)
         self.aspp = ASPP(cin, list(rates), channels)
         self.decoder = Decoder(low, channels, num_classes, reduce, decoder_channels)
 
@@ -133,20 +157,20 @@ class DeepLabV3Plus(nn.Module):
         return F.interpolate(self.decoder(self.aspp(high), low), size=x.shape[-2:], mode='bilinear', align_corners=False)
 
 
-def check_torchvision(outdir):
-    """Default config == torchvision's deeplabv3_resnet50: names, shapes, and outputs with shared weights."""
-    tv = torchvision.models.segmentation.deeplabv3_resnet50(weights=None, weights_backbone=None, aux_loss=None).eval()
-    ours = randomize(DeepLabV3(), 0)
+def check_torchvision(outdir, tv_name, json_name, **kw):
+    """Default config == torchvision's model: names, shapes, and outputs with shared weights."""
+    tv = getattr(torchvision.models.segmentation, tv_name)(weights=None, weights_backbone=None, aux_loss=None).eval()
+    ours = randomize(DeepLabV3(**kw), 0)
     a = [(k, list(v.shape)) for k, v in tv.state_dict().items()]
     b = [(k, list(v.shape)) for k, v in ours.state_dict().items()]
-    assert a == b, 'state_dict keys/shapes differ from torchvision deeplabv3_resnet50'
+    assert a == b, f'state_dict keys/shapes differ from torchvision {tv_name}'
     tv.load_state_dict(ours.state_dict())
     x = torch.randn(1, 3, 65, 65, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         err = (tv(x)['out'] - ours(x)).abs().max().item()
     assert err < 1e-5, f'output differs from torchvision by {err}'
-    print(f'   torchvision deeplabv3_resnet50: {len(a)} keys equal, output max diff {err:.2e}')
-    with open(os.path.join(outdir, 'deeplab.torchvision-keys.json'), 'w') as f:
+    print(f'   torchvision {tv_name}: {len(a)} keys equal, output max diff {err:.2e}')
+    with open(os.path.join(outdir, json_name), 'w') as f:
         f.write('[\n' + ',\n'.join(json.dumps([k, s]) for k, s in a) + '\n]\n')
 
 
@@ -158,12 +182,15 @@ CASES = {
     'deeplabv3_basic_os8': (DeepLabV3, dict(TINY, block='basic', output_stride=8, rates=(6, 12, 18)), (64, 64)),
     'deeplabv3plus_os16': (DeepLabV3Plus, dict(TINY, output_stride=16, rates=(6, 12, 18), reduce=8, decoder_channels=16), (65, 65)),
     'deeplabv3plus_os8': (DeepLabV3Plus, dict(TINY, output_stride=8, rates=(12, 24, 36), reduce=8, decoder_channels=16), (50, 70)),
+    'deeplabv3_mobilenet': (DeepLabV3, dict(TINY, block='mobilenet', width_mult=0.1, output_stride=16, channels=8), (65, 65)),
+    'deeplabv3plus_mobilenet': (DeepLabV3Plus, dict(TINY, block='mobilenet', width_mult=0.1, output_stride=16, channels=8, reduce=8, decoder_channels=16), (64, 80)),
 }
 
 
 def make(outdir):
     os.makedirs(outdir, exist_ok=True)
-    check_torchvision(outdir)
+    check_torchvision(outdir, 'deeplabv3_resnet50', 'deeplab.torchvision-keys.json')
+    check_torchvision(outdir, 'deeplabv3_mobilenet_v3_large', 'deeplab.torchvision-mobilenet-keys.json', block='mobilenet', output_stride=16)
     for i, (name, (cls, kw, (h, w))) in enumerate(CASES.items()):
         torch.manual_seed(100 + i)
         model = randomize(cls(**kw), 100 + i)
