@@ -5,7 +5,7 @@ import { Executor, type Feed, type NodeTiming } from './graph/executor';
 import type { ConstData, Dim, ElemType, Graph } from './graph/ir';
 import { optimize } from './graph/optimize';
 import { planMemory, type MemoryPlan } from './graph/plan';
-import { hostData } from './graph/fold';
+import { hostData, INT_BITS } from './graph/fold';
 import { gpuType, hostFedInputs, resolve, type Precision, type Resolved } from './graph/shapes';
 import { describeUnsupported, unsupportedNodes } from './graph/support';
 import { importOnnx } from './import/onnx';
@@ -268,9 +268,13 @@ function toFeed(f: TensorInput, type: ElemType, dtype: DType, where: string): Fe
   }
   if (data instanceof BigInt64Array || (!floatWanted && dtype === 'i32')) {
     const out = new Int32Array(n);
+    // the input's own range too: a narrow int out of it would compute unwrapped (unsigned: no negatives)
+    const [bits, signed] = INT_BITS[type] ?? [32, true];
+    const lo = signed ? -(2 ** (Math.min(bits, 32) - 1)) : 0, hi = bits < 32 ? 2 ** (signed ? bits - 1 : bits) : 2 ** 31;
     for (let i = 0; i < n; i++) {
       const v = Number(data[i]);
       if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new WgsegError('BAD_INPUT', `${where}: value ${data[i]} at ${i} does not fit the GPU's int32`);
+      if (v < lo || v >= hi) throw new WgsegError('BAD_INPUT', `${where}: value ${data[i]} at ${i} is outside ${type}`);
       out[i] = v;
     }
     return { data: out };

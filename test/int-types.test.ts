@@ -216,3 +216,21 @@ describe('narrow integer arithmetic wraps to its width (vs onnxruntime)', () => 
     s.dispose();
   });
 });
+
+describe('integer feeds outside their type are refused', () => {
+  it('uint8 300, int8 200 (a Uint8Array for int8), uint32 -1: BAD_INPUT naming input, value and type', async () => {
+    const m = new OnnxBuilder({ opset: 17 });
+    const u = m.input('u', [2], 'uint8'), k = m.input('k', [2], 'int8');
+    m.output(m.node('Add', [u, u], {}, { output: 'y' }), 'uint8');
+    m.output(m.node('Neg', [k], {}, { output: 'z' }), 'int8');
+    const s = await Session.create(m.bytes(), { device: await gpu(), source: 'feed.onnx' });
+    const ok = { data: Int8Array.from([1, -2]), dims: [2] };
+    await expect(s.run({ u: { data: Int32Array.from([1, 300]), dims: [2] }, k: ok })).rejects.toThrow(/input u.*value 300 at 1 is outside uint8/);
+    await expect(s.run({ u: { data: Int32Array.from([-1, 3]), dims: [2] }, k: ok })).rejects.toThrow(/value -1 at 0 is outside uint8/);
+    await expect(s.run({ u: { data: Uint8Array.from([1, 2]), dims: [2] }, k: { data: Uint8Array.from([200, 1]), dims: [2] } })).rejects.toThrow(/value 200 at 0 is outside int8/);
+    const out = await s.run({ u: { data: Uint8Array.from([255, 128]), dims: [2] }, k: { data: Int8Array.from([-128, 127]), dims: [2] } });
+    expect(Array.from(await out.y.read())).toEqual([254, 0]);
+    expect(Array.from(await out.z.read())).toEqual([-128, -127]);
+    s.dispose();
+  });
+});
