@@ -12,3 +12,13 @@ export type { DType, GpuTensor, HostArray } from './gpu/tensor';
 export { registry, kernelFor } from './kernels/registry';
 export { runKernel } from './kernels/dispatch';
 export type { Attrs, OpKernel, TensorInfo } from './kernels/types';
+// Seed architectures (src/models/): built on the graph builder, weights from safetensors by PyTorch state_dict names.
+export { GraphBuilder } from './graph/builder';
+export { Model } from './models/model';
+export { readSafetensors, writeSafetensors, type NamedTensor } from './import/safetensors';
+export { fcn, type FcnOptions, type FcnVariant } from './models/fcn';
+export { deeplabV3, deeplabV3Plus, type DeepLabOptions } from './models/deeplab';
+export { unet, type UNetOptions } from './models/unet';
+export { stnClassifier, spatialTransformer, spatialTransformerModel, IDENTITY_THETA, type StnOptions, type TransformerOptions } from './models/stn';
+export { srn, type SrnOptions } from './models/srn';
+export * as layers from './models/layers';
