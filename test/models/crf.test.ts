@@ -38,10 +38,13 @@ async function runCrf(o: DenseCRFOptions, s: { H: number; W: number; C: number; 
 }
 
 function compare(got: { probs: Float32Array; labels: Int32Array }, ref: { probs: Float64Array; labels: Int32Array }) {
-  let maxDiff = 0, agree = 0;
-  for (let k = 0; k < ref.probs.length; k++) maxDiff = Math.max(maxDiff, Math.abs(got.probs[k] - ref.probs[k]));
+  let maxDiff = 0, sum = 0, agree = 0;
+  for (let k = 0; k < ref.probs.length; k++) {
+    const d = Math.abs(got.probs[k] - ref.probs[k]);
+    (maxDiff = Math.max(maxDiff, d)), (sum += d);
+  }
   for (let i = 0; i < ref.labels.length; i++) agree += got.labels[i] === ref.labels[i] ? 1 : 0;
-  return { maxDiff, agreement: agree / ref.labels.length };
+  return { maxDiff, meanDiff: sum / ref.probs.length, agreement: agree / ref.labels.length };
 }
 
 describe('DenseCRF filters vs the exact kernels', () => {
@@ -83,8 +86,10 @@ describe('DenseCRF filters vs the exact kernels', () => {
 });
 
 describe('DenseCRF mean-field vs the exact reference (24x24)', () => {
-  const s = syntheticScene(24, 24, 7, 3, 0.8);
-  const exact = (o: DenseCRFOptions, logits = false, scores = s.probs) => denseCrf(scores, s.img, s.H, s.W, s.C, params(o), logits);
+  // soft unaries on a noisy scene; the second scene is noisier still
+  const scenes = [syntheticScene(24, 24, 11, 3, 0.8, 60), syntheticScene(24, 24, 11, 3, 1.5, 120)];
+  const s = scenes[0];
+  const exact = (o: DenseCRFOptions, sc = s, logits = false, scores = sc.probs) => denseCrf(scores, sc.img, sc.H, sc.W, sc.C, params(o), logits);
 
   it('0 iterations: the unaries alone, to f32', async () => {
     const got = await runCrf({ iterations: 0 }, s);
@@ -93,47 +98,59 @@ describe('DenseCRF mean-field vs the exact reference (24x24)', () => {
     expect(Array.from(got.labels)).toEqual(Array.from(ref.labels));
   });
 
-  // [options, max |prob diff|, min label agreement]
-  const cases: [string, DenseCRFOptions, number, number][] = [
-    ['defaults', {}, 0.02, 1],
-    ['alpha 8, beta 30, w1 1, w2 1, gamma 2', { bilateral: { weight: 1, sigmaXY: 8, sigmaRGB: 30 }, gaussian: { weight: 1, sigmaXY: 2 } }, 0.1, 0.99],
-    ['alpha 6, beta 10, w1 5, 10 iterations', { iterations: 10, bilateral: { weight: 5, sigmaXY: 6, sigmaRGB: 10 } }, 0.05, 0.99],
+  // Weights small enough that Q stays soft (the approximation shows in the probabilities), and the
+  // defaults (Q saturates). Stated tolerance: max |prob diff| <= 0.06, mean <= 0.008, labels >= 98.5%.
+  const cases: [string, DenseCRFOptions, number][] = [
+    ['w1 0.01, alpha 8, beta 30, w2 0.05, gamma 2', { bilateral: { weight: 0.01, sigmaXY: 8, sigmaRGB: 30 }, gaussian: { weight: 0.05, sigmaXY: 2 } }, 0],
+    ['w1 0.1, alpha 5, beta 20, w2 0.1, gamma 1.5', { bilateral: { weight: 0.1, sigmaXY: 5, sigmaRGB: 20 }, gaussian: { weight: 0.1, sigmaXY: 1.5 } }, 0],
+    ['w1 0.01, alpha 8, beta 30, w2 0.05, gamma 2 (noisier scene)', { bilateral: { weight: 0.01, sigmaXY: 8, sigmaRGB: 30 }, gaussian: { weight: 0.05, sigmaXY: 2 } }, 1],
+    ['defaults, 10 iterations', { iterations: 10 }, 0],
   ];
-  for (const [name, o, probTol, agreeMin] of cases) {
-    it(`${name}: probabilities within ${probTol}, labels agree >= ${agreeMin * 100}%`, async () => {
-      const got = await runCrf(o, s);
-      const { maxDiff, agreement } = compare(got, exact(o));
-      console.log(`crf mean-field 24x24x${s.C} ${name}: max |prob diff| ${maxDiff.toExponential(2)}, label agreement ${(agreement * 100).toFixed(2)}%`);
-      expect(maxDiff).toBeLessThanOrEqual(probTol);
-      expect(agreement).toBeGreaterThanOrEqual(agreeMin);
+  for (const [name, o, sc] of cases) {
+    it(`${name}: within the stated tolerance`, async () => {
+      const got = await runCrf(o, scenes[sc]);
+      const { maxDiff, meanDiff, agreement } = compare(got, exact(o, scenes[sc]));
+      console.log(`crf mean-field 24x24x4 ${name}: max |prob diff| ${maxDiff.toFixed(4)}, mean ${meanDiff.toFixed(4)}, label agreement ${(agreement * 100).toFixed(2)}%`);
+      expect(maxDiff).toBeLessThanOrEqual(0.06);
+      expect(meanDiff).toBeLessThanOrEqual(0.008);
+      expect(agreement).toBeGreaterThanOrEqual(0.985);
     });
   }
 
   it('logits input: unary -log softmax', async () => {
     const logits = s.probs.map((p) => Math.log(p) * 1.7 + 0.3);
-    const o = { bilateral: { weight: 1, sigmaXY: 8, sigmaRGB: 30 } };
+    const o = cases[1][1];
     const got = await runCrf(o, { ...s, probs: logits }, true);
-    const { maxDiff, agreement } = compare(got, exact(o, true, logits));
-    expect(maxDiff).toBeLessThanOrEqual(0.1);
-    expect(agreement).toBeGreaterThanOrEqual(0.99);
+    const { maxDiff, agreement } = compare(got, exact(o, s, true, logits));
+    expect(maxDiff).toBeLessThanOrEqual(0.06);
+    expect(agreement).toBeGreaterThanOrEqual(0.985);
   });
 });
 
 describe('DenseCRF on a synthetic scene', () => {
-  it('raises mean IoU over blurred, noisy unaries', async () => {
-    const s = syntheticScene(64, 64, 11);
-    const before = meanIoU(argmaxPixels(s.probs, s.C, s.H * s.W), s.truth, s.C);
-    const got = await runCrf({}, s);
-    const after = meanIoU(got.labels, s.truth, s.C);
-    const exactAfter = meanIoU(denseCrf(s.probs, s.img, s.H, s.W, s.C, DEFAULT_CRF).labels, s.truth, s.C);
-    console.log(`crf scene 64x64: mean IoU before ${before.toFixed(4)}, after ${after.toFixed(4)} (exact mean-field ${exactAfter.toFixed(4)})`);
-    expect(after).toBeGreaterThan(before + 0.05);
-    expect(Math.abs(after - exactAfter)).toBeLessThan(0.02);
-  });
+  // blurred one-hot mask + uniform noise as unaries; [scene, label agreement with exact >=]
+  const scenes: [string, ReturnType<typeof syntheticScene>, number][] = [
+    ['64x64', syntheticScene(64, 64, 11, 8, 1.0, 100), 0.99],
+    ['64x64 noisier', syntheticScene(64, 64, 11, 8, 1.5, 140), 0.98],
+  ];
+  for (const [name, s, agreeMin] of scenes) {
+    it(`${name}: raises mean IoU over blurred, noisy unaries (defaults)`, async () => {
+      const before = meanIoU(argmaxPixels(s.probs, s.C, s.H * s.W), s.truth, s.C);
+      const got = await runCrf({}, s);
+      const after = meanIoU(got.labels, s.truth, s.C);
+      const ref = denseCrf(s.probs, s.img, s.H, s.W, s.C, DEFAULT_CRF);
+      const exactAfter = meanIoU(ref.labels, s.truth, s.C);
+      const { agreement } = compare(got, ref);
+      console.log(`crf scene ${name}: mean IoU before ${before.toFixed(4)}, after ${after.toFixed(4)} (exact mean-field ${exactAfter.toFixed(4)}; labels agree ${(agreement * 100).toFixed(2)}%)`);
+      expect(after).toBeGreaterThan(before + 0.2);
+      expect(Math.abs(after - exactAfter)).toBeLessThan(0.02);
+      expect(agreement).toBeGreaterThanOrEqual(agreeMin);
+    });
+  }
 });
 
 describe('DenseCRF inputs', () => {
-  const s = syntheticScene(20, 28, 4);
+  const s = syntheticScene(20, 28, 4, 3, 0.8, 60);
   const N = s.H * s.W;
 
   it('host RGBA bytes, an int32 image tensor and chunked classes give the same result', async () => {
@@ -164,13 +181,13 @@ describe('DenseCRF inputs', () => {
     const logits = s.probs.map((v) => Math.log(v));
     const out = await session.run({ x: { data: logits, dims: [1, s.C, s.H, s.W] } });
     const im = rt.upload(s.img, [1, 3, s.H, s.W]);
-    const o = { bilateral: { weight: 1, sigmaXY: 8, sigmaRGB: 30 } };
+    const o = { bilateral: { weight: 0.1, sigmaXY: 5, sigmaRGB: 20 }, gaussian: { weight: 0.1, sigmaXY: 1.5 } };
     const r = new DenseCRF(rt, o).refine(out.y, im);
     const [q, l] = await readAll([r.probs, r.labels, im]);
     const ref = denseCrf(logits.map((v) => 2 * v), s.img, s.H, s.W, s.C, params(o), true);
     const { maxDiff, agreement } = compare({ probs: q as Float32Array, labels: l as Int32Array }, ref);
-    expect(maxDiff).toBeLessThanOrEqual(0.1);
-    expect(agreement).toBeGreaterThanOrEqual(0.99);
+    expect(maxDiff).toBeLessThanOrEqual(0.06);
+    expect(agreement).toBeGreaterThanOrEqual(0.985);
     out.y.dispose();
     session.dispose();
   });

@@ -115,10 +115,10 @@ export function uniform(seed: number): () => number {
 
 /**
  * A synthetic scene: background (class 0) with a disc, a rectangle and a triangle (classes 1-3) in
- * distinct colours plus pixel noise. `probs` are the one-hot mask box-blurred (radius `blur`), mixed
+ * distinct colours plus uniform pixel noise of width `colourNoise`. `probs` are the one-hot mask box-blurred (radius `blur`), mixed
  * with uniform noise (`noise`), and renormalised: a soft, wrong-near-edges segmentation to refine.
  */
-export function syntheticScene(H: number, W: number, seed = 1, blur = Math.round(W / 10), noise = 0.6) {
+export function syntheticScene(H: number, W: number, seed = 1, blur = Math.round(W / 10), noise = 0.6, colourNoise = 30) {
   const rnd = uniform(seed);
   const N = H * W, C = 4;
   const truth = new Int32Array(N);
@@ -134,7 +134,7 @@ export function syntheticScene(H: number, W: number, seed = 1, blur = Math.round
     }
   }
   const img = new Float32Array(3 * N);
-  for (let i = 0; i < N; i++) for (let k = 0; k < 3; k++) img[k * N + i] = Math.min(255, Math.max(0, colours[truth[i]][k] + (rnd() - 0.5) * 30));
+  for (let i = 0; i < N; i++) for (let k = 0; k < 3; k++) img[k * N + i] = Math.min(255, Math.max(0, colours[truth[i]][k] + (rnd() - 0.5) * colourNoise));
   const probs = new Float32Array(C * N);
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
