@@ -8,7 +8,8 @@ import { linearGrid } from '../kernels/dispatch';
  * dense 5-D bilateral grid (x / alpha, y / alpha, r / beta, g / beta, b / beta, cells of
  * `cellScale` sigmas): splat (nearest cell, or multilinear over the 32 corners) in fixed-point
  * atomics, a separable Gaussian blur per axis whose variance makes splat + blur + slice add up to
- * the kernel's, a multilinear slice. Cells no pixel can reach are skipped (occupancy masks, built
+ * the kernel's, a multilinear slice. The nearest splat gathers each cell's pixels (a counting sort
+ * by cell, once per image); cells no pixel can reach are skipped by the blur (occupancy masks, also
  * once per image). Approximate: its error vs the exact filter is measured in test/models/crf.test.ts.
  */
 
@@ -60,6 +61,9 @@ export function classChunk(rt: Runtime, C: number, g: { dims: number[]; cells: n
 export class BilateralGrid {
   readonly shape: ReturnType<typeof gridShape>;
   private masks: GpuTensor[] = [];
+  /** nearest splat: the pixels of cell c are list[offsets[c] .. offsets[c + 1]) */
+  private offsets: GpuTensor | null = null;
+  private list: GpuTensor | null = null;
   private readonly radius: number;
   private readonly inv2s2: number;
   private readonly wsum: number;
@@ -84,17 +88,32 @@ export class BilateralGrid {
     this.strides = [1, dx, dx * dy, dx * dy * dr, dx * dy * dr * dg];
     this.geom = { n: H * W, w: W, dims: [dx, dy, dr, dg], dim_b: db, inv_xy: g.invXY, inv_rgb: g.invRGB };
     // masks[0]: cells splatted to; masks[k + 1]: cells the blur along axis k can reach
-    const I = img.dtype;
-    const args = { shader: 'crf/occupancy.wgsl', defines: { I }, overrides: { WG } };
-    const uni = (extra: object) => ({ ...this.geom, cells: g.cells, linear: o.splat === 'linear' ? 1 : 0, len: 1, stride: 1, radius: 0, ...extra });
+    const I = img.dtype, N = H * W;
     this.masks = Array.from({ length: 6 }, () => rt.alloc([g.cells], 'u32'));
-    rt.dispatch({ ...args, name: `crf.mask.clear ${g.cells}`, entry: 'clear', uniforms: uni({}), buffers: { img: img.buffer, src: this.masks[1].buffer, mask: this.masks[0].buffer }, workgroups: linearGrid(g.cells, WG) });
-    rt.dispatch({ ...args, name: `crf.mask.mark ${H}x${W}`, entry: 'mark', uniforms: uni({}), buffers: { img: img.buffer, src: this.masks[1].buffer, mask: this.masks[0].buffer }, workgroups: linearGrid(H * W, WG) });
+    const uni = (extra: object) => ({ ...this.geom, cells: g.cells, linear: o.splat === 'linear' ? 1 : 0, len: 1, stride: 1, radius: 0, ...extra });
+    const occ = (entry: string, name: string, threads: number, src: GpuTensor, mask: GpuTensor, extra = {}) =>
+      rt.dispatch({ shader: 'crf/occupancy.wgsl', defines: { I }, overrides: { WG }, entry, name, uniforms: uni(extra), buffers: { img: img.buffer, src: src.buffer, mask: mask.buffer }, workgroups: linearGrid(threads, WG) });
+    if (o.splat === 'nearest') {
+      // counting sort of the pixels by cell; masks[0] = the counts
+      this.offsets = rt.alloc([g.cells + 1], 'u32');
+      this.list = rt.alloc([N], 'u32');
+      const cellOf = rt.alloc([N], 'u32'), cursor = rt.alloc([g.cells], 'u32');
+      const sort = (entry: string, threads: [number, number]) =>
+        rt.dispatch({
+          shader: 'crf/cells.wgsl', defines: { I }, overrides: { WG }, entry, name: `crf.cells.${entry} ${H}x${W}`, uniforms: { ...this.geom, cells: g.cells },
+          buffers: { img: img.buffer, counts: this.masks[0].buffer, cell_of: cellOf.buffer, offsets: this.offsets!.buffer, cursor: cursor.buffer, list: this.list!.buffer }, workgroups: threads,
+        });
+      sort('clear', linearGrid(g.cells, WG));
+      sort('count', linearGrid(N, WG));
+      sort('scan', [1, 1]);
+      sort('fill', linearGrid(N, WG));
+      rt.release(cellOf, cursor);
+    } else {
+      occ('clear', `crf.mask.clear ${g.cells}`, g.cells, this.masks[1], this.masks[0]);
+      occ('mark', `crf.mask.mark ${H}x${W}`, N, this.masks[1], this.masks[0]);
+    }
     for (let axis = 0; axis < 5; axis++) {
-      rt.dispatch({
-        ...args, name: `crf.mask.dilate${axis} ${g.cells}`, entry: 'dilate', uniforms: uni({ len: g.dims[axis], stride: this.strides[axis], radius: this.radius }),
-        buffers: { img: img.buffer, src: this.masks[axis].buffer, mask: this.masks[axis + 1].buffer }, workgroups: linearGrid(g.cells, WG),
-      });
+      occ('dilate', `crf.mask.dilate${axis} ${g.cells}`, g.cells, this.masks[axis], this.masks[axis + 1], { len: g.dims[axis], stride: this.strides[axis], radius: this.radius });
     }
   }
 
@@ -109,9 +128,16 @@ export class BilateralGrid {
     for (let c0 = 0; c0 < C; c0 += cc) {
       const k = Math.min(cc, C - c0);
       const chunk = { ...this.geom, c0, cc: k };
-      const splat = { shader: 'crf/splat.wgsl', defines: { I }, overrides: { WG }, uniforms: { ...chunk, cells: g.cells, scale: g.scale }, buffers: { img: this.img.buffer, q: q.buffer, grid: a.buffer } };
-      rt.dispatch({ ...splat, name: `crf.clear ${g.cells}x${k}`, entry: 'clear', workgroups: linearGrid(g.cells * k, WG) });
-      rt.dispatch({ ...splat, name: `crf.splat ${H}x${W}x${k}`, entry: o.splat === 'linear' ? 'linear' : 'main', workgroups: linearGrid(N, WG) });
+      if (this.offsets && this.list) {
+        rt.dispatch({
+          name: `crf.gather ${g.cells}x${k}`, shader: 'crf/gather.wgsl', overrides: { WG }, uniforms: { n: N, c0, cc: k, cells: g.cells, scale: g.scale },
+          buffers: { offsets: this.offsets.buffer, list: this.list.buffer, q: q.buffer, grid: a.buffer }, workgroups: linearGrid(g.cells * k, WG),
+        });
+      } else {
+        const splat = { shader: 'crf/splat.wgsl', defines: { I }, overrides: { WG }, uniforms: { ...chunk, cells: g.cells, scale: g.scale }, buffers: { img: this.img.buffer, q: q.buffer, grid: a.buffer } };
+        rt.dispatch({ ...splat, name: `crf.clear ${g.cells}x${k}`, entry: 'clear', workgroups: linearGrid(g.cells * k, WG) });
+        rt.dispatch({ ...splat, name: `crf.splat ${H}x${W}x${k}`, entry: 'linear', workgroups: linearGrid(N, WG) });
+      }
       let src = a, dst = b;
       for (let axis = 0; axis < 5; axis++) {
         rt.dispatch({
@@ -130,7 +156,8 @@ export class BilateralGrid {
   }
 
   dispose(): void {
-    this.rt.release(...this.masks);
+    this.rt.release(...this.masks, ...[this.offsets, this.list].filter((t) => t !== null));
     this.masks = [];
+    this.offsets = this.list = null;
   }
 }
