@@ -1,6 +1,7 @@
-// Bilateral grid splat: every pixel adds its class probabilities Q[c0 + k] (k < cc) to its nearest
-// grid cell, in fixed point (round(q * scale)) so the atomic sums are exact and order-free.
-// `clear` zeroes the grid first.
+// Multilinear bilateral grid splat (DenseCRF splat: 'linear'; the nearest splat gathers instead,
+// crf/gather.wgsl): every pixel adds its class probabilities Q[c0 + k] (k < cc), times the corner
+// weights, to the 32 corners of its cell, in fixed point (round(q * w * scale)) so the atomic sums
+// are exact and order-free. `clear` zeroes the grid first.
 // #include common/index.wgsl
 // #include crf/grid.wgsl
 
@@ -30,22 +31,6 @@ fn clear(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
   if (i < params.cells * params.cc) { atomicStore(&grid[i], 0); }
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flatIndex(gid, nwg, WG);
-  if (i >= params.n) { return; }
-  let p = pixelFeature(i, params.n, params.w, params.inv_xy, params.inv_rgb);
-  var c: array<u32, 5>;
-  for (var k = 0u; k < 5u; k++) { c[k] = u32(floor(p.f[k] + 0.5)); }
-  let dims = array<u32, 5>(params.dims.x, params.dims.y, params.dims.z, params.dims.w, params.dim_b);
-  let base = cellIndex(c, dims) * params.cc;
-  for (var k = 0u; k < params.cc; k++) {
-    let v = q[(params.c0 + k) * params.n + i];
-    atomicAdd(&grid[base + k], i32(v * params.scale + 0.5));
-  }
-}
-
-// Multilinear splat: each pixel spreads over the 32 corners of its cell (the slice's transpose).
 @compute @workgroup_size(WG)
 fn linear(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flatIndex(gid, nwg, WG);

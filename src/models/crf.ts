@@ -28,7 +28,7 @@ export interface DenseCRFOptions {
   eps?: number;
   /** bilateral grid cell size in sigmas, <= 1.5 (default 1) */
   cellScale?: number;
-  /** bilateral grid splat: 'nearest' cell (default: 1 atomic per pixel and class) or 'linear' (32 corners: ~30% less RMS error, ~20x slower splat) */
+  /** bilateral grid splat: 'nearest' cell (default; a gather over the pixels sorted by cell) or 'linear' (32 corners, atomics: ~30% less RMS error, slower) */
   splat?: 'nearest' | 'linear';
   /** largest bilateral grid buffer in bytes; classes are filtered in chunks that fit (default: the device's binding limit) */
   maxGridBytes?: number;
