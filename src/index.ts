@@ -22,3 +22,4 @@ export { unet, type UNetOptions } from './models/unet';
 export { stnClassifier, spatialTransformer, spatialTransformerModel, IDENTITY_THETA, type StnOptions, type TransformerOptions } from './models/stn';
 export { srn, type SrnOptions } from './models/srn';
 export * as layers from './models/layers';
+export { DenseCRF, type DenseCRFOptions, type CrfResult, type HostImage } from './models/crf';
