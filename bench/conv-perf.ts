@@ -9,15 +9,18 @@ import type { Attrs } from '../src/kernels/types';
 
 
 const RUNS = Number(process.env.RUNS ?? 7);
-// CONV_WG=8|16|32: workgroup size of the subgroup GEMM kernel; NOSG=1: the portable kernel
+// CONV_WG=8|16|32: workgroup size of the subgroup GEMM kernel; NOSG=1: the portable kernel;
+// FIXED=0: 3x3 / 1x1 through the loops sized from uniforms (no unrolled pipelines)
 convTuning.wg = Number(process.env.CONV_WG ?? convTuning.wg);
 convTuning.subgroups = !process.env.NOSG;
+convTuning.fixedSize = process.env.FIXED !== '0';
 
 interface Case { name: string; x: number[]; w: number[]; attrs: Attrs; op?: string }
 const cases: Case[] = [
   { name: 'conv 3x3 64->64 1x64x128x128 pad 1', x: [1, 64, 128, 128], w: [64, 64, 3, 3], attrs: { pads: [1, 1, 1, 1] } },
   { name: 'atrous 3x3 d6 512->512 1x512x32x32', x: [1, 512, 32, 32], w: [512, 512, 3, 3], attrs: { pads: [6, 6, 6, 6], dilations: [6, 6] } },
   { name: 'depthwise 3x3 1x96x112x112 pad 1', x: [1, 96, 112, 112], w: [96, 1, 3, 3], attrs: { pads: [1, 1, 1, 1], group: 96 } },
+  { name: '1x1 256->256 1x256x64x64', x: [1, 256, 64, 64], w: [256, 256, 1, 1], attrs: {} },
   { name: 'fused 1x1 96->32 1x96x56x56 +Z relu6', x: [1, 96, 56, 56], w: [32, 96, 1, 1], attrs: { activation: 'Clip', activation_params: [0, 6] }, op: 'FusedConv' },
 ];
 const only = process.env.ONLY;
