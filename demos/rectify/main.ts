@@ -1,5 +1,5 @@
 import { Session } from '../../src/session';
-import { CANVAS, DIGIT, distortDigit, parseIdx, randomDistortion, type Distortion } from './distort';
+import { CANVAS, DIGIT, distortDigit, mulberry32, parseIdx, randomDistortion, type Distortion } from './distort';
 
 // The trained STN+CNN (tools/train_stn.py): input [N,1,42,42] -> log_probs [N,10], rectified [N,1,42,42], theta [N,2,3].
 const MODEL_URL = new URL('../../models/stn-mnist/stn.onnx', import.meta.url).href;
@@ -10,6 +10,9 @@ const PIX = CANVAS * CANVAS;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $('status');
+// ?seed=N makes the digits and distortions repeatable, ?live=0 starts with the live refresh off (the browser test uses both)
+const params = new URLSearchParams(location.search);
+const rand = params.has('seed') ? mulberry32(Number(params.get('seed'))) : Math.random;
 
 interface StnOut {
   logProbs: Float32Array;
@@ -94,9 +97,9 @@ async function tilesLoop(s: Session, images: Uint8Array, labels: Uint8Array) {
     try {
       const x = new Float32Array(TILES * PIX), picks: number[] = [];
       for (let i = 0; i < TILES; i++) {
-        const k = Math.floor(Math.random() * labels.length);
+        const k = Math.floor(rand() * labels.length);
         picks.push(k);
-        x.set(distortDigit(images.subarray(k * DIGIT * DIGIT, (k + 1) * DIGIT * DIGIT), randomDistortion(Math.random)), i * PIX);
+        x.set(distortDigit(images.subarray(k * DIGIT * DIGIT, (k + 1) * DIGIT * DIGIT), randomDistortion(rand)), i * PIX);
       }
       const r = await runStn(s, x, TILES);
       let wrong = 0;
@@ -180,7 +183,7 @@ function setupDrawing(s: Session, images: Uint8Array) {
     ctx.fillRect(0, 0, pad.width, pad.height);
   };
   const showSample = () => {
-    const k = Math.floor(Math.random() * (images.length / (DIGIT * DIGIT)));
+    const k = Math.floor(rand() * (images.length / (DIGIT * DIGIT)));
     const small = Object.assign(document.createElement('canvas'), { width: DIGIT, height: DIGIT });
     const sctx = small.getContext('2d')!, img = sctx.createImageData(DIGIT, DIGIT);
     for (let i = 0; i < DIGIT * DIGIT; i++) img.data.set([images[k * DIGIT * DIGIT + i], images[k * DIGIT * DIGIT + i], images[k * DIGIT * DIGIT + i], 255], i * 4);
@@ -220,7 +223,7 @@ function setupDrawing(s: Session, images: Uint8Array) {
   };
   $('sample').onclick = showSample;
   $('randomize').onclick = () => {
-    const d = randomDistortion(Math.random);
+    const d = randomDistortion(rand);
     [d.angle, d.scale, d.tx, d.ty].forEach((v, i) => (sliders[i].value = String(Math.round(v * 100) / 100)));
     go();
   };
@@ -237,6 +240,7 @@ async function main() {
   if (!('gpu' in navigator)) throw new Error('This browser has no WebGPU (navigator.gpu): try a recent Chrome, Edge or Safari.');
   const [digits, labels] = await Promise.all([DIGITS_URL, LABELS_URL].map(async (u) => parseIdx(new Uint8Array(await (await fetch(u)).arrayBuffer())).data));
   // one session per batch size (12 tiles, 1 drawing), sharing a device: neither replans on the other's runs
+  if (params.get('live') === '0') $<HTMLInputElement>('auto').checked = false;
   const tiles = await Session.create(MODEL_URL);
   const mine = await Session.create(MODEL_URL, { device: tiles.rt });
   status.textContent = `adapter: ${tiles.rt.info.adapter}`;
