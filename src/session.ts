@@ -9,6 +9,7 @@ import { hostData, INT_BITS } from './graph/fold';
 import { gpuType, hostFedInputs, resolve, type Precision, type Resolved } from './graph/shapes';
 import { describeUnsupported, unsupportedNodes } from './graph/support';
 import { importOnnx } from './import/onnx';
+import { importTflite } from './import/tflite';
 
 /**
  * The public entry point (in the spirit of onnxruntime's InferenceSession): load a model, plan it
@@ -68,10 +69,10 @@ export class Tensor {
 const fmt = (s: readonly Dim[]) => `[${s.join(',')}]`;
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
-/** Bytes -> graph, by file format. ONNX today; TFLite ('TFL3' at byte 4) and safetensors are recognised and refused. */
+/** Bytes -> graph, by file format: TFLite ('TFL3' at byte 4) or ONNX; safetensors are recognised and refused. */
 export function loadGraph(bytes: Uint8Array, source: string): Graph {
   const tag = String.fromCharCode(...bytes.subarray(4, 8));
-  if (tag === 'TFL3') throw new WgsegError('UNSUPPORTED_OP', `${source}: TFLite models are not supported yet (ONNX only)`);
+  if (tag === 'TFL3' || /\.tflite$/i.test(source)) return importTflite(bytes, source);
   if (bytes.length > 9 && bytes[8] === 0x7b && new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true) === 0) {
     throw new WgsegError('UNSUPPORTED_OP', `${source}: safetensors files hold weights only; give an ONNX model`);
   }
