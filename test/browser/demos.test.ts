@@ -33,7 +33,7 @@ describe.skipIf(!!SKIP_BROWSER)('demos in headless Chromium', () => {
     const only = ['depthwise', 'grid_sample', 'resize'];
     const { page, errors } = await site.open(`demos/kernels/?only=${only.join(',')}&runs=1`);
     await page.click('#run');
-    await page.waitForFunction(() => (window as { benchDone?: boolean }).benchDone || document.querySelector('#status.error'), null, { timeout: 60_000 });
+    await page.waitForFunction(() => (window as { benchDone?: boolean }).benchDone || document.querySelector('#status.error'), null, { timeout: 45_000 });
     expect(errors).toEqual([]);
     const status = await page.locator('#status').textContent();
     expect(status).toMatch(/^adapter: \S.* \(timestamp-query: (true|false), shader-f16: (true|false)\)$/);
@@ -49,7 +49,7 @@ describe.skipIf(!!SKIP_BROWSER)('demos in headless Chromium', () => {
 
   it('demos/rectify loads the STN through Session and classifies the rectified digits', async () => {
     const { page, errors, logs } = await site.open('demos/rectify/?seed=1&live=0');
-    await page.waitForFunction(() => (window as { rectifyReady?: boolean }).rectifyReady || document.querySelector('#status.error'), null, { timeout: 60_000 });
+    await page.waitForFunction(() => (window as { rectifyReady?: boolean }).rectifyReady || document.querySelector('#status.error'), null, { timeout: 45_000 });
     expect(errors).toEqual([]);
     expect(await page.locator('#status').textContent()).toMatch(/^adapter: \S/);
 
