@@ -1,15 +1,15 @@
 /**
  * Argument parsing for exactly the `wgseg` contract (no option library: the grammar is tiny).
  *
- *   wgseg run <model.onnx> --input <name>=<file.npy> [--input ...] --out <dir> [--precision f32|f16]
- *   wgseg inspect <model.onnx> [--shape <name>=<d0>,<d1>,...]
+ *   wgseg run <model.onnx|.tflite> --input <name>=<file.npy> [--input ...] --out <dir> [--precision f32|f16]
+ *   wgseg inspect <model.onnx|.tflite> [--shape <name>=<d0>,<d1>,...]
  *
  * `--opt value` and `--opt=value` are both accepted. A usage error is a `UsageError` (exit 2).
  */
 
 export const USAGE = `usage:
-  wgseg run <model.onnx> --input <name>=<file.npy> [--input ...] --out <dir> [--precision f32|f16]
-  wgseg inspect <model.onnx> [--shape <name>=<d0>,<d1>,...]
+  wgseg run <model.onnx|.tflite> --input <name>=<file.npy> [--input ...] --out <dir> [--precision f32|f16]
+  wgseg inspect <model.onnx|.tflite> [--shape <name>=<d0>,<d1>,...]
   wgseg --help
 
 run      runs the model on WebGPU with the given .npy inputs and writes <dir>/<output>.npy for every

@@ -143,7 +143,7 @@ class Importer {
     const size: Record<string, number> = { FLOAT32: 4, FLOAT16: 2, INT32: 4, INT64: 8, INT8: 1, UINT8: 1 };
     if (!(t.type in size)) return; // refused where it is used
     if (raw.length !== n * size[t.type]) this.fail('MALFORMED_FILE', `tensor "${t.name}" [${t.shape}] ${t.type} has ${raw.length} bytes of data, expected ${n * size[t.type]}`);
-    const copy = raw.slice().buffer; // aligned copy
+    const copy = new Uint8Array(raw).buffer; // an aligned copy (Buffer.slice would be a view)
     const c: HostConst =
       t.type === 'FLOAT32' ? { shape: t.shape, type: 'float32', data: new Float32Array(copy) }
       : t.type === 'INT32' ? { shape: t.shape, type: 'int32', data: new Int32Array(copy) }

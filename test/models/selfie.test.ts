@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readNpy } from '../../src/import/npy';
+import { main } from '../../src/cli/main';
+import { readNpy, writeNpy } from '../../src/import/npy';
 import { Session } from '../../src/session';
 import { gpu } from '../helpers/gpu';
 import { selfieScene } from './selfie-scene';
@@ -58,5 +60,50 @@ describe.each([
     expect(drawn, 'the reference finds the drawn person').toBeGreaterThan(0.8);
     expect(maxDiff).toBeLessThan(precision === 'f32' ? 1e-3 : 6e-2);
     expect(mIoU).toBeGreaterThan(precision === 'f32' ? 0.999 : 0.99);
+  });
+});
+
+describe('wgseg CLI on .tflite', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wgseg-selfie-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const wgseg = async (...argv: string[]) => {
+    const out: string[] = [], err: string[] = [];
+    const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), debug: false });
+    return { code, out, err };
+  };
+
+  it('inspect lists NHWC inputs/outputs, op counts and no unsupported ops', async () => {
+    const r = await wgseg('inspect', join(PKG, 'selfie_segmentation.tflite'));
+    expect(r.code, r.err.join('\n')).toBe(0);
+    expect(r.out).toContain('  input_1  float32  [1, 256, 256, 3]');
+    expect(r.out).toContain('  activation_10  float32  [1, 256, 256, 1]');
+    expect(r.out).toContain('  Conv  54');
+    expect(r.out).toContain('  ConvTranspose  1');
+    expect(r.out).toContain('unsupported ops: none');
+    expect(r.out.find((l) => l.startsWith('parameters: '))).toMatch(/^parameters: 10\d,\d{3} /);
+  });
+
+  it('run writes the mask .npy (landscape model, same numbers as the reference)', async () => {
+    const { rgb } = selfieScene(144, 256);
+    writeFileSync(join(dir, 'scene.npy'), writeNpy('float32', [1, 144, 256, 3], Float32Array.from(rgb, (v) => v / 255)));
+    const r = await wgseg('run', join(PKG, 'selfie_segmentation_landscape.tflite'), '--input', `input_1=${join(dir, 'scene.npy')}`, '--out', dir);
+    expect(r.code, r.err.join('\n')).toBe(0);
+    expect(r.out).toHaveLength(1);
+    expect(r.out[0]).toMatch(/^segment_back\s+\[1, 144, 256, 1\]/);
+    const got = readNpy(new Uint8Array(readFileSync(join(dir, 'segment_back.npy'))));
+    expect(got.shape).toEqual([1, 144, 256, 1]);
+    const want = readNpy(new Uint8Array(readFileSync(join(FIX, 'selfie_segmentation_landscape.mask.npy')))).data as Float32Array;
+    let maxDiff = 0;
+    for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs((got.data as Float32Array)[i] - want[i]));
+    expect(maxDiff).toBeLessThan(1e-3);
+  });
+
+  it('a broken .tflite is one wgseg: line and exit 1', async () => {
+    const bytes = new Uint8Array(readFileSync(join(PKG, 'selfie_segmentation.tflite')));
+    writeFileSync(join(dir, 'cut.tflite'), bytes.subarray(0, 100000));
+    const r = await wgseg('run', join(dir, 'cut.tflite'), '--input', `input_1=${join(dir, 'scene.npy')}`, '--out', dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toMatch(/^wgseg: .*cut\.tflite: corrupt TFLite flatbuffer: /);
   });
 });
