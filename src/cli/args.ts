@@ -1,17 +1,18 @@
 /**
  * Argument parsing for exactly the `wgseg` contract (no option library: the grammar is tiny).
  *
- *   wgseg run <model.onnx|.tflite> --input <name>=<file.npy> [--input ...] --out <dir> [--precision f32|f16]
- *   wgseg inspect <model.onnx|.tflite> [--shape <name>=<d0>,<d1>,...]
+ *   wgseg run <model.onnx> --input <name>=<file.npy> [--input ...] --out <dir> [--precision f32|f16]
+ *   wgseg inspect <model.onnx> [--shape <name>=<d0>,<d1>,...]
  *
  * `--opt value` and `--opt=value` are both accepted. A usage error is a `UsageError` (exit 2).
  */
 
 export const USAGE = `usage:
-  wgseg run <model.onnx|.tflite> --input <name>=<file.npy> [--input ...] --out <dir> [--precision f32|f16]
-  wgseg inspect <model.onnx|.tflite> [--shape <name>=<d0>,<d1>,...]
+  wgseg run <model.onnx> --input <name>=<file.npy> [--input ...] --out <dir> [--precision f32|f16]
+  wgseg inspect <model.onnx> [--shape <name>=<d0>,<d1>,...]
   wgseg --help
 
+model    an ONNX model, or a TFLite one (.tflite, float32; NHWC inputs and outputs as in the file)
 run      runs the model on WebGPU with the given .npy inputs and writes <dir>/<output>.npy for every
          graph output (float32, or int64 for integer outputs; C order; characters outside
          [A-Za-z0-9._-] in the name become '_'); prints one line per output: name, shape, dtype,
