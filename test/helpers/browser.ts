@@ -39,6 +39,15 @@ export const CHROMIUM_FLAGS = [
   '--disable-quic',
 ];
 
+/**
+ * Flags for pages that present on a WebGPU canvas (or import a video as an external texture): with
+ * the defaults, the first submit after drawing to a WebGPU canvas loses the device ("A valid external
+ * Instance reference no longer exists") and importExternalTexture(video) fails, on SwiftShader in
+ * headless Chromium 156; with the compositor on Vulkan-SwiftShader too, both work and screenshots
+ * show the canvas.
+ */
+export const WEBGPU_CANVAS_FLAGS = ['--use-angle=swiftshader', '--enable-features=Vulkan', '--use-vulkan=swiftshader'];
+
 /** Flags for camera tests: a fake camera that plays `y4m` (a clip the test writes), permission granted. */
 export const fakeCameraFlags = (y4m: string) => [
   '--use-fake-device-for-media-stream',

@@ -1,0 +1,74 @@
+import { packUniforms, reflectShader, shaderText } from '../gpu/shader-source';
+
+export type CompositeMode = 'mask' | 'blur' | 'replace' | 'cutout';
+export const COMPOSITE_MODES: readonly CompositeMode[] = ['mask', 'blur', 'replace', 'cutout'];
+
+export interface CompositeOptions {
+  mode: CompositeMode;
+  /** the frame was mirrored for the model (Preprocessor mirror): show it mirrored too */
+  mirror?: boolean;
+  /** the mask is softened by smoothstep(lo, hi) (defaults 0.3, 0.7) */
+  lo?: number;
+  hi?: number;
+  /** overlay colour (rgb in [0,1]) and opacity, for mode 'mask' */
+  tint?: [number, number, number, number];
+}
+
+/**
+ * Draws frame + mask onto a WebGPU canvas in one render pass: a full-screen triangle whose fragment
+ * shader reads the frame texture and the model's [h, w] mask buffer directly (bilinear), so nothing
+ * leaves the GPU.
+ */
+export class Compositor {
+  private readonly pipeline: GPURenderPipeline;
+  private readonly uniforms: GPUBuffer;
+  private readonly layout: NonNullable<ReturnType<typeof reflectShader>['uniform']>;
+  private readonly sampler: GPUSampler;
+
+  constructor(readonly device: GPUDevice, readonly format: GPUTextureFormat) {
+    const text = shaderText('web/composite.wgsl');
+    this.layout = reflectShader(text).uniform!;
+    const module = device.createShaderModule({ code: text, label: 'web/composite.wgsl' });
+    this.pipeline = device.createRenderPipeline({
+      layout: 'auto',
+      vertex: { module, entryPoint: 'vs' },
+      fragment: { module, entryPoint: 'fs', targets: [{ format }] },
+      primitive: { topology: 'triangle-list' },
+    });
+    this.uniforms = device.createBuffer({ size: this.layout.size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.sampler = device.createSampler({ magFilter: 'linear', minFilter: 'linear', addressModeU: 'clamp-to-edge', addressModeV: 'clamp-to-edge' });
+  }
+
+  /** Record the composite of `frame` and `mask` ([maskH, maskW] f32) into `target`. */
+  encode(encoder: GPUCommandEncoder, target: GPUTextureView, frame: GPUTexture, mask: GPUBuffer, maskW: number, maskH: number, o: CompositeOptions): void {
+    const values = {
+      mask_w: maskW,
+      mask_h: maskH,
+      mode: COMPOSITE_MODES.indexOf(o.mode),
+      mirror: o.mirror ? 1 : 0,
+      texel: [1 / frame.width, 1 / frame.height],
+      lo: o.lo ?? 0.3,
+      hi: o.hi ?? 0.7,
+      tint: o.tint ?? [0.1, 0.9, 0.4, 0.5],
+    };
+    this.device.queue.writeBuffer(this.uniforms, 0, packUniforms(this.layout, values, 'composite'));
+    const bind = this.device.createBindGroup({
+      layout: this.pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: frame.createView() },
+        { binding: 1, resource: this.sampler },
+        { binding: 2, resource: { buffer: mask } },
+        { binding: 3, resource: { buffer: this.uniforms } },
+      ],
+    });
+    const pass = encoder.beginRenderPass({ colorAttachments: [{ view: target, loadOp: 'clear', storeOp: 'store', clearValue: [0, 0, 0, 1] }] });
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, bind);
+    pass.draw(3);
+    pass.end();
+  }
+
+  dispose(): void {
+    this.uniforms.destroy();
+  }
+}

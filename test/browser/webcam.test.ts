@@ -1,0 +1,103 @@
+// The webcam demo in real headless Chromium on a fake camera: Chromium plays a .y4m clip this test
+// writes (a drawn person in a room, the view panning so the person crosses the frame left to right),
+// the demo runs MediaPipe's selfie model on every frame through wgseg (SwiftShader WebGPU), and the
+// test checks the mask is non-trivial and follows the person: for frames sampled from the page (the
+// model input and mask of the same frame), the mask centroid sits on the drawn person's shirt, found
+// by colour in that same input. Screenshot: test-artifacts/webcam.png (docs/webcam.png with
+// WGSEG_DOCS_SCREENSHOTS=1).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fakeCameraFlags, openSite, WEBGPU_CANVAS_FLAGS, saveScreenshot, SKIP_BROWSER, type Site } from '../helpers/browser';
+import { selfieScene } from '../models/selfie-scene';
+
+const W = 256, H = 256, FRAMES = 20;
+
+/** A 4:2:0 y4m clip (full-range BT.601, 'C420jpeg'): crops of a wide scene, panning right to left so the person moves left to right. */
+function writeClip(path: string) {
+  const wide = Math.round(W * 1.5);
+  const { rgb } = selfieScene(H, wide); // person centred at 0.52 * wide
+  const parts: Buffer[] = [Buffer.from(`YUV4MPEG2 W${W} H${H} F10:1 Ip A1:1 C420jpeg\n`)];
+  for (let f = 0; f < FRAMES; f++) {
+    const x0 = Math.round(((wide - W) * (FRAMES - 1 - f)) / (FRAMES - 1));
+    const y = Buffer.alloc(W * H), u = Buffer.alloc((W / 2) * (H / 2)), v = Buffer.alloc((W / 2) * (H / 2));
+    const px = (r: number, c: number) => rgb.subarray((r * wide + x0 + c) * 3, (r * wide + x0 + c) * 3 + 3);
+    for (let r = 0; r < H; r++)
+      for (let c = 0; c < W; c++) {
+        const [R, G, B] = px(r, c);
+        y[r * W + c] = Math.round(0.299 * R + 0.587 * G + 0.114 * B);
+      }
+    for (let r = 0; r < H / 2; r++)
+      for (let c = 0; c < W / 2; c++) {
+        let R = 0, G = 0, B = 0;
+        for (const [dr, dc] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+          const p = px(2 * r + dr, 2 * c + dc);
+          (R += p[0] / 4), (G += p[1] / 4), (B += p[2] / 4);
+        }
+        const clamp = (x: number) => Math.max(0, Math.min(255, Math.round(x)));
+        u[r * (W / 2) + c] = clamp(128 - 0.168736 * R - 0.331264 * G + 0.5 * B);
+        v[r * (W / 2) + c] = clamp(128 + 0.5 * R - 0.418688 * G - 0.081312 * B);
+      }
+    parts.push(Buffer.from('FRAME\n'), y, u, v);
+  }
+  writeFileSync(path, Buffer.concat(parts));
+}
+
+/** Horizontal centre (0..1) of the drawn person's blue shirt in a model input (RGB in [0,1]). */
+function shirtCx(s: { input: number[]; layout: string; width: number; height: number }): number {
+  const { width: w, height: h } = s;
+  let n = 0, sx = 0;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      const [r, g, b] = s.layout === 'nhwc' ? [s.input[3 * i], s.input[3 * i + 1], s.input[3 * i + 2]] : [s.input[i], s.input[w * h + i], s.input[2 * w * h + i]];
+      if (b > r + 0.25 && g < 0.45 && r < 0.35) (n++, (sx += x + 0.5)); // the shirt; not the window (g > 0.7)
+    }
+  return n > 20 ? sx / n / w : NaN;
+}
+
+describe.skipIf(!!SKIP_BROWSER)('demos/webcam in headless Chromium on a fake camera', () => {
+  let site: Site, dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wgseg-clip-'));
+    writeClip(join(dir, 'person.y4m'));
+    site = await openSite([...WEBGPU_CANVAS_FLAGS, ...fakeCameraFlags(join(dir, 'person.y4m'))]);
+  }, 60_000);
+  afterAll(async () => {
+    await site?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('segments the person on every frame, the mask follows them, no console errors', async () => {
+    const { page, errors, logs } = await site.open('demos/webcam/?model=portrait&mode=mask&mirror=0');
+    type W = { __wgseg?: { ready: boolean; frames: number; error: string } };
+    await page.waitForFunction(() => ((window as W).__wgseg?.frames ?? 0) >= 3 || (window as W).__wgseg?.error, null, { timeout: 40_000 });
+    expect(await page.evaluate(() => (window as W).__wgseg!.error)).toBe('');
+    const samples: { cx: number; shirt: number; coverage: number; mean: number }[] = [];
+    for (let k = 0; k < 6; k++) {
+      const s = await page.evaluate(() => (window as unknown as { __wgseg: { sample(): Promise<{ input: number[]; layout: string; width: number; height: number; cx: number; coverage: number; mean: number }> } }).__wgseg.sample());
+      samples.push({ cx: s.cx, coverage: s.coverage, mean: s.mean, shirt: shirtCx(s) });
+      await page.waitForTimeout(350);
+    }
+    const st = await page.evaluate(() => {
+      const s = (window as unknown as { __wgseg: { frames: number; fps: number; ms: Record<string, number>; model: string; camera: string; adapter: string } }).__wgseg;
+      return { frames: s.frames, fps: s.fps, ms: s.ms, model: s.model, camera: s.camera, adapter: s.adapter };
+    });
+    console.log(`webcam demo: ${JSON.stringify(st)}\n  samples (mask cx, shirt cx, coverage): ${samples.map((s) => `${s.cx.toFixed(3)}/${s.shirt.toFixed(3)}/${s.coverage.toFixed(3)}`).join('  ')}`);
+    for (const s of samples) {
+      expect(s.coverage, 'non-trivial mask').toBeGreaterThan(0.02);
+      expect(s.coverage, 'non-trivial mask').toBeLessThan(0.9);
+      expect(Number.isFinite(s.shirt), 'the clip shows the person').toBe(true);
+      expect(Math.abs(s.cx - s.shirt), 'mask centroid on the person').toBeLessThan(0.05);
+    }
+    const xs = samples.map((s) => s.shirt);
+    expect(Math.max(...xs) - Math.min(...xs), 'the sampled frames show the person at different places').toBeGreaterThan(0.1);
+    expect(st.frames).toBeGreaterThanOrEqual(6);
+    expect(await page.locator('#hud').textContent()).toMatch(/^\d+\.\d fps {3}frame \d+\nprep \d+\.\d ms · model \d+\.\d ms · composite \d+\.\d ms\n/);
+    await saveScreenshot(page, 'webcam', process.env.WGSEG_DOCS_SCREENSHOTS === '1' ? ['docs/webcam.png'] : [], 'body');
+    if (logs.length) console.log(`demos/webcam console:\n  ${logs.join('\n  ')}`);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 90_000);
+});
