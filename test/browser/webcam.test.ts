@@ -96,8 +96,24 @@ describe.skipIf(!!SKIP_BROWSER)('demos/webcam in headless Chromium on a fake cam
     expect(st.frames).toBeGreaterThanOrEqual(6);
     expect(await page.locator('#hud').textContent()).toMatch(/^\d+\.\d fps {3}frame \d+\nprep \d+\.\d ms · model \d+\.\d ms · composite \d+\.\d ms\n/);
     await saveScreenshot(page, 'webcam', process.env.WGSEG_DOCS_SCREENSHOTS === '1' ? ['docs/webcam.png'] : [], 'body');
+
+    // the other compositing modes and the landscape model keep running (each frame takes ~1.7 s on SwiftShader)
+    type S = { __wgseg: { frames: number; model: string; sample(): Promise<{ coverage: number; width: number; height: number }> } };
+    const framesNow = () => page.evaluate(() => (window as unknown as S).__wgseg.frames);
+    for (const mode of ['blur', 'replace', 'cutout']) {
+      await page.selectOption('#mode', mode);
+      const f0 = await framesNow();
+      await page.waitForFunction((f) => (window as unknown as S).__wgseg.frames >= f + 2, f0, { timeout: 15_000 });
+      await saveScreenshot(page, `webcam-${mode}`, [], '#view');
+    }
+    await page.selectOption('#model', 'landscape');
+    await page.waitForFunction(() => (window as unknown as S).__wgseg.model.startsWith('landscape'), null, { timeout: 15_000 });
+    const ls = await page.evaluate(() => (window as unknown as S).__wgseg.sample().then(({ coverage, width, height }) => ({ coverage, width, height })));
+    expect(ls).toMatchObject({ width: 256, height: 144 });
+    expect(ls.coverage).toBeGreaterThan(0.02);
+    expect(ls.coverage).toBeLessThan(0.9);
     if (logs.length) console.log(`demos/webcam console:\n  ${logs.join('\n  ')}`);
     expect(errors).toEqual([]);
     await page.close();
-  }, 90_000);
+  }, 120_000);
 });
