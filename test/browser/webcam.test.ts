@@ -117,3 +117,32 @@ describe.skipIf(!!SKIP_BROWSER)('demos/webcam in headless Chromium on a fake cam
     await page.close();
   }, 120_000);
 });
+
+describe.skipIf(!!SKIP_BROWSER)('demos/webcam error messages', () => {
+  let site: Site;
+  beforeAll(async () => {
+    // a fake camera but no --use-fake-ui-for-media-stream: headless Chromium dismisses the permission prompt
+    site = await openSite([...WEBGPU_CANVAS_FLAGS, '--use-fake-device-for-media-stream']);
+  }, 60_000);
+  afterAll(async () => site?.close());
+
+  const statusOf = async (page: import('playwright-core').Page) => {
+    await page.waitForSelector('#status.error', { timeout: 30_000 });
+    return page.locator('#status').textContent();
+  };
+
+  it('says so when the camera is denied', async () => {
+    const { page, errors } = await site.open('demos/webcam/');
+    expect(await statusOf(page)).toMatch(/^Camera access was denied: allow the camera/);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('says so when the browser has no WebGPU', async () => {
+    const page = await site.context.newPage();
+    await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
+    await page.goto(new URL('demos/webcam/', site.server.url).href);
+    expect(await statusOf(page)).toMatch(/^WebGPU is not available in this browser/);
+    await page.close();
+  }, 60_000);
+});
