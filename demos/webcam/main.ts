@@ -2,6 +2,7 @@ import { Runtime } from '../../src/gpu/runtime';
 import { Session } from '../../src/session';
 import { Compositor, type CompositeMode } from '../../src/web/composite';
 import { Preprocessor, type InputLayout } from '../../src/web/preprocess';
+import { MaskSmoother } from '../../src/web/smooth';
 
 // The MediaPipe selfie models as shipped in npm @mediapipe/selfie_segmentation, bundled by Vite as assets.
 const MODELS: Record<string, string> = {
@@ -18,6 +19,8 @@ const modelSel = pick<HTMLSelectElement>('model', params.get('model'));
 const modeSel = pick<HTMLSelectElement>('mode', params.get('mode'));
 const resSel = pick<HTMLSelectElement>('res', params.get('res'));
 const mirrorBox = $<HTMLInputElement>('mirror');
+// ?smooth=0..0.9: weight of the previous frames' mask (temporal smoothing on the GPU; 0 = off)
+const smoothIn = pick<HTMLInputElement>('smooth', params.get('smooth'));
 if (params.get('mirror') === '0') mirrorBox.checked = false;
 
 interface Sample {
@@ -63,6 +66,7 @@ const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 interface Loaded {
   session: Session;
   pre: Preprocessor;
+  smooth: MaskSmoother;
   input: string;
   output: string;
   maskW: number;
@@ -83,7 +87,7 @@ async function loadModel(rt: Runtime, src: string | Uint8Array, label: string): 
     const o = out.shape.filter((x) => x !== 1) as number[];
     if (o.length !== 2) throw new Error(`${label}: output ${out.name} is [${out.shape.join(',')}]; this demo needs a one-channel mask`);
     const pre = new Preprocessor(rt.device, { width: w, height: h, layout, mirror: mirrorBox.checked });
-    return { session, pre, input: inp.name, output: out.name, maskH: o[0], maskW: o[1], label: `${label} (${w}×${h})` };
+    return { session, pre, smooth: new MaskSmoother(rt.device, o[0] * o[1]), input: inp.name, output: out.name, maskH: o[0], maskW: o[1], label: `${label} (${w}×${h})` };
   } catch (e) {
     session.dispose();
     throw e;
@@ -164,6 +168,7 @@ async function main() {
       if (m) {
         model.session.dispose();
         model.pre.dispose();
+        model.smooth.dispose();
         model = m;
         status.textContent = `adapter: ${rt.info.adapter}`;
         status.className = '';
@@ -209,7 +214,8 @@ async function main() {
     const t2 = performance.now();
     stage = 'composite';
     const enc2 = device.createCommandEncoder();
-    comp.encode(enc2, ctx!.getCurrentTexture().createView(), m.pre.frame!, mask.buffer, m.maskW, m.maskH, { mode: modeSel.value as CompositeMode, mirror: mirrorBox.checked });
+    m.smooth.encode(enc2, mask.buffer, 1 - Number(smoothIn.value));
+    comp.encode(enc2, ctx!.getCurrentTexture().createView(), m.pre.frame!, m.smooth.output, m.maskW, m.maskH, { mode: modeSel.value as CompositeMode, mirror: mirrorBox.checked });
     const waiters = sampleWaiters;
     sampleWaiters = [];
     const nIn = m.pre.output.size, nMask = m.maskW * m.maskH * 4;
