@@ -129,7 +129,13 @@ async function main() {
   let stream: MediaStream;
   try {
     status.textContent = 'loading the model and opening the camera…';
-    [model, stream] = await Promise.all([loadModel(rt, MODELS[modelSel.value], modelSel.value), startCamera()]);
+    const [m, s] = await Promise.allSettled([loadModel(rt, MODELS[modelSel.value], modelSel.value), startCamera()]);
+    if (m.status === 'rejected' || s.status === 'rejected') {
+      if (m.status === 'fulfilled') (m.value.session.dispose(), m.value.pre.dispose(), m.value.smooth.dispose());
+      if (s.status === 'fulfilled') s.value.getTracks().forEach((t) => t.stop());
+      throw s.status === 'rejected' ? s.reason : (m as PromiseRejectedResult).reason;
+    }
+    [model, stream] = [m.value, s.value];
     video.srcObject = stream;
     await video.play();
   } catch (e) {

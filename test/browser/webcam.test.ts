@@ -14,19 +14,23 @@ import { selfieScene } from '../models/selfie-scene';
 
 const W = 256, H = 256, FRAMES = 20;
 
-/** A 4:2:0 y4m clip (full-range BT.601, 'C420jpeg'): crops of a wide scene, panning right to left so the person moves left to right. */
-function writeClip(path: string) {
+/** A 4:2:0 y4m clip (BT.601 limited range, which is how Chromium's file camera reads it): crops of a wide scene, panning right to left so the person moves left to right. */
+function writeClip(path: string): Uint8Array[] {
+  const rgbFrames: Uint8Array[] = [];
   const wide = Math.round(W * 1.5);
   const { rgb } = selfieScene(H, wide); // person centred at 0.52 * wide
-  const parts: Buffer[] = [Buffer.from(`YUV4MPEG2 W${W} H${H} F10:1 Ip A1:1 C420jpeg\n`)];
+  const parts: Buffer[] = [Buffer.from(`YUV4MPEG2 W${W} H${H} F10:1 Ip A1:1 C420\n`)];
   for (let f = 0; f < FRAMES; f++) {
     const x0 = Math.round(((wide - W) * (FRAMES - 1 - f)) / (FRAMES - 1));
     const y = Buffer.alloc(W * H), u = Buffer.alloc((W / 2) * (H / 2)), v = Buffer.alloc((W / 2) * (H / 2));
     const px = (r: number, c: number) => rgb.subarray((r * wide + x0 + c) * 3, (r * wide + x0 + c) * 3 + 3);
+    const frame = new Uint8Array(W * H * 3);
+    for (let r = 0; r < H; r++) frame.set(rgb.subarray((r * wide + x0) * 3, (r * wide + x0 + W) * 3), r * W * 3);
+    rgbFrames.push(frame);
     for (let r = 0; r < H; r++)
       for (let c = 0; c < W; c++) {
         const [R, G, B] = px(r, c);
-        y[r * W + c] = Math.round(0.299 * R + 0.587 * G + 0.114 * B);
+        y[r * W + c] = Math.round(16 + (219 / 255) * (0.299 * R + 0.587 * G + 0.114 * B));
       }
     for (let r = 0; r < H / 2; r++)
       for (let c = 0; c < W / 2; c++) {
@@ -36,12 +40,24 @@ function writeClip(path: string) {
           (R += p[0] / 4), (G += p[1] / 4), (B += p[2] / 4);
         }
         const clamp = (x: number) => Math.max(0, Math.min(255, Math.round(x)));
-        u[r * (W / 2) + c] = clamp(128 - 0.168736 * R - 0.331264 * G + 0.5 * B);
-        v[r * (W / 2) + c] = clamp(128 + 0.5 * R - 0.418688 * G - 0.081312 * B);
+        u[r * (W / 2) + c] = clamp(128 + (224 / 255) * (-0.168736 * R - 0.331264 * G + 0.5 * B));
+        v[r * (W / 2) + c] = clamp(128 + (224 / 255) * (0.5 * R - 0.418688 * G - 0.081312 * B));
       }
     parts.push(Buffer.from('FRAME\n'), y, u, v);
   }
   writeFileSync(path, Buffer.concat(parts));
+  return rgbFrames;
+}
+
+/** Mean |input - frame / 255| against the clip frame that matches best (the model input is 256x256 like the clip: no resampling). */
+function bestFrameError(input: number[], frames: Uint8Array[]): number {
+  let best = Infinity;
+  for (const f of frames) {
+    let e = 0;
+    for (let i = 0; i < f.length; i++) e += Math.abs(input[i] - f[i] / 255);
+    best = Math.min(best, e / f.length);
+  }
+  return best;
 }
 
 /** Horizontal centre (0..1) of the drawn person's blue shirt in a model input (RGB in [0,1]). */
@@ -58,10 +74,10 @@ function shirtCx(s: { input: number[]; layout: string; width: number; height: nu
 }
 
 describe.skipIf(!!SKIP_BROWSER)('demos/webcam in headless Chromium on a fake camera', () => {
-  let site: Site, dir: string;
+  let site: Site, dir: string, clip: Uint8Array[];
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'wgseg-clip-'));
-    writeClip(join(dir, 'person.y4m'));
+    clip = writeClip(join(dir, 'person.y4m'));
     site = await openSite([...WEBGPU_CANVAS_FLAGS, ...fakeCameraFlags(join(dir, 'person.y4m'))]);
   }, 60_000);
   afterAll(async () => {
@@ -74,18 +90,20 @@ describe.skipIf(!!SKIP_BROWSER)('demos/webcam in headless Chromium on a fake cam
     type W = { __wgseg?: { ready: boolean; frames: number; error: string } };
     await page.waitForFunction(() => ((window as W).__wgseg?.frames ?? 0) >= 3 || (window as W).__wgseg?.error, null, { timeout: 40_000 });
     expect(await page.evaluate(() => (window as W).__wgseg!.error)).toBe('');
-    const samples: { cx: number; shirt: number; coverage: number; mean: number }[] = [];
+    const samples: { cx: number; shirt: number; coverage: number; mean: number; inputErr: number }[] = [];
     for (let k = 0; k < 6; k++) {
       const s = await page.evaluate(() => (window as unknown as { __wgseg: { sample(): Promise<{ input: number[]; layout: string; width: number; height: number; cx: number; coverage: number; mean: number }> } }).__wgseg.sample());
-      samples.push({ cx: s.cx, coverage: s.coverage, mean: s.mean, shirt: shirtCx(s) });
+      samples.push({ cx: s.cx, coverage: s.coverage, mean: s.mean, shirt: shirtCx(s), inputErr: bestFrameError(s.input, clip) });
       await page.waitForTimeout(350);
     }
     const st = await page.evaluate(() => {
       const s = (window as unknown as { __wgseg: { frames: number; fps: number; ms: Record<string, number>; model: string; camera: string; adapter: string } }).__wgseg;
       return { frames: s.frames, fps: s.fps, ms: s.ms, model: s.model, camera: s.camera, adapter: s.adapter };
     });
-    console.log(`webcam demo: ${JSON.stringify(st)}\n  samples (mask cx, shirt cx, coverage): ${samples.map((s) => `${s.cx.toFixed(3)}/${s.shirt.toFixed(3)}/${s.coverage.toFixed(3)}`).join('  ')}`);
+    console.log(`webcam demo: ${JSON.stringify(st)}\n  samples (mask cx, shirt cx, coverage, input vs clip): ${samples.map((s) => `${s.cx.toFixed(3)}/${s.shirt.toFixed(3)}/${s.coverage.toFixed(3)}/${s.inputErr.toFixed(4)}`).join('  ')}`);
     for (const s of samples) {
+      // the GPU preprocessing: camera frame -> RGB in [0,1], NHWC, not mirrored (left: the browser's YUV 4:2:0 round trip)
+      expect(s.inputErr, 'model input = a clip frame').toBeLessThan(0.02);
       expect(s.coverage, 'non-trivial mask').toBeGreaterThan(0.02);
       expect(s.coverage, 'non-trivial mask').toBeLessThan(0.9);
       expect(Number.isFinite(s.shirt), 'the clip shows the person').toBe(true);
