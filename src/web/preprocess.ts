@@ -75,7 +75,7 @@ export class Preprocessor {
     }
     // the import throws where the browser cannot share the video with WebGPU (headless Chromium on
     // SwiftShader): the caller then passes an ImageBitmap of the video instead
-    const video = source instanceof HTMLVideoElement || (typeof VideoFrame !== 'undefined' && source instanceof VideoFrame);
+    const video = (typeof HTMLVideoElement !== 'undefined' && source instanceof HTMLVideoElement) || (typeof VideoFrame !== 'undefined' && source instanceof VideoFrame);
     const external = video ? this.device.importExternalTexture({ source }) : null;
     if (!external) this.device.queue.copyExternalImageToTexture({ source }, { texture: this.texture }, [width, height]);
     const pass = encoder.beginComputePass({ label: 'wgseg preprocess' });
