@@ -52,15 +52,16 @@ fn maskBilinear(uv: vec2f) -> f32 {
   return mix(top, bottom, t.y);
 }
 
+// a disc blur: 48 taps on a golden-angle spiral, radius 3% of the frame width (no grid pattern)
 fn blurred(uv: vec2f) -> vec3f {
   var acc = vec3f(0.0);
-  let step = params.texel * 6.0;
-  for (var j = -3; j <= 3; j++) {
-    for (var i = -3; i <= 3; i++) {
-      acc += textureSampleLevel(frame, smp, uv + vec2f(f32(i), f32(j)) * step, 0.0).rgb;
-    }
+  let radius = 0.03 * vec2f(1.0, params.texel.y / params.texel.x);
+  for (var i = 0; i < 48; i++) {
+    let r = sqrt((f32(i) + 0.5) / 48.0);
+    let a = f32(i) * 2.39996323;
+    acc += textureSampleLevel(frame, smp, uv + vec2f(cos(a), sin(a)) * r * radius, 0.0).rgb;
   }
-  return acc / 49.0;
+  return acc / 48.0;
 }
 
 @fragment
