@@ -23,3 +23,7 @@ export { stnClassifier, spatialTransformer, spatialTransformerModel, IDENTITY_TH
 export { srn, type SrnOptions } from './models/srn';
 export * as layers from './models/layers';
 export { DenseCRF, type DenseCRFOptions, type CrfResult, type HostImage } from './models/crf';
+// Browser pieces (webcam demo): GPU preprocessing of video frames, mask smoothing and compositing.
+export * from './web/preprocess';
+export * from './web/composite';
+export * from './web/smooth';
