@@ -2,6 +2,8 @@
 // for src/models/crf.ts, written from the paper. Planar layouts: scores/probs [C][N], image [3][N]
 // (0..255), N = H * W, pixel i at (x, y) = (i % W, floor(i / W)).
 
+import { rng } from '../helpers/random';
+
 export interface CrfParams {
   iterations: number;
   /** bilateral kernel weight, position sigma (px), colour sigma */
@@ -101,16 +103,9 @@ export function meanIoU(labels: ArrayLike<number>, truth: ArrayLike<number>, C: 
   return sum / count;
 }
 
-/** A deterministic generator (mulberry32) in [0, 1). */
+/** A deterministic generator in [0, 1) (test/helpers/random.ts's mulberry32). */
 export function uniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return rng(seed).next;
 }
 
 /**
