@@ -10,11 +10,14 @@ const params = new URLSearchParams(location.search);
 const only = params.get('only')?.split(',').filter(Boolean);
 const runs = Number(params.get('runs') ?? RUNS);
 
+// One runtime for every click: its pipelines and pooled buffers are reused, not leaked per run.
+let runtime: Promise<Runtime> | null = null;
+
 button.onclick = async () => {
   button.disabled = true;
   rows.textContent = '';
   try {
-    const rt = await Runtime.create();
+    const rt = await (runtime ??= Runtime.create());
     status.textContent = `adapter: ${rt.info.adapter} (timestamp-query: ${rt.info.timestamps}, shader-f16: ${rt.info.f16})`;
     for (const c of cases.filter((c) => !only || only.some((w) => c.name.includes(w)))) {
       const r = await benchCase(rt, c, runs);
@@ -23,6 +26,7 @@ button.onclick = async () => {
     }
     (window as unknown as { benchDone: boolean }).benchDone = true;
   } catch (e) {
+    runtime = null;
     status.textContent = String(e);
     status.className = 'error';
   } finally {
