@@ -1,8 +1,9 @@
 // Frame + person mask -> canvas. A full-screen triangle; the fragment shader samples the video frame
 // texture and the model's mask (a [mask_h, mask_w] f32 buffer, bilinear by hand, softened by
 // smoothstep(lo, hi)) and composes one of the modes:
-//   0 mask overlay (tint over the person), 1 background blur, 2 background replace (a gradient),
-//   3 cut-out (the person over a checkerboard).
+//   0 mask overlay (tint over the person), 1 background blur, 2 background replace (bg_kind 0: a
+//   gradient, 1: the colour bg_color, 2: the texture `background` at uv * bg_uv.xy + bg_uv.zw, so
+//   the caller can cover-fit an image), 3 cut-out (the person over a checkerboard).
 
 struct Params {
   mask_w: u32,
@@ -13,12 +14,16 @@ struct Params {
   lo: f32,
   hi: f32,
   tint: vec4f,
+  bg_uv: vec4f,
+  bg_color: vec4f,
+  bg_kind: u32,
 }
 
 @group(0) @binding(0) var frame: texture_2d<f32>;
 @group(0) @binding(1) var smp: sampler;
 @group(0) @binding(2) var<storage, read> mask: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(4) var background: texture_2d<f32>;
 
 struct VsOut {
   @builtin(position) pos: vec4f,
@@ -75,7 +80,12 @@ fn fs(in: VsOut) -> @location(0) vec4f {
   switch params.mode {
     case 0u: { out = mix(rgb, params.tint.rgb, m * params.tint.a); }
     case 1u: { out = mix(blurred(uv), rgb, m); }
-    case 2u: { out = mix(mix(vec3f(0.15, 0.35, 0.6), vec3f(0.9, 0.6, 0.4), in.uv.y), rgb, m); }
+    case 2u: {
+      var bg = mix(vec3f(0.15, 0.35, 0.6), vec3f(0.9, 0.6, 0.4), in.uv.y);
+      if (params.bg_kind == 1u) { bg = params.bg_color.rgb; }
+      if (params.bg_kind == 2u) { bg = textureSampleLevel(background, smp, in.uv * params.bg_uv.xy + params.bg_uv.zw, 0.0).rgb; }
+      out = mix(bg, rgb, m);
+    }
     default: {
       let checker = select(0.55, 0.8, ((u32(in.pos.x) / 16u) + (u32(in.pos.y) / 16u)) % 2u == 0u);
       out = mix(vec3f(checker), rgb, m);

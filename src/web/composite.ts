@@ -12,6 +12,17 @@ export interface CompositeOptions {
   hi?: number;
   /** overlay colour (rgb in [0,1]) and opacity, for mode 'mask' */
   tint?: [number, number, number, number];
+  /** the background for mode 'replace': a colour (rgb in [0,1]) or an image texture (cover-fitted); default a gradient */
+  background?: Background;
+}
+
+export type Background = { color: [number, number, number] } | { texture: GPUTexture };
+
+/** uv scale and offset that cover-fit a `bw` x `bh` image onto a `fw` x `fh` frame (centred, cropped, no stretching). */
+export function coverFit(fw: number, fh: number, bw: number, bh: number): [number, number, number, number] {
+  const frame = fw / fh, image = bw / bh;
+  const [sx, sy] = image > frame ? [frame / image, 1] : [1, image / frame];
+  return [sx, sy, (1 - sx) / 2, (1 - sy) / 2];
 }
 
 /**
@@ -24,6 +35,8 @@ export class Compositor {
   private readonly uniforms: GPUBuffer;
   private readonly layout: NonNullable<ReturnType<typeof reflectShader>['uniform']>;
   private readonly sampler: GPUSampler;
+  /** bound as `background` when the background is not an image */
+  private readonly blank: GPUTexture;
 
   constructor(readonly device: GPUDevice, readonly format: GPUTextureFormat) {
     const text = shaderText('web/composite.wgsl');
@@ -37,6 +50,7 @@ export class Compositor {
     });
     this.uniforms = device.createBuffer({ size: this.layout.size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.sampler = device.createSampler({ magFilter: 'linear', minFilter: 'linear', addressModeU: 'clamp-to-edge', addressModeV: 'clamp-to-edge' });
+    this.blank = device.createTexture({ size: [1, 1], format: 'rgba8unorm', usage: GPUTextureUsage.TEXTURE_BINDING, label: 'wgseg no background' });
   }
 
   /** Record the composite of `frame` and `mask` ([maskH, maskW] f32) into `target`. */
@@ -50,7 +64,11 @@ export class Compositor {
       lo: o.lo ?? 0.3,
       hi: o.hi ?? 0.7,
       tint: o.tint ?? [0.1, 0.9, 0.4, 0.5],
+      bg_kind: !o.background ? 0 : 'color' in o.background ? 1 : 2,
+      bg_color: o.background && 'color' in o.background ? [...o.background.color, 1] : [0, 0, 0, 1],
+      bg_uv: o.background && 'texture' in o.background ? coverFit(frame.width, frame.height, o.background.texture.width, o.background.texture.height) : [1, 1, 0, 0],
     };
+    const bg = o.background && 'texture' in o.background ? o.background.texture : this.blank;
     this.device.queue.writeBuffer(this.uniforms, 0, packUniforms(this.layout, values, 'composite'));
     const bind = this.device.createBindGroup({
       layout: this.pipeline.getBindGroupLayout(0),
@@ -59,6 +77,7 @@ export class Compositor {
         { binding: 1, resource: this.sampler },
         { binding: 2, resource: { buffer: mask } },
         { binding: 3, resource: { buffer: this.uniforms } },
+        { binding: 4, resource: bg.createView() },
       ],
     });
     const pass = encoder.beginRenderPass({ colorAttachments: [{ view: target, loadOp: 'clear', storeOp: 'store', clearValue: [0, 0, 0, 1] }] });
@@ -70,5 +89,6 @@ export class Compositor {
 
   dispose(): void {
     this.uniforms.destroy();
+    this.blank.destroy();
   }
 }
