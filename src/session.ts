@@ -28,6 +28,8 @@ export interface SessionOptions {
   fuse?: boolean;
   /** name used in error messages when the model is given as bytes */
   source?: string;
+  /** WebGPU validation error scopes around every pipeline and dispatch (RuntimeOptions.debug); default env WGSEG_DEBUG=1 */
+  debug?: boolean;
 }
 
 export interface ValueInfo {
@@ -47,21 +49,30 @@ export class Tensor {
     private readonly rt: Runtime,
     readonly gpu: GpuTensor,
     readonly type: ElemType,
-  ) {}
+  ) {
+    this.generation = rt.generation;
+  }
   get shape(): number[] {
     return this.gpu.shape;
   }
   get buffer(): GPUBuffer {
     return this.gpu.buffer;
   }
+  /** the runtime generation (device) the tensor's buffer belongs to */
+  private readonly generation: number;
   async read(): Promise<Float32Array | Int32Array | Uint8Array> {
     if (this.disposed) throw new WgsegError('BAD_INPUT', 'read() of a disposed tensor');
+    if (this.stale) throw new WgsegError('DEVICE_LOST', `read() of a [${this.shape.join(',')}] tensor from a GPU device that was lost; its data is gone: run the session again for new outputs`);
     const h = await this.rt.read(this.gpu);
     if (this.type === 'bool') return Uint8Array.from(h, (v) => (v ? 1 : 0));
     return h instanceof Uint32Array ? new Int32Array(h.buffer, h.byteOffset, h.length) : h;
   }
+  /** true once the device this tensor lived on is lost (its data is gone) */
+  get stale(): boolean {
+    return this.rt.generation !== this.generation || this.rt.isLost;
+  }
   dispose(): void {
-    if (!this.disposed) this.rt.pool.release(this.gpu.buffer);
+    if (!this.disposed && this.rt.generation === this.generation) this.rt.pool.release(this.gpu.buffer);
     this.disposed = true;
   }
 }
@@ -126,12 +137,12 @@ export class Session {
     if (opts.precision && opts.precision !== 'f32' && opts.precision !== 'f16') throw new WgsegError('BAD_INPUT', `precision "${opts.precision}" is not f32 or f16`);
     if (unsupportedNodes(graph).length) throw new WgsegError('UNSUPPORTED_OP', `${graph.source}: unsupported ops: ${describeUnsupported(graph)}`);
     const d = opts.device;
-    const rt = d instanceof Runtime ? d : d ? new Runtime(d) : await Runtime.create();
+    const rt = d instanceof Runtime ? d : d ? new Runtime(d, { debug: opts.debug }) : await Runtime.create({ debug: opts.debug });
     const s = new Session(graph, rt, !(d instanceof Runtime), opts);
     try {
       if (s.precision === 'f16' && !rt.info.f16) throw new WgsegError('UNSUPPORTED_DTYPE', `${graph.source}: precision f16 needs shader-f16, which this adapter lacks`);
       const shapes = s.declaredShapes();
-      if (shapes) s.prepare(shapes);
+      if (shapes) await s.prepare(shapes);
     } catch (e) {
       s.dispose();
       throw e;
@@ -157,13 +168,16 @@ export class Session {
     return out;
   }
 
-  private prepare(shapes: Record<string, number[]>, pinned = new Map<string, ConstData>()): Planned {
+  private async prepare(shapes: Record<string, number[]>, pinned = new Map<string, ConstData>()): Promise<Planned> {
     const key = JSON.stringify([this.graph.inputs.map((n) => shapes[n]), [...pinned].map(([n, d]) => [n, Array.from(d)])]);
-    if (this.planned?.key === key) return this.planned;
-    const resolved = optimize(resolve(this.graph, shapes, this.precision, pinned), { fuse: this.opts.fuse });
-    const plan = planMemory(resolved.graph, resolved.gpu);
-    const exec = new Executor(this.rt, resolved, plan);
+    const same = this.planned?.key === key ? this.planned : null;
+    if (same && same.exec.generation === this.rt.generation) return same;
+    const resolved = same?.resolved ?? optimize(resolve(this.graph, shapes, this.precision, pinned), { fuse: this.opts.fuse });
+    const plan = same?.plan ?? planMemory(resolved.graph, resolved.gpu);
+    // after a device loss (same plan, new generation): buffers and constants again on the new device
     this.planned?.exec.dispose();
+    this.planned = null;
+    const exec = await Executor.create(this.rt, resolved, plan);
     this.planned = { key, resolved, plan, exec };
     return this.planned;
   }
@@ -198,18 +212,33 @@ export class Session {
     return this.planned?.resolved.graph;
   }
 
+  /**
+   * Run once. A device lost during the run rejects it with WgsegError('DEVICE_LOST'); the next run
+   * recreates the device, pipelines and weights (from the graph's host copies) first, unless the
+   * device was the caller's (then every run rejects: make a new device and session).
+   */
   async run(feeds: Record<string, TensorInput>): Promise<Record<string, Tensor>> {
     if (this.disposed) throw new WgsegError('BAD_INPUT', `${this.graph.source}: session disposed`);
+    await this.rt.recover();
     const src = this.graph.source;
     const names = this.graph.inputs;
     const expected = `expected inputs: ${names.join(', ')}`;
     for (const k of Object.keys(feeds)) if (!names.includes(k)) throw new WgsegError('BAD_INPUT', `${src}: unknown input "${k}"; ${expected}`);
     for (const n of names) if (!feeds[n]) throw new WgsegError('BAD_INPUT', `${src}: missing input "${n}"; ${expected}`);
+    for (const n of names) {
+      const f = feeds[n];
+      if (f instanceof Tensor && f.stale) throw new WgsegError('DEVICE_LOST', `${src}: input ${n} is a tensor from a GPU device that was lost; give its data again`);
+    }
     const shapes: Record<string, number[]> = {};
     for (const n of names) shapes[n] = feedDims(feeds[n], `${src}: input ${n}`);
     const pinned = new Map<string, ConstData>();
     for (const n of this.hostFed) pinned.set(n, await hostValue(feeds[n], this.graph.values.get(n)!.type, `${src}: input ${n}`));
-    const p = this.prepare(shapes, pinned);
+    let p = await this.prepare(shapes, pinned);
+    if (this.rt.isLost && this.rt.canRecover) {
+      // lost before this run submitted anything (e.g. destroyed just before the call): recover now
+      await this.rt.recover();
+      p = await this.prepare(shapes, pinned);
+    }
     const g = p.resolved.graph;
     const converted = new Map<string, Feed>();
     for (const n of names) if (!pinned.has(n)) converted.set(n, toFeed(feeds[n], g.values.get(n)!.type, p.resolved.gpu.get(n)!, `${src}: input ${n}`));

@@ -1,4 +1,5 @@
 import { WgsegError } from '../errors';
+import { createTracked, destroyTracked } from './memory';
 
 /** Bucket sizes: 16-byte aligned, then the next of 2^k * {1, 1.25, 1.5, 1.75} (< 25% waste). */
 export function bucketSize(bytes: number): number {
@@ -54,23 +55,10 @@ export class BufferPool {
     if (this.bytes + size > this.budget) {
       throw new WgsegError('OUT_OF_MEMORY', `need ${size} more bytes; pool holds ${this.bytes - this.freeBytes} in use of a ${this.budget}-byte budget`);
     }
-    const buf = this.device.createBuffer({ size, usage });
+    const buf = createTracked(this.device, { size, usage });
     this.live.add(buf);
     this.bytes += size;
     return buf;
-  }
-
-  /** Like acquire, but catches a real out-of-memory: flush the free lists and retry once. */
-  async acquireChecked(bytes: number, usage: number = BufferPool.STORAGE): Promise<GPUBuffer> {
-    for (let attempt = 0; ; attempt++) {
-      this.device.pushErrorScope('out-of-memory');
-      const buf = this.acquire(bytes, usage);
-      const err = await this.device.popErrorScope();
-      if (!err) return buf;
-      this.drop(buf);
-      if (attempt > 0) throw new WgsegError('OUT_OF_MEMORY', `GPU out of memory allocating ${bytes} bytes (${this.bytes} held): ${err.message}`);
-      this.flush();
-    }
   }
 
   /** Return a buffer; it becomes reusable after the next `submitted()`. Releasing twice is a no-op. */
@@ -91,17 +79,19 @@ export class BufferPool {
     this.pending.clear();
   }
 
-  /** Destroy every cached free buffer. */
-  flush(): void {
+  /** Destroy every cached free buffer; returns the bytes freed. */
+  flush(): number {
+    const freed = this.freeBytes;
     for (const list of this.free.values()) for (const b of list) this.drop(b);
     this.free.clear();
     this.idle.clear();
     this.freeBytes = 0;
+    return freed;
   }
 
   private drop(buf: GPUBuffer) {
     if (this.live.delete(buf)) this.bytes -= buf.size;
-    buf.destroy();
+    destroyTracked(buf);
   }
 
   stats(): PoolStats {
@@ -109,7 +99,7 @@ export class BufferPool {
   }
 
   dispose(): void {
-    for (const b of this.live) b.destroy();
+    for (const b of this.live) destroyTracked(b);
     this.live.clear();
     this.free.clear();
     this.pending.clear();

@@ -23,32 +23,58 @@ export interface GetDeviceOptions {
 
 const OPTIONAL_FEATURES = ['shader-f16', 'timestamp-query', 'subgroups'] as const;
 const infos = new WeakMap<GPUDevice, DeviceInfo>();
+/** why each lost device was lost ("destroyed: ..."), set once, synchronously with `device.lost` */
+const lostReasons = new WeakMap<GPUDevice, string>();
 const lostListeners = new WeakMap<GPUDevice, Set<(reason: string) => void>>();
 let current: Promise<GPUDevice> | null = null;
+let currentDevice: GPUDevice | null = null;
 
 /** The shared device; created on first call and again after a loss. */
 export async function getDevice(opts: GetDeviceOptions = {}): Promise<GPUDevice> {
   if (!opts.device && !current) {
-    current = createDevice(opts);
-    current.catch(() => (current = null));
+    const p = createDevice(opts);
+    current = p;
+    p.then((d) => current === p && (currentDevice = d), () => current === p && (current = null));
   }
-  const device = opts.device ?? (await current!);
+  const shared = current;
+  const device = opts.device ?? (await shared!);
+  if (!opts.device && lostReasons.has(device)) {
+    if (current === shared) (current = null), (currentDevice = null);
+    return getDevice(opts);
+  }
+  watchLoss(device);
   if (opts.onLost) onDeviceLost(device, opts.onLost);
   return device;
 }
 
-/** Be told (once) when `device` is lost; getDevice() then makes a new one. */
-export function onDeviceLost(device: GPUDevice, cb: (reason: string) => void): void {
-  let set = lostListeners.get(device);
-  if (!set) {
-    set = new Set();
-    lostListeners.set(device, set);
-    device.lost.then((info) => {
-      const reason = info.message || info.reason;
-      for (const f of set!) f(reason);
-    });
-  }
-  set.add(cb);
+/** One `lost` reaction per device (not one per caller: those would keep every caller alive). */
+function watchLoss(device: GPUDevice): void {
+  if (lostListeners.has(device)) return;
+  const set = new Set<(reason: string) => void>();
+  lostListeners.set(device, set);
+  device.lost.then((info) => {
+    const reason = `${info.reason}${info.message ? `: ${info.message.trim()}` : ''}`;
+    lostReasons.set(device, reason);
+    if (currentDevice === device) (current = null), (currentDevice = null);
+    for (const f of set) f(reason);
+    set.clear();
+  });
+}
+
+/** Why `device` was lost ("destroyed: device was destroyed", "unknown: ..."), or undefined while it works. */
+export function deviceLostReason(device: GPUDevice): string | undefined {
+  watchLoss(device);
+  return lostReasons.get(device);
+}
+
+/** Be told (once) when `device` is lost; getDevice() then makes a new one. Returns an unsubscribe function. */
+export function onDeviceLost(device: GPUDevice, cb: (reason: string) => void): () => void {
+  watchLoss(device);
+  const set = lostListeners.get(device)!;
+  const reason = lostReasons.get(device);
+  if (reason !== undefined) queueMicrotask(() => cb(reason));
+  else set.add(cb);
+  return () => void set.delete(cb);
 }
 
 export function deviceInfo(device: GPUDevice): DeviceInfo {
@@ -133,8 +159,8 @@ async function createDevice(opts: GetDeviceOptions): Promise<GPUDevice> {
     subgroups: device.features.has('subgroups'),
     ...subgroupSizes(adapter, device),
   });
+  watchLoss(device);
   device.lost.then((info) => {
-    if (current) current.then((d) => d === device && (current = null), () => {});
     if (info.reason !== 'destroyed') console.warn(`wgseg: WebGPU device lost (${info.reason}): ${info.message}`);
   });
   return device;

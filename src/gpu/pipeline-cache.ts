@@ -13,6 +13,15 @@ export interface CachedPipeline {
  * their binding signature. Nothing here is created per dispatch.
  */
 export class PipelineCache {
+  private static readonly perDevice = new WeakMap<GPUDevice, PipelineCache>();
+
+  /** The device's one cache: every Runtime (and so every Session) on a device shares its pipelines. */
+  static for(device: GPUDevice): PipelineCache {
+    let c = PipelineCache.perDevice.get(device);
+    if (!c) PipelineCache.perDevice.set(device, (c = new PipelineCache(device)));
+    return c;
+  }
+
   private pipelines = new Map<string, CachedPipeline>();
   private pendingCompiles = new Map<string, Promise<CachedPipeline>>();
   private bgls = new Map<string, GPUBindGroupLayout>();

@@ -1,6 +1,8 @@
 import { WgsegError } from '../errors';
 import { BufferPool } from './buffer-pool';
-import { deviceInfo, getDevice, type DeviceInfo, type GetDeviceOptions } from './device';
+import { deviceInfo, deviceLostReason, getDevice, type DeviceInfo, type GetDeviceOptions } from './device';
+import { DebugScopes, debugFromEnv } from './debug-scopes';
+import { createTracked, destroyTracked, gpuMemory } from './memory';
 import { PipelineCache } from './pipeline-cache';
 import { Profiler, type Timing } from './profiler';
 import { packUniforms, type Defines, type UniformValues } from './shader-source';
@@ -24,48 +26,206 @@ export interface Program {
 
 const UNIFORM_CHUNK = 64 * 1024;
 
+export interface RuntimeOptions {
+  /**
+   * Wrap pipeline creation and each dispatch in a WebGPU validation error scope; errors surface as
+   * WgsegError('GPU_VALIDATION') naming the kernel, its shapes and buffers (at the next submit
+   * check: Session.run, Runtime.sync/read). Slower: one command buffer per dispatch. Default: env WGSEG_DEBUG=1.
+   */
+  debug?: boolean;
+}
+
 /**
  * The GPU side of the engine: device, buffer pool, pipeline cache and the command encoder that
  * collects dispatches until `submit()`. Kernels only ever call `dispatch` and the pool.
+ *
+ * After a device loss, `recover()` moves a runtime made by `Runtime.create()` onto a new device
+ * (new pool, the new device's pipeline cache; `generation` counts the moves). A runtime built on a
+ * caller's GPUDevice cannot: the caller owns that device.
  */
 export class Runtime {
-  readonly pool: BufferPool;
-  readonly pipelines: PipelineCache;
-  readonly info: DeviceInfo;
+  private _device: GPUDevice;
+  private _pool: BufferPool;
+  private _pipelines: PipelineCache;
+  private _info: DeviceInfo;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
+  /** debug mode: command buffers finished per dispatch, submitted in order at submit() */
+  private finished: GPUCommandBuffer[] = [];
   private uniformChunks: { buffer: GPUBuffer; data: Uint8Array<ArrayBuffer>; used: number }[] = [];
   private profiler: Profiler | null = null;
-  private lost = false;
-  readonly uniformAlign: number;
+  /** options to get a new device with after a loss; null: the device was the caller's */
+  private deviceOptions: GetDeviceOptions | null = null;
+  private recovering: Promise<void> | null = null;
+  private readonly scopes: DebugScopes | null;
+  /** bumped by each recover(): tensors and plans made before belong to a lost device */
+  generation = 0;
+  /** what the executor is recording (node and op), named by debug-mode errors */
+  context = '';
+  /** test hook: the next `outOfMemory` checked allocations fail as if the device ran out of memory */
+  readonly faults = { outOfMemory: 0 };
   /** command buffers submitted so far (the executor's one-submit-per-inference check reads it) */
   submits = 0;
   /** dispatches recorded so far (the executor maps profile timings back to nodes with it) */
   dispatches = 0;
 
-  constructor(readonly device: GPUDevice) {
-    this.pool = new BufferPool(device);
-    this.pipelines = new PipelineCache(device);
-    this.info = deviceInfo(device);
-    this.uniformAlign = device.limits.minUniformBufferOffsetAlignment;
-    device.lost.then(() => (this.lost = true));
+  constructor(device: GPUDevice, opts: RuntimeOptions = {}) {
+    this._device = device;
+    this._pool = new BufferPool(device);
+    this._pipelines = PipelineCache.for(device);
+    this._info = deviceInfo(device);
+    this.scopes = opts.debug ?? debugFromEnv() ? new DebugScopes() : null;
+    deviceLostReason(device); // start watching for loss
   }
 
-  static async create(opts: GetDeviceOptions = {}): Promise<Runtime> {
-    return new Runtime(await getDevice(opts));
+  /** A runtime on the shared device (or `opts.device`); the shared one can be recreated after a loss. */
+  static async create(opts: GetDeviceOptions & RuntimeOptions = {}): Promise<Runtime> {
+    const rt = new Runtime(await getDevice(opts), opts);
+    if (!opts.device) rt.deviceOptions = { adapter: opts.adapter, powerPreference: opts.powerPreference };
+    return rt;
   }
 
-  get isLost() {
-    return this.lost;
+  get device(): GPUDevice {
+    return this._device;
+  }
+  get pool(): BufferPool {
+    return this._pool;
+  }
+  get pipelines(): PipelineCache {
+    return this._pipelines;
+  }
+  get info(): DeviceInfo {
+    return this._info;
+  }
+  get uniformAlign(): number {
+    return this._device.limits.minUniformBufferOffsetAlignment;
+  }
+  get debug(): boolean {
+    return !!this.scopes;
+  }
+
+  /** Why the device was lost, or undefined while it works. */
+  get lostReason(): string | undefined {
+    return deviceLostReason(this._device);
+  }
+
+  get isLost(): boolean {
+    return this.lostReason !== undefined;
+  }
+
+  /** Whether recover() can make a new device (false when the device was given by the caller). */
+  get canRecover(): boolean {
+    return this.deviceOptions !== null;
+  }
+
+  /** The error for work that met a lost device. */
+  lostError(what: string): WgsegError {
+    const how = this.canRecover
+      ? 'the next Session.run recreates the device and re-uploads the weights'
+      : 'the device was given by the caller, so wgseg cannot recreate it: make a new GPUDevice and a new Session (or Runtime) on it';
+    return new WgsegError('DEVICE_LOST', `GPU device lost (${this.lostReason ?? 'unknown reason'}) ${what}; ${how}`);
+  }
+
+  /**
+   * After a loss: a new device from getDevice(), a new pool, that device's pipeline cache; bumps
+   * `generation`. A no-op while the device works; throws DEVICE_LOST when the device was the caller's.
+   */
+  async recover(): Promise<void> {
+    if (!this.isLost) return;
+    if (!this.deviceOptions) throw this.lostError('earlier');
+    this.recovering ??= (async () => {
+      try {
+        const device = await getDevice(this.deviceOptions!);
+        this._pool.dispose();
+        this._device = device;
+        this._pool = new BufferPool(device);
+        this._pipelines = PipelineCache.for(device);
+        this._info = deviceInfo(device);
+        this.encoder = this.pass = this.profiler = null;
+        this.finished = [];
+        this.uniformChunks = [];
+        this.scopes?.clear();
+        this.generation++;
+      } finally {
+        this.recovering = null;
+      }
+    })();
+    await this.recovering;
+  }
+
+  /**
+   * Make GPU objects inside an out-of-memory error scope. When the device reports out-of-memory:
+   * `undo` what was made, flush the pool's cached buffers, try once more; then throw
+   * WgsegError('OUT_OF_MEMORY') with the planned bytes and what wgseg held.
+   */
+  async allocate<T>(what: string, plannedBytes: number, make: () => T, undo: (made: T) => void): Promise<T> {
+    const held = gpuMemory().bytes;
+    let freed = 0;
+    for (let attempt = 0; ; attempt++) {
+      const device = this._device;
+      device.pushErrorScope('out-of-memory');
+      let made: T;
+      try {
+        made = make();
+      } catch (e) {
+        await device.popErrorScope();
+        throw e;
+      }
+      let err: { message: string } | null = await device.popErrorScope();
+      if (!err && this.faults.outOfMemory > 0) {
+        this.faults.outOfMemory--;
+        err = { message: 'out-of-memory injected by the test hook Runtime.faults' };
+      }
+      if (!err) return made;
+      undo(made);
+      if (this.isLost) throw this.lostError(`while allocating ${what}`);
+      if (attempt === 0) {
+        freed = this._pool.flush();
+        continue;
+      }
+      const limit = this._device.limits.maxBufferSize;
+      throw new WgsegError(
+        'OUT_OF_MEMORY',
+        `${what}: GPU out of memory: planned ${plannedBytes} bytes; available: the device refused them twice ` +
+          `(wgseg held ${held} bytes, ${freed} freed by flushing the buffer pool before the retry; WebGPU reports no free-memory figure, ` +
+          `only the per-buffer limit maxBufferSize ${limit}): ${err.message.trim()}`,
+      );
+    }
+  }
+
+  /** A buffer outside the pool (planned intermediates, constants), counted by gpuMemory(). */
+  createBuffer(size: number, usage: number, label?: string): GPUBuffer {
+    return createTracked(this._device, { size, usage, label });
+  }
+
+  destroyBuffer(buf: GPUBuffer): void {
+    destroyTracked(buf);
   }
 
   /** Record one dispatch into the current encoder. */
   dispatch(p: Program): void {
-    if (this.lost) throw new WgsegError('DEVICE_LOST', `device lost; cannot run ${p.name}`);
+    if (this.isLost) throw this.lostError(`before ${p.name}`);
     const [x, y = 1, z = 1] = p.workgroups;
     if (x * y * z === 0) return;
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (x > max || y > max || z > max) throw new WgsegError('BAD_SHAPE', `${p.name}: dispatch ${x}x${y}x${z} exceeds ${max} per dimension`);
+    this.scopes?.open(this.device);
+    try {
+      this.record(p, x, y, z);
+    } finally {
+      if (this.scopes) {
+        // pass errors are reported when the encoder finishes: finish one per dispatch, in this scope
+        if (!this.profiler) {
+          this.endPass();
+          if (this.encoder) this.finished.push(this.encoder.finish());
+          this.encoder = null;
+        }
+        this.scopes.close(this.device, p, this.context);
+      }
+    }
+  }
+
+  private record(p: Program, x: number, y: number, z: number): void {
     const cp = this.pipelines.get(p.shader, p.defines, p.overrides, p.entry);
     this.dispatches++;
     const entries: GPUBindGroupEntry[] = [];
@@ -132,12 +292,20 @@ export class Runtime {
     }
     this.uniformChunks = [];
     this.profiler?.resolve(this.encoderNow());
-    if (this.encoder) {
-      this.device.queue.submit([this.encoder.finish()]);
+    const cbs = this.finished;
+    if (this.encoder) cbs.push(this.encoder.finish());
+    if (cbs.length) {
+      this.device.queue.submit(cbs);
       this.submits++;
     }
+    this.finished = [];
     this.encoder = null;
     this.pool.submitted();
+  }
+
+  /** Debug mode: wait for the error scopes of everything recorded so far; throw the first error (GPU_VALIDATION). */
+  async checkErrors(): Promise<void> {
+    await this.scopes?.check();
   }
 
   /** Run `record` with per-dispatch timing: GPU timestamps when the adapter has them, else wall time. */
@@ -156,7 +324,9 @@ export class Runtime {
   /** Wait for the queue to drain. */
   async sync(): Promise<void> {
     this.submit();
+    await this.checkErrors();
     await this.device.queue.onSubmittedWorkDone();
+    if (this.isLost) throw this.lostError('while waiting for the queue');
   }
 
   // ---- tensors --------------------------------------------------------------------------
@@ -175,19 +345,23 @@ export class Runtime {
 
   /** Read a tensor back to the host (submits pending work first). */
   async read(t: GpuTensor): Promise<HostArray> {
+    const what = `while reading a [${t.shape.join(',')}] ${t.dtype} tensor`;
+    if (this.isLost) throw this.lostError(what);
     const n = numel(t.shape);
     const bytes = Math.max(4, Math.ceil((n * BYTES[t.dtype]) / 4) * 4);
-    const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.createBuffer(bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'wgseg read-back');
     try {
       this.copy(t.buffer, staging, bytes);
       this.submit();
+      await this.checkErrors();
       await staging.mapAsync(GPUMapMode.READ);
       return decodeHost(staging.getMappedRange().slice(0), t.dtype, n);
     } catch (e) {
-      if (this.lost) throw new WgsegError('DEVICE_LOST', `device lost while reading a [${t.shape.join(',')}] tensor`);
+      // a loss rejects mapAsync with a bare AbortError; the loss itself is the news
+      if (this.isLost) throw this.lostError(what);
       throw e;
     } finally {
-      staging.destroy();
+      this.destroyBuffer(staging);
     }
   }
 
@@ -198,6 +372,9 @@ export class Runtime {
   dispose(): void {
     this.endPass();
     this.encoder = null;
+    this.finished = [];
+    this.uniformChunks = [];
+    this.scopes?.clear();
     this.pool.dispose();
   }
 }

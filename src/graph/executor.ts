@@ -41,30 +41,45 @@ export class Executor {
   private readonly constants = new Map<string, GpuTensor>();
   private disposed = false;
 
-  constructor(
+  /** the runtime generation (device) the buffers were made on */
+  readonly generation: number;
+
+  private constructor(
     readonly rt: Runtime,
     readonly r: Resolved,
     readonly plan: MemoryPlan,
   ) {
     const g = r.graph;
+    this.generation = rt.generation;
     this.steps = g.nodes.map((node) => {
       const kernel = kernelFor(node.op);
       const host = hostValues(g, node, kernel);
       const inputs = node.inputs.map((x, i) => (x && !kernel.hostInputs?.includes(i) ? x : undefined));
       return { node, kernel, host, inputs };
     });
-    try {
-      const usage = BufferPool.STORAGE;
-      for (const bytes of plan.slots) this.slots.push(rt.device.createBuffer({ size: bytes, usage }));
-      const onGpu = new Set([...this.steps.flatMap((s) => s.inputs), ...g.outputs]);
-      for (const name of onGpu) {
-        const v = name ? g.values.get(name) : undefined;
-        if (v?.data) this.constants.set(name!, this.upload(v, r.gpu.get(name!)!));
+  }
+
+  /**
+   * Plan buffers and constants on the GPU (constants come from the graph's host copies, so a new
+   * device after a loss gets them again); out-of-memory is retried once after flushing the pool.
+   */
+  static async create(rt: Runtime, r: Resolved, plan: MemoryPlan): Promise<Executor> {
+    const ex = new Executor(rt, r, plan);
+    const g = r.graph;
+    const onGpu = [...new Set([...ex.steps.flatMap((s) => s.inputs), ...g.outputs])].filter((n): n is string => !!n && !!g.values.get(n)?.data);
+    const constBytes = onGpu.reduce((a, n) => a + numel(g.values.get(n)!.shape as number[]) * BYTES[r.gpu.get(n)!], 0);
+    const slotBytes = plan.slots.reduce((a, b) => a + b, 0);
+    const what = `${g.source}: the plan's buffers (${plan.slots.length} intermediates, ${slotBytes} bytes; ${onGpu.length} constants, ${constBytes} bytes)`;
+    await rt.allocate(what, slotBytes + constBytes, () => {
+      try {
+        for (const bytes of plan.slots) ex.slots.push(rt.createBuffer(bytes, BufferPool.STORAGE));
+        for (const name of onGpu) ex.constants.set(name, ex.upload(g.values.get(name)!, r.gpu.get(name)!));
+      } catch (e) {
+        ex.release();
+        throw e;
       }
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
+    }, () => ex.release());
+    return ex;
   }
 
   private upload(v: ValueDesc, dtype: DType): GpuTensor {
@@ -75,7 +90,7 @@ export class Executor {
     }
     const bytes = encodeHost(v.data!, dtype);
     const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
-    const buffer = this.rt.device.createBuffer({ size, usage: BufferPool.STORAGE });
+    const buffer = this.rt.createBuffer(size, BufferPool.STORAGE);
     this.rt.device.queue.writeBuffer(buffer, 0, bytes, 0, Math.ceil(bytes.byteLength / 4) * 4);
     return { buffer, shape: [...shape], dtype };
   }
@@ -113,11 +128,14 @@ export class Executor {
       const outs = s.node.outputs.map((o) => (o ? (s.kernel.view ? { ...this.slotTensor(o), buffer: ins[0]!.buffer } : this.slotTensor(o)) : undefined));
       outs.forEach((t, i) => t && live.set(s.node.outputs[i], t));
       if (s.kernel.view || outs.every((t) => !t || numel(t.shape) === 0)) continue;
+      rt.context = nodeWhere(g, s.node);
       try {
         s.kernel.encode(rt, ins, outs as GpuTensor[], s.node.attrs, s.host);
       } catch (e) {
-        if (e instanceof WgsegError) throw new WgsegError(e.code, `${nodeWhere(g, s.node)}: ${e.message}`);
+        if (e instanceof WgsegError && e.code !== 'DEVICE_LOST') throw new WgsegError(e.code, `${nodeWhere(g, s.node)}: ${e.message}`);
         throw e;
+      } finally {
+        rt.context = '';
       }
     }
     marks?.push(rt.dispatches);
@@ -132,28 +150,57 @@ export class Executor {
     return result;
   }
 
-  /** One inference: one submit. */
+  /**
+   * One inference: one submit. The outputs' allocation is checked for out-of-memory (flush the pool,
+   * record again, once); a device lost before the queue took the work rejects with DEVICE_LOST.
+   */
   async run(feeds: Map<string, Feed>): Promise<Map<string, GpuTensor>> {
-    if (this.disposed) throw new WgsegError('BAD_INPUT', `${this.r.graph.source}: session disposed`);
-    const dev = this.rt.device;
+    this.usable();
+    const { rt } = this;
+    const g = this.r.graph;
+    const outBytes = g.outputs.reduce((a, n) => a + numel(g.values.get(n)!.shape as number[]) * BYTES[this.r.gpu.get(n)!], 0);
+    const what = `${g.source}: a run (outputs ${outBytes} bytes, planned intermediates ${this.plan.peakBytes} bytes already held)`;
+    const dev = rt.device;
     dev.pushErrorScope('validation');
-    let out: Map<string, GpuTensor>;
+    let out: Map<string, GpuTensor> | undefined;
     try {
-      out = this.record(feeds);
+      out = await rt.allocate(what, outBytes, () => {
+        const o = this.record(feeds);
+        rt.submit();
+        return o;
+      }, (o) => rt.release(...o.values()));
     } finally {
-      this.rt.submit();
+      rt.submit(); // whatever a failed record left
       const err = await dev.popErrorScope();
-      if (err) throw new WgsegError('GPU_VALIDATION', `${this.r.graph.source}: ${err.message}`);
+      const lost = rt.isLost;
+      if (out && (err || lost)) rt.release(...out.values());
+      if (lost) throw rt.lostError(`during a run of ${g.source}`);
+      if (err) throw new WgsegError('GPU_VALIDATION', `${g.source}: ${err.message}`);
+    }
+    try {
+      await rt.checkErrors();
+    } catch (e) {
+      rt.release(...out.values());
+      throw e;
     }
     return out;
   }
 
+  /** Throws when disposed or made on a device that has been replaced since. */
+  private usable(): void {
+    if (this.disposed) throw new WgsegError('BAD_INPUT', `${this.r.graph.source}: session disposed`);
+    if (this.rt.isLost) throw this.rt.lostError(`before a run of ${this.r.graph.source}`);
+    if (this.generation !== this.rt.generation) throw new WgsegError('DEVICE_LOST', `${this.r.graph.source}: this plan was made on a GPU device that has since been replaced`);
+  }
+
   /** One inference under the profiler: per-node GPU (or wall) times. Submits more than once. */
   async profile(feeds: Map<string, Feed>): Promise<{ outputs: Map<string, GpuTensor>; nodes: NodeTiming[] }> {
+    this.usable();
     const marks: number[] = [];
     let outputs = new Map<string, GpuTensor>();
     const first = this.rt.dispatches;
     const timings = await this.rt.profile(() => void (outputs = this.record(feeds, marks)));
+    if (this.rt.isLost) throw this.rt.lostError(`during a profiled run of ${this.r.graph.source}`);
     const nodes = this.steps.map((s, i) => {
       const ds = timings.slice(marks[i] - first, marks[i + 1] - first);
       return { node: s.node.name, op: s.node.op, ms: ds.reduce((a, t) => a + t.ms, 0), dispatches: ds };
@@ -161,11 +208,15 @@ export class Executor {
     return { outputs, nodes };
   }
 
-  dispose(): void {
-    this.disposed = true;
-    for (const b of this.slots) b.destroy();
-    for (const t of this.constants.values()) t.buffer.destroy();
+  private release(): void {
+    for (const b of this.slots) this.rt.destroyBuffer(b);
+    for (const t of this.constants.values()) this.rt.destroyBuffer(t.buffer);
     this.slots.length = 0;
     this.constants.clear();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.release();
   }
 }
