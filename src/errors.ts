@@ -3,6 +3,8 @@ export type WgsegErrorCode =
   | 'NO_WEBGPU'
   | 'DEVICE_LOST'
   | 'OUT_OF_MEMORY'
+  /** a buffer the plan needs is over the adapter's or the caller's limit (checked before allocating) */
+  | 'TOO_LARGE'
   | 'GPU_VALIDATION'
   | 'BAD_SHAPE'
   | 'BAD_ATTRIBUTE'
