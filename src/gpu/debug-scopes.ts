@@ -24,9 +24,15 @@ export class DebugScopes {
     device.pushErrorScope('validation');
   }
 
+  /** Close the scope of one dispatch. */
   close(device: GPUDevice, p: Program, context: string): void {
     const where = `${context ? `${context}: ` : ''}kernel ${p.name} (shader ${p.shader}${p.entry ? `:${p.entry}` : ''}, ` +
       `workgroups ${p.workgroups.map((w) => w ?? 1).join('x')}; buffers ${describeBuffers(p)})`;
+    this.closeAs(device, where);
+  }
+
+  /** Close a scope around something else (the submit). */
+  closeAs(device: GPUDevice, where: string): void {
     this.pending.push(device.popErrorScope().then((e) => (e ? `${where}: ${e.message.trim()}` : null)));
   }
 

@@ -295,7 +295,9 @@ export class Runtime {
     const cbs = this.finished;
     if (this.encoder) cbs.push(this.encoder.finish());
     if (cbs.length) {
+      this.scopes?.open(this.device);
       this.device.queue.submit(cbs);
+      this.scopes?.closeAs(this.device, `queue.submit of ${cbs.length} command buffers`);
       this.submits++;
     }
     this.finished = [];
