@@ -4,7 +4,7 @@ import { BYTES, numel, type DType, type GpuTensor } from './gpu/tensor';
 import { Executor, type Feed, type NodeTiming } from './graph/executor';
 import type { ConstData, Dim, ElemType, Graph } from './graph/ir';
 import { optimize } from './graph/optimize';
-import { planMemory, type MemoryPlan } from './graph/plan';
+import { checkLimits, planMemory, type BufferLimits, type MemoryPlan } from './graph/plan';
 import { hostData, INT_BITS } from './graph/fold';
 import { gpuType, hostFedInputs, resolve, type Precision, type Resolved } from './graph/shapes';
 import { describeUnsupported, unsupportedNodes } from './graph/support';
@@ -28,6 +28,10 @@ export interface SessionOptions {
   fuse?: boolean;
   /** name used in error messages when the model is given as bytes */
   source?: string;
+  /** largest single GPU buffer a plan may create, in bytes (default, and upper bound: the adapter's maxStorageBufferBindingSize) */
+  maxBufferBytes?: number;
+  /** largest total of a plan's GPU buffers (intermediates, inputs, constants, outputs), in bytes (default: unlimited) */
+  maxTotalBytes?: number;
   /** WebGPU validation error scopes around every pipeline and dispatch (RuntimeOptions.debug); default env WGSEG_DEBUG=1 */
   debug?: boolean;
 }
@@ -72,7 +76,7 @@ export class Tensor {
     return this.rt.generation !== this.generation || this.rt.isLost;
   }
   dispose(): void {
-    if (!this.disposed && this.rt.generation === this.generation) this.rt.pool.release(this.gpu.buffer);
+    if (!this.disposed && this.rt.generation === this.generation) this.rt.release(this.gpu);
     this.disposed = true;
   }
 }
@@ -135,6 +139,10 @@ export class Session {
     else if (model instanceof Uint8Array || model instanceof ArrayBuffer) graph = loadGraph(model instanceof Uint8Array ? model : new Uint8Array(model), opts.source ?? 'model');
     else graph = model;
     if (opts.precision && opts.precision !== 'f32' && opts.precision !== 'f16') throw new WgsegError('BAD_INPUT', `precision "${opts.precision}" is not f32 or f16`);
+    for (const k of ['maxBufferBytes', 'maxTotalBytes'] as const) {
+      const v = opts[k];
+      if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new WgsegError('BAD_INPUT', `${k} must be a positive number of bytes, got ${String(v)}`);
+    }
     if (unsupportedNodes(graph).length) throw new WgsegError('UNSUPPORTED_OP', `${graph.source}: unsupported ops: ${describeUnsupported(graph)}`);
     const d = opts.device;
     const rt = d instanceof Runtime ? d : d ? new Runtime(d, { debug: opts.debug }) : await Runtime.create({ debug: opts.debug });
@@ -152,6 +160,20 @@ export class Session {
 
   get precision(): Precision {
     return this.opts.precision ?? 'f32';
+  }
+
+  /** Buffer limits of a plan: the adapter's binding size, lowered by maxBufferBytes; maxTotalBytes for the sum. */
+  private limits(): BufferLimits {
+    const l = this.rt.device.limits;
+    const adapter = Math.min(l.maxStorageBufferBindingSize, l.maxBufferSize);
+    const own = this.opts.maxBufferBytes;
+    const mine = own !== undefined && own < adapter;
+    return {
+      maxBufferBytes: mine ? own! : adapter,
+      bufferLimit: mine ? 'SessionOptions.maxBufferBytes' : "the adapter's maxStorageBufferBindingSize",
+      maxTotalBytes: this.opts.maxTotalBytes ?? Infinity,
+      totalLimit: 'SessionOptions.maxTotalBytes',
+    };
   }
 
   /** Input shapes when every dim is known without a run (numeric, or given in inputShapes). */
@@ -174,6 +196,7 @@ export class Session {
     if (same && same.exec.generation === this.rt.generation) return same;
     const resolved = same?.resolved ?? optimize(resolve(this.graph, shapes, this.precision, pinned), { fuse: this.opts.fuse });
     const plan = same?.plan ?? planMemory(resolved.graph, resolved.gpu);
+    checkLimits(resolved.graph, resolved.gpu, plan, this.limits()); // before any buffer is created
     // after a device loss (same plan, new generation): buffers and constants again on the new device
     this.planned?.exec.dispose();
     this.planned = null;

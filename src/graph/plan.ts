@@ -1,3 +1,4 @@
+import { WgsegError } from '../errors';
 import { BYTES, type DType } from '../gpu/tensor';
 import { registry } from '../kernels/registry';
 import type { Graph } from './ir';
@@ -87,4 +88,57 @@ export function planMemory(g: Graph, gpu: Map<string, DType>, isView: (op: strin
   });
   const peakBytes = slots.reduce((s, b, k) => (inputSlots.has(k) ? s : s + b), 0);
   return { slots, slotOf, inputSlots, peakBytes, sumBytes };
+}
+
+/** Largest buffers a plan may allocate: one buffer, and everything a session holds at once. */
+export interface BufferLimits {
+  /** bytes of one GPU buffer (the smaller of the adapter's binding limit and the caller's) */
+  maxBufferBytes: number;
+  /** where maxBufferBytes comes from, for messages ("the adapter's maxStorageBufferBindingSize") */
+  bufferLimit: string;
+  /** bytes of every buffer of the plan together (intermediates, inputs, constants, outputs) */
+  maxTotalBytes: number;
+  totalLimit: string;
+}
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+/**
+ * Checks, before anything is allocated, that every buffer the executor will create for this plan
+ * (slots, constants read by kernels, output copies) fits one buffer's limit and that all of them
+ * fit the total; else WgsegError('TOO_LARGE') naming the node (or input/constant), shape, type and
+ * bytes. Pure: no GPU.
+ */
+export function checkLimits(g: Graph, gpu: Map<string, DType>, plan: MemoryPlan, limits: BufferLimits): void {
+  const producer = new Map<string, string>();
+  for (const n of g.nodes) for (const o of n.outputs) if (o) producer.set(o, `node ${n.name} (${n.op}): output ${o}`);
+  const describe = (name: string) => {
+    const v = g.values.get(name)!;
+    const what = v.data ? `constant ${name}` : g.inputs.includes(name) ? `input ${name}` : (producer.get(name) ?? `value ${name}`);
+    return `${what} [${(v.shape ?? []).join(',')}] ${gpu.get(name)}`;
+  };
+  const tooBig = (what: string, bytes: number) => {
+    throw new WgsegError('TOO_LARGE', `${g.source}: ${what} needs ${bytes} bytes (${mib(bytes)}), over the limit of ${limits.maxBufferBytes} bytes per buffer (${mib(limits.maxBufferBytes)}: ${limits.bufferLimit})`);
+  };
+  const sizeOf = (name: string) => valueBytes(g.values.get(name)!.shape as number[], gpu.get(name)!);
+  // slots: name the largest value that lives in an oversized slot
+  const largest = new Map<number, string>();
+  for (const [name, s] of plan.slotOf) if (!largest.has(s) || sizeOf(name) > sizeOf(largest.get(s)!)) largest.set(s, name);
+  plan.slots.forEach((bytes, s) => bytes > limits.maxBufferBytes && tooBig(largest.has(s) ? describe(largest.get(s)!) : `buffer ${s}`, bytes));
+  // constants the kernels read on the GPU, and the output copies
+  const gpuConsts = new Set<string>();
+  for (const n of g.nodes) {
+    const host = registry.get(n.op)?.hostInputs ?? [];
+    n.inputs.forEach((x, i) => x && !host.includes(i) && g.values.get(x)?.data && gpuConsts.add(x));
+  }
+  for (const o of g.outputs) if (g.values.get(o)?.data) gpuConsts.add(o);
+  let total = plan.slots.reduce((a, b) => a + b, 0);
+  for (const name of [...gpuConsts, ...g.outputs]) {
+    const bytes = sizeOf(name);
+    if (bytes > limits.maxBufferBytes) tooBig(describe(name), bytes);
+    total += bytes;
+  }
+  if (total > limits.maxTotalBytes) {
+    throw new WgsegError('TOO_LARGE', `${g.source}: the plan needs ${total} bytes of GPU buffers (${mib(total)}: ${plan.slots.length} planned buffers of ${mib(plan.slots.reduce((a, b) => a + b, 0))}, ${gpuConsts.size} constants, ${g.outputs.length} outputs), over the limit of ${limits.maxTotalBytes} bytes (${mib(limits.maxTotalBytes)}: ${limits.totalLimit})`);
+  }
 }
