@@ -1,13 +1,14 @@
 import { WgsegError } from './errors';
 import { Runtime } from './gpu/runtime';
-import { BYTES, numel, type DType, type GpuTensor } from './gpu/tensor';
+import type { GpuTensor } from './gpu/tensor';
 import { Executor, type Feed, type NodeTiming } from './graph/executor';
 import type { ConstData, Dim, ElemType, Graph } from './graph/ir';
 import { optimize } from './graph/optimize';
 import { checkLimits, planMemory, type BufferLimits, type MemoryPlan } from './graph/plan';
-import { hostData, INT_BITS } from './graph/fold';
-import { gpuType, hostFedInputs, resolve, type Precision, type Resolved } from './graph/shapes';
+import { hostData } from './graph/fold';
+import { hostFedInputs, resolve, type Precision, type Resolved } from './graph/shapes';
 import { describeUnsupported, unsupportedNodes } from './graph/support';
+import { checkFeeds } from './feeds';
 import { importOnnx } from './import/onnx';
 import { importTflite } from './import/tflite';
 
@@ -28,6 +29,8 @@ export interface SessionOptions {
   fuse?: boolean;
   /** name used in error messages when the model is given as bytes */
   source?: string;
+  /** refuse NaN and +-Infinity in float inputs given as host data (default: allowed, and they propagate) */
+  checkFinite?: boolean;
   /** largest single GPU buffer a plan may create, in bytes (default, and upper bound: the adapter's maxStorageBufferBindingSize) */
   maxBufferBytes?: number;
   /** largest total of a plan's GPU buffers (intermediates, inputs, constants, outputs), in bytes (default: unlimited) */
@@ -75,13 +78,16 @@ export class Tensor {
   get stale(): boolean {
     return this.rt.generation !== this.generation || this.rt.isLost;
   }
+  /** true after dispose() (its buffer may already hold another tensor) */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
   dispose(): void {
     if (!this.disposed && this.rt.generation === this.generation) this.rt.release(this.gpu);
     this.disposed = true;
   }
 }
 
-const fmt = (s: readonly Dim[]) => `[${s.join(',')}]`;
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
 /** Bytes -> graph, by file format: TFLite ('TFL3' at byte 4) or ONNX; safetensors are recognised and refused. */
@@ -245,15 +251,13 @@ export class Session {
     await this.rt.recover();
     const src = this.graph.source;
     const names = this.graph.inputs;
-    const expected = `expected inputs: ${names.join(', ')}`;
-    for (const k of Object.keys(feeds)) if (!names.includes(k)) throw new WgsegError('BAD_INPUT', `${src}: unknown input "${k}"; ${expected}`);
-    for (const n of names) if (!feeds[n]) throw new WgsegError('BAD_INPUT', `${src}: missing input "${n}"; ${expected}`);
+    // every input checked (names, kind, dims, type, length, range) and converted before the GPU is touched
+    const checked = checkFeeds(this.graph, feeds, this.precision, this.opts, (f) => (f instanceof Tensor ? { tensor: f.gpu, disposed: f.isDisposed } : undefined));
     for (const n of names) {
       const f = feeds[n];
       if (f instanceof Tensor && f.stale) throw new WgsegError('DEVICE_LOST', `${src}: input ${n} is a tensor from a GPU device that was lost; give its data again`);
     }
-    const shapes: Record<string, number[]> = {};
-    for (const n of names) shapes[n] = feedDims(feeds[n], `${src}: input ${n}`);
+    const shapes = checked.shapes;
     const pinned = new Map<string, ConstData>();
     for (const n of this.hostFed) pinned.set(n, await hostValue(feeds[n], this.graph.values.get(n)!.type, `${src}: input ${n}`));
     let p = await this.prepare(shapes, pinned);
@@ -264,7 +268,7 @@ export class Session {
     }
     const g = p.resolved.graph;
     const converted = new Map<string, Feed>();
-    for (const n of names) if (!pinned.has(n)) converted.set(n, toFeed(feeds[n], g.values.get(n)!.type, p.resolved.gpu.get(n)!, `${src}: input ${n}`));
+    for (const n of names) if (!pinned.has(n)) converted.set(n, checked.feeds.get(n)!);
     let out: Map<string, GpuTensor>;
     if (this.opts.profile) {
       const r = await p.exec.profile(converted);
@@ -285,52 +289,9 @@ export class Session {
   }
 }
 
-function feedDims(f: TensorInput, where: string): number[] {
-  const dims = f instanceof Tensor ? f.shape : (f as { dims?: number[] }).dims;
-  if (!Array.isArray(dims) || dims.some((d) => !Number.isInteger(d) || d < 0)) throw new WgsegError('BAD_INPUT', `${where}: dims must be non-negative integers, got ${JSON.stringify(dims)}`);
-  return dims;
-}
-
 /** An input the plan reads on the host (small: sizes, bounds): its values, in the input's type. */
 async function hostValue(f: TensorInput, type: ElemType, where: string): Promise<ConstData> {
   if ('buffer' in f && !(f instanceof Tensor)) throw new WgsegError('BAD_INPUT', `${where}: is read on the host at plan time; give it as data, not a GPUBuffer`);
   const data = f instanceof Tensor ? await f.read() : f.data;
   return hostData(type, Array.from(data as ArrayLike<number | bigint>, Number));
-}
-
-const FLOAT_DATA = [Float32Array, Float64Array];
-const INT_DATA = [Int32Array, Int16Array, Int8Array, Uint8Array, Uint16Array, Uint32Array, BigInt64Array, Float64Array];
-
-/** Check one input against the planned value (dims already bound) and convert it for the executor. */
-function toFeed(f: TensorInput, type: ElemType, dtype: DType, where: string): Feed {
-  const floatWanted = dtype === 'f32' || dtype === 'f16';
-  if (f instanceof Tensor || 'buffer' in f) {
-    const t: GpuTensor = f instanceof Tensor ? f.gpu : { buffer: f.buffer, shape: f.dims, dtype: f.type === 'float16' ? 'f16' : gpuType(f.type, 'f32') };
-    if ((t.dtype === 'f32' || t.dtype === 'f16') !== floatWanted) throw new WgsegError('BAD_INPUT', `${where}: a ${t.dtype} tensor given for a ${type} input`);
-    const need = numel(t.shape) * BYTES[t.dtype];
-    if (t.buffer.size < need) throw new WgsegError('BAD_INPUT', `${where}: buffer of ${t.buffer.size} bytes holds less than [${t.shape.join(',')}] ${t.dtype} (${need} bytes)`);
-    return { gpu: t };
-  }
-  const data = f.data;
-  if (!data || typeof data.length !== 'number') throw new WgsegError('BAD_INPUT', `${where}: data must be a typed array`);
-  const n = numel(f.dims);
-  if (data.length !== n) throw new WgsegError('BAD_INPUT', `${where}: ${data.length} values for dims ${fmt(f.dims)} (${n} elements)`);
-  if (!Array.isArray(data)) {
-    const ok = (floatWanted ? FLOAT_DATA : INT_DATA).some((C) => data instanceof C);
-    if (!ok) throw new WgsegError('BAD_INPUT', `${where}: ${data.constructor.name} given for a ${type} input (${floatWanted ? 'Float32Array' : 'Int32Array or BigInt64Array'} expected)`);
-  }
-  if (data instanceof BigInt64Array || (!floatWanted && dtype === 'i32')) {
-    const out = new Int32Array(n);
-    // the input's own range too: a narrow int out of it would compute unwrapped (unsigned: no negatives)
-    const [bits, signed] = INT_BITS[type] ?? [32, true];
-    const lo = signed ? -(2 ** (Math.min(bits, 32) - 1)) : 0, hi = bits < 32 ? 2 ** (signed ? bits - 1 : bits) : 2 ** 31;
-    for (let i = 0; i < n; i++) {
-      const v = Number(data[i]);
-      if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new WgsegError('BAD_INPUT', `${where}: value ${data[i]} at ${i} does not fit the GPU's int32`);
-      if (v < lo || v >= hi) throw new WgsegError('BAD_INPUT', `${where}: value ${data[i]} at ${i} is outside ${type}`);
-      out[i] = v;
-    }
-    return { data: out };
-  }
-  return { data: data as ArrayLike<number> };
 }
