@@ -367,8 +367,14 @@ export class Runtime {
     }
   }
 
+  /**
+   * Give tensors' buffers back to the pool. With nothing recorded since the last submit no pending
+   * command can read them, so they are reusable at once (a run's output disposed after its read
+   * serves the next run instead of a second buffer).
+   */
   release(...ts: GpuTensor[]): void {
     for (const t of ts) this.pool.release(t.buffer);
+    if (!this.encoder && !this.finished.length && !this.uniformChunks.length && !this.profiler) this.pool.submitted();
   }
 
   dispose(): void {
