@@ -27,3 +27,5 @@ export { DenseCRF, type DenseCRFOptions, type CrfResult, type HostImage } from '
 export * from './web/preprocess';
 export * from './web/composite';
 export * from './web/smooth';
+// OCR (src/models/ocr/): PP-OCRv4 detection + rectification + recognition on WebGPU.
+export * from './models/ocr/index';
