@@ -349,6 +349,7 @@ export class Runtime {
   async read(t: GpuTensor): Promise<HostArray> {
     const what = `while reading a [${t.shape.join(',')}] ${t.dtype} tensor`;
     if (this.isLost) throw this.lostError(what);
+    const device = this._device;
     const n = numel(t.shape);
     const bytes = Math.max(4, Math.ceil((n * BYTES[t.dtype]) / 4) * 4);
     const staging = this.createBuffer(bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'wgseg read-back');
@@ -359,7 +360,10 @@ export class Runtime {
       await staging.mapAsync(GPUMapMode.READ);
       return decodeHost(staging.getMappedRange().slice(0), t.dtype, n);
     } catch (e) {
-      // a loss rejects mapAsync with a bare AbortError; the loss itself is the news
+      // a loss rejects mapAsync with a bare AbortError; the loss itself is the news. Browsers may
+      // report the loss a moment after the rejection: wait for it (briefly) so that the next run
+      // already knows and recovers.
+      if (!this.isLost) await Promise.race([device.lost, new Promise((r) => setTimeout(r, 1000))]);
       if (this.isLost) throw this.lostError(what);
       throw e;
     } finally {

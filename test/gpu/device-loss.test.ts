@@ -6,6 +6,7 @@ import { WgsegError } from '../../src/errors';
 import { getDevice } from '../../src/gpu/device';
 import { Runtime } from '../../src/gpu/runtime';
 import { Session, type Tensor } from '../../src/session';
+import { destroyAfterNextSubmit, destroyDuringNextMap } from '../helpers/device-faults';
 import { SMALL_NET_DIMS, smallNet } from '../helpers/small-net';
 import { expectClose, TOL } from '../helpers/tolerance';
 
@@ -14,35 +15,6 @@ const feeds = () => ({ x: { data: net.input, dims: SMALL_NET_DIMS } });
 
 async function expectRight(out: Record<string, Tensor>, label: string) {
   expectClose(await out[net.output].read(), net.want, TOL.f32Reduce, label);
-}
-
-/** Destroy `device` right after its next queue.submit: the work is in the queue, the call not yet done. */
-function destroyAfterNextSubmit(device: GPUDevice) {
-  const queue = device.queue;
-  const submit = queue.submit;
-  queue.submit = (cbs: Iterable<GPUCommandBuffer>) => {
-    submit.call(queue, cbs);
-    queue.submit = submit;
-    device.destroy();
-  };
-}
-
-/** Destroy `device` right after the next mapAsync starts (a read-back in flight). */
-function destroyDuringNextMap(device: GPUDevice) {
-  const create = device.createBuffer;
-  device.createBuffer = (desc: GPUBufferDescriptor) => {
-    const buf = create.call(device, desc);
-    if (desc.usage & GPUBufferUsage.MAP_READ) {
-      device.createBuffer = create;
-      const map = buf.mapAsync;
-      buf.mapAsync = (...args: Parameters<GPUBuffer['mapAsync']>) => {
-        const p = map.apply(buf, args);
-        device.destroy();
-        return p;
-      };
-    }
-    return buf;
-  };
 }
 
 const lostError = (reason: RegExp) => expect.objectContaining({ name: 'WgsegError', code: 'DEVICE_LOST', message: expect.stringMatching(reason) });
