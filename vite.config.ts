@@ -1,6 +1,7 @@
 import { readdirSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { widgetSite } from './vite.widget.config.ts';
 
 // Multi-page build: the root index.html plus demos/<name>/index.html.
 const demos = existsSync('demos')
@@ -10,6 +11,8 @@ const demos = existsSync('demos')
   : [];
 
 export default defineConfig({
+  // demos/widget/ loads the widget library build (one ES module + the selfie models), as a user would
+  plugins: [widgetSite()],
   // wgsl_reflect's "main" is CommonJS inside a "type": "module" package; use its ES build everywhere.
   resolve: { alias: { wgsl_reflect: resolve('node_modules/wgsl_reflect/wgsl_reflect.module.js') } },
   build: {

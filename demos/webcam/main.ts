@@ -1,8 +1,10 @@
 import { Runtime } from '../../src/gpu/runtime';
-import { Session } from '../../src/session';
-import { Compositor, type CompositeMode } from '../../src/web/composite';
-import { Preprocessor, type InputLayout } from '../../src/web/preprocess';
-import { MaskSmoother } from '../../src/web/smooth';
+import type { CompositeMode } from '../../src/web/composite';
+import { Compositor } from '../../src/web/composite';
+import { FrameStats, nextFrame } from '../../src/web/frame-loop';
+import { SegmentRenderer, type FrameSample } from '../../src/web/renderer';
+import { loadSegModel, type SegModel } from '../../src/web/seg-model';
+import { NO_WEBGPU_MESSAGE, requestCamera } from '../../src/web/sources';
 
 // The MediaPipe selfie models as shipped in npm @mediapipe/selfie_segmentation, bundled by Vite as assets.
 const MODELS: Record<string, string> = {
@@ -23,19 +25,6 @@ const mirrorBox = $<HTMLInputElement>('mirror');
 const smoothIn = pick<HTMLInputElement>('smooth', params.get('smooth'));
 if (params.get('mirror') === '0') mirrorBox.checked = false;
 
-interface Sample {
-  /** mean mask value, fraction of mask pixels > 0.5, centroid of those (0..1) */
-  mean: number;
-  coverage: number;
-  cx: number;
-  cy: number;
-  /** the model input of that frame (what the mask was computed from), its layout and size */
-  input: number[];
-  layout: InputLayout;
-  width: number;
-  height: number;
-}
-
 /** What the page exposes for tests and curious users. */
 const state = {
   ready: false,
@@ -51,10 +40,10 @@ const state = {
   path: 'external' as 'external' | 'bitmap',
   error: '',
   /** reads back the next frame's model input and mask (only when asked: frames never leave the GPU otherwise) */
-  sample: (): Promise<Sample> => new Promise((ok) => sampleWaiters.push(ok)),
+  sample: (): Promise<FrameSample> => new Promise((ok) => sampleWaiters.push(ok)),
 };
 (window as unknown as { __wgseg: typeof state }).__wgseg = state;
-let sampleWaiters: ((s: Sample) => void)[] = [];
+let sampleWaiters: ((s: FrameSample) => void)[] = [];
 
 function fail(message: string) {
   state.error = message;
@@ -64,52 +53,28 @@ function fail(message: string) {
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 interface Loaded {
-  session: Session;
-  pre: Preprocessor;
-  smooth: MaskSmoother;
-  input: string;
-  output: string;
-  maskW: number;
-  maskH: number;
-  label: string;
+  model: SegModel;
+  renderer: SegmentRenderer;
 }
 
-/** A model with one RGB image input ([1,h,w,3] or [1,3,h,w]) and a one-channel mask output. */
+/** A model with one RGB image input ([1,h,w,3] or [1,3,h,w]) and a one-channel mask output, and its renderer. */
 async function loadModel(rt: Runtime, src: string | Uint8Array, label: string): Promise<Loaded> {
-  const session = await Session.create(src, { device: rt, source: label });
-  try {
-    const [inp] = session.inputs, [out] = session.outputs;
-    const d = inp.shape;
-    if (d.length !== 4 || d.some((x) => typeof x !== 'number') || (d[3] !== 3 && d[1] !== 3))
-      throw new Error(`${label}: input ${inp.name} is [${d.join(',')}]; this demo needs a fixed-size RGB image, [1,h,w,3] or [1,3,h,w]`);
-    const layout: InputLayout = d[3] === 3 ? 'nhwc' : 'nchw';
-    const [h, w] = (layout === 'nhwc' ? d.slice(1, 3) : d.slice(2, 4)) as number[];
-    const o = out.shape.filter((x) => x !== 1) as number[];
-    if (o.length !== 2) throw new Error(`${label}: output ${out.name} is [${out.shape.join(',')}]; this demo needs a one-channel mask`);
-    const pre = new Preprocessor(rt.device, { width: w, height: h, layout, mirror: mirrorBox.checked });
-    return { session, pre, smooth: new MaskSmoother(rt.device, o[0] * o[1]), input: inp.name, output: out.name, maskH: o[0], maskW: o[1], label: `${label} (${w}×${h})` };
-  } catch (e) {
-    session.dispose();
-    throw e;
-  }
+  const model = await loadSegModel(rt, src, label);
+  return { model, renderer: new SegmentRenderer(rt, model, mirrorBox.checked) };
 }
 
-async function startCamera(): Promise<MediaStream> {
-  if (!navigator.mediaDevices?.getUserMedia) throw new Error('This page cannot use a camera here (getUserMedia needs https or localhost).');
+function release(m: Loaded) {
+  m.renderer.dispose();
+  m.model.session.dispose();
+}
+
+function startCamera(): Promise<MediaStream> {
   const [width, height] = resSel.value.split('x').map(Number);
-  try {
-    return await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: width }, height: { ideal: height } }, audio: false });
-  } catch (e) {
-    const name = (e as DOMException).name;
-    if (name === 'NotAllowedError') throw new Error('Camera access was denied: allow the camera for this page (the camera icon in the address bar) and reload.');
-    if (name === 'NotFoundError' || name === 'OverconstrainedError') throw new Error('No camera found: connect one and reload.');
-    if (name === 'NotReadableError') throw new Error('The camera is busy (used by another application?).');
-    throw new Error(`Camera failed: ${errText(e)}`);
-  }
+  return requestCamera(width, height);
 }
 
 async function main() {
-  if (!('gpu' in navigator) || !navigator.gpu) return fail('WebGPU is not available in this browser. Use a recent Chrome or Edge (or Safari / Firefox with WebGPU enabled); in Chromium without a GPU start it with --enable-unsafe-webgpu.');
+  if (!('gpu' in navigator) || !navigator.gpu) return fail(NO_WEBGPU_MESSAGE);
   let rt: Runtime;
   try {
     rt = await Runtime.create();
@@ -131,7 +96,7 @@ async function main() {
     status.textContent = 'loading the model and opening the camera…';
     const [m, s] = await Promise.allSettled([loadModel(rt, MODELS[modelSel.value], modelSel.value), startCamera()]);
     if (m.status === 'rejected' || s.status === 'rejected') {
-      if (m.status === 'fulfilled') (m.value.session.dispose(), m.value.pre.dispose(), m.value.smooth.dispose());
+      if (m.status === 'fulfilled') release(m.value);
       if (s.status === 'fulfilled') s.value.getTracks().forEach((t) => t.stop());
       throw s.status === 'rejected' ? s.reason : (m as PromiseRejectedResult).reason;
     }
@@ -164,17 +129,14 @@ async function main() {
   };
 
   status.textContent = `adapter: ${rt.info.adapter}`;
-  const stamps: number[] = [];
-  let stage = '';
-  const smooth = (old: number, v: number) => (state.frames < 2 ? v : old * 0.8 + v * 0.2);
+  const stats = new FrameStats();
+  let last = 0;
   for (;;) {
     if (next) {
       const m = await next;
       next = null;
       if (m) {
-        model.session.dispose();
-        model.pre.dispose();
-        model.smooth.dispose();
+        release(model);
         model = m;
         status.textContent = `adapter: ${rt.info.adapter}`;
         status.className = '';
@@ -183,94 +145,34 @@ async function main() {
     const vw = video.videoWidth, vh = video.videoHeight;
     if (video.readyState >= 2 && vw && vh) {
       try {
+        last = performance.now();
         await frame(model, vw, vh);
       } catch (e) {
-        return fail(`frame failed (${stage}): ${errText(e)}`);
+        return fail(`frame failed (${model.renderer.stage}): ${errText(e)}`);
       }
     }
-    await new Promise((ok) => requestAnimationFrame(ok));
+    await nextFrame(last);
   }
 
-  async function frame(m: Loaded, vw: number, vh: number) {
-    stage = 'preprocess';
+  async function frame({ model: m, renderer }: Loaded, vw: number, vh: number) {
     if (canvas.width !== vw || canvas.height !== vh) Object.assign(canvas, { width: vw, height: vh });
-    const t0 = performance.now();
-    const enc = device.createCommandEncoder();
-    if (state.path === 'external') {
-      try {
-        m.pre.encode(enc, video, vw, vh);
-      } catch (e) {
-        // this browser cannot import the video as an external texture (headless Chromium on SwiftShader): use an ImageBitmap
-        console.info(`importExternalTexture failed (${errText(e)}); using createImageBitmap(video) instead`);
-        state.path = 'bitmap';
-      }
-    }
-    if (state.path === 'bitmap') {
-      const bitmap = await createImageBitmap(video);
-      m.pre.encode(enc, bitmap, vw, vh);
-      bitmap.close();
-    }
-    device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
-    const t1 = performance.now();
-    stage = 'model';
-    const out = await m.session.run({ [m.input]: { buffer: m.pre.output, dims: m.pre.dims, type: 'float32' } });
-    const mask = out[m.output];
-    await device.queue.onSubmittedWorkDone();
-    const t2 = performance.now();
-    stage = 'composite';
-    const enc2 = device.createCommandEncoder();
-    m.smooth.encode(enc2, mask.buffer, 1 - Number(smoothIn.value));
-    comp.encode(enc2, ctx!.getCurrentTexture().createView(), m.pre.frame!, m.smooth.output, m.maskW, m.maskH, { mode: modeSel.value as CompositeMode, mirror: mirrorBox.checked });
     const waiters = sampleWaiters;
     sampleWaiters = [];
-    const nIn = m.pre.output.size, nMask = m.maskW * m.maskH * 4;
-    const staging = waiters.length ? device.createBuffer({ size: nIn + nMask, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ }) : null;
-    if (staging) {
-      enc2.copyBufferToBuffer(m.pre.output, 0, staging, 0, nIn);
-      enc2.copyBufferToBuffer(mask.buffer, 0, staging, nIn, nMask);
-    }
-    device.queue.submit([enc2.finish()]);
-    await device.queue.onSubmittedWorkDone();
-    const t3 = performance.now();
-    for (const t of Object.values(out)) t.dispose();
-
-    state.frames++;
-    state.ms = { prep: smooth(state.ms.prep, t1 - t0), model: smooth(state.ms.model, t2 - t1), composite: smooth(state.ms.composite, t3 - t2) };
-    stamps.push(t3);
-    if (stamps.length > 11) stamps.shift();
-    state.fps = stamps.length > 1 ? ((stamps.length - 1) * 1000) / (t3 - stamps[0]) : 0;
-    state.model = m.label;
-    state.camera = `${vw}×${vh}`;
-    state.ready = true;
+    const sampled = waiters.length ? renderer.sample() : null;
+    const ms = await renderer.frame(video, vw, vh, comp, () => ctx!.getCurrentTexture().createView(), { mode: modeSel.value as CompositeMode, mirror: mirrorBox.checked, smoothing: Number(smoothIn.value) });
+    stats.add(ms);
+    Object.assign(state, { frames: stats.frames, fps: stats.fps, ms: stats.ms, model: m.label, camera: `${vw}×${vh}`, path: renderer.path, ready: true });
     hud.textContent =
       `${state.fps.toFixed(1)} fps   frame ${state.frames}\n` +
       `prep ${state.ms.prep.toFixed(1)} ms · model ${state.ms.model.toFixed(1)} ms · composite ${state.ms.composite.toFixed(1)} ms\n` +
       `${m.label} · camera ${state.camera} (${state.path}) · ${rt.info.adapter}`;
-    if (staging) {
-      stage = 'read back';
-      await staging.mapAsync(GPUMapMode.READ);
-      const input = new Float32Array(staging.getMappedRange(0, nIn).slice(0));
-      const mk = new Float32Array(staging.getMappedRange(nIn, nMask).slice(0));
-      staging.destroy();
-      const s = maskStats(mk, m.maskW, m.maskH);
+    if (sampled) {
+      const s = await sampled;
       state.maskMean = s.mean;
       state.maskCoverage = s.coverage;
-      const [layout, dims] = [m.pre.opts.layout, m.pre.dims];
-      for (const ok of waiters) ok({ ...s, input: Array.from(input), layout, width: layout === 'nhwc' ? dims[2] : dims[3], height: layout === 'nhwc' ? dims[1] : dims[2] });
+      for (const ok of waiters) ok(s);
     }
   }
-}
-
-function maskStats(mask: Float32Array, w: number, h: number) {
-  let sum = 0, n = 0, sx = 0, sy = 0;
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) {
-      const v = mask[y * w + x];
-      sum += v;
-      if (v > 0.5) (n++, (sx += x + 0.5), (sy += y + 0.5));
-    }
-  return { mean: sum / (w * h), coverage: n / (w * h), cx: n ? sx / n / w : NaN, cy: n ? sy / n / h : NaN };
 }
 
 void main().catch((e) => fail(errText(e)));

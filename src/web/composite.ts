@@ -1,3 +1,4 @@
+import { createTracked, destroyTracked } from '../gpu/memory';
 import { packUniforms, reflectShader, shaderText } from '../gpu/shader-source';
 
 export type CompositeMode = 'mask' | 'blur' | 'replace' | 'cutout';
@@ -48,7 +49,7 @@ export class Compositor {
       fragment: { module, entryPoint: 'fs', targets: [{ format }] },
       primitive: { topology: 'triangle-list' },
     });
-    this.uniforms = device.createBuffer({ size: this.layout.size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.uniforms = createTracked(device, { size: this.layout.size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.sampler = device.createSampler({ magFilter: 'linear', minFilter: 'linear', addressModeU: 'clamp-to-edge', addressModeV: 'clamp-to-edge' });
     this.blank = device.createTexture({ size: [1, 1], format: 'rgba8unorm', usage: GPUTextureUsage.TEXTURE_BINDING, label: 'wgseg no background' });
   }
@@ -88,7 +89,7 @@ export class Compositor {
   }
 
   dispose(): void {
-    this.uniforms.destroy();
+    destroyTracked(this.uniforms);
     this.blank.destroy();
   }
 }

@@ -1,4 +1,5 @@
 import { WgsegError } from '../errors';
+import { createTracked, destroyTracked } from '../gpu/memory';
 import { packUniforms, reflectShader, shaderText } from '../gpu/shader-source';
 
 export type InputLayout = 'nhwc' | 'nchw';
@@ -40,10 +41,10 @@ export class Preprocessor {
     const module = device.createShaderModule({ code: text, label: 'web/preprocess.wgsl' });
     this.pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
     this.toFrame = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'to_frame' } });
-    this.uniforms = device.createBuffer({ size: u.size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.uniforms = createTracked(device, { size: u.size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     const s = opts.scale ?? [1, 1, 1], b = opts.bias ?? [0, 0, 0];
     device.queue.writeBuffer(this.uniforms, 0, packUniforms(u, { out_w: w, out_h: h, nchw: layout === 'nchw' ? 1 : 0, mirror: opts.mirror ? 1 : 0, scale: [...s, 1], bias: [...b, 0] }, 'preprocess'));
-    this.output = device.createBuffer({ size: w * h * 3 * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, label: 'wgseg preprocess output' });
+    this.output = createTracked(device, { size: w * h * 3 * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, label: 'wgseg preprocess output' });
     this.dims = layout === 'nchw' ? [1, 3, h, w] : [1, h, w, 3];
     this.sampler = device.createSampler({ magFilter: 'linear', minFilter: 'linear' });
   }
@@ -100,7 +101,7 @@ export class Preprocessor {
   dispose(): void {
     this.texture?.destroy();
     this.texture = null;
-    this.output.destroy();
-    this.uniforms.destroy();
+    destroyTracked(this.output);
+    destroyTracked(this.uniforms);
   }
 }

@@ -1,3 +1,4 @@
+import { createTracked, destroyTracked } from '../gpu/memory';
 import { packUniforms, reflectShader, shaderText } from '../gpu/shader-source';
 
 /**
@@ -16,8 +17,8 @@ export class MaskSmoother {
     const text = shaderText('web/smooth.wgsl');
     this.layout = reflectShader(text).uniform!;
     this.pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: text, label: 'web/smooth.wgsl' }), entryPoint: 'main' } });
-    this.uniforms = device.createBuffer({ size: this.layout.size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    this.output = device.createBuffer({ size: Math.max(16, n * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, label: 'wgseg smoothed mask' });
+    this.uniforms = createTracked(device, { size: this.layout.size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.output = createTracked(device, { size: Math.max(16, n * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, label: 'wgseg smoothed mask' });
   }
 
   reset(): void {
@@ -45,7 +46,7 @@ export class MaskSmoother {
   }
 
   dispose(): void {
-    this.output.destroy();
-    this.uniforms.destroy();
+    destroyTracked(this.output);
+    destroyTracked(this.uniforms);
   }
 }

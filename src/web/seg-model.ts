@@ -1,0 +1,41 @@
+import { WgsegError } from '../errors';
+import type { Runtime } from '../gpu/runtime';
+import { Session } from '../session';
+import type { InputLayout } from './preprocess';
+
+/** A loaded segmentation model: one RGB image input and a one-channel mask output. */
+export interface SegModel {
+  session: Session;
+  input: string;
+  output: string;
+  layout: InputLayout;
+  /** the model input's size */
+  width: number;
+  height: number;
+  maskW: number;
+  maskH: number;
+  /** e.g. 'selfie_segmentation.tflite (256×256)' */
+  label: string;
+}
+
+/**
+ * Loads a model (URL, path or bytes) on `rt` and checks it fits a live view: a fixed-size RGB input,
+ * [1,h,w,3] or [1,3,h,w], and a one-channel mask output. Throws a WgsegError naming what does not fit.
+ */
+export async function loadSegModel(rt: Runtime, src: string | Uint8Array, name: string): Promise<SegModel> {
+  const session = await Session.create(src, { device: rt, source: name });
+  try {
+    const [inp] = session.inputs, [out] = session.outputs;
+    const d = inp.shape;
+    if (d.length !== 4 || d.some((x) => typeof x !== 'number') || (d[3] !== 3 && d[1] !== 3))
+      throw new WgsegError('BAD_SHAPE', `${name}: input ${inp.name} is [${d.join(',')}]; a live view needs a fixed-size RGB image, [1,h,w,3] or [1,3,h,w]`);
+    const layout: InputLayout = d[3] === 3 ? 'nhwc' : 'nchw';
+    const [height, width] = (layout === 'nhwc' ? d.slice(1, 3) : d.slice(2, 4)) as number[];
+    const o = out.shape.filter((x) => x !== 1) as number[];
+    if (o.length !== 2) throw new WgsegError('BAD_SHAPE', `${name}: output ${out.name} is [${out.shape.join(',')}]; a live view needs a one-channel mask`);
+    return { session, input: inp.name, output: out.name, layout, width, height, maskH: o[0], maskW: o[1], label: `${name} (${width}×${height})` };
+  } catch (e) {
+    session.dispose();
+    throw e;
+  }
+}

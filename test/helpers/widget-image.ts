@@ -1,0 +1,16 @@
+// The still image of the widget demo (demos/widget/person.jpg): the drawn person-in-a-room scene the
+// selfie tests use (test/models/selfie-scene.ts) at 320x240. tools/make-widget-image.ts writes it;
+// test/browser/widget.test.ts checks the file is this picture and compares the mask with `person`.
+import jpeg from 'jpeg-js';
+import { selfieScene } from '../models/selfie-scene';
+
+export const WIDGET_IMAGE = { path: 'demos/widget/person.jpg', width: 320, height: 240 };
+
+/** The scene (RGB and the drawn person's mask) and its JPEG bytes (quality 90; deterministic). */
+export function widgetImage(): { jpeg: Buffer; person: Uint8Array } {
+  const { width, height } = WIDGET_IMAGE;
+  const { rgb, person } = selfieScene(height, width);
+  const data = Buffer.alloc(width * height * 4);
+  for (let i = 0; i < width * height; i++) data.set([rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2], 255], 4 * i);
+  return { jpeg: jpeg.encode({ data, width, height }, 90).data, person };
+}
