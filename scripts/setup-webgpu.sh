@@ -2,7 +2,8 @@
 # Installs what real WebGPU needs on a GPU-less Debian machine: libvulkan1 + Mesa lavapipe >= 25
 # (bookworm-backports, from the machine's own configured Debian mirror), falling back to the
 # SwiftShader Vulkan ICD that Debian's chromium ships; and Debian's chromium itself for the browser
-# tests (test/browser, DEVELOPERS.md) unless WGSEG_NO_BROWSER=1. Idempotent; fast when already done.
+# tests (test/browser, DEVELOPERS.md) unless WGSEG_NO_BROWSER=1; and the DejaVu fonts the OCR tests
+# draw text with. Idempotent; fast when already done.
 set -euo pipefail
 
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -22,6 +23,15 @@ ensure_chromium() {
     echo "setup-webgpu: could not install Debian chromium; the browser tests will fail (WGSEG_NO_BROWSER=1 skips them)" >&2
   fi
 }
+
+# DejaVu TrueType fonts (Debian fonts-dejavu-core): the OCR tests render their text with them.
+ensure_fonts() {
+  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && return 0
+  apt_update
+  $SUDO apt-get install -y -qq --no-install-recommends fonts-dejavu-core >/dev/null \
+    || echo "setup-webgpu: could not install fonts-dejavu-core; the OCR tests will fail naming the missing font" >&2
+}
+ensure_fonts
 
 lavapipe_ok() {
   local v
