@@ -1,17 +1,18 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build, defineConfig, type InlineConfig, type Plugin, type ResolvedConfig } from 'vite';
 
 /**
  * The <wgseg-view> widget as one ES module: dist/widget/wgseg-widget.js (engine, kernels and every
  * .wgsl shader inlined) with the two MediaPipe selfie .tflite files copied beside it, where the
- * widget looks for its built-in models. `npm run build:widget` (prints raw and gzip sizes).
+ * widget looks for its built-in models. `npm run build:widget` (prints raw and gzip sizes; then
+ * tsc -p tsconfig.widget.json writes the declarations to dist/widget/types/, wgseg-widget.d.ts points there).
  * The demo site build (vite.config.ts) runs the same build into demos/widget/ through `widgetSite()`.
  */
 export const SELFIE_DIR = resolve('node_modules/@mediapipe/selfie_segmentation');
 export const SELFIE_MODELS = ['selfie_segmentation.tflite', 'selfie_segmentation_landscape.tflite'];
 
-function copyModels(): Plugin {
+function copyModels(typesStub: boolean): Plugin {
   let outDir = '';
   return {
     name: 'wgseg-widget-models',
@@ -19,6 +20,8 @@ function copyModels(): Plugin {
     configResolved: (c: ResolvedConfig) => void (outDir = resolve(c.root, c.build.outDir)),
     writeBundle() {
       for (const f of SELFIE_MODELS) copyFileSync(join(SELFIE_DIR, f), join(outDir, f));
+      // the types: `tsc -p tsconfig.widget.json` (npm run build:widget) writes types/ beside the module
+      if (typesStub) writeFileSync(join(outDir, 'wgseg-widget.d.ts'), "export * from './types/web/widget';\n");
     },
   };
 }
@@ -41,18 +44,18 @@ function compactShaders(): Plugin {
   };
 }
 
-/** The library build of the widget into `outDir`. */
-export function widgetConfig(outDir = 'dist/widget', emptyOutDir = true): InlineConfig {
+/** The library build of the widget into `outDir` (`library`: the npm build, with the types stub; else the demo site's copy). */
+export function widgetConfig(outDir = 'dist/widget', library = true): InlineConfig {
   return {
     configFile: false,
     publicDir: false,
     // wgsl_reflect's "main" is CommonJS inside a "type": "module" package; use its ES build
     resolve: { alias: { wgsl_reflect: resolve('node_modules/wgsl_reflect/wgsl_reflect.module.js') } },
-    plugins: [compactShaders(), copyModels()],
+    plugins: [compactShaders(), copyModels(library)],
     build: {
       target: 'es2022',
       outDir,
-      emptyOutDir,
+      emptyOutDir: library,
       copyPublicDir: false,
       reportCompressedSize: true,
       minify: true,
