@@ -54,6 +54,7 @@ async function current(): Promise<Shared> {
 export async function compositorFor(format: GPUTextureFormat): Promise<Compositor> {
   const s = await current();
   let c = s.compositors.get(format);
+  if (c && c.device !== s.rt.device) (c.dispose(), (c = undefined)); // made before a device loss
   if (!c) s.compositors.set(format, (c = new Compositor(s.rt.device, format)));
   return c;
 }

@@ -1,6 +1,7 @@
 import { WgsegError } from '../errors';
+import { onDeviceLost } from '../gpu/device';
 import type { Runtime } from '../gpu/runtime';
-import { COMPOSITE_MODES, type Background, type CompositeMode } from './composite';
+import { COMPOSITE_MODES, type Background, type CompositeMode, type Compositor } from './composite';
 import { FrameStats, nextFrame } from './frame-loop';
 import { SegmentRenderer, type FrameSample, type StageTimes } from './renderer';
 import type { SegModel } from './seg-model';
@@ -42,7 +43,8 @@ const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
  * `<wgseg-view src="camera" model="selfie" mode="blur">`: live segmentation of a camera, video or
  * image on a WebGPU canvas in its shadow DOM. Attributes: src (camera | image URL | video URL), model
  * (a .tflite/.onnx URL or selfie | selfie-landscape), mode (mask | blur | replace | cutout),
- * background (a CSS colour or an image URL, for replace), fps-cap. Events: ready, frame, error.
+ * background (a CSS colour or an image URL, for replace), fps-cap. Events: ready, frame, error, and
+ * devicelost (the view then recovers on its own onto a new device and fires ready again).
  */
 export class WgsegView extends HTMLElement {
   static observedAttributes = ['src', 'model', 'mode', 'background', 'fps-cap'];
@@ -134,6 +136,12 @@ export class WgsegView extends HTMLElement {
     this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
   }
 
+  /** A message over the view that is not an error (e.g. while recovering from a device loss). */
+  #showMessage(text: string): void {
+    this.#msg.textContent = text;
+    this.#msg.hidden = false;
+  }
+
   #showError(e: unknown): void {
     const message = errText(e);
     this.#msg.textContent = message;
@@ -155,6 +163,7 @@ export class WgsegView extends HTMLElement {
   async #run(signal: AbortSignal): Promise<void> {
     let modelUrl = '', srcKey: string | null = null, model: SegModel | null = null;
     const stats = new FrameStats();
+    let unwatch = () => {};
     try {
       if (!('gpu' in navigator) || !navigator.gpu) throw new WgsegError('NO_WEBGPU', NO_WEBGPU_MESSAGE);
       try {
@@ -163,12 +172,19 @@ export class WgsegView extends HTMLElement {
         throw new WgsegError('NO_WEBGPU', `No usable WebGPU adapter: ${errText(e)}`);
       }
       const rt = this.#rt;
-      rt.device.lost.then((info) => info.reason !== 'destroyed' && !signal.aborted && this.#showError(`The GPU device was lost (${info.message}); reload the page.`));
       const format = navigator.gpu.getPreferredCanvasFormat();
       const ctx = this.#canvas.getContext('webgpu');
       if (!ctx) throw new WgsegError('NO_WEBGPU', 'This canvas cannot be used with WebGPU.');
-      ctx.configure({ device: rt.device, format, alphaMode: 'opaque' });
-      const comp = await compositorFor(format);
+      // attach to the runtime's device: canvas, compositor, and a wake-up (also of a still view) when it is lost
+      let comp!: Compositor, gen = -1, recovering = false;
+      const attach = async () => {
+        unwatch();
+        unwatch = onDeviceLost(rt.device, () => ((this.#dirty = true), this.#wake?.()));
+        ctx.configure({ device: rt.device, format, alphaMode: 'opaque' });
+        comp = await compositorFor(format);
+        gen = rt.generation;
+      };
+      await attach();
       let last = 0;
       while (!signal.aborted) {
         const wasDirty = this.#dirty;
@@ -179,6 +195,23 @@ export class WgsegView extends HTMLElement {
           const want = WgsegView.modelUrl(this.getAttribute('model') || 'selfie');
           const wantSrc = this.getAttribute('src') ?? '';
           let changed = false;
+          if (rt.isLost || rt.generation !== gen) {
+            // device lost: the shared runtime moves to a new device (sessions re-upload their weights
+            // on their next run); this view rebuilds its canvas configuration, renderer and background
+            recovering = true;
+            const message = `The GPU device was lost (${rt.lostReason ?? 'replaced'}); recovering…`;
+            this.#showMessage(message);
+            this.#emit<WgsegErrorDetail>('devicelost', { message, code: 'DEVICE_LOST' });
+            await rt.recover();
+            if (signal.aborted) break;
+            this.#renderer?.dispose();
+            this.#renderer = null;
+            this.#background.texture?.destroy();
+            this.#background = { key: '' };
+            await attach();
+            recovering = false;
+            changed = true;
+          }
           if (want !== modelUrl) {
             this.#renderer?.dispose();
             this.#renderer = null;
@@ -223,13 +256,16 @@ export class WgsegView extends HTMLElement {
           else await this.#waitForChange(signal);
         } catch (e) {
           if (signal.aborted) break;
-          this.#showError(e);
+          if (!recovering && (rt.isLost || rt.generation !== gen)) continue; // a frame that met the loss: recover above
+          this.#showError(recovering ? new WgsegError('DEVICE_LOST', `The GPU device was lost and could not be recreated: ${errText(e)}`) : e);
+          recovering = false;
           await this.#waitForChange(signal); // retry when an attribute changes
         }
       }
     } catch (e) {
       if (!signal.aborted) this.#showError(e);
     } finally {
+      unwatch();
       this.#source?.close();
       this.#source = null;
       this.#renderer?.dispose();
