@@ -4,8 +4,9 @@ import type { Graph, Node, ValueDesc } from './ir';
 import type { Resolved } from './shapes';
 
 /**
- * Load-time rewrites on a resolved graph (shapes known, constants folded): Pad into Conv,
- * Conv + BatchNormalization folded into the conv's weights, Conv + Add (-> FusedConv input Z) and
+ * Load-time rewrites on a resolved graph (shapes known, constants folded): written-out HardSwish
+ * into one op, Pad into Conv, Conv + BatchNormalization and Conv + per-channel constant Mul/Add
+ * folded into the conv's weights, Conv + Add (-> FusedConv input Z) and
  * Conv + activation (-> FusedConv), then dead-node removal. A producer is fused only when its
  * output has exactly one consumer and is not a graph output. The user's constants are never
  * changed: folded weights are new values. Layout is NCHW for the whole graph (the kernels' layout),
@@ -97,6 +98,82 @@ function bnIntoConv(c: Ctx, conv: Node): boolean {
   return true;
 }
 
+/** A constant that broadcasts per output channel of an NCHW conv with M channels: a scalar, [M,1,1] or [1,M,1,1]; its M values. */
+function perChannel(c: Ctx, name: string, M: number): number[] | undefined {
+  const v = constant(c, name);
+  if (!v || !v.shape) return undefined;
+  const n = v.data!.length, dims = v.shape as number[];
+  if (n === 1 && dims.length <= 4) return new Array<number>(M).fill(Number(v.data![0]));
+  const channelShaped = (dims.length === 3 && dims[0] === M && dims[1] === 1 && dims[2] === 1) || (dims.length === 4 && dims[0] === 1 && dims[1] === M && dims[2] === 1 && dims[3] === 1);
+  return channelShaped ? Array.from(v.data!, Number) : undefined;
+}
+
+/**
+ * Conv -> Mul / Add by a per-channel constant (a scalar or [M,1,1]; PP-LCNet's learnable affine
+ * blocks): folded into new W and B, repeatedly.
+ */
+function affineIntoConv(c: Ctx, conv: Node): boolean {
+  let changed = false;
+  for (;;) {
+    const op = soleConsumer(c, conv.outputs[0]);
+    if ((op?.op !== 'Mul' && op?.op !== 'Add') || conv.inputs[3] || conv.attrs.activation) return changed;
+    const y = conv.outputs[0], other = op.inputs[0] === y ? op.inputs[1] : op.inputs[0];
+    const w = constant(c, conv.inputs[1]), b = conv.inputs[2] ? constant(c, conv.inputs[2]) : undefined;
+    if (!w || (conv.inputs[2] && !b) || other === y) return changed;
+    const M = w.shape![0] as number, per = w.data!.length / M;
+    const k = perChannel(c, other, M);
+    const vy = c.g.values.get(y)!, vo = c.g.values.get(op.outputs[0])!;
+    if (!k || vo.shape!.join() !== vy.shape!.join()) return changed;
+    const nb = Float32Array.from({ length: M }, (_, m) => (op.op === 'Mul' ? Number(b?.data![m] ?? 0) * k[m] : Number(b?.data![m] ?? 0) + k[m]));
+    let wName = conv.inputs[1];
+    if (op.op === 'Mul') {
+      const nw = new Float32Array(w.data!.length);
+      for (let m = 0; m < M; m++) for (let i = 0; i < per; i++) nw[m * per + i] = Number(w.data![m * per + i]) * k[m];
+      wName = addConstant(c, `${conv.name}/W`, w, nw);
+    }
+    conv.inputs = [conv.inputs[0], wName, addConstant(c, `${conv.name}/B`, { ...w, shape: [M] }, nb), ...conv.inputs.slice(3)];
+    conv.outputs = [op.outputs[0]];
+    c.removed.add(op);
+    c.consumers = consumersOf(c.g, c.removed);
+    changed = true;
+  }
+}
+
+const scalarIs = (c: Ctx, name: string | undefined, want: number) => {
+  const v = constant(c, name);
+  return !!v && v.data!.length === 1 && Math.abs(Number(v.data![0]) - want) <= 1e-6 * Math.abs(want);
+};
+
+/**
+ * HardSwish written out, as exporters do for older opsets (paddle2onnx at opset 9):
+ * x -> Add(x, 3) -> Clip(0, 6) -> Mul(x, .) -> Div(., 6) or Mul(., 1/6)  =>  HardSwish(x)
+ * (which then fuses into a conv like any activation).
+ */
+function hardSwishPatterns(c: Ctx): void {
+  for (const add of c.g.nodes) {
+    if (add.op !== 'Add' || c.removed.has(add)) continue;
+    const x = scalarIs(c, add.inputs[1], 3) ? add.inputs[0] : scalarIs(c, add.inputs[0], 3) ? add.inputs[1] : undefined;
+    if (!x || constant(c, x)) continue;
+    const clip = soleConsumer(c, add.outputs[0]);
+    if (clip?.op !== 'Clip' || clip.inputs[0] !== add.outputs[0]) continue;
+    const bounds = activationOf(c, clip)?.activation_params;
+    if (!bounds || bounds[0] !== 0 || bounds[1] !== 6) continue;
+    const mul = soleConsumer(c, clip.outputs[0]);
+    if (mul?.op !== 'Mul' || ![mul.inputs[0], mul.inputs[1]].includes(x)) continue;
+    const last = soleConsumer(c, mul.outputs[0]);
+    const div = last?.op === 'Div' && last.inputs[0] === mul.outputs[0] && scalarIs(c, last.inputs[1], 6);
+    const mul6 = last?.op === 'Mul' && (scalarIs(c, last.inputs[1], 1 / 6) || scalarIs(c, last.inputs[0], 1 / 6));
+    if (!last || !(div || mul6)) continue;
+    const shape = (n: string) => c.g.values.get(n)?.shape?.join();
+    if (shape(last.outputs[0]) !== shape(x)) continue;
+    last.op = 'HardSwish';
+    last.inputs = [x];
+    last.attrs = {};
+    for (const n of [add, clip, mul]) c.removed.add(n);
+    c.consumers = consumersOf(c.g, c.removed);
+  }
+}
+
 /** Conv -> Add(other, same shape, computed on the GPU): the other operand becomes Z. */
 function addIntoConv(c: Ctx, conv: Node, at: Map<Node, number>): boolean {
   const add = soleConsumer(c, conv.outputs[0]);
@@ -167,6 +244,8 @@ export function optimize(r: Resolved, opts: OptimizeOptions = {}): Resolved {
   if (opts.fuse !== false) {
     const c: Ctx = { g, consumers: new Map(), outputs: new Set(g.outputs), removed: new Set(), gpu };
     const at = new Map(g.nodes.map((n, i) => [n, i] as const));
+    c.consumers = consumersOf(g, c.removed);
+    hardSwishPatterns(c);
     for (const n of g.nodes) {
       if (n.op !== 'Conv' || c.removed.has(n)) continue;
       const is2d = values.get(n.inputs[0])?.shape?.length === 4 && (gpu.get(n.inputs[0]) === 'f32' || gpu.get(n.inputs[0]) === 'f16');
@@ -175,6 +254,8 @@ export function optimize(r: Resolved, opts: OptimizeOptions = {}): Resolved {
       padIntoConv(c, n);
       c.consumers = consumersOf(g, c.removed);
       bnIntoConv(c, n);
+      c.consumers = consumersOf(g, c.removed);
+      affineIntoConv(c, n);
       c.consumers = consumersOf(g, c.removed);
       addIntoConv(c, n, at);
       c.consumers = consumersOf(g, c.removed);
