@@ -31,6 +31,19 @@ export function hostData(type: ElemType, values: ArrayLike<number>): ConstData {
 
 const make = (type: ElemType, shape: number[], values: ArrayLike<number>): HostTensor => ({ type, shape, data: hostData(type, values) });
 
+/** Most elements one fold computes on the host: a bigger result is left to a kernel, or refused where there is none. */
+export const HOST_FOLD_MAX = 1 << 24;
+/** the cap of the fold under way (foldNode sets it; folds are synchronous) */
+let foldCap = HOST_FOLD_MAX;
+
+/** A result shape checked before anything is allocated for it: non-negative integer dims, at most HOST_FOLD_MAX elements. */
+function outShape(op: string, shape: number[]): number[] {
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0)) fail(op, `result shape [${shape.join(',')}] has a dim that is not a non-negative integer`);
+  const n = size(shape);
+  if (n > foldCap) throw new WgsegError('TOO_LARGE', `${op}: result ${fmt(shape)} has ${n} elements, over the ${foldCap} that constant folding computes on the host`);
+  return shape;
+}
+
 /** ONNX TensorProto.DataType -> ElemType (the types a folded Cast may produce). */
 export const ONNX_TYPE: Record<number, ElemType> = {
   1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64',
@@ -56,11 +69,11 @@ function fail(op: string, msg: string): never {
   throw new WgsegError('BAD_SHAPE', `${op}: ${msg}`);
 }
 const ints = (t: HostTensor | undefined) => (t ? Array.from(t.data, Number) : undefined);
-const axisOf = (op: string, a: number, rank: number) => (a < -rank || a >= rank ? fail(op, `axis ${a} out of range for rank ${rank}`) : a < 0 ? a + rank : a);
+const axisOf = (op: string, a: number, rank: number) => (!Number.isInteger(a) || a < -rank || a >= rank ? fail(op, `axis ${a} out of range for rank ${rank}`) : a < 0 ? a + rank : a);
 
 /** Output coordinates -> flat input index: the one loop Slice, Expand, Transpose and Gather share. */
-function gatherBy(shape: number[], src: HostTensor, type: ElemType, at: (c: number[]) => number): HostTensor {
-  const n = size(shape), out = new Array<number>(n), c = new Array<number>(shape.length).fill(0);
+function gatherBy(op: string, shape: number[], src: HostTensor, type: ElemType, at: (c: number[]) => number): HostTensor {
+  const n = size(outShape(op, shape)), out = new Array<number>(n), c = new Array<number>(shape.length).fill(0);
   for (let i = 0; i < n; i++) {
     out[i] = src.data[at(c)];
     for (let d = shape.length - 1; d >= 0 && ++c[d] === shape[d]; d--) c[d] = 0;
@@ -76,7 +89,7 @@ function strides(shape: readonly number[]): number[] {
 
 /** Broadcast `xs` to a common shape and map them elementwise. */
 function elementwise(op: string, xs: HostTensor[], type: ElemType, f: (...v: number[]) => number): HostTensor {
-  const shape = broadcastShapes(op, xs.map((x) => x.shape));
+  const shape = outShape(op, broadcastShapes(op, xs.map((x) => x.shape)));
   const sts = xs.map((x) => {
     const st = strides(x.shape), lead = shape.length - x.shape.length;
     return shape.map((_, d) => (d < lead || x.shape[d - lead] === 1 ? 0 : st[d - lead]));
@@ -112,6 +125,7 @@ function unary(f: (a: number) => number, type?: ElemType): Fold {
 function variadic(f: (a: number, b: number) => number): Fold {
   return (xs, _a, n) => {
     const ts = xs.filter((x): x is HostTensor => !!x);
+    if (!ts.length) fail(n.op, 'needs at least one input');
     return elementwise(n.op, ts, ts[0].type, (...v) => intResult(ts[0].type, v.reduce(f)));
   };
 }
@@ -179,7 +193,7 @@ const FOLDS: Record<string, Fold> = {
     const len = x.shape[ax], q = idx.shape.length;
     const shape = [...x.shape.slice(0, ax), ...idx.shape, ...x.shape.slice(ax + 1)];
     const ist = strides(idx.shape), xst = strides(x.shape);
-    return gatherBy(shape, x, x.type, (c) => {
+    return gatherBy(n.op, shape, x, x.type, (c) => {
       let k = 0;
       for (let d = 0; d < q; d++) k += c[ax + d] * ist[d];
       let j = Number(idx.data[k]);
@@ -211,9 +225,12 @@ const FOLDS: Record<string, Fold> = {
   },
   Concat: (xs, a, n) => {
     const ts = xs.filter((x): x is HostTensor => !!x);
+    if (!ts.length) fail(n.op, 'needs at least one input');
     const ax = axisOf(n.op, a.axis as number, ts[0].shape.length);
     const shape = [...ts[0].shape];
     shape[ax] = ts.reduce((s, t) => s + t.shape[ax], 0);
+    for (const t of ts) if (t.shape.length !== shape.length || t.shape.some((d, i) => i !== ax && d !== shape[i])) fail(n.op, `inputs ${ts.map((u) => fmt(u.shape)).join(', ')} do not concatenate on axis ${ax}`);
+    outShape(n.op, shape);
     const outer = size(shape.slice(0, ax)), out: number[] = [];
     for (let o = 0; o < outer; o++) {
       for (const t of ts) {
@@ -238,27 +255,31 @@ const FOLDS: Record<string, Fold> = {
       (start[ax] = s), (step[ax] = st), (shape[ax] = Math.max(0, Math.ceil((e - s) / st)));
     });
     const xst = strides(x.shape);
-    return gatherBy(shape, x, x.type, (c) => c.reduce((o, v, d) => o + (start[d] + v * step[d]) * xst[d], 0));
+    return gatherBy(n.op, shape, x, x.type, (c) => c.reduce((o, v, d) => o + (start[d] + v * step[d]) * xst[d], 0));
   },
   Transpose: (xs, a, n) => {
     const x = arg(n.op, xs, 0), r = x.shape.length;
     const perm = (a.perm as number[] | undefined) ?? [...Array(r).keys()].reverse(), xst = strides(x.shape);
-    return gatherBy(perm.map((p) => x.shape[p]), x, x.type, (c) => c.reduce((o, v, d) => o + v * xst[perm[d]], 0));
+    if (perm.length !== r || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) fail(n.op, `perm [${perm.join(',')}] is not a permutation of the ${r} axes`);
+    return gatherBy(n.op, perm.map((p) => x.shape[p]), x, x.type, (c) => c.reduce((o, v, d) => o + v * xst[perm[d]], 0));
   },
   Expand: (xs, _a, n) => {
-    const x = arg(n.op, xs, 0), shape = broadcastShapes(n.op, [x.shape, ints(xs[1]) ?? fail(n.op, 'shape is required')]);
+    const x = arg(n.op, xs, 0), to = ints(xs[1]) ?? fail(n.op, 'shape is required');
+    if (to.some((d) => !Number.isSafeInteger(d) || d < 0)) fail(n.op, `shape [${to.join(',')}] has a dim that is not a non-negative integer`);
+    const shape = outShape(n.op, broadcastShapes(n.op, [x.shape, to]));
     return elementwise(n.op, [x, make(x.type, shape, new Array(size(shape)).fill(0))], x.type, (v) => v);
   },
   Range: (xs, _a, n) => {
     const [s, l, d] = [0, 1, 2].map((i) => Number(arg(n.op, xs, i).data[0]));
     const count = Math.max(0, Math.ceil((l - s) / d));
-    if (!Number.isFinite(count) || count > 1 << 24) fail(n.op, `range(${s}, ${l}, ${d}) is too long`);
+    if (!Number.isFinite(count)) fail(n.op, `range(${s}, ${l}, ${d}) has no finite length`);
+    outShape(n.op, [count]);
     return make(xs[0]!.type, [count], Array.from({ length: count }, (_, i) => s + i * d));
   },
   ConstantOfShape: (xs, a, n) => {
     const shape = ints(xs[0]) ?? fail(n.op, 'shape is required');
     const v = n.tensors?.value ?? { type: 'float32' as ElemType, data: new Float32Array([Array.isArray(a.value) ? (a.value[0] as number) : 0]) };
-    if (size(shape) > 1 << 24) fail(n.op, `shape [${shape}] is too large to fold`);
+    outShape(n.op, shape);
     return make(v.type, shape, new Array(size(shape)).fill(v.data[0] ?? 0));
   },
   Add: binary((a, b) => a + b),
@@ -296,10 +317,14 @@ const FOLDS: Record<string, Fold> = {
 export const foldableOps = (): string[] => Object.keys(FOLDS);
 export const canFold = (op: string) => op in FOLDS;
 
-/** Evaluate one node on the host; throws with the op named on bad arguments. */
-export function foldNode(node: Node, inputs: (HostTensor | undefined)[]): HostTensor {
+/**
+ * Evaluate one node on the host; throws with the op named on bad arguments, and TOO_LARGE (before
+ * allocating) when the result would have more than `cap` elements.
+ */
+export function foldNode(node: Node, inputs: (HostTensor | undefined)[], cap = HOST_FOLD_MAX): HostTensor {
   const f = FOLDS[node.op];
   if (!f) throw new WgsegError('UNSUPPORTED_OP', `${node.op}: cannot be evaluated on the host`);
+  foldCap = Math.min(cap, HOST_FOLD_MAX);
   const out = f(inputs, node.attrs, node);
   if (out.data.length !== size(out.shape)) fail(node.op, `folded ${out.data.length} values for shape ${fmt(out.shape)}`);
   return out;

@@ -207,7 +207,8 @@ export function resolve(g: Graph, given: Record<string, readonly number[]>, prec
     if (canFold(n.op) && small && (ins.every((v) => !v || v.data) || n.op === 'Shape' || n.op === 'Size')) {
       try {
         const hostIns = ins.map((v): HostTensor | undefined => v && { type: v.type, shape: v.shape as number[], data: v.data ?? new Float32Array(0) });
-        const r = foldNode(n, hostIns);
+        // a kernel-backed op folds only small results: a bigger one is refused (TOO_LARGE) before it is computed
+        const r = foldNode(n, hostIns, free ? undefined : FOLD_LIMIT);
         if (free || r.data.length <= FOLD_LIMIT) {
           const o = values.get(n.outputs[0]);
           values.set(n.outputs[0], { ...o, name: n.outputs[0], type: r.type, shape: r.shape, data: r.data });
@@ -215,7 +216,8 @@ export function resolve(g: Graph, given: Record<string, readonly number[]>, prec
           continue;
         }
       } catch (e) {
-        rethrow(g, n, e);
+        // a result too big to compute on the host stays on the GPU when a kernel can make it
+        if (!(k && e instanceof WgsegError && e.code === 'TOO_LARGE')) rethrow(g, n, e);
       }
     }
     if (!k) {
@@ -237,6 +239,7 @@ export function resolve(g: Graph, given: Record<string, readonly number[]>, prec
         if (!name) return;
         const o = outs[i];
         if (!o) throw new WgsegError('UNSUPPORTED_OP', `output ${i} (${name}) is not produced by the kernel`);
+        if (o.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new WgsegError('BAD_SHAPE', `output ${name} has shape ${fmt(o.shape)}: every dim must be a non-negative integer`);
         if (numel(o.shape) > MAX_ELEMENTS) throw new WgsegError('BAD_SHAPE', `output ${name} ${fmt(o.shape)} has more than 2^31 elements`);
         const prior = values.get(name);
         values.set(name, { name, type: outputType(n, o.dtype, ins, prior?.type), shape: o.shape });

@@ -214,7 +214,7 @@ function attrValue(a: AttrMsg, ext: ExternalData | undefined, where: string): On
   switch (type) {
     case 1: return a.f;
     case 2: return toNum(a.i);
-    case 3: return utf8.decode(a.s);
+    case 3: return a.s instanceof Uint8Array ? utf8.decode(a.s) : ''; // unset bytes: the proto2 default, empty
     case 4: return a.t ? tensorFromProto(a.t, ext) : malformed(where, `tensor attribute ${a.name} has no tensor`);
     case 5: return a.g ? graphFrom(a.g, ext) : malformed(where, `graph attribute ${a.name} has no graph`);
     case 6: return [...a.floats];

@@ -38,8 +38,9 @@ export function importOnnx(bytes: Uint8Array, source: string): Graph {
   try {
     model = decodeModel(bytes);
   } catch (e) {
+    // protobuf decoding errors arrive as WgsegError (onnx-proto.ts); anything else is a bug to fix, not to rename
     if (e instanceof WgsegError) fail(e.code, e.message.replace(/^ONNX /, ''));
-    return fail('MALFORMED_FILE', `cannot read the model (${(e as Error).message})`);
+    throw e;
   }
   return new Importer(model, source, fail).run();
 }

@@ -16,6 +16,25 @@ export interface NamedTensor {
 const SIZES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 const MAX_HEADER = 100 * 2 ** 20;
 
+/** Deepest JSON nesting accepted: {name: {shape: [...]}} is 3; __metadata__ is a flat string map. */
+const MAX_NESTING = 16;
+
+/** Nesting depth of JSON text (brackets outside strings), counted up to `limit + 1` (then it stops). */
+function nesting(text: string, limit: number): number {
+  let depth = 0, max = 0, inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if ((max = Math.max(max, ++depth)) > limit) return max;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
 export function readSafetensors(bytes: Uint8Array, source = 'weights.safetensors'): Map<string, NamedTensor> {
   const bad = (msg: string): never => {
     throw new WgsegError('MALFORMED_FILE', `${source}: ${msg}`);
@@ -25,8 +44,11 @@ export function readSafetensors(bytes: Uint8Array, source = 'weights.safetensors
   const headerLen = Number(view.getBigUint64(0, true));
   if (headerLen > MAX_HEADER || 8 + headerLen > bytes.length) bad(`header length ${headerLen} does not fit the ${bytes.length}-byte file (not a safetensors file?)`);
   let header: Record<string, unknown>;
+  const text = new TextDecoder().decode(bytes.subarray(8, 8 + headerLen));
+  const depth = nesting(text, MAX_NESTING);
+  if (depth > MAX_NESTING) bad(`header JSON nests deeper than ${MAX_NESTING} levels (a safetensors header needs 3)`);
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
+    header = JSON.parse(text);
   } catch {
     return bad('header is not JSON (not a safetensors file?)');
   }
@@ -35,6 +57,7 @@ export function readSafetensors(bytes: Uint8Array, source = 'weights.safetensors
   const out = new Map<string, NamedTensor>();
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) bad(`tensor ${name}: entry is ${entry === null ? 'null' : Array.isArray(entry) ? 'an array' : typeof entry}, not an object with dtype, shape and data_offsets`);
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const size = typeof e.dtype === 'string' ? SIZES[e.dtype] : undefined;
     if (!size) bad(`tensor ${name}: dtype ${String(e.dtype)} is not supported (F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL)`);

@@ -47,7 +47,14 @@ export function importTflite(bytes: Uint8Array, source: string): Graph {
   }
   if (model.version !== 3) fail('MALFORMED_FILE', `schema version ${model.version} is not supported (3 is)`);
   if (model.subgraphs.length === 0) fail('MALFORMED_FILE', 'the model has no subgraph');
-  return new Importer(model, source, fail).run();
+  const imp = new Importer(model, source, fail);
+  try {
+    return imp.run();
+  } catch (e) {
+    // option tables and custom data are read lazily, while converting: a bad offset there is the same corruption
+    if (e instanceof TfliteFormatError) fail('MALFORMED_FILE', `${imp.where ? `${imp.where}: ` : ''}corrupt TFLite flatbuffer: ${e.message}`);
+    throw e;
+  }
 }
 
 function halfToFloat(h: number): number {
@@ -93,7 +100,8 @@ class Importer {
   private readonly consts = new Map<number, HostConst>();
   /** constants whose stored type needs a DEQUANTIZE before float use */
   private readonly raw = new Map<number, string>();
-  private where = '';
+  /** the operator being converted, for messages */
+  where = '';
 
   constructor(private readonly model: TflModel, private readonly source: string, private readonly fail: Fail) {
     this.g = model.subgraphs[0];
@@ -108,6 +116,11 @@ class Importer {
 
   run(): Graph {
     const { g, fail } = this;
+    g.tensors.forEach((t, i) => {
+      // TFLite marks unknown dims in shape_signature; a shape itself holds sizes
+      if (t.shape.some((d) => d < 0)) fail('BAD_SHAPE', `tensor "${this.names[i]}" has shape [${t.shape}]: a dim is negative`);
+      if (t.shape.reduce((a, b) => a * b, 1) > 2 ** 31) fail('BAD_SHAPE', `tensor "${this.names[i]}" [${t.shape}] has more than 2^31 elements`);
+    });
     g.tensors.forEach((t, i) => this.loadConst(t, i));
     const inputs: string[] = [];
     for (const i of g.inputs) {
@@ -236,6 +249,8 @@ class Importer {
     this.where = `operator #${k} (${opName})`;
     for (const i of [...op.inputs, ...op.outputs]) if (i !== -1) this.tensor(i, '');
     if (op.outputs.length < 1) this.fail('MALFORMED_FILE', `${this.where} has no outputs`);
+    const own = op.inputs.find((i) => i !== -1 && op.outputs.includes(i));
+    if (own !== undefined) this.fail('MALFORMED_FILE', `${this.where} reads its own output "${this.names[own]}"`);
     const [x, w, b] = op.inputs;
     const o = op.outputs[0];
     const ot = this.tensor(o, '');
