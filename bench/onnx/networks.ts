@@ -94,7 +94,7 @@ class Net {
     return this.op('MaxPool', [x], { ceil_mode: 0, kernel_shape: [k, k], pads: [0, 0, 0, 0], strides: [s, s] });
   }
   /** ConvTranspose; `bilinear` starts from FCN's bilinear upsampling filter (per channel) plus noise */
-  convT(x: string, cin: number, cout: number, k: number, s: number, o: { bias?: boolean; bilinear?: boolean } = {}): string {
+  convT(x: string, cin: number, cout: number, k: number, s: number, o: { bias?: boolean; bilinear?: boolean; pad?: number } = {}): string {
     const data = this.r.array(cin * cout * k * k, -1, 1).map((v) => v * Math.sqrt(3 / ((cin * k * k) / (s * s))));
     if (o.bilinear) {
       const f = Math.ceil(k / 2), c = (2 * f - 1 - (f % 2)) / (2 * f);
@@ -104,7 +104,8 @@ class Net {
     }
     const w = this.param(data, [cin, cout, k, k]);
     const ins = o.bias ? [x, w, this.uniform([cout], -0.1, 0.1)] : [x, w];
-    return this.op('ConvTranspose', ins, { dilations: [1, 1], group: 1, kernel_shape: [k, k], pads: [0, 0, 0, 0], strides: [s, s] });
+    const p = o.pad ?? 0;
+    return this.op('ConvTranspose', ins, { dilations: [1, 1], group: 1, kernel_shape: [k, k], pads: [p, p, p, p], strides: [s, s] });
   }
   /** x[:, :, off:off+h, off:off+w] as the exporter writes it (Slice with constant starts/ends/axes/steps) */
   crop(x: string, off: number, h: number, w: number): string {
@@ -153,6 +154,32 @@ export function fcn8s(classes = 5, size = 64, batch = 1): SeedNet {
   const ends = n.op('Concat', [end(2), end(3)], { axis: 0 }, 'int64');
   const out = n.op('Slice', [up8, n.constInt([4, 4]), ends, n.constInt([2, 3]), n.constInt([1, 1])]);
   return n.finish([{ name: out }]);
+}
+
+/**
+ * FCN-8s on VGG16 (conv1_1..conv5_3, fc6 as a 7x7 conv, fc7 1x1) with every width times `scale`
+ * (1 = the real network, 0.25 = a quarter width). Padded so no crops are needed (conv pad 1, fc6 pad
+ * 3, transposed convs k4 s2 p1, k4 s2 p1, k16 s8 p4, bilinear-initialised), as most PyTorch
+ * re-implementations lay it out; the input side must be a multiple of 32.
+ */
+export function fcn8sVgg16(scale = 0.25, size = 224, classes = 21): SeedNet {
+  const n = new Net(`fcn8s_vgg16_x${scale}`, 86);
+  const x = n.input('input', [1, 3, size, size]);
+  const w = (c: number) => Math.round(c * scale);
+  const blocks: [number, number][] = [[64, 2], [128, 2], [256, 3], [512, 3], [512, 3]];
+  const pools: string[] = [];
+  let h = x, cin = 3;
+  for (const [c, reps] of blocks) {
+    for (let r = 0; r < reps; r++) (h = n.relu(n.conv(h, cin, w(c)))), (cin = w(c));
+    pools.push((h = n.maxpool(h)));
+  }
+  const fc6 = n.relu(n.conv(h, cin, w(4096), { k: 7 }));
+  const fc7 = n.relu(n.conv(fc6, w(4096), w(4096), { k: 1 }));
+  const up2 = n.convT(n.conv(fc7, w(4096), classes, { k: 1 }), classes, classes, 4, 2, { bilinear: true, pad: 1 });
+  const fuse4 = n.op('Add', [up2, n.conv(pools[3], w(512), classes, { k: 1 })]);
+  const up4 = n.convT(fuse4, classes, classes, 4, 2, { bilinear: true, pad: 1 });
+  const fuse3 = n.op('Add', [up4, n.conv(pools[2], w(256), classes, { k: 1 })]);
+  return n.finish([{ name: n.convT(fuse3, classes, classes, 16, 8, { bilinear: true, pad: 4 }) }]);
 }
 
 /** DeepLab v3: strided + dilated backbone (BN after every conv), ASPP with image pooling, bilinear x8, ArgMax. */

@@ -1,0 +1,204 @@
+// The peer benchmark's measurement and table, shared by `npm run bench:peers` (Node) and demos/bench.
+// Per model: the onnxruntime CPU reference, then each engine: cold = create + first run (output read
+// back), then `runs` warm runs (host inputs in, compared output read back): median and p95.
+import type { NodeTiming } from '../../src/graph/executor';
+import { ENGINE_ADAPTERS, ortCpu, profileWgseg, type Prepared } from './engines';
+import type { EngineName, FileSource, Loaded, PeerModel } from './models';
+
+export interface Row {
+  model: string;
+  input: string;
+  engine: EngineName;
+  coldMs: number | null;
+  medianMs: number | null;
+  p95Ms: number | null;
+  /** max |engine - onnxruntime CPU| on the compared output; null without a reference */
+  maxAbsDiff: number | null;
+  /** compute pipelines the engine created during its cold start */
+  pipelines?: number;
+  /** why the cell is empty, or what the figure means */
+  note?: string;
+}
+
+export const ROW_KEYS = ['model', 'input', 'engine', 'coldMs', 'medianMs', 'p95Ms', 'maxAbsDiff'] as const;
+
+/** Schema check of one row (the page's JSON and the Node command's must agree). */
+export function rowProblems(r: unknown): string[] {
+  const o = r as Record<string, unknown>;
+  const bad: string[] = [];
+  if (typeof o !== 'object' || !o) return ['not an object'];
+  for (const k of ['model', 'input', 'engine']) if (typeof o[k] !== 'string') bad.push(`${k} is not a string`);
+  for (const k of ['coldMs', 'medianMs', 'p95Ms', 'maxAbsDiff']) if (o[k] !== null && !(typeof o[k] === 'number' && Number.isFinite(o[k]))) bad.push(`${k} is neither a finite number nor null`);
+  if (!['wgseg', 'ort-webgpu', 'tfjs-webgpu'].includes(o.engine as string)) bad.push(`engine ${o.engine} unknown`);
+  if (o.medianMs === null && typeof o.note !== 'string') bad.push('an empty cell without a note');
+  return bad;
+}
+
+export interface BenchOptions {
+  runs: number;
+  engines: EngineName[];
+  files: FileSource;
+  /** also profile wgseg per node (one extra session) */
+  profile?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface ModelResult {
+  rows: Row[];
+  profile?: NodeTiming[];
+}
+
+const now = () => performance.now();
+const round = (x: number, d = 1) => +x.toFixed(d);
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`output has ${a.length} values, the reference ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    m = Number.isNaN(d) ? Infinity : Math.max(m, d);
+  }
+  return m;
+}
+
+/**
+ * Count the compute pipelines created until stop(), on `device` and on any other device (an engine
+ * that ignored the device it was given shows up in `elsewhere`). Wraps the GPUDevice prototype's
+ * methods; stop() restores them.
+ */
+export function countPipelines(device: GPUDevice): { stop(): { mine: number; elsewhere: number } } {
+  let mine = 0, elsewhere = 0;
+  const proto = Object.getPrototypeOf(device) as Record<string, (...a: unknown[]) => unknown>;
+  const names = ['createComputePipeline', 'createComputePipelineAsync'];
+  const saved = names.map((n) => proto[n]);
+  names.forEach((name, i) => {
+    proto[name] = function (this: GPUDevice, ...a: unknown[]) {
+      if (this === device) mine++;
+      else elsewhere++;
+      return saved[i].apply(this, a);
+    };
+  });
+  return {
+    stop() {
+      names.forEach((name, i) => (proto[name] = saved[i]));
+      return { mine, elsewhere };
+    },
+  };
+}
+
+const empty = (m: PeerModel, engine: EngineName, note: string): Row => ({ model: m.name, input: m.input, engine, coldMs: null, medianMs: null, p95Ms: null, maxAbsDiff: null, note });
+
+async function measure(m: PeerModel, l: Loaded, engine: EngineName, device: GPUDevice, ref: Float32Array | null, runs: number): Promise<Row> {
+  const e = ENGINE_ADAPTERS[engine];
+  await e.init?.(device);
+  const count = countPipelines(device);
+  let pipelines = { mine: 0, elsewhere: 0 };
+  const t0 = now();
+  let p: Prepared | undefined;
+  let out: Float32Array;
+  try {
+    p = await e.prepare(l, device);
+    out = await p.run();
+  } catch (err) {
+    await p?.dispose();
+    throw err;
+  } finally {
+    pipelines = count.stop();
+  }
+  const coldMs = now() - t0;
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t = now();
+      await p.run();
+      times.push(now() - t);
+    }
+    return {
+      model: m.name, input: m.input, engine, coldMs: round(coldMs), medianMs: round(percentile(times, 0.5), 2), p95Ms: round(percentile(times, 0.95), 2),
+      maxAbsDiff: ref ? +maxAbsDiff(out, ref).toPrecision(3) : null, pipelines: pipelines.mine + pipelines.elsewhere,
+      ...(ref ? {} : { note: 'no onnxruntime reference (TFLite model)' }),
+      ...(pipelines.elsewhere ? { note: `${pipelines.elsewhere} of its pipelines were made on another GPUDevice` } : {}),
+    };
+  } finally {
+    await p.dispose();
+  }
+}
+
+/** All engines on one model; an engine that fails gets an empty cell with the error. */
+export async function benchModel(m: PeerModel, device: GPUDevice, o: BenchOptions): Promise<ModelResult> {
+  const log = o.log ?? (() => {});
+  const l = await m.load(o.files);
+  if ('skip' in l) return { rows: o.engines.map((e) => empty(m, e, `skipped: ${l.skip}`)) };
+  for (const e of o.engines) await ENGINE_ADAPTERS[e].init?.(device); // before any ORT session: ORT reads its device once
+  let ref: Float32Array | null = null;
+  if (l.onnx) {
+    const t = now();
+    ref = await ortCpu(l);
+    log(`${m.name}: onnxruntime CPU reference in ${(now() - t).toFixed(0)} ms`);
+  }
+  const rows: Row[] = [];
+  for (const engine of o.engines) {
+    const why = engine !== 'wgseg' ? l.without?.[engine] : undefined;
+    if (why) {
+      rows.push(empty(m, engine, why));
+      continue;
+    }
+    try {
+      const r = await measure(m, l, engine, device, ref, o.runs);
+      log(`${m.name} ${engine}: cold ${r.coldMs} ms, median ${r.medianMs} ms, p95 ${r.p95Ms} ms, max diff ${r.maxAbsDiff}, ${r.pipelines} pipelines`);
+      rows.push(r);
+    } catch (e) {
+      const msg = (e as Error).message?.split('\n')[0] ?? String(e);
+      log(`${m.name} ${engine}: failed: ${msg}`);
+      rows.push(empty(m, engine, `error: ${msg}`));
+    }
+  }
+  const profile = o.profile && o.engines.includes('wgseg') ? await profileWgseg(l, device) : undefined;
+  return { rows, profile };
+}
+
+/** peer median / wgseg median (and the same for cold start) for one row. */
+export function ratios(rows: Row[], r: Row): { median: number | null; cold: number | null } {
+  const w = rows.find((x) => x.model === r.model && x.engine === 'wgseg');
+  const div = (a: number | null | undefined, b: number | null | undefined) => (a && b ? a / b : null);
+  return { median: div(r.medianMs, w?.medianMs), cold: div(r.coldMs, w?.coldMs) };
+}
+
+const COLS = ['model', 'input', 'engine', 'cold ms', 'median ms', 'p95 ms', 'max |diff|', 'pipelines', 'median x wgseg', 'cold x wgseg'];
+
+/** The table as rows of cells (the page renders them, Node pads them). */
+export function tableCells(rows: Row[]): string[][] {
+  const fmt = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '' : x.toFixed(d));
+  return rows.map((r) => {
+    const q = ratios(rows, r);
+    const isPeer = r.engine !== 'wgseg';
+    return [
+      r.model, r.input, r.engine, fmt(r.coldMs, 0), fmt(r.medianMs, 1), fmt(r.p95Ms, 1),
+      r.maxAbsDiff === null ? '' : r.maxAbsDiff.toExponential(1), r.pipelines === undefined ? '' : String(r.pipelines),
+      isPeer ? fmt(q.median, 2) : '', isPeer ? fmt(q.cold, 2) : '',
+      ...(r.note ? [r.note] : []),
+    ];
+  });
+}
+
+/** Plain-text table: padded columns, notes at the end of their line. */
+export function formatTable(rows: Row[]): string {
+  const cells = tableCells(rows);
+  const widths = COLS.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.slice(0, COLS.length).map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ') + (r[COLS.length] ? `  ${r[COLS.length]}` : '');
+  return [line(COLS), ...cells.map(line)].join('\n');
+}
+
+/** Markdown table for the README. */
+export function markdownTable(rows: Row[]): string {
+  const cells = tableCells(rows);
+  const head = [...COLS, 'note'];
+  return [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 3 || i === head.length - 1 ? ' --- ' : ' ---: ')).join('|')}|`, ...cells.map((r) => `| ${head.map((_, i) => r[i] ?? '').join(' | ')} |`)].join('\n');
+}
+
+export { COLS as TABLE_COLUMNS };
