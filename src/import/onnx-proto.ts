@@ -131,24 +131,26 @@ function rawView(raw: Uint8Array, dtype: OnnxDType, n: number, what: string): Nu
 
 /** Typed-field storage (float_data, int32_data, int64_data, double_data, uint64_data) -> array. */
 function fieldView(t: TensorProtoMsg, dtype: OnnxDType, n: number, what: string): NumericArray {
-  const [src, out]: [ArrayLike<Int64>, NumericArray] = (() => {
+  // the stored values are counted before anything is allocated for the declared dims
+  const [src, make]: [ArrayLike<Int64>, (n: number) => NumericArray] = (() => {
     switch (dtype) {
-      case 'float': return [t.floatData, new Float32Array(n)];
-      case 'double': return [t.doubleData, new Float64Array(n)];
-      case 'int64': return [t.int64Data, new Float64Array(n)];
-      case 'uint32': return [t.uint64Data, new Uint32Array(n)];
-      case 'uint64': return [t.uint64Data, new Float64Array(n)];
-      case 'int8': return [t.int32Data, new Int8Array(n)];
-      case 'uint8': return [t.int32Data, new Uint8Array(n)];
-      case 'bool': return [t.int32Data, new Uint8Array(n)];
-      case 'int16': return [t.int32Data, new Int16Array(n)];
-      case 'uint16': return [t.int32Data, new Uint16Array(n)];
-      case 'int32': return [t.int32Data, new Int32Array(n)];
-      case 'float16': case 'bfloat16': return [t.int32Data, new Float32Array(n)];
+      case 'float': return [t.floatData, (k) => new Float32Array(k)];
+      case 'double': return [t.doubleData, (k) => new Float64Array(k)];
+      case 'int64': return [t.int64Data, (k) => new Float64Array(k)];
+      case 'uint32': return [t.uint64Data, (k) => new Uint32Array(k)];
+      case 'uint64': return [t.uint64Data, (k) => new Float64Array(k)];
+      case 'int8': return [t.int32Data, (k) => new Int8Array(k)];
+      case 'uint8': return [t.int32Data, (k) => new Uint8Array(k)];
+      case 'bool': return [t.int32Data, (k) => new Uint8Array(k)];
+      case 'int16': return [t.int32Data, (k) => new Int16Array(k)];
+      case 'uint16': return [t.int32Data, (k) => new Uint16Array(k)];
+      case 'int32': return [t.int32Data, (k) => new Int32Array(k)];
+      case 'float16': case 'bfloat16': return [t.int32Data, (k) => new Float32Array(k)];
       default: return malformed(what, `no typed field for dtype ${dtype}`);
     }
   })();
   if (src.length !== n) malformed(what, `${src.length} values stored for ${n} elements of ${dtype}`);
+  const out = make(n);
   for (let i = 0; i < n; i++) {
     const v = toNum(src[i]);
     out[i] = dtype === 'float16' ? fromHalf(v & 0xffff) : dtype === 'bfloat16' ? new Float32Array(new Uint32Array([(v & 0xffff) << 16]).buffer)[0] : dtype === 'bool' ? +(v !== 0) : v;

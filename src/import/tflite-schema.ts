@@ -27,7 +27,8 @@ export class Tab {
   private field(slot: number, size: number): number {
     const o = this.bb.__offset(this.pos, 4 + 2 * slot);
     if (!o) return 0;
-    if (this.pos + o + size > this.bb.capacity()) throw new TfliteFormatError(`field ${slot} of the table at byte ${this.pos} is outside the file`);
+    // the runtime reads vtable entries as int16: a field before its table (o < 4, past the soffset) is as corrupt as one past the end
+    if (o < 4 || this.pos + o + size > this.bb.capacity()) throw new TfliteFormatError(`field ${slot} of the table at byte ${this.pos} is outside the file`);
     return this.pos + o;
   }
   has(slot: number): boolean {

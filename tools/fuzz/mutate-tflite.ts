@@ -16,7 +16,7 @@ import type { TfliteDesc } from './seeds';
 
 interface Spot {
   at: number;
-  width: 1 | 4;
+  width: 1 | 2 | 4;
   what: string;
 }
 
@@ -24,7 +24,18 @@ interface Spot {
 export function fieldSpots(bytes: Uint8Array): Spot[] {
   const bb = new ByteBuffer(bytes);
   const spots: Spot[] = [];
+  const seen = new Set<number>();
+  /** a table's vtable entries (int16 field offsets) and its soffset to the vtable, once per table */
+  const visit = (pos: number) => {
+    if (seen.has(pos)) return;
+    seen.add(pos);
+    spots.push({ at: pos, width: 4, what: 'vtable soffset' });
+    const vt = pos - bb.readInt32(pos), len = bb.readUint16(vt);
+    spots.push({ at: vt, width: 2, what: 'vtable length' });
+    for (let k = 4; k < len; k += 2) spots.push({ at: vt + k, width: 2, what: `vtable entry ${(k - 4) / 2}` });
+  };
   const field = (pos: number, slot: number) => {
+    visit(pos);
     const o = bb.__offset(pos, 4 + 2 * slot);
     return o ? pos + o : 0;
   };
@@ -91,8 +102,9 @@ function pokeField(seed: Uint8Array, r: Rng): Mutated {
     const s = r.pick(spots);
     const v = r.pick([...INTERESTING, ...HOSTILE_DIMS, r.int(-3, 300)]);
     if (s.width === 1) dv.setUint8(s.at, v & 0xff);
+    else if (s.width === 2) dv.setUint16(s.at, v & 0xffff, true);
     else dv.setUint32(s.at, v >>> 0, true);
-    what.push(`${s.what} @${s.at} = ${s.width === 1 ? v & 0xff : v | 0}`);
+    what.push(`${s.what} @${s.at} = ${s.width === 1 ? v & 0xff : s.width === 2 ? (v << 16) >> 16 : v | 0}`);
   }
   return { bytes: out, what: `tflite field ${what.join('; ')}` };
 }
