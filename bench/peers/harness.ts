@@ -122,7 +122,8 @@ async function measure(m: PeerModel, l: Loaded, engine: EngineName, device: GPUD
       model: m.name, input: m.input, engine, coldMs: round(coldMs), medianMs: round(percentile(times, 0.5), 2), p95Ms: round(percentile(times, 0.95), 2),
       maxAbsDiff: ref ? +maxAbsDiff(out, ref).toPrecision(3) : null, pipelines: pipelines.mine + pipelines.elsewhere,
       ...(ref ? {} : { note: 'no onnxruntime reference (TFLite model)' }),
-      ...(pipelines.elsewhere ? { note: `${pipelines.elsewhere} of its pipelines were made on another GPUDevice` } : {}),
+      // onnxruntime-web 1.30 ignores env.webgpu.device and requests its own device from navigator.gpu (same adapter)
+      ...(pipelines.elsewhere ? { note: `own GPUDevice on the same adapter (${pipelines.elsewhere} pipelines there)` } : {}),
     };
   } finally {
     await p.dispose();
