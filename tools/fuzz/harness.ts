@@ -32,6 +32,10 @@ export interface FuzzOptions {
   only?: number[];
   /** where failing cases are written */
   outDir?: string;
+  /** the cases themselves (default: makeCase from the seed); the harness's own test gives misbehaving ones */
+  makeCase?: (index: number) => FuzzCase;
+  /** environment for the worker process */
+  env?: Record<string, string>;
   log?: (line: string) => void;
   /** every case's outcome as a JSON line (index, format, seed, what, status, code, stage, message) */
   outcomes?: (line: string) => void;
@@ -83,10 +87,10 @@ class Worker {
   readonly ready: Promise<{ adapter: string; baselineRss: number }>;
   private pending: ((r: ResultMsg | { exit: string }) => void) | null = null;
   private stderr = '';
-  constructor() {
+  constructor(env: Record<string, string> = {}) {
     const viteNode = createRequire(join(ROOT, 'package.json')).resolve('vite-node/cli');
     this.child = fork(viteNode, [join(ROOT, 'tools/fuzz/worker.ts')], {
-      cwd: ROOT, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      cwd: ROOT, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, ...env },
       execArgv: ['--max-old-space-size=1024', '--expose-gc'],
     });
     this.child.stderr!.on('data', (d) => (this.stderr = (this.stderr + d).slice(-4000)));
@@ -122,7 +126,8 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
   const stats: Record<string, FormatStats> = {};
   for (const f of o.formats) stats[f] = { cases: 0, ok: 0, errors: {}, failures: 0, maxMs: 0, peakRss: 0, growth: 0, stages: {} };
   const failures: Failure[] = [];
-  let worker = new Worker();
+  const env = { WGSEG_FUZZ_FORMATS: o.formats.join(','), ...o.env };
+  let worker = new Worker(env);
   let { adapter, baselineRss } = await worker.ready;
   const fail = (c: FuzzCase, reason: string, st: FormatStats) => {
     st.failures++;
@@ -138,7 +143,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
   let over: { since: FuzzCase; checks: number } | null = null;
   let sinceCheck: FuzzCase | null = null;
   for (const [k, index] of indices.entries()) {
-    const c = makeCase(o.seed, index, o.formats);
+    const c = o.makeCase ? o.makeCase(index) : makeCase(o.seed, index, o.formats);
     const st = stats[c.format];
     st.cases++;
     const started = performance.now();
@@ -189,7 +194,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
       fail(c, reason, st);
       if ('exit' in r) {
         worker.kill();
-        worker = new Worker();
+        worker = new Worker(env);
         ({ adapter, baselineRss } = await worker.ready);
         over = null;
         sinceCheck = null;

@@ -106,7 +106,25 @@ export function mutateNpy(seed: Uint8Array, r: Rng): Mutated {
   let lenOverride: number | undefined;
   const what: string[] = [];
   const shapeTuple = () => r.pick(['()', '(0,)', `(${r.pick(HOSTILE_DIMS)},)`, `(2, ${r.pick(HOSTILE_DIMS)})`, '(-1,)', '(1.5,)', "('a',)", '((2,),)', '(2,3', `(${Array(64).fill(1).join(',')},)`, '(99999999999999999999,)', '(2**31,)', '[2, 3]', '(0x10,)']);
-  switch (r.int(0, 9)) {
+  switch (r.int(0, 11)) {
+    case 10: { // a valid reshape: the same element count in another rank (runs, with other dims)
+      const dims = /'shape': *\(([^)]*)\)/.exec(header)?.[1].split(',').map((x) => x.trim()).filter(Boolean).map(Number) ?? [];
+      const n = dims.reduce((a, b) => a * b, 1);
+      const shape = r.pick([[n], [1, n], [n, 1, 1], [1, 1, 1, 1, 1, n], n % 2 ? [n] : [2, n / 2]]);
+      header = header.replace(/'shape': *\([^)]*\)/, `'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''})`);
+      what.push(`reshape to (${shape})`);
+      break;
+    }
+    case 11: { // another dtype of the same item size (the bytes read as ints, floats, bools or big-endian)
+      const m = /'descr': *'([<>|=])([a-z])(\d+)'/.exec(header);
+      if (!m) break;
+      const size = Number(m[3]);
+      const same = { 1: ['|u1', '|i1', '|b1'], 2: ['<f2', '<i2', '<u2', '>i2'], 4: ['<f4', '<i4', '<u4', '>f4'], 8: ['<f8', '<i8', '>i8', '>f8'] }[size as 1 | 2 | 4 | 8] ?? ['<f4'];
+      const v = r.pick(same);
+      header = header.replace(/'descr': *'[^']*'/, `'descr': '${v}'`);
+      what.push(`descr ${v} (same size)`);
+      break;
+    }
     case 0: { const v = r.pick(["'<f4'", "'>f8'", "'|b1'", "'<c8'", "'<U4'", "'O'", "'|V8'", "'<f16'", "[('a', '<f4')]", "'<i8'", "'|u1'", "'<u8'", "'f4'", "''", "'<f4' "]); header = header.replace(/'descr': *('[^']*'|\[[^\]]*\])/, `'descr': ${v}`); what.push(`descr ${v}`); break; }
     case 1: case 2: { const v = shapeTuple(); header = header.replace(/'shape': *\([^)]*\)/, `'shape': ${v}`); what.push(`shape ${v}`); break; }
     case 3: header = header.replace('False', r.pick(['True', 'false', '0', 'None'])); what.push('fortran_order'); break;

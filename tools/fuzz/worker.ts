@@ -51,13 +51,28 @@ function settle(): number {
   return rss('VmRSS');
 }
 
+/** With WGSEG_FUZZ_SELFTEST=1, files starting "SELFTEST:<what>" make the worker fail on purpose (the harness test checks each is caught). */
+const selftest = process.env.WGSEG_FUZZ_SELFTEST === '1';
+const kept: unknown[] = [];
+async function misbehave(bytes: Uint8Array): Promise<void> {
+  const text = new TextDecoder().decode(bytes.subarray(0, 32));
+  if (!text.startsWith('SELFTEST:')) return;
+  const what = text.slice(9).trim();
+  if (what === 'hang') for (;;);
+  if (what === 'crash') process.exit(9);
+  if (what === 'throw') throw new TypeError('self-test TypeError');
+  if (what === 'memory') for (let i = 0; i < 64; i++) kept.push(new Uint8Array(64 * 2 ** 20).fill(1)); // 4 GiB, touched
+  if (what === 'leak') for (let i = 0; i < 8; i++) kept.push(new Uint8Array(64 * 2 ** 20).fill(1)); // 512 MiB, kept
+}
+
 async function main() {
   const rt = await Runtime.create();
   let gpuErrors: string[] = [];
   rt.device.addEventListener('uncapturederror', (e) => gpuErrors.push((e as GPUUncapturedErrorEvent).error.message));
   // every seed, unmutated, must load and run: warms the pipeline cache and proves the seeds valid
   const model = (format: Format, name: string) => seedsOf(format).find((s) => s.name === name)?.model;
-  for (const f of FORMATS) {
+  const formats = (process.env.WGSEG_FUZZ_FORMATS?.split(',') ?? FORMATS) as Format[];
+  for (const f of formats) {
     for (const s of seedsOf(f)) {
       const o = await exercise(f, s.bytes, s.model, rt, 0);
       if (o.status !== 'ok') throw new Error(`seed ${f}/${s.name} does not run: ${o.code} ${o.message}`);
@@ -70,6 +85,7 @@ async function main() {
     const t0 = performance.now();
     let outcome: Outcome | undefined, failure: string | undefined;
     try {
+      if (selftest) await misbehave(m.bytes);
       outcome = await exercise(m.format, m.bytes, model(m.format, m.seed), rt, m.id);
       if (outcome.code === 'GPU_VALIDATION') failure = `GPU validation error (a check is missing before the GPU): ${outcome.message}`;
     } catch (e) {
