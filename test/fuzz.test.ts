@@ -31,9 +31,9 @@ describe('fuzz: 500 mutated files across the four formats', () => {
 });
 
 describe('fuzz harness', () => {
-  it('counts each kind of failure: memory left behind, a hang, a crash, another exception, a memory spike; later cases still run', async () => {
+  it('counts each kind of failure: memory left behind, a hang, a crash, another exception, a memory spike, a GPU buffer over the limit; later cases still run', async () => {
     const self = (index: number, what: string): FuzzCase => ({ index, format: 'npy', seed: 'selftest', what: `self-test ${what}`, bytes: new TextEncoder().encode(`SELFTEST:${what}`) });
-    const bad: Record<number, string> = { 0: 'leak', 60: 'hang', 61: 'crash', 62: 'throw', 63: 'memory' };
+    const bad: Record<number, string> = { 0: 'leak', 60: 'hang', 61: 'crash', 62: 'throw', 63: 'memory', 64: 'bigbuffer' };
     const rep = await fuzz({
       cases: 70, seed: 1, formats: ['npy'], timeoutMs: 3000, maxRss: 1.5 * 2 ** 30, maxGrowth: 256 * 2 ** 20, outDir: join(tmpdir(), `wgseg-fuzz-selftest-${process.pid}`),
       env: { WGSEG_FUZZ_SELFTEST: '1' }, makeCase: (i) => (bad[i] ? self(i, bad[i]) : makeCase(1, i, ['npy'])),
@@ -45,10 +45,11 @@ describe('fuzz harness', () => {
       [61, expect.stringMatching(/^worker exited \(code N, signal null\)/)],
       [62, 'TypeError: self-test TypeError'],
       [63, expect.stringMatching(/^memory: worker RSS N MiB over the bound of N MiB/)],
+      [64, expect.stringMatching(/^a GPU buffer of N bytes was created, over the sessions' maxB/)],
     ]);
     const s = rep.stats.npy;
     expect(s.cases).toBe(70);
-    expect(s.ok + Object.values(s.errors).reduce((a, b) => a + b, 0)).toBe(66); // every other case, the leaking one included, still ends normally
+    expect(s.ok + Object.values(s.errors).reduce((a, b) => a + b, 0)).toBe(65); // every other case, the leaking one included, still ends normally
     expect(s.ok).toBeGreaterThan(0);
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { WgsegError } from '../../src/errors';
 import { Runtime } from '../../src/gpu/runtime';
 import { seedsOf } from './cases';
-import { exercise, type Outcome } from './exercise';
+import { exercise, FUZZ_LIMITS, type Outcome } from './exercise';
 import { FORMATS, type Format } from './seeds';
 
 /**
@@ -54,7 +54,7 @@ function settle(): number {
 /** With WGSEG_FUZZ_SELFTEST=1, files starting "SELFTEST:<what>" make the worker fail on purpose (the harness test checks each is caught). */
 const selftest = process.env.WGSEG_FUZZ_SELFTEST === '1';
 const kept: unknown[] = [];
-async function misbehave(bytes: Uint8Array): Promise<void> {
+async function misbehave(bytes: Uint8Array, rt: Runtime): Promise<void> {
   const text = new TextDecoder().decode(bytes.subarray(0, 32));
   if (!text.startsWith('SELFTEST:')) return;
   const what = text.slice(9).trim();
@@ -62,6 +62,7 @@ async function misbehave(bytes: Uint8Array): Promise<void> {
   if (what === 'crash') process.exit(9);
   if (what === 'throw') throw new TypeError('self-test TypeError');
   if (what === 'memory') for (let i = 0; i < 64; i++) kept.push(new Uint8Array(64 * 2 ** 20).fill(1)); // 4 GiB, touched
+  if (what === 'bigbuffer') rt.device.createBuffer({ size: 100 * 2 ** 20, usage: 0x80 }).destroy(); // over maxBufferBytes
   if (what === 'leak') for (let i = 0; i < 8; i++) kept.push(new Uint8Array(64 * 2 ** 20).fill(1)); // 512 MiB, kept
 }
 
@@ -69,6 +70,22 @@ async function main() {
   const rt = await Runtime.create();
   let gpuErrors: string[] = [];
   rt.device.addEventListener('uncapturederror', (e) => gpuErrors.push((e as GPUUncapturedErrorEvent).error.message));
+  // every buffer the device is asked for: none may be over the sessions' maxBufferBytes, nor all of a case's over maxTotalBytes
+  let biggest = 0, live = 0, peakLive = 0;
+  const create = rt.device.createBuffer.bind(rt.device);
+  rt.device.createBuffer = (d: GPUBufferDescriptor) => {
+    biggest = Math.max(biggest, d.size);
+    const b = create(d);
+    const destroy = b.destroy.bind(b);
+    let gone = false;
+    live += d.size;
+    peakLive = Math.max(peakLive, live);
+    b.destroy = () => {
+      if (!gone) (gone = true), (live -= d.size);
+      destroy();
+    };
+    return b;
+  };
   // every seed, unmutated, must load and run: warms the pipeline cache and proves the seeds valid
   const model = (format: Format, name: string) => seedsOf(format).find((s) => s.name === name)?.model;
   const formats = (process.env.WGSEG_FUZZ_FORMATS?.split(',') ?? FORMATS) as Format[];
@@ -82,16 +99,22 @@ async function main() {
   rss('VmHWM', true);
   process.on('message', async (m: CaseMsg) => {
     gpuErrors = [];
+    biggest = 0;
+    const liveBefore = live;
+    peakLive = live;
     const t0 = performance.now();
     let outcome: Outcome | undefined, failure: string | undefined;
     try {
-      if (selftest) await misbehave(m.bytes);
+      if (selftest) await misbehave(m.bytes, rt);
       outcome = await exercise(m.format, m.bytes, model(m.format, m.seed), rt, m.id);
       if (outcome.code === 'GPU_VALIDATION') failure = `GPU validation error (a check is missing before the GPU): ${outcome.message}`;
     } catch (e) {
       failure = e instanceof WgsegError ? `${e.code}: ${e.message}` : e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : `thrown ${typeof e}: ${String(e)}`;
     }
     if (!failure && (gpuErrors.length || rt.isLost)) failure = rt.isLost ? 'the GPU device was lost' : `uncaptured GPU error: ${gpuErrors[0]}`;
+    if (!failure && biggest > FUZZ_LIMITS.maxBufferBytes!) failure = `a GPU buffer of ${biggest} bytes was created, over the sessions' maxBufferBytes ${FUZZ_LIMITS.maxBufferBytes}`;
+    // the plan's buffers, plus read-back staging, the pool's cached outputs and uniform chunks: allowed 2x
+    if (!failure && peakLive - liveBefore > 2 * FUZZ_LIMITS.maxTotalBytes!) failure = `GPU buffers of ${peakLive - liveBefore} bytes were live at once, over twice the sessions' maxTotalBytes ${FUZZ_LIMITS.maxTotalBytes}`;
     const ms = performance.now() - t0;
     const peakRss = rss('VmHWM');
     const settledRss = m.settle ? settle() : undefined;
