@@ -33,7 +33,7 @@ console.log(`fuzz: ${only ? `cases ${only.join(',')}` : `${o.cases} cases`}, see
 const outcomes = opt('--outcomes');
 if (outcomes) writeFileSync(outcomes, '');
 const rep = await fuzz({ ...o, log: (l) => console.log(l), ...(outcomes ? { outcomes: (l: string) => appendFileSync(outcomes, `${l}\n`) } : {}) });
-console.log(`adapter: ${rep.adapter}; ${(rep.wallMs / 1000).toFixed(1)} s; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`adapter: ${rep.adapter}; ${(rep.wallMs / 1000).toFixed(1)} s; up to ${rep.pipelines} pipelines cached in a worker; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log(table(rep));
 if (rep.failures.length) {
   console.log(`\n${rep.failures.length} failures (files under .cache/fuzz/):`);

@@ -68,6 +68,8 @@ export interface FuzzReport {
   failures: Failure[];
   adapter: string;
   wallMs: number;
+  /** most pipelines one worker's device cache held (they are kept for the device's life) */
+  pipelines: number;
 }
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -126,6 +128,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
   const stats: Record<string, FormatStats> = {};
   for (const f of o.formats) stats[f] = { cases: 0, ok: 0, errors: {}, failures: 0, maxMs: 0, peakRss: 0, growth: 0, stages: {} };
   const failures: Failure[] = [];
+  let pipelines = 0;
   const env = { WGSEG_FUZZ_FORMATS: o.formats.join(','), ...o.env };
   let worker = new Worker(env);
   let { adapter, baselineRss } = await worker.ready;
@@ -165,6 +168,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     if ('exit' in r) reason = r.exit;
     else {
       peak = Math.max(peak, r.peakRss);
+      pipelines = Math.max(pipelines, r.pipelines);
       if (r.settledRss !== undefined) {
         const growth = r.settledRss - baselineRss;
         st.growth = Math.max(st.growth, growth);
@@ -182,7 +186,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
       else if (peak > maxRss) reason = `memory: peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB over the bound of ${(maxRss / 2 ** 20).toFixed(0)} MiB`;
       else if (r.outcome) {
         const out = r.outcome;
-        o.outcomes?.(JSON.stringify({ index, format: c.format, seed: c.seed, what: c.what.slice(0, 300), ms: Math.round(r.ms), peakMiB: Math.round(r.peakRss / 2 ** 20), ...(r.settledRss ? { settledMiB: Math.round(r.settledRss / 2 ** 20) } : {}), ...out }));
+        o.outcomes?.(JSON.stringify({ index, format: c.format, seed: c.seed, what: c.what.slice(0, 300), ms: Math.round(r.ms), peakMiB: Math.round(r.peakRss / 2 ** 20), ...(r.settledRss ? { settledMiB: Math.round(r.settledRss / 2 ** 20) } : {}), pipelines: r.pipelines, ...out }));
         st.stages[out.stage] = (st.stages[out.stage] ?? 0) + 1;
         if (out.status === 'ok') st.ok++;
         else st.errors[out.code!] = (st.errors[out.code!] ?? 0) + 1;
@@ -203,7 +207,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     if ((index + 1) % 500 === 0) log(`  ${index + 1} cases, ${failures.length} failures, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
   worker.kill();
-  return { stats, failures, adapter, wallMs: performance.now() - t0 };
+  return { stats, failures, adapter, wallMs: performance.now() - t0, pipelines };
 }
 
 /** The summary table: one row per format, WgsegError counts by code. */

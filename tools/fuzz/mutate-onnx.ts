@@ -92,7 +92,7 @@ export function mutateOnnx(seed: Uint8Array, r: Rng): Mutated {
   let nested: number | null = null;
   for (let s = 0; s < steps; s++) {
     if (!g.node.length) break;
-    const k = r.int(0, 21);
+    const k = r.int(0, 22);
     // a step that does not apply to this model (nothing to edit) throws: noted and skipped
     try { switch (k) {
       case 0: { // hostile dim in an initializer
@@ -232,6 +232,15 @@ export function mutateOnnx(seed: Uint8Array, r: Rng): Mutated {
         break;
       }
       case 20: nested = r.pick([50, 99, 101, 1000, 5000]); what.push(`graph attribute nested ${nested} deep`); break;
+      case 22: { // a valid but big input: spatial dims scaled up (the plan must be refused before any buffer exists)
+        const v = r.pick(g.input as Obj[]);
+        const dims = v?.type?.tensorType?.shape?.dim as Obj[] | undefined;
+        if (!dims || dims.length < 3) break;
+        const k = r.pick([8, 64, 256, 1024]);
+        for (const d of dims.slice(2)) if (typeof d.dimValue === 'number') d.dimValue *= k;
+        what.push(`input ${v.name} spatial dims x${k}`);
+        break;
+      }
       default: { // names: empty, huge, non-UTF-8-ish
         const n = node();
         const name = r.pick(['', 'x'.repeat(100000), '\u0000', '../../etc/passwd', 'y']);

@@ -30,6 +30,8 @@ export interface ResultMsg {
   peakRss: number;
   /** with `settle`: resident set size after the case and a full garbage collection */
   settledRss?: number;
+  /** pipelines in the device's cache after the case */
+  pipelines: number;
 }
 
 const send = (m: unknown) => process.send!(m);
@@ -119,7 +121,7 @@ async function main() {
     const peakRss = rss('VmHWM');
     const settledRss = m.settle ? settle() : undefined;
     rss('VmHWM', true); // the next case's peak starts from here
-    const res: ResultMsg = { id: m.id, ms, peakRss, ...(settledRss !== undefined ? { settledRss } : {}), ...(failure ? { failure: failure.slice(0, 4000) } : { outcome }) };
+    const res: ResultMsg = { id: m.id, ms, peakRss, pipelines: rt.pipelines.size, ...(settledRss !== undefined ? { settledRss } : {}), ...(failure ? { failure: failure.slice(0, 4000) } : { outcome }) };
     send(res);
     if (rt.isLost) process.exit(3); // the harness starts a fresh worker
   });
