@@ -75,7 +75,7 @@ async function child(name: string) {
     const total = r.profile.reduce((a, n) => a + n.ms, 0);
     const top = [...r.profile].sort((a, b) => b.ms - a.ms).slice(0, 8);
     log(`${name} wgseg profile: ${r.profile.length} nodes, ${r.profile.reduce((a, n) => a + n.dispatches.length, 0)} dispatches, ${total.toFixed(1)} ms (${r.profile[0]?.dispatches[0]?.source ?? 'gpu'} time)`);
-    for (const n of top) log(`  ${n.ms.toFixed(2).padStart(8)} ms ${((100 * n.ms) / total).toFixed(0).padStart(3)}%  ${n.op} ${n.node} [${n.dispatches.map((d) => d.name).join(', ')}]`);
+    for (const n of top) log(`  ${n.ms.toFixed(2).padStart(8)} ms ${((100 * n.ms) / total).toFixed(0).padStart(3)}%  ${n.op} ${n.node} [${n.dispatches.map((d) => `${d.name} ${d.ms.toFixed(2)} ms`).join(', ')}]`);
   }
   console.log(ROWS + JSON.stringify(r.rows));
   log('done');
