@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Session } from '../src/index';
-import { onnxType } from '../src/import/onnx-proto';
+import { onnxType } from './helpers/onnx-build';
 import { gpu } from './helpers/gpu';
 import { expectNetClose, ortRun } from './helpers/ort';
 import { textImage } from './helpers/text-image';

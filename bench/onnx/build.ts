@@ -1,5 +1,6 @@
+import * as protobuf from 'protobufjs/light.js';
 import { toHalf } from '../../src/gpu/tensor';
-import { onnxType } from '../../src/import/onnx-proto';
+import { ONNX_SCHEMA } from '../../src/import/onnx-schema';
 
 /**
  * A tiny programmatic ONNX model builder for tests, the peer benchmark and its page: assembles a ModelProto as a plain object and
@@ -105,6 +106,16 @@ function attrProto(name: string, v: AttrInput): Record<string, unknown> {
 function valueInfo(name: string, type: BuildType, shape?: (number | string)[]) {
   const dim = shape?.map((d) => (typeof d === 'number' ? { dimValue: d } : d === '?' ? {} : { dimParam: d }));
   return { name, type: { tensorType: { elemType: ONNX_DTYPE[type], ...(dim ? { shape: { dim } } : {}) } } };
+}
+
+let root: protobuf.Root | null = null;
+/**
+ * The protobufjs type for an onnx message, e.g. onnxType('ModelProto'), to encode (and, in tests, to
+ * decode as an independent reference). protobufjs is a dev dependency: the library decodes with
+ * src/import/protobuf.ts.
+ */
+export function onnxType(name: 'ModelProto' | 'TensorProto' | 'GraphProto' | 'NodeProto' | 'AttributeProto'): protobuf.Type {
+  return (root ??= protobuf.Root.fromJSON(ONNX_SCHEMA as protobuf.INamespace)).lookupType(`onnx.${name}`);
 }
 
 type Obj = Record<string, unknown>;

@@ -1,12 +1,13 @@
-import * as protobuf from 'protobufjs/light.js';
 import { WgsegError } from '../errors';
 import { fromHalf } from '../gpu/tensor';
 import { ONNX_SCHEMA } from './onnx-schema';
+import { protoType } from './protobuf';
 
 /**
  * ONNX protobuf reader: bytes in, plain objects out (no GPU, no graph IR). Decoding is done by
- * protobufjs from the schema in onnx-schema.ts; this file only turns the messages into typed
- * arrays and plain attribute values.
+ * protobuf.ts (no code generation, so it runs under a strict CSP) from the schema in onnx-schema.ts;
+ * this file only turns the messages into typed arrays and plain attribute values. Tests and tools
+ * encode ONNX with protobufjs from the same schema (onnxType in bench/onnx/build.ts).
  */
 
 /** ONNX TensorProto.DataType, by enum value. */
@@ -66,8 +67,8 @@ export interface OnnxModel {
 /** Resolves TensorProto external data (location relative to the model file). */
 export type ExternalData = (location: string, offset: number, length: number | undefined) => Uint8Array;
 
-type Long = { toNumber(): number };
-type Int64 = number | Long;
+/** int64/uint64 fields: numbers, exact below 2^53 (protobuf.ts). */
+type Int64 = number;
 /** The decoded TensorProto message (field names as in onnx-schema.ts). */
 export interface TensorProtoMsg {
   dims: Int64[]; dataType: number; name: string; rawData?: Uint8Array; floatData: number[]; int32Data: number[];
@@ -75,21 +76,19 @@ export interface TensorProtoMsg {
   dataLocation: number; externalData: { key: string; value: string }[];
 }
 
-let root: protobuf.Root | null = null;
-/** The protobufjs type for an onnx message, e.g. onnxType('ModelProto') (also used to encode in tests). */
-export function onnxType(name: 'ModelProto' | 'TensorProto' | 'GraphProto' | 'NodeProto' | 'AttributeProto'): protobuf.Type {
-  return (root ??= protobuf.Root.fromJSON(ONNX_SCHEMA)).lookupType(`onnx.${name}`);
-}
+type MessageName = 'ModelProto' | 'TensorProto';
+const types = new Map<MessageName, ReturnType<typeof protoType>>();
 
 const malformed = (what: string, why: string): never => {
   throw new WgsegError('MALFORMED_FILE', `ONNX ${what}: ${why}`);
 };
-const toNum = (v: Int64): number => (typeof v === 'number' ? v : v.toNumber());
 const utf8 = new TextDecoder();
 
-function decode<T>(name: 'ModelProto' | 'TensorProto', bytes: Uint8Array): T {
+function decode<T>(name: MessageName, bytes: Uint8Array): T {
+  let type = types.get(name);
+  if (!type) types.set(name, (type = protoType(ONNX_SCHEMA, `onnx.${name}`)));
   try {
-    return onnxType(name).decode(bytes) as unknown as T;
+    return type.decode(bytes) as unknown as T;
   } catch (e) {
     return malformed(name, `cannot decode ${bytes.byteLength} bytes: truncated or not an ONNX file (${(e as Error).message})`);
   }
@@ -152,7 +151,7 @@ function fieldView(t: TensorProtoMsg, dtype: OnnxDType, n: number, what: string)
   if (src.length !== n) malformed(what, `${src.length} values stored for ${n} elements of ${dtype}`);
   const out = make(n);
   for (let i = 0; i < n; i++) {
-    const v = toNum(src[i]);
+    const v = src[i];
     out[i] = dtype === 'float16' ? fromHalf(v & 0xffff) : dtype === 'bfloat16' ? new Float32Array(new Uint32Array([(v & 0xffff) << 16]).buffer)[0] : dtype === 'bool' ? +(v !== 0) : v;
   }
   return out;
@@ -181,7 +180,7 @@ export function tensorFromProto(t: TensorProtoMsg, external?: ExternalData): Ten
   if (UNREAD.has(dtype)) {
     throw new WgsegError('UNSUPPORTED_DTYPE', `ONNX ${what}: dtype ${dtype} is not supported`);
   }
-  const dims = t.dims.map(toNum);
+  const dims = [...t.dims];
   checkDims(dims, dtype, what);
   const n = dims.reduce((a, b) => a * b, 1);
   let data: NumericArray;
@@ -215,12 +214,12 @@ function attrValue(a: AttrMsg, ext: ExternalData | undefined, where: string): On
   const type = a.type || (has('sparseTensor') ? 11 : has('f') ? 1 : has('i') ? 2 : has('s') ? 3 : has('t') ? 4 : has('g') ? 5 : a.floats.length ? 6 : a.ints.length ? 7 : a.strings.length ? 8 : a.tensors.length ? 9 : a.graphs.length ? 10 : 0);
   switch (type) {
     case 1: return a.f;
-    case 2: return toNum(a.i);
+    case 2: return a.i;
     case 3: return a.s instanceof Uint8Array ? utf8.decode(a.s) : ''; // unset bytes: the proto2 default, empty
     case 4: return a.t ? tensorFromProto(a.t, ext) : malformed(where, `tensor attribute ${a.name} has no tensor`);
     case 5: return a.g ? graphFrom(a.g, ext) : malformed(where, `graph attribute ${a.name} has no graph`);
     case 6: return [...a.floats];
-    case 7: return a.ints.map(toNum);
+    case 7: return [...a.ints];
     case 8: return a.strings.map((s) => utf8.decode(s));
     case 9: return a.tensors.map((t) => tensorFromProto(t, ext));
     case 10: return a.graphs.map((g) => graphFrom(g, ext));
@@ -232,7 +231,7 @@ function attrValue(a: AttrMsg, ext: ExternalData | undefined, where: string): On
 function valueInfo(v: ValueInfoMsg): ValueInfo {
   const tt = v.type?.tensorType;
   if (!tt) return { name: v.name };
-  const shape = tt.shape?.dim.map((d) => (Object.prototype.hasOwnProperty.call(d, 'dimValue') ? toNum(d.dimValue!) : d.dimParam || '?'));
+  const shape = tt.shape?.dim.map((d) => (Object.prototype.hasOwnProperty.call(d, 'dimValue') ? d.dimValue! : d.dimParam || '?'));
   return { name: v.name, dtype: DTYPES[tt.elemType] ?? 'undefined', ...(shape ? { shape } : {}) };
 }
 
@@ -252,9 +251,9 @@ function graphFrom(g: GraphMsg, ext: ExternalData | undefined): OnnxGraph {
 export function decodeModel(bytes: Uint8Array, external?: ExternalData): OnnxModel {
   const m = decode<ModelMsg>('ModelProto', bytes);
   if (!m.graph) malformed('ModelProto', 'no graph: not an ONNX model');
-  const irVersion = toNum(m.irVersion ?? 0);
+  const irVersion = m.irVersion ?? 0;
   const opsets: Record<string, number> = {};
-  for (const o of m.opsetImport) opsets[o.domain === 'ai.onnx' ? '' : o.domain ?? ''] = toNum(o.version);
+  for (const o of m.opsetImport) opsets[o.domain === 'ai.onnx' ? '' : o.domain ?? ''] = o.version;
   // IR < 3 predates opset_import: those models are opset 1.
   const opset = opsets[''] ?? (irVersion < 3 ? 1 : malformed('ModelProto', 'no opset_import for the default domain'));
   return { irVersion, opset, opsets, producer: m.producerName ?? '', graph: graphFrom(m.graph!, external) };

@@ -1,16 +1,17 @@
-import type { INamespace, IType } from 'protobufjs/light.js';
+import type { ProtoNamespace, ProtoType } from './protobuf';
 
 /**
- * The subset of the public onnx.proto (package onnx, proto2) that wgseg reads, as a protobufjs
- * JSON descriptor (names and field numbers as in onnx.proto). Sparse tensors are decoded only so that
+ * The subset of the public onnx.proto (package onnx, proto2) that wgseg reads, as a protobufjs-style
+ * JSON descriptor (names and field numbers as in onnx.proto): decoded by protobuf.ts, and encoded
+ * with protobufjs in tests and tools (onnxType in bench/onnx/build.ts). Sparse tensors are decoded only so that
  * they can be rejected by name. Fields left out here (functions, training info, sequence/map types...) are skipped by the decoder.
  * A plain object rather than a .proto file so it loads the same in Node, Vite and the browser.
  */
-const type = (fields: IType['fields'], nested?: Record<string, IType>): IType => ({ fields, ...(nested ? { nested } : {}) });
+const type = (fields: ProtoType['fields'], nested?: Record<string, ProtoType>): ProtoType => ({ fields, ...(nested ? { nested } : {}) });
 const rep = (t: string, id: number) => ({ type: t, id, rule: 'repeated' as const });
 const one = (t: string, id: number) => ({ type: t, id });
 
-export const ONNX_SCHEMA: INamespace = {
+export const ONNX_SCHEMA: ProtoNamespace = {
   nested: {
     onnx: {
       nested: {

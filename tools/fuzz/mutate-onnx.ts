@@ -1,4 +1,4 @@
-import { onnxType } from '../../src/import/onnx-proto';
+import { onnxType } from '../../bench/onnx/build';
 import { registry } from '../../src/kernels/registry';
 import { foldableOps } from '../../src/graph/fold';
 import type { Rng } from '../../test/helpers/random';
