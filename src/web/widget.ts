@@ -36,6 +36,11 @@ video { display: none; }
   font: 14px/1.4 system-ui, sans-serif; text-align: center; background: rgba(0, 0, 0, 0.75); }
 .msg[hidden] { display: none; }`;
 
+/** One stylesheet object adopted by every view's shadow root. */
+let sheet: CSSStyleSheet | null = null;
+/** Where a camera is stopped (hidden, pagehide) and restarted (visible, pageshow); visibilitychange fires on document, the others on window. */
+const PAGE_EVENTS = ['visibilitychange', 'pagehide', 'pageshow'] as const;
+
 const views = new Set<WgsegView>();
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -80,20 +85,29 @@ export class WgsegView extends HTMLElement {
   #source: FrameSource | null = null;
   #renderer: SegmentRenderer | null = null;
   #background: { key: string; value?: Background; texture?: GPUTexture } = { key: '' };
+  /** the page is hidden or being left: a camera stays off until it is shown again */
+  #pageHidden = false;
 
   constructor() {
     super();
+    // built with the DOM and a constructed stylesheet (no <style> element, no style attribute): a page
+    // whose Content-Security-Policy has no 'unsafe-inline' styles accepts both
     const root = this.attachShadow({ mode: 'open' });
-    root.innerHTML = `<style>${STYLE}</style><canvas part="canvas"></canvas><video muted playsinline></video><div class="msg" part="message" role="alert" hidden></div>`;
-    this.#canvas = root.querySelector('canvas')!;
-    this.#video = root.querySelector('video')!;
-    this.#msg = root.querySelector('.msg')!;
+    if (!sheet) (sheet = new CSSStyleSheet()).replaceSync(STYLE);
+    root.adoptedStyleSheets = [sheet];
+    this.#canvas = element('canvas', { part: 'canvas' });
+    this.#video = element('video', { muted: '', playsinline: '' });
+    this.#video.muted = true;
+    this.#msg = element('div', { class: 'msg', part: 'message', role: 'alert', hidden: '' });
+    root.append(this.#canvas, this.#video, this.#msg);
   }
 
   connectedCallback(): void {
     if (this.#abort) return;
     views.add(this);
     this.#abort = new AbortController();
+    for (const type of PAGE_EVENTS) (type === 'visibilitychange' ? document : window).addEventListener(type, this.#onPage);
+    this.#pageHidden = document.visibilityState === 'hidden';
     void this.#run(this.#abort.signal);
   }
 
@@ -102,11 +116,30 @@ export class WgsegView extends HTMLElement {
     queueMicrotask(() => {
       if (this.isConnected || !this.#abort) return;
       views.delete(this);
+      for (const type of PAGE_EVENTS) (type === 'visibilitychange' ? document : window).removeEventListener(type, this.#onPage);
       this.#abort.abort();
       this.#abort = null;
       this.#source?.close(); // the camera goes off now; GPU resources go when the loop has left its frame
     });
   }
+
+  /**
+   * Page hidden (another tab, minimised) or left (pagehide, e.g. into the back/forward cache): a
+   * camera is stopped at once, its light goes off; visible again (or pageshow): the loop reopens it.
+   */
+  readonly #onPage = (e: Event): void => {
+    const hidden = e.type === 'pagehide' || (e.type === 'visibilitychange' && document.visibilityState === 'hidden');
+    if (hidden === this.#pageHidden) return;
+    this.#pageHidden = hidden;
+    if (hidden) {
+      if (this.#source?.kind !== 'camera') return;
+      this.#source.close();
+      this.#source = null;
+    } else {
+      this.#dirty = true;
+      this.#wake?.();
+    }
+  };
 
   attributeChangedCallback(_name: string, old: string | null, value: string | null): void {
     if (old === value) return;
@@ -221,12 +254,24 @@ export class WgsegView extends HTMLElement {
             if (signal.aborted) break;
             changed = true;
           }
+          if (wantSrc === 'camera' && this.#pageHidden) {
+            // no camera while the page is hidden (#onPage stopped it): wait to be shown (or changed)
+            this.#source?.close();
+            this.#source = null;
+            await this.#waitForChange(signal);
+            continue;
+          }
           if (wantSrc !== srcKey) {
             this.#source?.close();
             this.#source = null;
             srcKey = wantSrc;
-            this.#source = await openSource(wantSrc, this.#video);
-            if (signal.aborted) break;
+            const source = await openSource(wantSrc, this.#video);
+            if (signal.aborted || (source.kind === 'camera' && this.#pageHidden)) {
+              source.close(); // hidden while the camera was starting
+              if (signal.aborted) break;
+              continue;
+            }
+            this.#source = source;
             changed = true;
           }
           const mirror = this.#source!.kind === 'camera';
@@ -301,6 +346,12 @@ export class WgsegView extends HTMLElement {
     bitmap.close();
     this.#background = { key, texture, value: { texture } };
   }
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string>): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  return el;
 }
 
 /** A CSS colour -> rgb in [0,1], or null when `value` is not a colour (then it is an image URL). */

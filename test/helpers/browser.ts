@@ -94,8 +94,13 @@ export interface Server {
   close(): Promise<void>;
 }
 
+export interface ServeOptions {
+  /** extra response headers per request path (e.g. a Content-Security-Policy for one page) */
+  headers?: (path: string) => Record<string, string> | undefined;
+}
+
 /** A static file server for `dir` on 127.0.0.1 (random port); folders serve their index.html. */
-export async function serveDir(dir: string): Promise<Server> {
+export async function serveDir(dir: string, opts: ServeOptions = {}): Promise<Server> {
   const root = resolve(dir);
   const server = createServer(async (req, res) => {
     let path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -104,7 +109,7 @@ export async function serveDir(dir: string): Promise<Server> {
     if (file !== root && !file.startsWith(root + sep)) return void res.writeHead(403).end();
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...opts.headers?.(path) });
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch {
       res.writeHead(404).end();
@@ -185,6 +190,8 @@ export async function saveScreenshot(page: Page, name: string, copies: string[] 
 }
 
 export interface Site {
+  /** the built site being served (a test may add files, e.g. a model) */
+  dir: string;
   server: Server;
   context: BrowserContext;
   /** opens `path` (relative to the site root) in a new tab that records its errors */
@@ -193,9 +200,9 @@ export interface Site {
 }
 
 /** Build + serve + launch, for a test file's beforeAll; `close` in afterAll. */
-export async function openSite(extraFlags: string[] = []): Promise<Site> {
+export async function openSite(extraFlags: string[] = [], serve: ServeOptions = {}): Promise<Site> {
   const dir = await buildSite();
-  const server = await serveDir(dir);
+  const server = await serveDir(dir, serve);
   let context: BrowserContext;
   try {
     context = await launchChromium(extraFlags);
@@ -205,6 +212,7 @@ export async function openSite(extraFlags: string[] = []): Promise<Site> {
     throw e;
   }
   return {
+    dir,
     server,
     context,
     async open(path) {
