@@ -52,6 +52,23 @@ export async function profileWgseg(l: Loaded, device: GPUDevice): Promise<NodeTi
   }
 }
 
+/**
+ * wgseg's cold start taken apart: Session.create, then the first run under the profiler, whose
+ * per-node times include what the driver does at a pipeline's first dispatch (lavapipe compiles
+ * its shader variants there, not in createComputePipeline).
+ */
+export async function coldProfileWgseg(l: Loaded, device: GPUDevice): Promise<{ createMs: number; firstRunMs: number; nodes: NodeTiming[] }> {
+  const t0 = performance.now();
+  const s = await Session.create((l.onnx ?? l.tflite)!, { device, source: l.output, profile: true });
+  const t1 = performance.now();
+  try {
+    for (const t of Object.values(await s.run(l.feeds))) t.dispose();
+    return { createMs: t1 - t0, firstRunMs: performance.now() - t1, nodes: s.lastProfile ?? [] };
+  } finally {
+    s.dispose();
+  }
+}
+
 type Ort = typeof import('onnxruntime-web/webgpu');
 let ortModule: Promise<Ort> | null = null;
 /** onnxruntime-web's WebGPU build (its wasm EP is the CPU reference); 1 wasm thread. */

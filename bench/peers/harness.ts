@@ -66,38 +66,51 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
+export interface PipelineStats {
+  mine: number;
+  elsewhere: number;
+  /** each pipeline's label and creation time (sync call, or until the async one resolved) */
+  compiles: { label: string; ms: number }[];
+}
+
 /**
- * Count the compute pipelines created until stop(), on `device` and on any other device (an engine
- * that ignored the device it was given shows up in `elsewhere`). Wraps the GPUDevice prototype's
- * methods; stop() restores them.
+ * Count and time the compute pipelines created until stop(), on `device` and on any other device (an
+ * engine that ignored the device it was given shows up in `elsewhere`). Wraps the GPUDevice
+ * prototype's methods; stop() restores them.
  */
-export function countPipelines(device: GPUDevice): { stop(): { mine: number; elsewhere: number } } {
-  let mine = 0, elsewhere = 0;
+export function countPipelines(device: GPUDevice): { stop(): PipelineStats } {
+  const st: PipelineStats = { mine: 0, elsewhere: 0, compiles: [] };
   const proto = Object.getPrototypeOf(device) as Record<string, (...a: unknown[]) => unknown>;
   const names = ['createComputePipeline', 'createComputePipelineAsync'];
   const saved = names.map((n) => proto[n]);
   names.forEach((name, i) => {
     proto[name] = function (this: GPUDevice, ...a: unknown[]) {
-      if (this === device) mine++;
-      else elsewhere++;
-      return saved[i].apply(this, a);
+      const desc = a[0] as GPUComputePipelineDescriptor | undefined;
+      if (this === device) st.mine++;
+      else st.elsewhere++;
+      const t = now(), label = desc?.label || desc?.compute?.module?.label || '?';
+      const r = saved[i].apply(this, a);
+      const done = () => st.compiles.push({ label, ms: now() - t });
+      if (r instanceof Promise) r.then(done, () => {});
+      else done();
+      return r;
     };
   });
   return {
     stop() {
       names.forEach((name, i) => (proto[name] = saved[i]));
-      return { mine, elsewhere };
+      return st;
     },
   };
 }
 
 const empty = (m: PeerModel, engine: EngineName, note: string): Row => ({ model: m.name, input: m.input, engine, coldMs: null, medianMs: null, p95Ms: null, maxAbsDiff: null, note });
 
-async function measure(m: PeerModel, l: Loaded, engine: EngineName, device: GPUDevice, ref: Float32Array | null, runs: number): Promise<Row> {
+async function measure(m: PeerModel, l: Loaded, engine: EngineName, device: GPUDevice, ref: Float32Array | null, runs: number, log: (s: string) => void): Promise<Row> {
   const e = ENGINE_ADAPTERS[engine];
   await e.init?.(device);
   const count = countPipelines(device);
-  let pipelines = { mine: 0, elsewhere: 0 };
+  let pipelines: PipelineStats = { mine: 0, elsewhere: 0, compiles: [] };
   const t0 = now();
   let p: Prepared | undefined;
   let out: Float32Array;
@@ -111,6 +124,9 @@ async function measure(m: PeerModel, l: Loaded, engine: EngineName, device: GPUD
     pipelines = count.stop();
   }
   const coldMs = now() - t0;
+  const slow = [...pipelines.compiles].sort((a, b) => b.ms - a.ms).slice(0, 4);
+  const sum = pipelines.compiles.reduce((a, c) => a + c.ms, 0);
+  log(`${m.name} ${engine}: ${pipelines.compiles.length} pipelines in ${sum.toFixed(0)} ms of the ${coldMs.toFixed(0)} ms cold start; slowest ${slow.map((c) => `${c.label} ${c.ms.toFixed(0)} ms`).join(', ')}`);
   try {
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -150,7 +166,7 @@ export async function benchModel(m: PeerModel, device: GPUDevice, o: BenchOption
       continue;
     }
     try {
-      const r = await measure(m, l, engine, device, ref, o.runs);
+      const r = await measure(m, l, engine, device, ref, o.runs, log);
       log(`${m.name} ${engine}: cold ${r.coldMs} ms, median ${r.medianMs} ms, p95 ${r.p95Ms} ms, max diff ${r.maxAbsDiff}, ${r.pipelines} pipelines`);
       rows.push(r);
     } catch (e) {

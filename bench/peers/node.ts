@@ -1,4 +1,4 @@
-// npm run bench:peers [-- --json FILE] [-- --only conv3x3,unet] [-- --runs N] [-- --engines wgseg,ort-webgpu] [-- --profile] [-- --tier-up] [-- --ort-layout NCHW] [-- --merge]
+// npm run bench:peers [-- --json FILE] [-- --only conv3x3,unet] [-- --runs N] [-- --engines wgseg,ort-webgpu] [-- --profile] [-- --tier-up] [-- --ort-layout NCHW] [-- --merge] [-- --cold-profile]
 // wgseg vs onnxruntime-web (WebGPU EP) vs TFJS webgpu in Node on Dawn, one device shared by all.
 // Each model runs in its own child process, so every engine's cold start (create + first run) pays
 // for its own pipelines: no pipeline cache carries over from another model, and Mesa's on-disk
@@ -12,7 +12,7 @@ import { setFlagsFromString } from 'node:v8';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deviceInfo } from '../../src/gpu/device';
-import { ortOptions } from './engines';
+import { coldProfileWgseg, ortOptions } from './engines';
 import { benchModel, formatTable, type Row } from './harness';
 import { ENGINES, MODELS, pickModels, type EngineName, type FileSource } from './models';
 
@@ -70,6 +70,16 @@ async function child(name: string) {
   const device = await nodeGpu();
   const [m] = pickModels([name]).filter((x) => x.name === name);
   const log = (s: string) => console.error(`  [${process.uptime().toFixed(1)} s] ${s}`);
+  if (args.includes('--cold-profile')) {
+    // diagnosis only (no rows): where wgseg's cold start goes, per node of a fresh session's first run
+    const l = await m.load(files);
+    if ('skip' in l) return log(l.skip);
+    const c = await coldProfileWgseg(l, device);
+    const top = [...c.nodes].sort((a, b) => b.ms - a.ms).slice(0, 10);
+    log(`${name} wgseg cold: create ${c.createMs.toFixed(0)} ms, first run ${c.firstRunMs.toFixed(0)} ms (profiled, ${c.nodes.length} nodes)`);
+    for (const n of top) log(`  ${n.ms.toFixed(0).padStart(7)} ms  ${n.op} ${n.node} [${n.dispatches.map((d) => `${d.name} ${d.ms.toFixed(0)} ms`).join(', ')}]`);
+    return clearInterval(tick);
+  }
   const r = await benchModel(m, device, { runs, engines, files, profile: args.includes('--profile'), log });
   if (r.profile) {
     const total = r.profile.reduce((a, n) => a + n.ms, 0);
@@ -85,7 +95,7 @@ async function child(name: string) {
 /** One child process per model; its rows come back on a tagged stdout line. */
 function runChild(name: string): Promise<Row[]> {
   const bin = resolve(ROOT, 'node_modules/.bin/vite-node');
-  const childArgs = [fileURLToPath(import.meta.url), '--', '--child', name, '--runs', String(runs), '--engines', engines.join(','), ...['--profile', '--tier-up'].filter((f) => args.includes(f)), ...(opt('--ort-layout') ? ['--ort-layout', opt('--ort-layout')!] : [])];
+  const childArgs = [fileURLToPath(import.meta.url), '--', '--child', name, '--runs', String(runs), '--engines', engines.join(','), ...['--profile', '--tier-up', '--cold-profile'].filter((f) => args.includes(f)), ...(opt('--ort-layout') ? ['--ort-layout', opt('--ort-layout')!] : [])];
   return new Promise((ok) => {
     const p = spawn(bin, childArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
     let out = '';
@@ -108,6 +118,10 @@ async function main() {
   const load = loadavg().map((x) => x.toFixed(2)).join(' ');
   console.log(`bench:peers ${new Date().toISOString()} on ${adapter}`);
   console.log(`${availableParallelism()} cores, load average ${load} at start; ${runs} warm runs; engines ${engines.join(', ')}; models ${models.map((m) => m.name).join(', ')}`);
+  if (args.includes('--cold-profile')) {
+    for (const m of models) console.error(`${m.name} (${m.input})`), await runChild(m.name);
+    return;
+  }
   const rows: Row[] = [];
   for (const m of models) {
     console.error(`${m.name} (${m.input})`);
