@@ -186,7 +186,7 @@ export function ratios(rows: Row[], r: Row): { median: number | null; cold: numb
   return { median: div(r.medianMs, w?.medianMs), cold: div(r.coldMs, w?.coldMs) };
 }
 
-const COLS = ['model', 'input', 'engine', 'cold ms', 'median ms', 'p95 ms', 'max |diff|', 'pipelines', 'median x wgseg', 'cold x wgseg'];
+const COLS = ['model', 'input', 'engine', 'cold ms', 'median ms', 'p95 ms', 'max abs diff', 'pipelines', 'median x wgseg', 'cold x wgseg'];
 
 /** The table as rows of cells (the page renders them, Node pads them). */
 export function tableCells(rows: Row[]): string[][] {
@@ -211,11 +211,30 @@ export function formatTable(rows: Row[]): string {
   return [line(COLS), ...cells.map(line)].join('\n');
 }
 
-/** Markdown table for the README. */
+/**
+ * Markdown for the README: one line per model, engines side by side (median ms, p95, cold ms), the
+ * peer/wgseg ratios and the largest difference from onnxruntime CPU; empty cells' reasons below.
+ */
 export function markdownTable(rows: Row[]): string {
-  const cells = tableCells(rows);
-  const head = [...COLS, 'note'];
-  return [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 3 || i === head.length - 1 ? ' --- ' : ' ---: ')).join('|')}|`, ...cells.map((r) => `| ${head.map((_, i) => r[i] ?? '').join(' | ')} |`)].join('\n');
+  const models = [...new Set(rows.map((r) => r.model))];
+  const get = (m: string, e: EngineName) => rows.find((r) => r.model === m && r.engine === e);
+  const ms = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '' : x.toFixed(d));
+  const x = (a: Row | undefined, b: Row | undefined, k: 'medianMs' | 'coldMs') => (a?.[k] && b?.[k] ? `${(a[k]! / b[k]!).toFixed(2)}x` : '');
+  const head = ['model', 'input', 'wgseg median (p95)', 'ORT median (p95)', 'TFJS median (p95)', 'ORT / wgseg', 'TFJS / wgseg', 'wgseg cold', 'ORT cold', 'TFJS cold', 'ORT / wgseg cold', 'max abs diff', 'pipelines w / ORT / TFJS'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`];
+  const notes = new Map<string, string[]>(); // reason -> "model (engine)" of the empty cells
+  for (const m of models) {
+    const w = get(m, 'wgseg'), o = get(m, 'ort-webgpu'), t = get(m, 'tfjs-webgpu');
+    const cell = (r: Row | undefined) => {
+      if (r && r.medianMs !== null) return `${ms(r.medianMs)} (${ms(r.p95Ms)})`;
+      if (r?.note) notes.set(r.note, [...(notes.get(r.note) ?? []), `${m} (${r.engine})`]);
+      return '';
+    };
+    const diffs = [w, o, t].filter((r) => r?.maxAbsDiff != null).map((r) => r!.maxAbsDiff!);
+    lines.push(`| ${[m, w?.input ?? o?.input ?? '', cell(w), cell(o), cell(t), x(o, w, 'medianMs'), x(t, w, 'medianMs'), ms(w?.coldMs, 0), ms(o?.coldMs, 0), ms(t?.coldMs, 0), x(o, w, 'coldMs'),
+      diffs.length ? Math.max(...diffs).toExponential(1) : '', [w, o, t].map((r) => r?.pipelines ?? '-').join(' / ')].join(' | ')} |`);
+  }
+  return [...lines, '', ...[...notes].map(([note, where]) => `- ${where.join(', ')}: ${note}`)].join('\n');
 }
 
 export { COLS as TABLE_COLUMNS };
