@@ -1,6 +1,7 @@
 // GridSample (ONNX 16/20 == torch grid_sample), 2-D. One invocation per output pixel (n, oy, ox);
 // the taps and weights are computed once and reused for every channel.
-// mode: 0 nearest, 1 linear, 2 cubic. pad: 0 zeros, 1 border, 2 reflection.
+// MODE (override): 0 nearest, 1 linear, 2 cubic; TAPS (override): taps per axis for that mode (1, 2,
+// 4), so the tap loops have constant trip counts and unroll. pad: 0 zeros, 1 border, 2 reflection.
 // #include common/index.wgsl
 
 struct Params {
@@ -9,7 +10,6 @@ struct Params {
   in_h: u32,
   in_w: u32,
   out_hw: u32,   // out_h * out_w
-  mode: u32,
   pad: u32,
   align: u32,
 }
@@ -20,13 +20,15 @@ struct Params {
 @group(0) @binding(3) var<uniform> params: Params;
 
 override WG: u32 = 64u;
+override MODE: u32 = 1u;
+override TAPS: u32 = 2u;
 const CUBIC_A: f32 = -0.75;
 
-// The taps along one axis: up to 4 input indices and their weights (0 for a tap that reads padding).
+// The taps along one axis: up to 4 input indices and their weights (0 for a tap that reads padding
+// and for the unused ones).
 struct Taps {
   idx: vec4<i32>,
   w: vec4<f32>,
-  n: u32,
 }
 
 fn unnormalize(g: f32, size: f32) -> f32 {
@@ -76,17 +78,14 @@ fn axisTaps(g: f32, sizeU: u32) -> Taps {
   t.idx = vec4<i32>(0);
   t.w = vec4<f32>(0.0);
   let u = unnormalize(g, size);
-  if (params.mode == 0u) {
-    t.n = 1u;
+  if (MODE == 0u) {
     tap(&t, 0u, round(u), 1.0, size);  // round() is half-to-even, like nearbyint
-  } else if (params.mode == 1u) {
-    t.n = 2u;
+  } else if (MODE == 1u) {
     let v = padCoord(u, size);
     let f = floor(v);
     tap(&t, 0u, f, 1.0 - (v - f), size);
     tap(&t, 1u, f + 1.0, v - f, size);
   } else {
-    t.n = 4u;
     let f = floor(u);
     let r = u - f;
     for (var k = 0u; k < 4u; k++) {
@@ -108,11 +107,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   for (var c = 0u; c < params.c; c++) {
     let base = (n * params.c + c) * plane;
     var acc = 0.0;
-    for (var j = 0u; j < ty.n; j++) {
+    for (var j = 0u; j < TAPS; j++) {
       if (ty.w[j] == 0.0) { continue; }
       let row = base + u32(ty.idx[j]) * params.in_w;
       var r = 0.0;
-      for (var i = 0u; i < tx.n; i++) {
+      for (var i = 0u; i < TAPS; i++) {
         r += tx.w[i] * f32(x[row + u32(tx.idx[i])]);
       }
       acc += ty.w[j] * r;

@@ -23,6 +23,10 @@ struct Params {
 @group(0) @binding(4) var<uniform> params: Params;
 
 override WG: u32 = 64u;
+// KH / KW: the taps per row / column when they are 1, 2 or 4 (nearest, linear, cubic without
+// antialias): then the taps are read once into registers and the loops unroll. 0: the generic path.
+override KH: u32 = 0u;
+override KW: u32 = 0u;
 
 // One invocation per output pixel; it reads its taps once and walks every plane (N*C).
 @compute @workgroup_size(WG)
@@ -33,6 +37,25 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let xb = params.xoff + (p % params.out_w) * params.kw;
   let outside = tab_i[yb] < 0 || tab_i[xb] < 0;
   let in_plane = params.in_h * params.in_w;
+  if (KH != 0u && KW != 0u && !outside) {
+    var ry: array<u32, 4>;
+    var wy: array<f32, 4>;
+    var cx: array<u32, 4>;
+    var wx: array<f32, 4>;
+    for (var j = 0u; j < KH; j++) { ry[j] = u32(tab_i[yb + j]) * params.in_w; wy[j] = tab_w[yb + j]; }
+    for (var k = 0u; k < KW; k++) { cx[k] = u32(tab_i[xb + k]); wx[k] = tab_w[xb + k]; }
+    for (var c = 0u; c < params.planes; c++) {
+      let base = c * in_plane;
+      var acc = 0.0;
+      for (var j = 0u; j < KH; j++) {
+        var r = 0.0;
+        for (var k = 0u; k < KW; k++) { r += wx[k] * f32(x[base + ry[j] + cx[k]]); }
+        acc += wy[j] * r;
+      }
+      y[c * params.pixels + p] = {{T}}(acc);
+    }
+    return;
+  }
   for (var c = 0u; c < params.planes; c++) {
     var acc = params.extrap;
     if (!outside) {

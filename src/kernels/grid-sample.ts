@@ -52,8 +52,8 @@ const gridSample: OpKernel = {
       name: `GridSample[${x!.shape}->${y.shape}]`,
       shader: 'grid-sample/grid-sample.wgsl',
       defines: { T: x!.dtype, G: grid!.dtype },
-      overrides: { WG },
-      uniforms: { pixels, c, in_h: h, in_w: w, out_hw: outHw, mode, pad, align },
+      overrides: { WG, MODE: mode, TAPS: [1, 2, 4][mode] },
+      uniforms: { pixels, c, in_h: h, in_w: w, out_hw: outHw, pad, align },
       buffers: { x: x!.buffer, grid: grid!.buffer, y: y.buffer },
       workgroups: linearGrid(pixels, WG),
     });

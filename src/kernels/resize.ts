@@ -159,6 +159,9 @@ function axisTable(c: Config, len: number, outLen: number, scale: number, r0: nu
   return { k, idx, w };
 }
 
+/** Tap counts the shader unrolls (its KH/KW overrides); others take the generic path (0). */
+const small = (k: number) => ([1, 2, 4].includes(k) ? k : 0);
+
 function resizeKernel(op: 'Resize' | 'Upsample'): OpKernel {
   return {
     op,
@@ -182,7 +185,7 @@ function resizeKernel(op: 'Resize' | 'Upsample'): OpKernel {
         name: `${op}[${x!.shape}->${out}]`,
         shader: 'resize/resize.wgsl',
         defines: { T: x!.dtype },
-        overrides: { WG },
+        overrides: { WG, KH: small(ty.k), KW: small(tx.k) },
         uniforms: { pixels, planes, in_h: h, in_w: w, out_w: ow, kh: ty.k, kw: tx.k, xoff: ty.idx.length, extrap: c.extrap },
         buffers: { x: x!.buffer, tab_i: ti.buffer, tab_w: tw.buffer, y: y.buffer },
         workgroups: linearGrid(pixels, WG),
