@@ -33,6 +33,11 @@ override MB: u32 = 32u;     // output channels per invocation: 32, or 16 for nar
 override UNIT: bool = false; // stride 1 and dilation 1 along W
 override KH: u32 = 0u;      // kernel height when fixed per pipeline, 0: params.kH
 override KW: u32 = 0u;      // kernel width when fixed per pipeline, 0: params.kW
+// The fused activation, bias and residual flags are pipeline constants: the epilogue is inlined 8
+// times, and with them in uniforms every copy carried every activation (slow for LLVM to compile).
+override ACT: u32 = 0u;
+override HAS_BIAS: bool = false;
+override HAS_Z: bool = false;
 
 var<private> a0: mat4x4<f32>;
 var<private> a1: mat4x4<f32>;
@@ -76,13 +81,14 @@ fn storeQuadRow(ob: u32, ow0: u32, mb: u32, q: u32, a: mat4x4<f32>) {
   for (var i = 0u; i < 4u; i++) {
     let m = q * 4u + i;
     if (m >= params.Mg) { return; }
-    let bv = select(0.0, f32(bias[mb + m]), params.has_bias != 0u);
+    var bv = 0.0;
+    if (HAS_BIAS) { bv = f32(bias[mb + m]); }
     for (var j = 0u; j < 4u; j++) {
       if (ow0 + j < params.OW) {
         let o = ob + m * OHW + j;
         var r = a[i][j] + bv;
-        if (params.has_z != 0u) { r += f32(z[o]); }
-        y[o] = {{T}}(activate(r, params.act, params.act_a, params.act_b));
+        if (HAS_Z) { r += f32(z[o]); }
+        y[o] = {{T}}(activate(r, ACT, params.act_a, params.act_b));
       }
     }
   }

@@ -134,7 +134,10 @@ function encodeConv(rt: Runtime, op: string, [x, w, b, z]: (GpuTensor | undefine
   const [tx, ty] = sg ? linearGrid(g.N * g.OH * ceilDiv(g.OW, SUBGROUP.PX), WG) : linearGrid(P, PLAIN.RP);
   const ck = sg ? g.Cg : Math.min(g.Cg, Math.floor(PLAIN.XS / (kHW * PLAIN.RP)));
   const fixed = convTuning.fixedSize && SUBGROUP.FIXED.includes(`${g.kH}x${g.kW}`);
-  const sgOverrides = { WG, MB, UNIT: g.sw === 1 && g.dw === 1 ? 1 : 0, KH: fixed ? g.kH : 0, KW: fixed ? g.kW : 0 };
+  const sgOverrides = {
+    WG, MB, UNIT: g.sw === 1 && g.dw === 1 ? 1 : 0, KH: fixed ? g.kH : 0, KW: fixed ? g.kW : 0,
+    ACT: act.act, HAS_BIAS: b ? 1 : 0, HAS_Z: z ? 1 : 0,
+  };
   rt.dispatch({
     name: `Conv[${shape}]`, shader: sg ? SUBGROUP.shader : PLAIN.shader, defines: { T },
     overrides: sg ? sgOverrides : { WG, XS: PLAIN.XS },
