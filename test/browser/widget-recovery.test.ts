@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WgsegViewStats } from '../../src/web/widget';
 import { fakeCameraFlags, openSite, SKIP_BROWSER, watchPage, WEBGPU_CANVAS_FLAGS, type Site } from '../helpers/browser';
 import { writeCameraClip } from '../helpers/camera-clip';
-import { WIDGET_IMAGE, widgetImage } from '../helpers/widget-image';
+import { personIoU, widgetImage } from '../helpers/widget-image';
 
 type Seen = Record<string, { count: number; last: { message?: string; code?: string } }>;
 type Sample = { mask: number[]; maskW: number; maskH: number };
@@ -49,18 +49,6 @@ const message = (page: Page, id: string) => page.evaluate((id) => {
 const readMask = (page: Page, id: string): Promise<Sample> =>
   page.evaluate((id) => (document.getElementById(id) as unknown as { readMask(): Promise<Sample> }).readMask().then(({ mask, maskW, maskH }) => ({ mask, maskW, maskH })), id);
 
-function personIoU(s: Sample, person: Uint8Array): number {
-  const { width: iw, height: ih } = WIDGET_IMAGE;
-  let inter = 0, union = 0;
-  for (let y = 0; y < s.maskH; y++)
-    for (let x = 0; x < s.maskW; x++) {
-      const p = person[Math.floor(((y + 0.5) * ih) / s.maskH) * iw + Math.floor(((x + 0.5) * iw) / s.maskW)] > 0;
-      const m = s.mask[y * s.maskW + x] > 0.5;
-      if (p && m) inter++;
-      if (p || m) union++;
-    }
-  return inter / union;
-}
 
 describe.skipIf(!!SKIP_BROWSER)('<wgseg-view> device loss in headless Chromium', () => {
   let site: Site, dir: string;

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WgsegViewStats } from '../../src/web/widget';
 import { fakeCameraFlags, openSite, ROOT, saveScreenshot, SKIP_BROWSER, watchPage, WEBGPU_CANVAS_FLAGS, type Site } from '../helpers/browser';
 import { writeCameraClip } from '../helpers/camera-clip';
-import { WIDGET_IMAGE, widgetImage } from '../helpers/widget-image';
+import { personIoU, WIDGET_IMAGE, widgetImage } from '../helpers/widget-image';
 
 type Sample = { mask: number[]; maskW: number; maskH: number; coverage: number; width: number; height: number };
 type Seen = Record<string, { count: number; last: { model?: string; adapter?: string; source?: string; message?: string; ms?: Record<string, number>; fps?: number; frames?: number } }>;
@@ -58,19 +58,6 @@ const message = (page: Page, id: string) => page.evaluate((id) => {
   return m.hidden ? '' : m.textContent;
 }, id);
 
-/** IoU of (mask > 0.5) with the drawn person, sampled at each mask pixel's centre (the model saw the whole image, stretched). */
-function personIoU(s: Sample, person: Uint8Array): number {
-  const { width: iw, height: ih } = WIDGET_IMAGE;
-  let inter = 0, union = 0;
-  for (let y = 0; y < s.maskH; y++)
-    for (let x = 0; x < s.maskW; x++) {
-      const p = person[Math.floor(((y + 0.5) * ih) / s.maskH) * iw + Math.floor(((x + 0.5) * iw) / s.maskW)] > 0;
-      const m = s.mask[y * s.maskW + x] > 0.5;
-      if (p && m) inter++;
-      if (p || m) union++;
-    }
-  return inter / union;
-}
 
 describe.skipIf(!!SKIP_BROWSER)('<wgseg-view> (demos/widget) in headless Chromium', () => {
   let site: Site, dir: string;
