@@ -111,11 +111,16 @@ const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
  */
 export function checkLimits(g: Graph, gpu: Map<string, DType>, plan: MemoryPlan, limits: BufferLimits): void {
   const producer = new Map<string, string>();
-  for (const n of g.nodes) for (const o of n.outputs) if (o) producer.set(o, `node ${n.name} (${n.op}): output ${o}`);
+  const reader = new Map<string, string>();
+  for (const n of g.nodes) {
+    for (const o of n.outputs) if (o) producer.set(o, `node ${n.name} (${n.op}): output ${o}`);
+    n.inputs.forEach((x, i) => x && !reader.has(x) && reader.set(x, `node ${n.name} (${n.op}): input ${i}`));
+  }
   const describe = (name: string) => {
     const v = g.values.get(name)!;
     const what = v.data ? `constant ${name}` : g.inputs.includes(name) ? `input ${name}` : (producer.get(name) ?? `value ${name}`);
-    return `${what} [${(v.shape ?? []).join(',')}] ${gpu.get(name)}`;
+    const read = v.data && reader.has(name) ? ` (read by ${reader.get(name)})` : '';
+    return `${what} [${(v.shape ?? []).join(',')}] ${gpu.get(name)}${read}`;
   };
   const tooBig = (what: string, bytes: number) => {
     throw new WgsegError('TOO_LARGE', `${g.source}: ${what} needs ${bytes} bytes (${mib(bytes)}), over the limit of ${limits.maxBufferBytes} bytes per buffer (${mib(limits.maxBufferBytes)}: ${limits.bufferLimit})`);

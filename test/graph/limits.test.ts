@@ -44,6 +44,13 @@ describe('GPU buffer limits (checked before allocating)', () => {
     const small = { ...lim, maxBufferBytes: 32768 };
     expect(() => checkLimits(r.graph, r.gpu, p, small)).toThrow(/input x \[1,4,64,64\] f32 needs 65536 bytes .*over the limit of 32768 bytes per buffer .*test limit/);
     expect(() => checkLimits(r.graph, r.gpu, p, { ...lim, maxTotalBytes: 100000 })).toThrow(/the plan needs 262144 bytes .* over the limit of 100000 bytes .*test total/);
+    // a weight over the limit is named with the node that reads it (here nothing else is over)
+    const c = new GraphBuilder();
+    const cx = c.input('x', [1, 300, 1, 1]);
+    c.output(c.node('Conv', [cx, c.const('w6', [16, 300, 1, 1], new Array(16 * 300).fill(0.01), 'float32')], { kernel_shape: [1, 1] }));
+    const rc = resolve(c.g, {});
+    expect(() => checkLimits(rc.graph, rc.gpu, planMemory(rc.graph, rc.gpu), { ...lim, maxBufferBytes: 8192 }))
+      .toThrow(/constant w6 \[16,300,1,1\] f32 \(read by node conv_0 \(Conv\): input 1\) needs 19200 bytes/);
   });
 
   it("a conv output over the adapter's maxStorageBufferBindingSize: TOO_LARGE at create, nothing allocated", async () => {
