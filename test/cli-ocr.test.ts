@@ -1,7 +1,6 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { main } from '../src/cli/main';
 import { decodeImage } from '../src/cli/image';
 import { editDistance } from './helpers/ocr-cer';
 import { renderScene } from './helpers/ocr-scene';
+import { ensureCliBuilt, npxWgseg } from './helpers/npx';
 
 // `wgseg ocr <image>`: in-process through main(argv, io) on a PNG, and the real `npx wgseg` child
 // process on a JPEG. The scene's true text is the reference.
@@ -73,7 +73,6 @@ describe('wgseg ocr (in process)', () => {
   });
 
   it('decodeImage: PNG and JPEG bytes to RGBA of the right size', async () => {
-    const { readFileSync } = await import('node:fs');
     const p = decodeImage(readFileSync(tmp('scene.png')), 'scene.png');
     expect([p.width, p.height, p.data.length]).toEqual([width, height, width * height * 4]);
     expect(Array.from(p.data.subarray(0, 400))).toEqual(Array.from(data.subarray(0, 400)));
@@ -86,22 +85,12 @@ describe('wgseg ocr (in process)', () => {
 });
 
 describe('npx wgseg ocr (child process)', () => {
-  const root = resolve(__dirname, '..');
-  beforeAll(() => {
-    const cli = join(root, 'dist/cli.js');
-    const newest = (p: string): number => {
-      const st = statSync(p);
-      return st.isDirectory() ? Math.max(0, ...readdirSync(p).map((f) => newest(join(p, f)))) : st.mtimeMs;
-    };
-    const src = Math.max(...['src', 'shaders', 'vite.lib.config.ts', 'package.json'].map((p) => newest(join(root, p))));
-    if (!existsSync(cli) || statSync(cli).mtimeMs < src) execFileSync('npm', ['run', 'build:cli'], { cwd: root, stdio: 'ignore' });
-  });
+  beforeAll(ensureCliBuilt);
 
   it('reads the JPEG', () => {
-    const r = spawnSync('npx', ['wgseg', 'ocr', tmp('scene.jpg'), '--max-side', '640'], { cwd: root, encoding: 'utf8' });
-    const err = r.stderr.split('\n').filter((l) => l && !/^npm (warn|notice)/i.test(l));
-    expect(err).toEqual([]);
-    expect(r.status).toBe(0);
-    checkOutput(r.stdout.split('\n').filter(Boolean));
+    const r = npxWgseg(['ocr', tmp('scene.jpg'), '--max-side', '640']);
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    checkOutput(r.out);
   }, 180_000);
 });

@@ -1,7 +1,6 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main';
 import { readNpy, writeNpy } from '../src/import/npy';
@@ -9,6 +8,7 @@ import { malformedModels } from './helpers/malformed-models';
 import { OnnxBuilder } from './helpers/onnx-build';
 import { expectNetClose, ortRun } from './helpers/ort';
 import { gpu } from './helpers/gpu';
+import { ensureCliBuilt, npxWgseg } from './helpers/npx';
 import { rng } from './helpers/random';
 import { TOL } from './helpers/tolerance';
 
@@ -272,22 +272,8 @@ describe('wgseg inspect', () => {
 // The real command as a user runs it: `npx wgseg` from the repo root, through bin/wgseg.js and the
 // built dist/cli.js (rebuilt here when older than the sources).
 describe('npx wgseg (child process)', () => {
-  const root = resolve(__dirname, '..');
-  beforeAll(() => {
-    const cli = join(root, 'dist/cli.js');
-    const newest = (p: string): number => {
-      const st = statSync(p);
-      return st.isDirectory() ? Math.max(0, ...readdirSync(p).map((f) => newest(join(p, f)))) : st.mtimeMs;
-    };
-    const src = Math.max(...['src', 'shaders', 'vite.lib.config.ts', 'package.json'].map((p) => newest(join(root, p))));
-    if (!existsSync(cli) || statSync(cli).mtimeMs < src) execFileSync('npm', ['run', 'build:cli'], { cwd: root, stdio: 'ignore' });
-  });
-  const npx = (args: string[], env: Record<string, string> = {}) => {
-    const r = spawnSync('npx', ['wgseg', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env } });
-    // npm itself may warn about this machine's npm config ("npm warn ..."): not wgseg's output
-    const err = r.stderr.split('\n').filter((l) => l && !/^npm (warn|notice)/i.test(l));
-    return { code: r.status ?? -1, out: r.stdout.split('\n').filter(Boolean), err };
-  };
+  beforeAll(ensureCliBuilt);
+  const npx = npxWgseg;
 
   it('run: exit 0, one line per output, the files written', () => {
     const out = tmp('npx-out');
