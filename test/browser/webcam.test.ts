@@ -5,12 +5,10 @@
 // model input and mask of the same frame), the mask centroid sits on the drawn person's shirt, found
 // by colour in that same input. Screenshot: test-artifacts/webcam.png (docs/webcam.png with
 // WGSEG_DOCS_SCREENSHOTS=1).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeCameraFlags, openSite, WEBGPU_CANVAS_FLAGS, saveScreenshot, SKIP_BROWSER, type Site } from '../helpers/browser';
-import { writeCameraClip } from '../helpers/camera-clip';
+import { openSite, WEBGPU_CANVAS_FLAGS, saveScreenshot, SKIP_BROWSER, type Site } from '../helpers/browser';
+import { openCameraSite } from '../helpers/camera-clip';
 
 /** Mean |input - frame / 255| against the clip frame that matches best (the model input is 256x256 like the clip: no resampling). */
 function bestFrameError(input: number[], frames: Uint8Array[]): number {
@@ -37,15 +35,14 @@ function shirtCx(s: { input: number[]; layout: string; width: number; height: nu
 }
 
 describe.skipIf(!!SKIP_BROWSER)('demos/webcam in headless Chromium on a fake camera', () => {
-  let site: Site, dir: string, clip: Uint8Array[];
+  let site: Site, clip: Uint8Array[];
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wgseg-clip-'));
-    clip = writeCameraClip(join(dir, 'person.y4m'));
-    site = await openSite([...WEBGPU_CANVAS_FLAGS, ...fakeCameraFlags(join(dir, 'person.y4m'))]);
+    const s = await openCameraSite();
+    ({ clip } = s);
+    site = s;
   }, 60_000);
   afterAll(async () => {
     await site?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('segments the person on every frame, the mask follows them, no console errors', async () => {

@@ -8,14 +8,13 @@
 // script and stylesheet, the widget module, the model files and the image, all from 127.0.0.1; the
 // built bundle holds no eval / Function / WebAssembly / blob: code. The camera is stopped when the
 // page is hidden (visibilitychange) or left (pagehide) and restarted when shown again.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WgsegViewStats } from '../../src/web/widget';
-import { fakeCameraFlags, openSite, SKIP_BROWSER, watchPage, WEBGPU_CANVAS_FLAGS, type Site } from '../helpers/browser';
-import { writeCameraClip } from '../helpers/camera-clip';
+import { SKIP_BROWSER, watchPage, type Site } from '../helpers/browser';
+import { openCameraSite } from '../helpers/camera-clip';
 import { OnnxBuilder } from '../helpers/onnx-build';
 
 const CSP = "default-src 'self'; script-src 'self'";
@@ -81,12 +80,10 @@ const pageAction = (page: Page, action: PageAction) =>
   }, action);
 
 describe.skipIf(!!SKIP_BROWSER)('<wgseg-view> under a strict Content-Security-Policy (demos/widget)', () => {
-  let site: Site, dir: string, page: Page, errors: string[], logs: string[];
+  let site: Site, page: Page, errors: string[], logs: string[];
   const requests: string[] = [];
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wgseg-clip-'));
-    writeCameraClip(join(dir, 'person.y4m'));
-    site = await openSite([...WEBGPU_CANVAS_FLAGS, ...fakeCameraFlags(join(dir, 'person.y4m'))], { headers: () => ({ 'content-security-policy': CSP }) });
+    site = await openCameraSite({ headers: () => ({ 'content-security-policy': CSP }) });
     writeFileSync(join(site.dir, 'demos/widget/mask.onnx'), maskModel());
     page = await site.context.newPage();
     ({ errors, logs } = watchPage(page));
@@ -95,7 +92,6 @@ describe.skipIf(!!SKIP_BROWSER)('<wgseg-view> under a strict Content-Security-Po
   }, 120_000);
   afterAll(async () => {
     await site?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('the widget bundle has no eval, Function, WebAssembly or blob: code, and no protobufjs', () => {

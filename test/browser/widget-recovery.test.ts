@@ -3,15 +3,13 @@
 // so ('devicelost' event, a message over the view), move to a new device, fire 'ready' again and
 // keep rendering; the still view's mask is again the drawn person (IoU against the scene's person
 // pixels, as in test/browser/widget.test.ts).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WgsegViewStats } from '../../src/web/widget';
-import { fakeCameraFlags, openSite, SKIP_BROWSER, watchPage, WEBGPU_CANVAS_FLAGS, type Site } from '../helpers/browser';
-import { writeCameraClip } from '../helpers/camera-clip';
-import { personIoU, widgetImage } from '../helpers/widget-image';
+import { SKIP_BROWSER, watchPage, type Site } from '../helpers/browser';
+import { openCameraSite } from '../helpers/camera-clip';
+import { personIoU, viewMessage, widgetImage } from '../helpers/widget-image';
 
 type Seen = Record<string, { count: number; last: { message?: string; code?: string } }>;
 type Sample = { mask: number[]; maskW: number; maskH: number };
@@ -42,24 +40,18 @@ const seen = (page: Page) => page.evaluate(() => (window as unknown as { __seen:
 const count = async (page: Page, key: string) => (await seen(page))[key]?.count ?? 0;
 const waitCount = (page: Page, key: string, n: number, timeout = 90_000) =>
   page.waitForFunction(([k, n]) => ((window as unknown as { __seen: Seen }).__seen[k as string]?.count ?? 0) >= (n as number), [key, n] as const, { timeout });
-const message = (page: Page, id: string) => page.evaluate((id) => {
-  const m = document.getElementById(id)!.shadowRoot!.querySelector('.msg') as HTMLElement;
-  return m.hidden ? '' : m.textContent;
-}, id);
+const message = viewMessage;
 const readMask = (page: Page, id: string): Promise<Sample> =>
   page.evaluate((id) => (document.getElementById(id) as unknown as { readMask(): Promise<Sample> }).readMask().then(({ mask, maskW, maskH }) => ({ mask, maskW, maskH })), id);
 
 
 describe.skipIf(!!SKIP_BROWSER)('<wgseg-view> device loss in headless Chromium', () => {
-  let site: Site, dir: string;
+  let site: Site;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wgseg-clip-'));
-    writeCameraClip(join(dir, 'person.y4m'));
-    site = await openSite([...WEBGPU_CANVAS_FLAGS, ...fakeCameraFlags(join(dir, 'person.y4m'))]);
+    site = await openCameraSite();
   }, 60_000);
   afterAll(async () => {
     await site?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('both views say the device was lost, recover onto a new one and render the right mask again', async () => {

@@ -7,16 +7,15 @@
 // switched), and removal: camera tracks ended, sessions disposed, wgseg's GPU memory back to its
 // baseline. Errors: no WebGPU, camera denied, a file that is not a model. Screenshot:
 // test-artifacts/widget.png (docs/widget.png with WGSEG_DOCS_SCREENSHOTS=1).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WgsegViewStats } from '../../src/web/widget';
-import { fakeCameraFlags, openSite, ROOT, saveScreenshot, SKIP_BROWSER, watchPage, WEBGPU_CANVAS_FLAGS, type Site } from '../helpers/browser';
-import { writeCameraClip } from '../helpers/camera-clip';
-import { personIoU, WIDGET_IMAGE, widgetImage } from '../helpers/widget-image';
+import { ROOT, saveScreenshot, SKIP_BROWSER, watchPage, type Site } from '../helpers/browser';
+import { openCameraSite } from '../helpers/camera-clip';
+import { personIoU, viewMessage, WIDGET_IMAGE, widgetImage } from '../helpers/widget-image';
 
 type Sample = { mask: number[]; maskW: number; maskH: number; coverage: number; width: number; height: number };
 type Seen = Record<string, { count: number; last: { model?: string; adapter?: string; source?: string; message?: string; ms?: Record<string, number>; fps?: number; frames?: number } }>;
@@ -53,22 +52,16 @@ async function statsUntil(page: Page, ok: (s: WgsegViewStats) => boolean, what: 
     await new Promise((r) => setTimeout(r, 200));
   }
 }
-const message = (page: Page, id: string) => page.evaluate((id) => {
-  const m = document.getElementById(id)!.shadowRoot!.querySelector('.msg') as HTMLElement;
-  return m.hidden ? '' : m.textContent;
-}, id);
+const message = viewMessage;
 
 
 describe.skipIf(!!SKIP_BROWSER)('<wgseg-view> (demos/widget) in headless Chromium', () => {
-  let site: Site, dir: string;
+  let site: Site;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wgseg-clip-'));
-    writeCameraClip(join(dir, 'person.y4m'));
-    site = await openSite([...WEBGPU_CANVAS_FLAGS, ...fakeCameraFlags(join(dir, 'person.y4m'))]);
+    site = await openCameraSite();
   }, 60_000);
   afterAll(async () => {
     await site?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('the demo image is the drawn test scene', () => {

@@ -1,8 +1,11 @@
 // The fake camera's clip for the browser tests (Chromium's --use-file-for-fake-video-capture): a
 // drawn person in a room (test/models/selfie-scene.ts), the view panning so the person crosses the
 // frame left to right.
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { selfieScene } from '../models/selfie-scene';
+import { fakeCameraFlags, openSite, WEBGPU_CANVAS_FLAGS, type ServeOptions, type Site } from './browser';
 
 export const CLIP = { width: 256, height: 256, frames: 20 };
 const W = CLIP.width, H = CLIP.height, FRAMES = CLIP.frames;
@@ -40,4 +43,21 @@ export function writeCameraClip(path: string): Uint8Array[] {
   }
   writeFileSync(path, Buffer.concat(parts));
   return rgbFrames;
+}
+
+/**
+ * The site in Chromium with the fake camera playing this clip (written to a temporary folder) and
+ * the flags a WebGPU canvas needs; `close()` also removes the clip. `clip` holds its RGB frames.
+ */
+export async function openCameraSite(serve: ServeOptions = {}): Promise<Site & { clip: Uint8Array[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'wgseg-clip-'));
+  try {
+    const clip = writeCameraClip(join(dir, 'person.y4m'));
+    const site = await openSite([...WEBGPU_CANVAS_FLAGS, ...fakeCameraFlags(join(dir, 'person.y4m'))], serve);
+    const close = site.close.bind(site);
+    return Object.assign(site, { clip, close: async () => { try { await close(); } finally { rmSync(dir, { recursive: true, force: true }); } } });
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
 }

@@ -2,6 +2,7 @@
 // selfie tests use (test/models/selfie-scene.ts) at 320x240. tools/make-widget-image.ts writes it;
 // test/browser/widget.test.ts checks the file is this picture and compares the mask with `person`.
 import jpeg from 'jpeg-js';
+import type { Page } from 'playwright-core';
 import { selfieScene } from '../models/selfie-scene';
 
 export const WIDGET_IMAGE = { path: 'demos/widget/person.jpg', width: 320, height: 240 };
@@ -31,3 +32,9 @@ export function personIoU(s: MaskSample, person: Uint8Array): number {
     }
   return inter / union;
 }
+
+/** The message a `<wgseg-view>` shows over itself ('' when hidden). */
+export const viewMessage = (page: Page, id: string) => page.evaluate((id) => {
+  const m = document.getElementById(id)!.shadowRoot!.querySelector('.msg') as HTMLElement;
+  return m.hidden ? '' : m.textContent;
+}, id);
