@@ -160,18 +160,24 @@ export class Executor {
     const g = this.r.graph;
     const outBytes = g.outputs.reduce((a, n) => a + numel(g.values.get(n)!.shape as number[]) * BYTES[this.r.gpu.get(n)!], 0);
     const what = `${g.source}: a run (outputs ${outBytes} bytes, planned intermediates ${this.plan.peakBytes} bytes already held)`;
-    const dev = rt.device;
-    dev.pushErrorScope('validation');
+    // the validation scope opens and closes in the same task as the recording: error scopes are one
+    // stack per device, so a scope held across an await would catch a concurrent run's errors (two
+    // views sharing a session) and hand this run's errors to the other
+    const scopes: Promise<GPUError | null>[] = [];
     let out: Map<string, GpuTensor> | undefined;
     try {
       out = await rt.allocate(what, outBytes, () => {
-        const o = this.record(feeds);
-        rt.submit();
-        return o;
+        const dev = rt.device;
+        dev.pushErrorScope('validation');
+        try {
+          return this.record(feeds);
+        } finally {
+          rt.submit(); // what was recorded, also by a record that failed half-way
+          scopes.push(dev.popErrorScope());
+        }
       }, (o) => rt.release(...o.values()));
     } finally {
-      rt.submit(); // whatever a failed record left
-      const err = await dev.popErrorScope();
+      const err = (await Promise.all(scopes)).find((e) => e);
       const lost = rt.isLost;
       if (out && (err || lost)) rt.release(...out.values());
       if (lost) throw rt.lostError(`during a run of ${g.source}`);

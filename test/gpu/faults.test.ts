@@ -115,3 +115,25 @@ describe('debug mode: validation errors name the kernel', () => {
     rt.dispose();
   });
 });
+
+describe('validation errors of concurrent runs', () => {
+  // two runs in flight on one device (two <wgseg-view>s sharing a session): each gets its own errors.
+  // A validation scope held across an await handed the bad run's error to the good one (CI, stop 11).
+  it('a run fed a destroyed buffer rejects; a run beside it on the same session succeeds', async () => {
+    const rt = await Runtime.create();
+    const s = await Session.create(net.graph, { device: rt });
+    const foreign = rt.device.createBuffer({ size: net.input.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    foreign.destroy();
+    for (const order of ['bad first', 'good first']) {
+      const bad = () => s.run({ x: { buffer: foreign, dims: SMALL_NET_DIMS, type: 'float32' } });
+      const good = () => s.run(feeds());
+      const [b, g] = order === 'bad first' ? await Promise.allSettled([bad(), good()]) : (await Promise.allSettled([good(), bad()])).reverse();
+      expect(b.status, order).toBe('rejected');
+      expect((b as PromiseRejectedResult).reason, order).toMatchObject({ code: 'GPU_VALIDATION', message: expect.stringMatching(/^test\.onnx: .*destroyed/s) });
+      expect(g.status, `${order}: ${(g as PromiseRejectedResult).reason}`).toBe('fulfilled');
+      expectClose(await (g as PromiseFulfilledResult<Awaited<ReturnType<typeof good>>>).value[net.output].read(), net.want, TOL.f32Reduce, order);
+    }
+    s.dispose();
+    rt.dispose();
+  });
+});
