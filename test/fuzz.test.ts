@@ -35,7 +35,7 @@ describe('fuzz harness', () => {
     const self = (index: number, what: string): FuzzCase => ({ index, format: 'npy', seed: 'selftest', what: `self-test ${what}`, bytes: new TextEncoder().encode(`SELFTEST:${what}`) });
     const bad: Record<number, string> = { 0: 'leak', 60: 'hang', 61: 'crash', 62: 'throw', 63: 'memory', 64: 'bigbuffer' };
     const rep = await fuzz({
-      cases: 70, seed: 1, formats: ['npy'], timeoutMs: 3000, maxRss: 1.5 * 2 ** 30, maxGrowth: 256 * 2 ** 20, outDir: join(tmpdir(), `wgseg-fuzz-selftest-${process.pid}`),
+      cases: 70, seed: 1, formats: ['npy'], timeoutMs: 6000, maxRss: 1.5 * 2 ** 30, maxGrowth: 256 * 2 ** 20, outDir: join(tmpdir(), `wgseg-fuzz-selftest-${process.pid}`),
       env: { WGSEG_FUZZ_SELFTEST: '1' }, makeCase: (i) => (bad[i] ? self(i, bad[i]) : makeCase(1, i, ['npy'])),
     });
     const got = rep.failures.map((f) => [f.index, f.reason.split('\n')[0].replace(/\d+/g, 'N').slice(0, 60)]);

@@ -20,6 +20,8 @@ export interface GpuTensor {
   buffer: GPUBuffer;
   shape: number[];
   dtype: DType;
+  /** a constant in a kernel's own layout (OpKernel.prepack's key); `shape` and `dtype` are still the logical ones */
+  packed?: string;
 }
 
 export function checkShape(shape: readonly number[], where: string): void {

@@ -4,8 +4,8 @@ import type { Timing } from '../gpu/profiler';
 import type { Runtime } from '../gpu/runtime';
 import { BYTES, encodeHost, numel, type DType, type GpuTensor } from '../gpu/tensor';
 import { kernelFor } from '../kernels/registry';
-import type { HostValues, OpKernel } from '../kernels/types';
-import { nodeWhere, type Node, type ValueDesc } from './ir';
+import type { HostValues, OpKernel, Packed } from '../kernels/types';
+import { nodeWhere, type Node } from './ir';
 import type { MemoryPlan } from './plan';
 import { hostValues, type Resolved } from './shapes';
 
@@ -31,6 +31,8 @@ interface Step {
   host: HostValues;
   /** GPU inputs by position (undefined: omitted or read on the host) */
   inputs: (string | undefined)[];
+  /** inputs by position that the kernel prepacked at load: their key in `constants` */
+  packed: (string | undefined)[];
 }
 
 const INT32_MIN = -(2 ** 31), INT32_MAX = 2 ** 31 - 1;
@@ -55,7 +57,7 @@ export class Executor {
       const kernel = kernelFor(node.op);
       const host = hostValues(g, node, kernel);
       const inputs = node.inputs.map((x, i) => (x && !kernel.hostInputs?.includes(i) ? x : undefined));
-      return { node, kernel, host, inputs };
+      return { node, kernel, host, inputs, packed: [] };
     });
   }
 
@@ -66,14 +68,21 @@ export class Executor {
   static async create(rt: Runtime, r: Resolved, plan: MemoryPlan): Promise<Executor> {
     const ex = new Executor(rt, r, plan);
     const g = r.graph;
-    const onGpu = [...new Set([...ex.steps.flatMap((s) => s.inputs), ...g.outputs])].filter((n): n is string => !!n && !!g.values.get(n)?.data);
-    const constBytes = onGpu.reduce((a, n) => a + numel(g.values.get(n)!.shape as number[]) * BYTES[r.gpu.get(n)!], 0);
+    const packs = ex.prepack();
+    const unpacked = ex.steps.flatMap((s) => s.inputs.filter((_, i) => !s.packed[i]));
+    const onGpu = [...new Set([...unpacked, ...g.outputs])].filter((n): n is string => !!n && !!g.values.get(n)?.data);
+    const constBytes = onGpu.reduce((a, n) => a + numel(g.values.get(n)!.shape as number[]) * BYTES[r.gpu.get(n)!], 0) + [...packs.values()].reduce((a, p) => a + p.data.length * BYTES[p.dtype], 0);
     const slotBytes = plan.slots.reduce((a, b) => a + b, 0);
-    const what = `${g.source}: the plan's buffers (${plan.slots.length} intermediates, ${slotBytes} bytes; ${onGpu.length} constants, ${constBytes} bytes)`;
+    const what = `${g.source}: the plan's buffers (${plan.slots.length} intermediates, ${slotBytes} bytes; ${onGpu.length + packs.size} constants, ${constBytes} bytes)`;
     await rt.allocate(what, slotBytes + constBytes, () => {
       try {
         for (const bytes of plan.slots) ex.slots.push(rt.createBuffer(bytes, BufferPool.STORAGE));
-        for (const name of onGpu) ex.constants.set(name, ex.upload(g.values.get(name)!, r.gpu.get(name)!));
+        for (const name of onGpu) {
+          const v = g.values.get(name)!;
+          ex.constants.set(name, ex.upload(name, v.type, v.data!, v.shape as number[], r.gpu.get(name)!));
+        }
+        // shape and dtype stay the logical ones (what the kernel checks); the buffer holds p.dtype
+        for (const [key, p] of packs) ex.constants.set(key, { ...ex.upload(key, 'float32', p.data, p.shape, p.dtype), dtype: p.logical, packed: p.key });
       } catch (e) {
         ex.release();
         throw e;
@@ -82,13 +91,38 @@ export class Executor {
     return ex;
   }
 
-  private upload(v: ValueDesc, dtype: DType): GpuTensor {
-    const shape = v.shape as number[];
+  /** Constant inputs the kernels rearrange on the host (OpKernel.prepack), keyed by step and input. */
+  private prepack(): Map<string, Packed & { shape: number[]; logical: DType }> {
+    const g = this.r.graph;
+    const packs = new Map<string, Packed & { shape: number[]; logical: DType }>();
+    this.steps.forEach((s, si) => {
+      if (!s.kernel.prepack) return;
+      const infos = s.node.inputs.map((n) => (n ? { shape: g.values.get(n)!.shape as number[], dtype: this.r.gpu.get(n)! } : undefined));
+      s.inputs.forEach((name, i) => {
+        const v = name ? g.values.get(name) : undefined;
+        if (!v?.data) return;
+        let p: Packed | undefined;
+        try {
+          p = s.kernel.prepack!(this.rt, i, v.data, infos, s.node.attrs);
+        } catch (e) {
+          if (e instanceof WgsegError) throw new WgsegError(e.code, `${nodeWhere(g, s.node)}: ${e.message}`);
+          throw e;
+        }
+        if (!p) return;
+        const key = `\0packed ${si}:${i}`; // not a value name
+        packs.set(key, { ...p, shape: infos[i]!.shape, logical: infos[i]!.dtype });
+        s.packed[i] = key;
+      });
+    });
+    return packs;
+  }
+
+  private upload(name: string, type: string, data: ArrayLike<number>, shape: number[], dtype: DType): GpuTensor {
     if (dtype === 'i32') {
-      const bad = v.data!.findIndex((x) => x < INT32_MIN || x > INT32_MAX);
-      if (bad >= 0) throw new WgsegError('UNSUPPORTED_DTYPE', `${this.r.graph.source}: constant ${v.name} (${v.type}) holds ${v.data![bad]} at ${bad}, outside the GPU's int32 range`);
+      const bad = Array.prototype.findIndex.call(data, (x: number) => x < INT32_MIN || x > INT32_MAX);
+      if (bad >= 0) throw new WgsegError('UNSUPPORTED_DTYPE', `${this.r.graph.source}: constant ${name} (${type}) holds ${data[bad]} at ${bad}, outside the GPU's int32 range`);
     }
-    const bytes = encodeHost(v.data!, dtype);
+    const bytes = encodeHost(data, dtype);
     const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
     const buffer = this.rt.createBuffer(size, BufferPool.STORAGE);
     this.rt.device.queue.writeBuffer(buffer, 0, bytes, 0, Math.ceil(bytes.byteLength / 4) * 4);
@@ -124,7 +158,7 @@ export class Executor {
     }
     for (const s of this.steps) {
       marks?.push(rt.dispatches);
-      const ins = s.inputs.map((x) => (x ? live.get(x) : undefined));
+      const ins = s.inputs.map((x, i) => (s.packed[i] ? this.constants.get(s.packed[i]!) : x ? live.get(x) : undefined));
       const outs = s.node.outputs.map((o) => (o ? (s.kernel.view ? { ...this.slotTensor(o), buffer: ins[0]!.buffer } : this.slotTensor(o)) : undefined));
       outs.forEach((t, i) => t && live.set(s.node.outputs[i], t));
       if (s.kernel.view || outs.every((t) => !t || numel(t.shape) === 0)) continue;

@@ -1,4 +1,5 @@
 import { WgsegError } from '../errors';
+import type { Runtime } from '../gpu/runtime';
 import { activationUniforms } from './activation';
 import { intAttr, intsAttr, strAttr } from './attrs';
 import { ceilDiv, linearGrid } from './dispatch';
@@ -99,25 +100,25 @@ export const convTransposeKernels: OpKernel[] = [
       const g = geometry(x, w, b, attrs);
       const [ah, aw] = g.axes;
       const h = axisUniforms(ah), v = axisUniforms(aw);
-      const sgMin = rt.info.subgroupMinSize;
-      const sg = convTransposeTuning.subgroups && rt.info.subgroups && sgMin >= 8;
-      const { px: PX, maxMb4, maxMb8 } = convTransposeTuning;
-      const MB4 = sg ? 2 * Math.min(maxMb8, ceilDiv(g.Mg, 8)) : Math.min(maxMb4, ceilDiv(g.Mg, 4));
-      const mblocks = ceilDiv(g.Mg, 4 * MB4);
+      const { sg, MB4, mblocks } = packLayout(rt, g);
+      const { px: PX } = convTransposeTuning;
       const Cg = g.C / g.group, KK = ah.k * aw.k;
       const name = `${OP}[${x!.shape}]x[${w!.shape}] s${ah.s},${aw.s} ${g.dtype}`;
-      // weights as f32 vec4 over output channels, zero-padded to whole blocks (f32 also for f16
-      // models: on lavapipe f16 loads cost ~2x and the weights are small)
-      const packed = g.group * mblocks * KK * Cg * MB4;
-      const wp = rt.pool.acquire(packed * 16);
-      rt.dispatch({
-        name: `${name} pack`,
-        shader: 'conv-transpose/pack-weight.wgsl',
-        defines: { T: g.dtype },
-        uniforms: { dims: [Cg, g.Mg, KK, g.group], blocks: [mblocks, MB4, packed, 0] },
-        buffers: { w: w!.buffer, wp },
-        workgroups: linearGrid(packed, 256),
-      });
+      if (w!.packed !== undefined && w!.packed !== packKey(MB4)) throw new WgsegError('BAD_INPUT', `${OP}: weights were packed at load as ${w!.packed}, the kernel now wants ${packKey(MB4)} (tuning changed after the session was made)`);
+      let wp = w!.buffer;
+      if (w!.packed === undefined) {
+        // weights that are not a constant: packed here, every run
+        const packed = g.group * mblocks * KK * Cg * MB4;
+        wp = rt.pool.acquire(packed * 16);
+        rt.dispatch({
+          name: `${name} pack`,
+          shader: 'conv-transpose/pack-weight.wgsl',
+          defines: { T: g.dtype },
+          uniforms: { dims: [Cg, g.Mg, KK, g.group], blocks: [mblocks, MB4, packed, 0] },
+          buffers: { w: w!.buffer, wp },
+          workgroups: linearGrid(packed, 256),
+        });
+      }
       const uniforms = {
         x_dims: [g.N, g.C, g.H, g.W],
         y_dims: [g.M, ah.out, aw.out, g.Mg],
@@ -141,7 +142,41 @@ export const convTransposeKernels: OpKernel[] = [
           workgroups: [ceilDiv(qx, WGX), ceilDiv(ceilDiv(ah.out, ah.s), WGY), Math.min(MAX_Z, zs - z0)],
         });
       }
-      rt.pool.release(wp);
+      if (wp !== w!.buffer) rt.pool.release(wp);
+    },
+    prepack(rt, index, data, [x, w, b], attrs) {
+      if (index !== 1) return undefined;
+      const g = geometry(x, w, b, attrs);
+      const { MB4, mblocks } = packLayout(rt, g);
+      return { data: packConvTransposeWeights(data, g.C / g.group, g.Mg, g.axes[0].k * g.axes[1].k, g.group, mblocks, MB4), dtype: 'f32', key: packKey(MB4) };
     },
   },
 ];
+
+/** Channel blocking of the packed weights: MB4 vec4s of output channels per block, mblocks blocks per group. */
+function packLayout(rt: Runtime, g: { Mg: number }): { sg: boolean; MB4: number; mblocks: number } {
+  const sg = convTransposeTuning.subgroups && rt.info.subgroups && rt.info.subgroupMinSize >= 8;
+  const { maxMb4, maxMb8 } = convTransposeTuning;
+  const MB4 = sg ? 2 * Math.min(maxMb8, ceilDiv(g.Mg, 8)) : Math.min(maxMb4, ceilDiv(g.Mg, 4));
+  return { sg, MB4, mblocks: ceilDiv(g.Mg, 4 * MB4) };
+}
+
+const packKey = (MB4: number) => `conv-transpose MB4=${MB4}`;
+
+/**
+ * pack-weight.wgsl on the host, for constant weights (once, at load): W [C, Mg, kH, kW] ->
+ * f32 wp[(((grp * mblocks + mb) * KK + k) * Cg + c) * MB4 + b] = vec4 of output channels
+ * (mb * MB4 + b) * 4 + 0..3 (zero past Mg).
+ */
+export function packConvTransposeWeights(w: ArrayLike<number>, Cg: number, Mg: number, KK: number, groups: number, mblocks: number, MB4: number): Float32Array {
+  const out = new Float32Array(groups * mblocks * KK * Cg * MB4 * 4);
+  for (let grp = 0; grp < groups; grp++)
+    for (let c = 0; c < Cg; c++)
+      for (let m = 0; m < Mg; m++) {
+        const mb = Math.floor(m / (4 * MB4)), r = m % (4 * MB4);
+        const src = ((grp * Cg + c) * Mg + m) * KK;
+        const dst = (((grp * mblocks + mb) * KK * Cg + c) * MB4) * 4 + r;
+        for (let k = 0; k < KK; k++) out[dst + k * Cg * MB4 * 4] = w[src + k];
+      }
+  return out;
+}

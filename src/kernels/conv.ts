@@ -115,21 +115,23 @@ function encodeConv(rt: Runtime, op: string, [x, w, b, z]: (GpuTensor | undefine
     return;
   }
   const kHW = g.kH * g.kW;
-  const sgMin = (rt.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0;
-  const sg = convTuning.subgroups && rt.info.subgroups && sgMin >= 8;
+  const { sg, MB, Mq } = gemmLayout(rt, g);
   if (!sg && kHW * PLAIN.RP > PLAIN.XS) throw new WgsegError('UNSUPPORTED_OP', `${op}: kernel ${g.kH}x${g.kW} has more than ${PLAIN.XS / PLAIN.RP} taps`);
-  const MB = g.Mg > 16 ? 32 : 16;
-  const Mq = sg ? ceilDiv(g.Mg, MB) * (MB / 4) : ceilDiv(g.Mg, 4);
   const WG = sg ? convTuning.wg : Math.min(64, Math.max(PLAIN.RP, 2 ** Math.ceil(Math.log2(Mq))));
   const mtiles = sg ? Mq / (MB / 4) : ceilDiv(Mq, WG);
   if (g.group * mtiles > 65535) throw new WgsegError('BAD_SHAPE', `${op}: ${g.group * mtiles} channel tiles exceed 65535`);
-  const packN = g.group * g.Cg * kHW * Mq;
-  const wp = rt.pool.acquire(packN * 4 * (T === 'f16' ? 2 : 4));
-  rt.dispatch({
-    name: `ConvPackWeights[${g.M}x${g.Cg}x${g.kH}x${g.kW}]`, shader: 'conv/pack-weights.wgsl', defines: { T },
-    uniforms: { n: packN, Cg: g.Cg, Mg: g.Mg, Mq, kHW },
-    buffers: { w: w!.buffer, wp }, workgroups: linearGrid(packN, 256),
-  });
+  let wp = w!.buffer;
+  if (w!.packed !== undefined && w!.packed !== packKey(Mq)) throw new WgsegError('BAD_INPUT', `${op}: weights were packed at load as ${w!.packed}, the kernel now wants ${packKey(Mq)} (conv tuning changed after the session was made)`);
+  if (w!.packed === undefined) {
+    // weights that are not a constant: packed here, every run
+    const packN = g.group * g.Cg * kHW * Mq;
+    wp = rt.pool.acquire(packN * 4 * (T === 'f16' ? 2 : 4));
+    rt.dispatch({
+      name: `ConvPackWeights[${g.M}x${g.Cg}x${g.kH}x${g.kW}]`, shader: 'conv/pack-weights.wgsl', defines: { T },
+      uniforms: { n: packN, Cg: g.Cg, Mg: g.Mg, Mq, kHW },
+      buffers: { w: w!.buffer, wp }, workgroups: linearGrid(packN, 256),
+    });
+  }
   const P = g.N * g.OH * g.OW;
   const [tx, ty] = sg ? linearGrid(g.N * g.OH * ceilDiv(g.OW, SUBGROUP.PX), WG) : linearGrid(P, PLAIN.RP);
   const ck = sg ? g.Cg : Math.min(g.Cg, Math.floor(PLAIN.XS / (kHW * PLAIN.RP)));
@@ -144,7 +146,39 @@ function encodeConv(rt: Runtime, op: string, [x, w, b, z]: (GpuTensor | undefine
     uniforms: { ...common, P, Cg: g.Cg, Mg: g.Mg, Mq, ck, mtiles },
     buffers: { ...io, wp }, workgroups: [tx, ty, g.group * mtiles],
   });
-  rt.pool.release(wp);
+  if (wp !== w!.buffer) rt.pool.release(wp);
+}
+
+/**
+ * The GEMM kernels' weight layout: vec4 quads of output channels, Mq quads per group (a multiple of
+ * MB / 4 for the subgroup kernel, whose MB is 32, or 16 for groups of at most 16 channels).
+ */
+function gemmLayout(rt: Runtime, g: ConvGeometry): { sg: boolean; MB: number; Mq: number } {
+  const sgMin = (rt.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0;
+  const sg = convTuning.subgroups && rt.info.subgroups && sgMin >= 8;
+  const MB = g.Mg > 16 ? 32 : 16;
+  return { sg, MB, Mq: sg ? ceilDiv(g.Mg, MB) * (MB / 4) : ceilDiv(g.Mg, 4) };
+}
+
+const packKey = (Mq: number) => `conv-gemm Mq=${Mq}`;
+
+/**
+ * pack-weights.wgsl on the host, for constant weights (once, at load): W [M, Cg, kH, kW] ->
+ * wp[((g * Cg + ci) * kHW + t) * Mq + q] = output channels 4q..4q+3 of group g (zero past Mg).
+ */
+export function packConvWeights(w: ArrayLike<number>, g: ConvGeometry, Mq: number): Float32Array {
+  const kHW = g.kH * g.kW;
+  const out = new Float32Array(g.group * g.Cg * kHW * Mq * 4);
+  for (let grp = 0; grp < g.group; grp++)
+    for (let m = 0; m < g.Mg; m++) {
+      const q = m >> 2, c = m & 3;
+      for (let ci = 0; ci < g.Cg; ci++) {
+        const src = ((grp * g.Mg + m) * g.Cg + ci) * kHW;
+        const dst = ((grp * g.Cg + ci) * kHW * Mq + q) * 4 + c;
+        for (let t = 0; t < kHW; t++) out[dst + t * Mq * 4] = w[src + t];
+      }
+    }
+  return out;
 }
 
 function convKernel(op: 'Conv' | 'FusedConv'): OpKernel {
@@ -157,6 +191,12 @@ function convKernel(op: 'Conv' | 'FusedConv'): OpKernel {
     },
     encode(rt, inputs, [y], attrs) {
       encodeConv(rt, op, op === 'Conv' ? inputs.slice(0, 3) : inputs, y, attrs);
+    },
+    prepack(rt, index, data, inputs, attrs) {
+      const g = convGeometry(op, inputs, attrs);
+      if (index !== 1 || isDepthwise(g)) return undefined;
+      const { Mq } = gemmLayout(rt, g);
+      return { data: packConvWeights(data, g, Mq), dtype: inputs[1]!.dtype, key: packKey(Mq) };
     },
   };
 }

@@ -6,6 +6,7 @@ import { gpuMemory } from '../../src/gpu/memory';
 import { Runtime } from '../../src/gpu/runtime';
 import { runKernel } from '../../src/kernels/dispatch';
 import { kernelFor } from '../../src/kernels/registry';
+import type { Attrs } from '../../src/kernels/types';
 import { Session } from '../../src/session';
 import { SMALL_NET_DIMS, smallNet } from '../helpers/small-net';
 import { expectClose, TOL } from '../helpers/tolerance';
@@ -13,7 +14,13 @@ import { expectClose, TOL } from '../helpers/tolerance';
 const net = smallNet();
 const feeds = () => ({ x: { data: net.input, dims: SMALL_NET_DIMS } });
 const OUT_BYTES = 2 * 8 * 8 * 4;
-const CONST_BYTES = (72 + 4 + 8 + 2) * 4; // w1, b1, w2, b2 in f32
+/** w1, b1, w2, b2 as uploaded, in f32: the conv weights in the GEMM layout the kernel packs them into at load */
+function constBytes(rt: Runtime): number {
+  const conv = kernelFor('Conv');
+  const packed = (w: Float32Array, shape: number[], x: number[], attrs: Attrs) =>
+    conv.prepack!(rt, 1, w, [{ shape: x, dtype: 'f32' }, { shape, dtype: 'f32' }], attrs)!.data.length;
+  return (packed(net.weights.w1, [4, 2, 3, 3], SMALL_NET_DIMS, { pads: [1, 1, 1, 1] }) + 4 + packed(net.weights.w2, [2, 4, 1, 1], [1, 4, 8, 8], {}) + 2) * 4;
+}
 const INPUT_SLOT = 2 * 8 * 8 * 4;
 
 /** Put `n` released 4 KiB buffers in the pool's free lists (what a flush must drop). */
@@ -40,6 +47,7 @@ describe('out of memory', () => {
   it('failing twice: OUT_OF_MEMORY with the planned bytes; nothing is left allocated', async () => {
     const rt = await Runtime.create();
     const ok = await Session.create(net.graph, { device: rt });
+    const CONST_BYTES = constBytes(rt);
     const planned = INPUT_SLOT + ok.plannedPeakBytes! + CONST_BYTES;
     ok.dispose();
     const base = gpuMemory();
