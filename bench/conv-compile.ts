@@ -20,6 +20,8 @@ const cases: Case[] = [
   { name: '3x3 loops (no fixed) MB32', x: [1, 64, 8, 8], w: [64, 64, 3, 3], attrs: { pads: [1, 1, 1, 1], strides: [1, 1] }, noFixed: true },
   { name: 'plain 3x3', x: [1, 64, 8, 8], w: [64, 64, 3, 3], attrs: { pads: [1, 1, 1, 1] }, plain: true },
   { name: 'depthwise 3x3', x: [1, 64, 8, 8], w: [64, 1, 3, 3], attrs: { pads: [1, 1, 1, 1], group: 64 } },
+  { name: 'convT k4s2 21->21', x: [1, 21, 64, 64], w: [21, 21, 4, 4], attrs: { strides: [2, 2], pads: [1, 1, 1, 1] }, op: 'ConvTranspose' },
+  { name: 'convT k16s8 21->21', x: [1, 21, 32, 32], w: [21, 21, 16, 16], attrs: { strides: [8, 8], pads: [4, 4, 4, 4] }, op: 'ConvTranspose' },
 ];
 const only = process.env.ONLY;
 
@@ -33,7 +35,7 @@ async function main() {
     convTuning.fixedSize = !c.noFixed;
     const op = c.op ?? 'Conv';
     const k = kernelFor(op);
-    const x = rt.upload(rand(numel(c.x)), c.x), w = rt.upload(rand(numel(c.w)), c.w), b = rt.upload(rand(c.w[0]), [c.w[0]]);
+    const x = rt.upload(rand(numel(c.x)), c.x), w = rt.upload(rand(numel(c.w)), c.w), b = rt.upload(rand(c.w[op === 'ConvTranspose' ? 1 : 0]), [c.w[op === 'ConvTranspose' ? 1 : 0]]);
     const t: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();

@@ -1,4 +1,4 @@
-// npm run bench:peers [-- --json FILE] [-- --only conv3x3,unet] [-- --runs N] [-- --engines wgseg,ort-webgpu] [-- --profile] [-- --tier-up] [-- --ort-layout NCHW] [-- --merge] [-- --cold-profile]
+// npm run bench:peers [-- --json FILE] [-- --only conv3x3,unet] [-- --runs N] [-- --repeat N] [-- --engines wgseg,ort-webgpu] [-- --profile] [-- --tier-up] [-- --ort-layout NCHW] [-- --merge] [-- --cold-profile]
 // wgseg vs onnxruntime-web (WebGPU EP) vs TFJS webgpu in Node on Dawn, one device shared by all.
 // Each model runs in its own child process, so every engine's cold start (create + first run) pays
 // for its own pipelines: no pipeline cache carries over from another model, and Mesa's on-disk
@@ -21,6 +21,8 @@ const args = process.argv.slice(2);
 const opt = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const list = (name: string) => args.flatMap((a, i) => (args[i - 1] === name ? a.split(',') : [])).filter(Boolean);
 const runs = Number(opt('--runs') ?? 10);
+/** fresh child processes per model: cold start is one sample per process, so small rows (a few hundred ms, +-30%) take the median of several */
+const repeat = Math.max(1, Number(opt('--repeat') ?? 1));
 const engines = (list('--engines').length ? list('--engines') : ENGINES) as EngineName[];
 const ROWS = '@@rows ';
 
@@ -93,9 +95,9 @@ async function child(name: string) {
 }
 
 /** One child process per model; its rows come back on a tagged stdout line. */
-function runChild(name: string): Promise<Row[]> {
+function runChild(name: string, order = engines): Promise<Row[]> {
   const bin = resolve(ROOT, 'node_modules/.bin/vite-node');
-  const childArgs = [fileURLToPath(import.meta.url), '--', '--child', name, '--runs', String(runs), '--engines', engines.join(','), ...['--profile', '--tier-up', '--cold-profile'].filter((f) => args.includes(f)), ...(opt('--ort-layout') ? ['--ort-layout', opt('--ort-layout')!] : [])];
+  const childArgs = [fileURLToPath(import.meta.url), '--', '--child', name, '--runs', String(runs), '--engines', order.join(','), ...['--profile', '--tier-up', '--cold-profile'].filter((f) => args.includes(f)), ...(opt('--ort-layout') ? ['--ort-layout', opt('--ort-layout')!] : [])];
   return new Promise((ok) => {
     const p = spawn(bin, childArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
     let out = '';
@@ -106,6 +108,25 @@ function runChild(name: string): Promise<Row[]> {
       const m = pickModels([name]).find((x) => x.name === name)!;
       ok(engines.map((engine) => ({ model: name, input: m.input, engine, coldMs: null, medianMs: null, p95Ms: null, maxAbsDiff: null, note: `error: child process exited ${code}` })));
     });
+  });
+}
+
+/** Rows of the same model from several processes -> one row per engine: median cold, median of the medians and of the p95s, worst diff. */
+function combine(runsOf: Row[][]): Row[] {
+  if (runsOf.length === 1) return runsOf[0];
+  const mid = (v: (number | null)[]) => {
+    const x = v.filter((e): e is number => e !== null).sort((a, b) => a - b);
+    return x.length ? x[Math.floor((x.length - 1) / 2)] : null;
+  };
+  return runsOf[0].map((first) => {
+    const same = runsOf.map((rs) => rs.find((r) => r.engine === first.engine)).filter((r): r is Row => !!r);
+    if (first.coldMs === null) return first;
+    const colds = same.map((r) => r.coldMs);
+    const diffs = same.map((r) => r.maxAbsDiff).filter((e): e is number => e !== null);
+    return {
+      ...first, coldMs: mid(colds), medianMs: mid(same.map((r) => r.medianMs)), p95Ms: mid(same.map((r) => r.p95Ms)), maxAbsDiff: diffs.length ? Math.max(...diffs) : null,
+      note: [first.note, `median of ${same.length} processes; cold ${colds.map((c) => c ?? '-').join(' / ')} ms`].filter(Boolean).join('; '),
+    };
   });
 }
 
@@ -125,7 +146,10 @@ async function main() {
   const rows: Row[] = [];
   for (const m of models) {
     console.error(`${m.name} (${m.input})`);
-    rows.push(...(await runChild(m.name)));
+    const runsOf: Row[][] = [];
+    // each process starts with another engine (the first one in a process meets cold JS and driver paths)
+    for (let i = 0; i < repeat; i++) runsOf.push(await runChild(m.name, [...engines.slice(i % engines.length), ...engines.slice(0, i % engines.length)]));
+    rows.push(...combine(runsOf));
   }
   console.log(`\n${formatTable(rows)}\n\nload average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at end`);
   const json = opt('--json');

@@ -37,13 +37,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let xb = params.xoff + (p % params.out_w) * params.kw;
   let outside = tab_i[yb] < 0 || tab_i[xb] < 0;
   let in_plane = params.in_h * params.in_w;
-  if (KH != 0u && KW != 0u && !outside) {
+  if (KH != 0u && KW != 0u) {
+    // the fixed-tap path is the whole shader (the generic loop below is not compiled): a sample
+    // outside the input reads clamped taps and stores params.extrap
     var ry: array<u32, 4>;
     var wy: array<f32, 4>;
     var cx: array<u32, 4>;
     var wx: array<f32, 4>;
-    for (var j = 0u; j < KH; j++) { ry[j] = u32(tab_i[yb + j]) * params.in_w; wy[j] = tab_w[yb + j]; }
-    for (var k = 0u; k < KW; k++) { cx[k] = u32(tab_i[xb + k]); wx[k] = tab_w[xb + k]; }
+    for (var j = 0u; j < KH; j++) { ry[j] = u32(max(tab_i[yb + j], 0)) * params.in_w; wy[j] = tab_w[yb + j]; }
+    for (var k = 0u; k < KW; k++) { cx[k] = u32(max(tab_i[xb + k], 0)); wx[k] = tab_w[xb + k]; }
     for (var c = 0u; c < params.planes; c++) {
       let base = c * in_plane;
       var acc = 0.0;
@@ -52,7 +54,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         for (var k = 0u; k < KW; k++) { r += wx[k] * f32(x[base + ry[j] + cx[k]]); }
         acc += wy[j] * r;
       }
-      y[c * params.pixels + p] = {{T}}(acc);
+      y[c * params.pixels + p] = {{T}}(select(acc, params.extrap, outside));
     }
     return;
   }
