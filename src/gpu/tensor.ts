@@ -64,15 +64,17 @@ export function fromHalf(h: number): number {
 }
 
 /** Host data -> bytes in the GPU dtype. */
-export function encodeHost(data: ArrayLike<number>, dtype: DType): ArrayBuffer {
+export function encodeHost(data: ArrayLike<number>, dtype: DType): Uint8Array<ArrayBuffer> {
   const n = data.length;
   if (dtype === 'f16') {
     const out = new Uint16Array(Math.ceil(n / 2) * 2);
     for (let i = 0; i < n; i++) out[i] = toHalf(data[i]);
-    return out.buffer;
+    return new Uint8Array(out.buffer);
   }
   const Ctor = dtype === 'f32' ? Float32Array : dtype === 'i32' ? Int32Array : Uint32Array;
-  return Ctor.from(data as ArrayLike<number>).buffer as ArrayBuffer;
+  // already the GPU's element type: its bytes as they are (writeBuffer copies them; nothing is written to them)
+  if (data instanceof Ctor && data.buffer instanceof ArrayBuffer) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return new Uint8Array(Ctor.from(data as ArrayLike<number>).buffer);
 }
 
 /** GPU bytes -> host array (f16 widens to f32). */
@@ -84,5 +86,5 @@ export function decodeHost(bytes: ArrayBuffer, dtype: DType, n: number): HostArr
     return out;
   }
   const Ctor = dtype === 'f32' ? Float32Array : dtype === 'i32' ? Int32Array : Uint32Array;
-  return new Ctor(bytes.slice(0, n * 4));
+  return new Ctor(bytes, 0, n); // `bytes` is the caller's own copy of the mapped range
 }
