@@ -1,9 +1,11 @@
 // First-dispatch cost of each conv pipeline variant: MESA_SHADER_CACHE_DISABLE=true npx vite-node bench/conv-compile.ts
-// (lavapipe JIT-compiles a pipeline at its first dispatch, so "first" - "then" is the compile; ONLY=<substring> picks cases).
+// (lavapipe JIT-compiles a pipeline at its first dispatch, so "first" - "then" is the compile; ONLY=<substring> picks cases;
+// the first case of a process also compiles the GPU weight-pack pipeline). CT_PX / CT_MB8 / CT_SG=0: conv_transpose block and kernel.
 import { Runtime } from '../src/gpu/runtime';
 import { numel } from '../src/gpu/tensor';
 import { runKernel } from '../src/kernels/dispatch';
 import { convTuning } from '../src/kernels/conv';
+import { convTransposeTuning } from '../src/kernels/conv-transpose';
 import { kernelFor } from '../src/kernels/registry';
 import type { Attrs } from '../src/kernels/types';
 
@@ -24,6 +26,10 @@ const cases: Case[] = [
   { name: 'convT k16s8 21->21', x: [1, 21, 32, 32], w: [21, 21, 16, 16], attrs: { strides: [8, 8], pads: [4, 4, 4, 4] }, op: 'ConvTranspose' },
 ];
 const only = process.env.ONLY;
+// CT_PX / CT_MB8: the conv_transpose subgroup kernel's register block (pixels, groups of 8 channels)
+convTransposeTuning.px = Number(process.env.CT_PX ?? convTransposeTuning.px);
+convTransposeTuning.maxMb8 = Number(process.env.CT_MB8 ?? convTransposeTuning.maxMb8);
+convTransposeTuning.subgroups = process.env.CT_SG !== "0";
 
 async function main() {
   const rt = await Runtime.create();
