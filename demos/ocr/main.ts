@@ -17,7 +17,7 @@ const fileIn = $<HTMLInputElement>('file');
 const params = new URLSearchParams(location.search);
 
 /** What the page reports after each read (the browser test waits for it). */
-interface OcrDone {
+export interface OcrDone {
   lines: OcrLine[];
   timings: OcrTimings;
   width: number;

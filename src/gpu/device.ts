@@ -79,7 +79,9 @@ export function onDeviceLost(device: GPUDevice, cb: (reason: string) => void): (
 
 export function deviceInfo(device: GPUDevice): DeviceInfo {
   const has = (f: string) => device.features.has(f);
-  return infos.get(device) ?? { adapter: 'unknown', f16: has('shader-f16'), timestamps: has('timestamp-query'), subgroups: has('subgroups'), subgroupMinSize: 0, subgroupMaxSize: 0 };
+  // a device wgseg did not create: what it says of itself (GPUDevice.adapterInfo, where the browser has it)
+  const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  return infos.get(device) ?? { adapter: 'unknown', f16: has('shader-f16'), timestamps: has('timestamp-query'), subgroups: has('subgroups'), ...subgroupSizes(info, device) };
 }
 
 // One Dawn instance per adapter flag for the life of the process: creating and dropping Dawn
@@ -131,8 +133,8 @@ async function pickAdapter(opts: GetDeviceOptions): Promise<GPUAdapter> {
   return adapter;
 }
 
-function subgroupSizes(adapter: GPUAdapter, device: GPUDevice) {
-  const i = adapter.info as { subgroupMinSize?: number; subgroupMaxSize?: number };
+function subgroupSizes(adapterInfo: GPUAdapterInfo | undefined, device: GPUDevice) {
+  const i = (adapterInfo ?? {}) as { subgroupMinSize?: number; subgroupMaxSize?: number };
   const on = device.features.has('subgroups');
   return { subgroupMinSize: on ? (i.subgroupMinSize ?? 0) : 0, subgroupMaxSize: on ? (i.subgroupMaxSize ?? 0) : 0 };
 }
@@ -157,7 +159,7 @@ async function createDevice(opts: GetDeviceOptions): Promise<GPUDevice> {
     f16: device.features.has('shader-f16'),
     timestamps: device.features.has('timestamp-query'),
     subgroups: device.features.has('subgroups'),
-    ...subgroupSizes(adapter, device),
+    ...subgroupSizes(adapter.info, device),
   });
   watchLoss(device);
   device.lost.then((info) => {

@@ -154,8 +154,7 @@ function encodeConv(rt: Runtime, op: string, [x, w, b, z]: (GpuTensor | undefine
  * MB / 4 for the subgroup kernel, whose MB is 32, or 16 for groups of at most 16 channels).
  */
 function gemmLayout(rt: Runtime, g: ConvGeometry): { sg: boolean; MB: number; Mq: number } {
-  const sgMin = (rt.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0;
-  const sg = convTuning.subgroups && rt.info.subgroups && sgMin >= 8;
+  const sg = convTuning.subgroups && rt.info.subgroups && rt.info.subgroupMinSize >= 8;
   const MB = g.Mg > 16 ? 32 : 16;
   return { sg, MB, Mq: sg ? ceilDiv(g.Mg, MB) * (MB / 4) : ceilDiv(g.Mg, 4) };
 }

@@ -11,19 +11,11 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OcrLine, OcrTimings } from '../../src/models/ocr';
+import type { OcrDone } from '../../demos/ocr/main';
 import { fakeCameraFlags, openSite, ROOT, saveScreenshot, SKIP_BROWSER, type Site } from '../helpers/browser';
 import { sceneCer } from '../helpers/ocr-cer';
 import { OCR_SAMPLE_PATH, ocrSample } from '../helpers/ocr-sample';
 
-interface OcrDone {
-  lines: OcrLine[];
-  timings: OcrTimings;
-  width: number;
-  height: number;
-  reads: number;
-  adapter: string;
-}
 type W = { ocrDone?: OcrDone };
 const STAGES = ['preprocess', 'det', 'boxes', 'rectify', 'rec', 'decode'] as const;
 /** SwiftShader runs the two nets on the CPU through Vulkan emulation: a read of the sample takes minutes under load */
