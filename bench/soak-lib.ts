@@ -1,5 +1,5 @@
 // The soak: many inferences of one session, then many Session create/dispose cycles, watching what
-// wgseg holds. Used by `npm run soak` (bench/soak.ts prints the figures) and test/soak.test.ts.
+// wgseg holds. Used by `npm run soak` (bench/soak.ts prints the figures) and test/bench/soak.test.ts.
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { getDevice } from '../src/gpu/device';

@@ -8,7 +8,7 @@
  * --engine cli (default) runs `npx wgseg run <model>.onnx --input input=<model>.input.npy --out <tmp>`
  * and reads <tmp>/out.npy; --engine api uses Session from src/index.ts in this process.
  * Rule (issue 3): |wgseg - ort| <= 1e-4*max(1,max|ort|) + 1e-3*|ort| everywhere. f16 (not part of
- * the issue's bar) uses test/networks.test.ts's F16_TOL: 5e-3*max(1,max|ort|) + 2e-2*|ort|.
+ * the issue's bar) uses test/models/networks.test.ts's F16_TOL: 5e-3*max(1,max|ort|) + 2e-2*|ort|.
  * Prints one table row per model; exits 1 on any mismatch or failure.
  */
 import { spawnSync } from 'node:child_process';

@@ -1,9 +1,9 @@
 // The peer benchmark's host-side pieces (no GPU): the model rows built in code, the row schema
 // check, the statistics and the tables.
 import { describe, expect, it } from 'vitest';
-import { formatTable, markdownTable, maxAbsDiff, percentile, rowProblems, type Row } from '../bench/peers/harness';
-import { MODELS, pickModels, type Loaded } from '../bench/peers/models';
-import { importOnnx } from '../src/import/onnx';
+import { formatTable, markdownTable, maxAbsDiff, percentile, rowProblems, type Row } from '../../bench/peers/harness';
+import { MODELS, pickModels, type Loaded } from '../../bench/peers/models';
+import { importOnnx } from '../../src/import/onnx';
 
 const row = (o: Partial<Row>): Row => ({ model: 'm', input: '1x1', engine: 'wgseg', coldMs: 10, medianMs: 2, p95Ms: 3, maxAbsDiff: 1e-6, ...o });
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { WgsegError } from '../src/errors';
-import type { DType } from '../src/gpu/tensor';
-import { gpu, runOp } from './helpers/gpu';
-import { rng } from './helpers/random';
-import { TOL, expectClose } from './helpers/tolerance';
-import { batchNormRef, batchNormTrainRef, instanceNormRef } from './reference/norm';
+import { WgsegError } from '../../src/errors';
+import type { DType } from '../../src/gpu/tensor';
+import { gpu, runOp } from '../helpers/gpu';
+import { rng } from '../helpers/random';
+import { TOL, expectClose } from '../helpers/tolerance';
+import { batchNormRef, batchNormTrainRef, instanceNormRef } from '../reference/norm';
 
 
 const r = rng(21);

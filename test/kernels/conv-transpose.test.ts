@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WgsegError } from '../src/errors';
-import { fromHalf, toHalf, type DType } from '../src/gpu/tensor';
-import { convTransposeTuning } from '../src/kernels/conv-transpose';
-import { kernelFor } from '../src/kernels/registry';
-import type { Attrs } from '../src/kernels/types';
-import { gpu, runOp } from './helpers/gpu';
-import { rng } from './helpers/random';
-import { TOL, expectClose, type Tol } from './helpers/tolerance';
-import { convTransposeRef, type ConvTransposeRefArgs } from './reference/conv-transpose';
+import { WgsegError } from '../../src/errors';
+import { fromHalf, toHalf, type DType } from '../../src/gpu/tensor';
+import { convTransposeTuning } from '../../src/kernels/conv-transpose';
+import { kernelFor } from '../../src/kernels/registry';
+import type { Attrs } from '../../src/kernels/types';
+import { gpu, runOp } from '../helpers/gpu';
+import { rng } from '../helpers/random';
+import { TOL, expectClose, type Tol } from '../helpers/tolerance';
+import { convTransposeRef, type ConvTransposeRefArgs } from '../reference/conv-transpose';
 
 interface Case {
   x: number[]; // N, C, H, W

@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { fromHalf, toHalf } from '../src/gpu/tensor';
-import { convTuning } from '../src/kernels/conv';
-import { kernelFor } from '../src/kernels/registry';
-import { gpu, runOp } from './helpers/gpu';
-import { rng } from './helpers/random';
-import { TOL, expectClose } from './helpers/tolerance';
-import { convAxis, convRef, fusedActivation } from './reference/conv';
+import { fromHalf, toHalf } from '../../src/gpu/tensor';
+import { convTuning } from '../../src/kernels/conv';
+import { kernelFor } from '../../src/kernels/registry';
+import { gpu, runOp } from '../helpers/gpu';
+import { rng } from '../helpers/random';
+import { TOL, expectClose } from '../helpers/tolerance';
+import { convAxis, convRef, fusedActivation } from '../reference/conv';
 
 afterAll(() => void ((convTuning.subgroups = true), (convTuning.wg = 16), (convTuning.fixedSize = true)));
 

@@ -2,7 +2,7 @@
 // (`npm run soak` does 1,000 of each and prints the figures). wgseg's GPU buffers, the session's
 // pool and the pipeline cache must be back at their baselines; the JS heap within 2 MiB.
 import { describe, expect, it } from 'vitest';
-import { soak } from '../bench/soak-lib';
+import { soak } from '../../bench/soak-lib';
 
 const HEAP_BOUND = 2 * 2 ** 20;
 

@@ -1,9 +1,9 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeCase, type FuzzCase } from '../tools/fuzz/cases';
-import { fuzz, table } from '../tools/fuzz/harness';
-import { FORMATS } from '../tools/fuzz/seeds';
+import { makeCase, type FuzzCase } from '../../tools/fuzz/cases';
+import { fuzz, table } from '../../tools/fuzz/harness';
+import { FORMATS } from '../../tools/fuzz/seeds';
 
 /**
  * The bounded version of `npm run fuzz`: 500 mutated files (125 per format: ONNX, TFLite,

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main';
-import { decodeImage } from '../src/cli/image';
-import { editDistance } from './helpers/ocr-cer';
-import { renderScene } from './helpers/ocr-scene';
-import { ensureCliBuilt, npxWgseg } from './helpers/npx';
+import { main } from '../../src/cli/main';
+import { decodeImage } from '../../src/cli/image';
+import { editDistance } from '../helpers/ocr-cer';
+import { renderScene } from '../helpers/ocr-scene';
+import { ensureCliBuilt, npxWgseg } from '../helpers/npx';
 
 // `wgseg ocr <image>`: in-process through main(argv, io) on a PNG, and the real `npx wgseg` child
 // process on a JPEG. The scene's true text is the reference.

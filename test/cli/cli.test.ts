@@ -2,15 +2,15 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main';
-import { readNpy, writeNpy } from '../src/import/npy';
-import { malformedModels } from './helpers/malformed-models';
-import { OnnxBuilder } from './helpers/onnx-build';
-import { expectNetClose, ortRun } from './helpers/ort';
-import { gpu } from './helpers/gpu';
-import { ensureCliBuilt, npxWgseg } from './helpers/npx';
-import { rng } from './helpers/random';
-import { TOL } from './helpers/tolerance';
+import { main } from '../../src/cli/main';
+import { readNpy, writeNpy } from '../../src/import/npy';
+import { malformedModels } from '../helpers/malformed-models';
+import { OnnxBuilder } from '../helpers/onnx-build';
+import { expectNetClose, ortRun } from '../helpers/ort';
+import { gpu } from '../helpers/gpu';
+import { ensureCliBuilt, npxWgseg } from '../helpers/npx';
+import { rng } from '../helpers/random';
+import { TOL } from '../helpers/tolerance';
 
 // `wgseg run` / `wgseg inspect`: in-process through main(argv, io), plus the real `npx wgseg`
 // child process from the repo root. Numbers are checked against onnxruntime-web (CPU).

@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WgsegError } from '../src/errors';
-import { decodeModel, decodeTensor } from '../src/import/onnx-proto';
-import { onnxType } from './helpers/onnx-build';
-import { gpu } from './helpers/gpu';
-import { KNOWN_GAPS, ONNX_TESTS_DIR, compareOutput, listCases, loadData, runGraph, toOnnx, type OnnxCase } from './helpers/onnx-cases';
+import { WgsegError } from '../../src/errors';
+import { decodeModel, decodeTensor } from '../../src/import/onnx-proto';
+import { onnxType } from '../helpers/onnx-build';
+import { gpu } from '../helpers/gpu';
+import { KNOWN_GAPS, ONNX_TESTS_DIR, compareOutput, listCases, loadData, runGraph, toOnnx, type OnnxCase } from '../helpers/onnx-cases';
 
 
 const encode = (type: 'ModelProto' | 'TensorProto', obj: object) => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { WgsegError } from '../src/errors';
-import { gpu, runOp } from './helpers/gpu';
-import { rng } from './helpers/random';
-import { TOL, expectClose } from './helpers/tolerance';
-import { poolRef, type PoolOpts } from './reference/pool';
-import { reduceAll } from './reference/softmax';
+import { WgsegError } from '../../src/errors';
+import { gpu, runOp } from '../helpers/gpu';
+import { rng } from '../helpers/random';
+import { TOL, expectClose } from '../helpers/tolerance';
+import { poolRef, type PoolOpts } from '../reference/pool';
+import { reduceAll } from '../reference/softmax';
 
 
 const r = rng(7);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { WgsegError } from '../src/errors';
-import { runOp, gpu } from './helpers/gpu';
-import { rng } from './helpers/random';
-import { TOL, expectClose } from './helpers/tolerance';
-import { affineGridRef, gridSampleRef, type GridSampleOpts } from './reference/grid-sample';
+import { WgsegError } from '../../src/errors';
+import { runOp, gpu } from '../helpers/gpu';
+import { rng } from '../helpers/random';
+import { TOL, expectClose } from '../helpers/tolerance';
+import { affineGridRef, gridSampleRef, type GridSampleOpts } from '../reference/grid-sample';
 
 // Interpolation weights come from f32 coordinates on the GPU: a few ulps of a coordinate times the
 // data slope, so the reduction tolerance.

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { WgsegError } from '../src/errors';
-import { fromHalf, toHalf, type DType } from '../src/gpu/tensor';
-import { kernelFor } from '../src/kernels/registry';
-import type { Attrs } from '../src/kernels/types';
-import { gpu, runOp } from './helpers/gpu';
-import { rng } from './helpers/random';
-import { TOL, expectClose, type Tol } from './helpers/tolerance';
-import { unaryRef } from './reference/elementwise';
-import { gemmRef, matmulRef, type GemmRefAttrs } from './reference/matmul';
+import { WgsegError } from '../../src/errors';
+import { fromHalf, toHalf, type DType } from '../../src/gpu/tensor';
+import { kernelFor } from '../../src/kernels/registry';
+import type { Attrs } from '../../src/kernels/types';
+import { gpu, runOp } from '../helpers/gpu';
+import { rng } from '../helpers/random';
+import { TOL, expectClose, type Tol } from '../helpers/tolerance';
+import { unaryRef } from '../reference/elementwise';
+import { gemmRef, matmulRef, type GemmRefAttrs } from '../reference/matmul';
 
 
 const r = rng(7);

@@ -1,9 +1,9 @@
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { Session } from '../src/session';
-import { gpu, runOp } from './helpers/gpu';
-import { OnnxBuilder, encodeModel, f } from './helpers/onnx-build';
-import { TOL, expectClose } from './helpers/tolerance';
+import { Session } from '../../src/session';
+import { gpu, runOp } from '../helpers/gpu';
+import { OnnxBuilder, encodeModel, f } from '../helpers/onnx-build';
+import { TOL, expectClose } from '../helpers/tolerance';
 
 /** One-node-chain models through import -> plan -> GPU, against f64 references written from the ONNX definitions. */
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { DType } from '../src/gpu/tensor';
-import { kernelFor } from '../src/kernels/registry';
-import type { Attrs } from '../src/kernels/types';
-import { gpu, runOp } from './helpers/gpu';
-import { rng, type Rng } from './helpers/random';
-import { TOL, expectClose } from './helpers/tolerance';
-import { binaryRef, broadcastRef, unaryRef, type RefTensor } from './reference/elementwise';
+import type { DType } from '../../src/gpu/tensor';
+import { kernelFor } from '../../src/kernels/registry';
+import type { Attrs } from '../../src/kernels/types';
+import { gpu, runOp } from '../helpers/gpu';
+import { rng, type Rng } from '../helpers/random';
+import { TOL, expectClose } from '../helpers/tolerance';
+import { binaryRef, broadcastRef, unaryRef, type RefTensor } from '../reference/elementwise';
 
 describe('unary elementwise', () => {
   const r = rng(1);

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { DType } from '../src/gpu/tensor';
-import { kernelFor } from '../src/kernels/registry';
-import type { Attrs } from '../src/kernels/types';
-import { gpu, runOp, type HostTensor } from './helpers/gpu';
-import { rng, type Rng } from './helpers/random';
-import { TOL, expectClose } from './helpers/tolerance';
+import type { DType } from '../../src/gpu/tensor';
+import { kernelFor } from '../../src/kernels/registry';
+import type { Attrs } from '../../src/kernels/types';
+import { gpu, runOp, type HostTensor } from '../helpers/gpu';
+import { rng, type Rng } from '../helpers/random';
+import { TOL, expectClose } from '../helpers/tolerance';
 import {
   castRef, concatRef, depthToSpaceRef, expandRef, gatherRef, padRef, sliceRef, spaceToDepthRef, tileRef, transposeRef, type Ref,
-} from './reference/layout';
+} from '../reference/layout';
 
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 const r = rng(11);
@@ -197,7 +197,7 @@ describe('DepthToSpace, SpaceToDepth', () => {
 });
 
 describe('Cast', () => {
-  // every integer target is i32 storage (narrow ones wrapped: test/int-types.test.ts); u32 is bool's
+  // every integer target is i32 storage (narrow ones wrapped: test/kernels/int-types.test.ts); u32 is bool's
   const codes: Record<string, number> = { f32: 1, f16: 10, i32: 6 };
   it('from f32, f16, i32 and u32 to f32, f16 and i32, and to bool', async () => {
     const f16 = (await gpu()).info.f16;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { gpu, runOp, type HostTensor } from './helpers/gpu';
-import { rng } from './helpers/random';
-import { TOL, expectClose } from './helpers/tolerance';
-import { resizeRef, type ResizeOpts } from './reference/resize';
+import { gpu, runOp, type HostTensor } from '../helpers/gpu';
+import { rng } from '../helpers/random';
+import { TOL, expectClose } from '../helpers/tolerance';
+import { resizeRef, type ResizeOpts } from '../reference/resize';
 
 const f32 = (v: number[]) => v.map(Math.fround);
 const r = rng(5);

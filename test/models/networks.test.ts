@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Session } from '../src/index';
-import { gpu } from './helpers/gpu';
-import { BATCHED_NETS, SEED_NETS, type SeedNet } from './helpers/networks';
-import { expectArgMaxClose, expectNetClose, ortRun, type NetTol } from './helpers/ort';
+import { Session } from '../../src/index';
+import { gpu } from '../helpers/gpu';
+import { BATCHED_NETS, SEED_NETS, type SeedNet } from '../helpers/networks';
+import { expectArgMaxClose, expectNetClose, ortRun, type NetTol } from '../helpers/ort';
 
 /**
  * Whole seed networks (built as ONNX bytes in test/helpers/networks.ts) through Session vs
