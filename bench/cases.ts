@@ -2,10 +2,12 @@
 // Times are GPU timestamps (summed over the op's dispatches) where the adapter has timestamp-query,
 // otherwise wall time of submit + onSubmittedWorkDone; the median of RUNS runs after a warm-up.
 import type { Runtime } from '../src/gpu/runtime';
-import { numel, type GpuTensor } from '../src/gpu/tensor';
+import { numel } from '../src/core/dtype';
+import type { GpuTensor } from '../src/core/op';
 import { runKernel } from '../src/kernels/dispatch';
 import { kernelFor } from '../src/kernels/registry';
-import type { Attrs, HostValues } from '../src/kernels/types';
+import type { Attrs } from '../src/core/attrs';
+import type { HostValues } from '../src/core/op';
 
 export interface Case {
   name: string;

@@ -5,7 +5,7 @@
 import { Runtime } from '../src/gpu/runtime';
 import { convTransposeTuning } from '../src/kernels/conv-transpose';
 import { kernelFor } from '../src/kernels/registry';
-import type { Attrs } from '../src/kernels/types';
+import type { Attrs } from '../src/core/attrs';
 
 interface Shape { name: string; x: number[]; w: number[]; attrs: Attrs }
 const shapes: Shape[] = [

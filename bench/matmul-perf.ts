@@ -8,7 +8,7 @@ const { Runtime } = await import('../src/gpu/runtime');
 const { runKernel } = await import('../src/kernels/dispatch');
 const { kernelFor } = await import('../src/kernels/registry');
 const { GEMM_TILE } = await import('../src/kernels/matmul');
-type DType = import('../src/gpu/tensor').DType;
+type DType = import('../src/core/dtype').DType;
 
 for (const k of ['WG_X', 'WG_Y', 'BK', 'RM', 'CN', 'VEC4'] as const) if (process.env[k]) GEMM_TILE[k] = Number(process.env[k]);
 const shapes = (process.env.SHAPES ?? '1024x1024x1024,256x4096x256').split(',').map((s) => s.split('x').map(Number));

@@ -1,9 +1,11 @@
-import { WgsegError } from './errors';
-import { BYTES, numel, type DType, type GpuTensor } from './gpu/tensor';
+import { WgsegError } from './core/errors';
+import { BYTES, numel, type DType } from './core/dtype';
+import type { GpuTensor } from './core/op';
 import type { Feed } from './graph/executor';
-import { INT_BITS } from './graph/fold';
-import type { Dim, ElemType, Graph } from './graph/ir';
-import { gpuType, type Precision } from './graph/shapes';
+import { intBits } from './core/dtype';
+import type { Dim, Graph } from './graph/ir';
+import type { ElemType } from './core/dtype';
+import { gpuType, type Precision } from './core/dtype';
 
 /**
  * What `Session.run` checks of its inputs, all before anything touches the GPU: the names (no
@@ -143,7 +145,7 @@ function hostFeed(data: unknown, dims: number[], type: ElemType, dtype: DType, w
     return arr as ArrayLike<number>;
   }
   // integers (and bool) live in i32/u32 on the GPU: a new Int32Array, each value an integer in the input type's range
-  const [bits, signed] = INT_BITS[type] ?? [32, true];
+  const [bits, signed] = intBits(type) ?? [32, true];
   const lo = type === 'bool' ? 0 : signed ? -(2 ** (Math.min(bits, 32) - 1)) : 0;
   const hi = type === 'bool' ? 2 : bits < 32 ? 2 ** (signed ? bits - 1 : bits) : 2 ** 31;
   const out = new Int32Array(n);

@@ -1,18 +1,23 @@
 // Public entry point: Session (model -> GPU inference), plus the kernel-level API underneath.
 export { Session, Tensor, loadGraph, type SessionOptions, type TensorInput, type ValueInfo, type HostData } from './session';
-export type { Graph, Node, ValueDesc, ElemType, Dim, ConstData } from './graph/ir';
+export type { Graph, Node, ValueDesc, Dim } from './graph/ir';
+export type { ElemType, ConstData } from './core/dtype';
 export type { NodeTiming } from './graph/executor';
-export type { Precision } from './graph/shapes';
+export type { Precision } from './core/dtype';
 export { unsupportedOps } from './graph/support';
-export { WgsegError, type WgsegErrorCode } from './errors';
-export { getDevice, onDeviceLost, deviceLostReason, type DeviceInfo, type GetDeviceOptions } from './gpu/device';
-export { Runtime, type Program, type RuntimeOptions } from './gpu/runtime';
+export { WgsegError, type WgsegErrorCode } from './core/errors';
+export { getDevice, onDeviceLost, deviceLostReason, type GetDeviceOptions } from './gpu/device';
+export type { DeviceInfo } from './core/op';
+export { Runtime, type RuntimeOptions } from './gpu/runtime';
+export type { Program } from './core/op';
 export { gpuMemory, type GpuMemory } from './gpu/memory';
 export type { Timing } from './gpu/profiler';
-export type { DType, GpuTensor, HostArray } from './gpu/tensor';
+export type { DType, HostArray } from './core/dtype';
+export type { GpuTensor } from './core/op';
 export { registry, kernelFor } from './kernels/registry';
 export { runKernel } from './kernels/dispatch';
-export type { Attrs, OpKernel, TensorInfo } from './kernels/types';
+export type { Attrs } from './core/attrs';
+export type { OpKernel, TensorInfo } from './core/op';
 // Seed architectures (src/models/): built on the graph builder, weights from safetensors by PyTorch state_dict names.
 export { GraphBuilder } from './graph/builder';
 export { Model } from './models/model';

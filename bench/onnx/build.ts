@@ -1,5 +1,5 @@
 import * as protobuf from 'protobufjs/light.js';
-import { toHalf } from '../../src/gpu/tensor';
+import { toHalf } from '../../src/core/dtype';
 import { ONNX_SCHEMA } from '../../src/import/onnx-schema';
 
 /**

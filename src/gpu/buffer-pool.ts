@@ -1,4 +1,4 @@
-import { WgsegError } from '../errors';
+import { WgsegError } from '../core/errors';
 import { createTracked, destroyTracked } from './memory';
 
 /** Bucket sizes: 16-byte aligned, then the next of 2^k * {1, 1.25, 1.5, 1.75} (< 25% waste). */

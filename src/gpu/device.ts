@@ -1,16 +1,7 @@
-import { WgsegError } from '../errors';
+import type { DeviceInfo } from '../core/op';
+import { WgsegError } from '../core/errors';
 
 /** What the engine got from the adapter: optional features it may use, and a printable name. */
-export interface DeviceInfo {
-  adapter: string;
-  f16: boolean;
-  timestamps: boolean;
-  subgroups: boolean;
-  /** smallest subgroup size the adapter may use (0 when unknown or without subgroups) */
-  subgroupMinSize: number;
-  subgroupMaxSize: number;
-}
-
 export interface GetDeviceOptions {
   /** Supply an already-created device (e.g. shared with another engine). */
   device?: GPUDevice;

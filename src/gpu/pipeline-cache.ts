@@ -1,5 +1,6 @@
-import { WgsegError } from '../errors';
-import { reflectShader, shaderText, type Defines, type ShaderLayout } from './shader-source';
+import { WgsegError } from '../core/errors';
+import { reflectShader, shaderText, type ShaderLayout } from './shader-source';
+import type { Defines } from '../core/op';
 
 export interface CachedPipeline {
   pipeline: GPUComputePipeline;

@@ -1,28 +1,16 @@
-import { WgsegError } from '../errors';
+import type { Program } from '../core/op';
+import { WgsegError } from '../core/errors';
 import { BufferPool } from './buffer-pool';
-import { deviceInfo, deviceLostReason, getDevice, type DeviceInfo, type GetDeviceOptions } from './device';
+import { deviceInfo, deviceLostReason, getDevice, type GetDeviceOptions } from './device';
+import type { DeviceInfo } from '../core/op';
 import { DebugScopes, debugFromEnv } from './debug-scopes';
 import { createTracked, destroyTracked, gpuMemory } from './memory';
 import { PipelineCache } from './pipeline-cache';
 import { Profiler, type Timing } from './profiler';
-import { packUniforms, type Defines, type UniformValues } from './shader-source';
-import { BYTES, decodeHost, encodeHost, numel, type DType, type GpuTensor, type HostArray } from './tensor';
-
-/** One dispatch, described as data (ORT's ProgramInfo): the kernel files build these. */
-export interface Program {
-  /** kernel name + shape summary, for profiles and errors */
-  name: string;
-  /** 'family/file.wgsl' */
-  shader: string;
-  entry?: string;
-  defines?: Defines;
-  overrides?: Record<string, number>;
-  /** values for the shader's uniform struct, by field name */
-  uniforms?: UniformValues;
-  /** storage buffers by the WGSL variable name */
-  buffers: Record<string, GPUBuffer>;
-  workgroups: [number, number?, number?];
-}
+import { packUniforms } from './shader-source';
+import type { Defines, UniformValues } from '../core/op';
+import { BYTES, decodeHost, encodeHost, numel, type DType, type HostArray } from '../core/dtype';
+import type { GpuTensor } from '../core/op';
 
 const UNIFORM_CHUNK = 64 * 1024;
 

@@ -1,13 +1,12 @@
+import type { Defines, UniformValues } from '../core/op';
 import { WgslReflect, type VariableInfo } from 'wgsl_reflect';
-import { WgsegError } from '../errors';
+import { WgsegError } from '../core/errors';
 
 /** Every .wgsl file under shaders/, as text, keyed 'family/name.wgsl' (bundled by Vite). */
 const files: Record<string, string> = Object.fromEntries(
   Object.entries(import.meta.glob('/shaders/**/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>)
     .map(([path, text]) => [path.replace(/^\/shaders\//, ''), text]),
 );
-
-export type Defines = Record<string, string | number>;
 
 /**
  * The tiny preprocessor: `// #include family/file.wgsl` pulls in a shared file once, and
@@ -70,8 +69,6 @@ export function reflectShader(text: string): ShaderLayout {
   layouts.set(text, layout);
   return layout;
 }
-
-export type UniformValues = Record<string, number | readonly number[]>;
 
 /** Packs named values into the uniform struct's bytes; every field must be given. */
 export function packUniforms(layout: NonNullable<ShaderLayout['uniform']>, values: UniformValues, where: string): ArrayBuffer {

@@ -1,6 +1,7 @@
-import { WgsegError } from '../errors';
-import type { Attrs } from '../kernels/types';
-import type { ConstData, Dim, ElemType, Graph, Node, ValueDesc } from './ir';
+import { WgsegError } from '../core/errors';
+import type { Attrs } from '../core/attrs';
+import type { ConstData, ElemType } from '../core/dtype';
+import type { Dim, Graph, Node, ValueDesc } from './ir';
 
 /**
  * Build a graph in code (the seed models in src/models/ use it; ONNX import does not). Values are

@@ -1,10 +1,11 @@
-import { WgsegError } from '../errors';
+import { WgsegError } from '../core/errors';
 import { BufferPool } from '../gpu/buffer-pool';
 import type { Timing } from '../gpu/profiler';
 import type { Runtime } from '../gpu/runtime';
-import { BYTES, encodeHost, numel, type DType, type GpuTensor } from '../gpu/tensor';
+import { BYTES, encodeHost, numel, type DType } from '../core/dtype';
+import type { GpuTensor } from '../core/op';
 import { kernelFor } from '../kernels/registry';
-import type { HostValues, OpKernel, Packed } from '../kernels/types';
+import type { HostValues, OpKernel, Packed } from '../core/op';
 import { nodeWhere, type Node } from './ir';
 import type { MemoryPlan } from './plan';
 import { hostValues, type Resolved } from './shapes';

@@ -1,7 +1,8 @@
-import { WgsegError } from '../errors';
+import { WgsegError } from '../core/errors';
 import { broadcastShapes } from '../kernels/elementwise';
-import type { Attrs } from '../kernels/types';
-import type { ConstData, ElemType, Node } from './ir';
+import type { Attrs } from '../core/attrs';
+import type { ConstData, ElemType } from '../core/dtype';
+import type { Node } from './ir';
 
 /**
  * Constant folding on the host: the shape arithmetic PyTorch exports put in front of Reshape and

@@ -1,4 +1,5 @@
-import type { Attrs } from '../kernels/types';
+import type { ConstData, ElemType } from '../core/dtype';
+import type { Attrs } from '../core/attrs';
 
 /**
  * The graph IR every importer produces and the executor consumes: plain data, no GPU, no file
@@ -7,15 +8,7 @@ import type { Attrs } from '../kernels/types';
  * `bindInputs` replaces it with the size of the first input given.
  */
 
-/**
- * Element type at the graph level (what the model file says). The GPU stores floats as f32/f16, bool
- * as u32 and every integer type as i32: values outside int32 (uint32/uint64/int64 above 2^31 - 1)
- * are refused when they are uploaded or fed.
- */
-export type ElemType = 'float32' | 'float16' | 'float64' | 'int64' | 'uint64' | 'int32' | 'uint32' | 'int16' | 'uint16' | 'int8' | 'uint8' | 'bool';
 export type Dim = number | string;
-/** Host data of a constant: floats as Float32Array, integers (64-bit and uint32 included, exact below 2^53) as Float64Array or Int32Array, bool as Uint8Array. */
-export type ConstData = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 export interface ValueDesc {
   name: string;

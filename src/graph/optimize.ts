@@ -1,5 +1,5 @@
 import { ACTIVATION_KINDS } from '../kernels/activation';
-import type { Attrs } from '../kernels/types';
+import type { Attrs } from '../core/attrs';
 import type { Graph, Node, ValueDesc } from './ir';
 import type { Resolved } from './shapes';
 

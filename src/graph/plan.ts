@@ -1,5 +1,5 @@
-import { WgsegError } from '../errors';
-import { BYTES, type DType } from '../gpu/tensor';
+import { WgsegError } from '../core/errors';
+import { BYTES, type DType } from '../core/dtype';
 import { registry } from '../kernels/registry';
 import type { Graph } from './ir';
 

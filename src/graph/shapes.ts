@@ -1,9 +1,12 @@
-import { WgsegError } from '../errors';
-import type { DType } from '../gpu/tensor';
+import { WgsegError } from '../core/errors';
+import type { DType } from '../core/dtype';
 import { registry } from '../kernels/registry';
-import type { HostValues, OpKernel, TensorInfo } from '../kernels/types';
-import { canFold, foldNode, isFloatType, ONNX_TYPE, type HostTensor } from './fold';
-import { nodeWhere, type ConstData, type Dim, type ElemType, type Graph, type Node, type ValueDesc } from './ir';
+import type { HostValues, OpKernel, TensorInfo } from '../core/op';
+import { canFold, foldNode, ONNX_TYPE } from './fold';
+import { isFloatType } from '../core/dtype';
+import type { HostTensor } from '../core/op';
+import { nodeWhere, type Dim, type Graph, type Node, type ValueDesc } from './ir';
+import type { ConstData, ElemType } from '../core/dtype';
 
 /**
  * Shape binding, constant folding and shape inference in one walk over the nodes (in file order):

@@ -1,4 +1,5 @@
-import { WgsegError } from '../errors';
+import { fromHalf } from '../core/dtype';
+import { WgsegError } from '../core/errors';
 
 /**
  * NumPy `.npy` files (format versions 1.0, 2.0 and 3.0), C order only.
@@ -26,7 +27,7 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 interface Kind { dtype: NpyDtype; size: number; get: (v: DataView, o: number, le: boolean) => number | bigint; make: (n: number) => NpyData }
 // key: kind char + item size, as in descr '<f4'
 const KINDS: Record<string, Kind> = {
-  f2: { dtype: 'float16', size: 2, get: (v, o, le) => half(v.getUint16(o, le)), make: (n) => new Float32Array(n) },
+  f2: { dtype: 'float16', size: 2, get: (v, o, le) => fromHalf(v.getUint16(o, le)), make: (n) => new Float32Array(n) },
   f4: { dtype: 'float32', size: 4, get: (v, o, le) => v.getFloat32(o, le), make: (n) => new Float32Array(n) },
   f8: { dtype: 'float64', size: 8, get: (v, o, le) => v.getFloat64(o, le), make: (n) => new Float64Array(n) },
   i1: { dtype: 'int8', size: 1, get: (v, o) => v.getInt8(o), make: (n) => new Int8Array(n) },
@@ -39,12 +40,6 @@ const KINDS: Record<string, Kind> = {
   b1: { dtype: 'bool', size: 1, get: (v, o) => (v.getUint8(o) ? 1 : 0), make: (n) => new Uint8Array(n) },
 };
 
-function half(h: number): number {
-  const s = h & 0x8000 ? -1 : 1, e = (h >>> 10) & 0x1f, m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 0x1f) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
 
 /** Parse the header dict: exactly the keys descr, fortran_order, shape (any order). */
 function parseHeader(text: string, source: string): { descr: string; fortran: boolean; shape: number[] } {

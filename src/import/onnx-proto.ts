@@ -1,5 +1,5 @@
-import { WgsegError } from '../errors';
-import { fromHalf } from '../gpu/tensor';
+import { WgsegError } from '../core/errors';
+import { fromHalf } from '../core/dtype';
 import { ONNX_SCHEMA } from './onnx-schema';
 import { protoType } from './protobuf';
 

@@ -1,6 +1,7 @@
-import { WgsegError } from '../errors';
-import type { ConstData, Dim, ElemType, Graph, Node, ValueDesc } from '../graph/ir';
-import type { AttrValue, Attrs } from '../kernels/types';
+import { WgsegError } from '../core/errors';
+import type { ConstData, ElemType } from '../core/dtype';
+import type { Dim, Graph, Node, ValueDesc } from '../graph/ir';
+import type { AttrValue, Attrs } from '../core/attrs';
 import { opAtOpsetError, opsetError } from './onnx-opset';
 import { checkDims, decodeModel, type OnnxAttr, type OnnxDType, type OnnxGraph, type OnnxModel, type OnnxNode, type TensorData } from './onnx-proto';
 

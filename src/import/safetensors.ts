@@ -1,5 +1,5 @@
-import { WgsegError } from '../errors';
-import { fromHalf } from '../gpu/tensor';
+import { WgsegError } from '../core/errors';
+import { fromHalf } from '../core/dtype';
 
 /**
  * safetensors (https://github.com/huggingface/safetensors): u64 little-endian header length, a

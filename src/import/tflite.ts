@@ -1,7 +1,9 @@
 import { ByteBuffer } from 'flatbuffers';
-import { WgsegError } from '../errors';
-import type { ConstData, Graph, Node, ValueDesc } from '../graph/ir';
-import type { Attrs } from '../kernels/types';
+import { fromHalf } from '../core/dtype';
+import { WgsegError } from '../core/errors';
+import type { ConstData } from '../core/dtype';
+import type { Graph, Node, ValueDesc } from '../graph/ir';
+import type { Attrs } from '../core/attrs';
 import { BUILTIN, OPTIONS_TAG, opts, readModel, TfliteFormatError, type Tab, type TflModel, type TflOperator, type TflTensor } from './tflite-schema';
 
 /**
@@ -57,12 +59,6 @@ export function importTflite(bytes: Uint8Array, source: string): Graph {
   }
 }
 
-function halfToFloat(h: number): number {
-  const e = (h >> 10) & 31;
-  const m = h & 1023;
-  const v = e === 0 ? m * 2 ** -24 : e === 31 ? (m ? NaN : Infinity) : (1 + m / 1024) * 2 ** (e - 15);
-  return h & 0x8000 ? -v : v;
-}
 
 /** Row-major permutation of host data: out shape = perm.map(p => shape[p]). */
 function permute<T extends Float32Array | Int32Array | Float64Array>(data: T, shape: number[], perm: number[]): T {
@@ -161,7 +157,7 @@ class Importer {
       t.type === 'FLOAT32' ? { shape: t.shape, type: 'float32', data: new Float32Array(copy) }
       : t.type === 'INT32' ? { shape: t.shape, type: 'int32', data: new Int32Array(copy) }
       : t.type === 'INT64' ? { shape: t.shape, type: 'int64', data: Float64Array.from(new BigInt64Array(copy), Number) }
-      : t.type === 'FLOAT16' ? { shape: t.shape, type: 'float32', data: Float32Array.from(new Uint16Array(copy), halfToFloat) }
+      : t.type === 'FLOAT16' ? { shape: t.shape, type: 'float32', data: Float32Array.from(new Uint16Array(copy), fromHalf) }
       : { shape: t.shape, type: 'int32', data: t.type === 'INT8' ? Int32Array.from(new Int8Array(copy)) : Int32Array.from(new Uint8Array(copy)) };
     if (t.type === 'INT8' || t.type === 'UINT8' || t.type === 'FLOAT16') this.raw.set(i, t.type);
     this.consts.set(i, c);

@@ -1,5 +1,5 @@
-import { WgsegError } from '../errors';
-import type { Attrs } from './types';
+import { WgsegError } from '../core/errors';
+import type { Attrs } from '../core/attrs';
 
 /** Codes of shaders/common/activation.wgsl, by ONNX op name (FusedConv's `activation` attribute). */
 const KIND: Record<string, number> = { '': 0, Relu: 1, Clip: 2, LeakyRelu: 3, Sigmoid: 4, HardSigmoid: 5, HardSwish: 6, Tanh: 7 };

@@ -1,9 +1,10 @@
-import { WgsegError } from '../errors';
-import type { Runtime } from '../gpu/runtime';
+import type { KernelContext } from '../core/op';
+import { WgsegError } from '../core/errors';
 import { activationUniforms } from './activation';
-import { intAttr, intsAttr, strAttr } from './attrs';
+import { intAttr, intsAttr, strAttr } from '../core/attrs';
 import { ceilDiv, linearGrid } from './dispatch';
-import type { Attrs, OpKernel, TensorInfo } from './types';
+import type { Attrs } from '../core/attrs';
+import type { OpKernel, TensorInfo } from '../core/op';
 
 const OP = 'ConvTranspose';
 /**
@@ -154,7 +155,7 @@ export const convTransposeKernels: OpKernel[] = [
 ];
 
 /** Channel blocking of the packed weights: MB4 vec4s of output channels per block, mblocks blocks per group. */
-function packLayout(rt: Runtime, g: { Mg: number }): { sg: boolean; MB4: number; mblocks: number } {
+function packLayout(rt: KernelContext, g: { Mg: number }): { sg: boolean; MB4: number; mblocks: number } {
   const sg = convTransposeTuning.subgroups && rt.info.subgroups && rt.info.subgroupMinSize >= 8;
   const { maxMb4, maxMb8 } = convTransposeTuning;
   const MB4 = sg ? 2 * Math.min(maxMb8, ceilDiv(g.Mg, 8)) : Math.min(maxMb4, ceilDiv(g.Mg, 4));

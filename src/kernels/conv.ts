@@ -1,10 +1,11 @@
-import { WgsegError } from '../errors';
-import type { Runtime } from '../gpu/runtime';
-import type { GpuTensor } from '../gpu/tensor';
+import type { KernelContext } from '../core/op';
+import { WgsegError } from '../core/errors';
+import type { GpuTensor } from '../core/op';
 import { activationUniforms } from './activation';
-import { intAttr, intsAttr, strAttr } from './attrs';
+import { intAttr, intsAttr, strAttr } from '../core/attrs';
 import { ceilDiv, linearGrid } from './dispatch';
-import type { Attrs, OpKernel, TensorInfo } from './types';
+import type { Attrs } from '../core/attrs';
+import type { OpKernel, TensorInfo } from '../core/op';
 
 /** Everything one 2-D convolution needs, resolved from shapes and ONNX attributes. */
 export interface ConvGeometry {
@@ -91,7 +92,7 @@ export function convGeometry(op: string, inputs: (TensorInfo | undefined)[], att
 /** Depthwise (and channel-multiplier) convolutions get their own kernel. */
 export const isDepthwise = (g: ConvGeometry) => g.group === g.C && g.Cg === 1 && g.group > 1;
 
-function encodeConv(rt: Runtime, op: string, [x, w, b, z]: (GpuTensor | undefined)[], y: GpuTensor, attrs: Attrs) {
+function encodeConv(rt: KernelContext, op: string, [x, w, b, z]: (GpuTensor | undefined)[], y: GpuTensor, attrs: Attrs) {
   const g = convGeometry(op, [x, w, b, z], attrs);
   const act = op === 'FusedConv' ? activationUniforms(attrs, op) : { act: 0, act_a: 0, act_b: 0 };
   const T = x!.dtype;
@@ -153,7 +154,7 @@ function encodeConv(rt: Runtime, op: string, [x, w, b, z]: (GpuTensor | undefine
  * The GEMM kernels' weight layout: vec4 quads of output channels, Mq quads per group (a multiple of
  * MB / 4 for the subgroup kernel, whose MB is 32, or 16 for groups of at most 16 channels).
  */
-function gemmLayout(rt: Runtime, g: ConvGeometry): { sg: boolean; MB: number; Mq: number } {
+function gemmLayout(rt: KernelContext, g: ConvGeometry): { sg: boolean; MB: number; Mq: number } {
   const sg = convTuning.subgroups && rt.info.subgroups && rt.info.subgroupMinSize >= 8;
   const MB = g.Mg > 16 ? 32 : 16;
   return { sg, MB, Mq: sg ? ceilDiv(g.Mg, MB) * (MB / 4) : ceilDiv(g.Mg, 4) };

@@ -1,7 +1,9 @@
-import { WgsegError } from '../errors';
-import type { Runtime } from '../gpu/runtime';
-import { numel, type GpuTensor } from '../gpu/tensor';
-import type { Attrs, HostValues, OpKernel, TensorInfo } from './types';
+import type { KernelContext } from '../core/op';
+import { WgsegError } from '../core/errors';
+import { numel } from '../core/dtype';
+import type { GpuTensor } from '../core/op';
+import type { Attrs } from '../core/attrs';
+import type { HostValues, OpKernel, TensorInfo } from '../core/op';
 
 /**
  * Workgroup grid for `threads` invocations of `wg` lanes, folded into 2-D when it exceeds the
@@ -23,7 +25,7 @@ export function ceilDiv(a: number, b: number): number {
  * Run one op outside a graph: infer shapes, allocate outputs from the pool, encode. The caller
  * submits (rt.read does) and releases the outputs.
  */
-export function runKernel(rt: Runtime, k: OpKernel, inputs: (GpuTensor | undefined)[], attrs: Attrs = {}, host: HostValues = []): GpuTensor[] {
+export function runKernel(rt: KernelContext, k: OpKernel, inputs: (GpuTensor | undefined)[], attrs: Attrs = {}, host: HostValues = []): GpuTensor[] {
   const infos: (TensorInfo | undefined)[] = inputs.map((t) => t && { shape: t.shape, dtype: t.dtype });
   const outInfos = k.infer(infos, attrs, host);
   if (k.view) {

@@ -1,9 +1,11 @@
-import { WgsegError } from '../errors';
-import type { Runtime } from '../gpu/runtime';
-import { BYTES, numel, stridesOf, type DType, type GpuTensor } from '../gpu/tensor';
-import { floatAttr, intAttr } from './attrs';
+import type { KernelContext } from '../core/op';
+import { WgsegError } from '../core/errors';
+import { BYTES, numel, stridesOf, type DType } from '../core/dtype';
+import type { GpuTensor } from '../core/op';
+import { floatAttr, intAttr } from '../core/attrs';
 import { linearGrid } from './dispatch';
-import type { Attrs, HostValues, OpKernel, TensorInfo } from './types';
+import type { Attrs } from '../core/attrs';
+import type { HostValues, OpKernel, TensorInfo } from '../core/op';
 
 const UNARY_CODES: Record<string, number> = {
   Identity: 0, Relu: 1, Clip: 2, LeakyRelu: 3, Sigmoid: 4, HardSigmoid: 5, HardSwish: 6, Tanh: 7,
@@ -129,7 +131,7 @@ function sameDtype(op: string, xs: TensorInfo[]): DType {
   return xs[0].dtype;
 }
 
-function encodeBinary(rt: Runtime, op: string, code: number, a: GpuTensor, b: GpuTensor, y: GpuTensor, count = 1): void {
+function encodeBinary(rt: KernelContext, op: string, code: number, a: GpuTensor, b: GpuTensor, y: GpuTensor, count = 1): void {
   const n = numel(y.shape);
   const plan = broadcastPlan(op, y.shape, [a.shape, b.shape]);
   rt.dispatch({

@@ -1,7 +1,8 @@
-import { WgsegError } from '../errors';
-import { intAttr, strAttr } from './attrs';
+import { WgsegError } from '../core/errors';
+import { intAttr, strAttr } from '../core/attrs';
 import { linearGrid } from './dispatch';
-import type { Attrs, HostValues, OpKernel, TensorInfo } from './types';
+import type { Attrs } from '../core/attrs';
+import type { HostValues, OpKernel, TensorInfo } from '../core/op';
 
 const MODES: Record<string, number> = { nearest: 0, linear: 1, bilinear: 1, cubic: 2, bicubic: 2 };
 const PADS: Record<string, number> = { zeros: 0, border: 1, reflection: 2 };

@@ -1,10 +1,12 @@
-import { WgsegError } from '../errors';
-import type { Runtime } from '../gpu/runtime';
-import { BYTES, numel, stridesOf, type DType, type GpuTensor } from '../gpu/tensor';
-import { intAttr, intsAttr, strAttr } from './attrs';
+import type { KernelContext } from '../core/op';
+import { WgsegError } from '../core/errors';
+import { BYTES, numel, stridesOf, type DType } from '../core/dtype';
+import type { GpuTensor } from '../core/op';
+import { intAttr, intsAttr, strAttr } from '../core/attrs';
 import { linearGrid } from './dispatch';
 import { broadcastShapes, vec8 } from './elementwise';
-import type { Attrs, HostValues, OpKernel, TensorInfo } from './types';
+import type { Attrs } from '../core/attrs';
+import type { HostValues, OpKernel, TensorInfo } from '../core/op';
 
 // Data movement is bitwise: 4-byte dtypes travel as u32, f16 as f16.
 const store = (d: DType) => (d === 'f16' ? 'f16' : 'u32');
@@ -55,7 +57,7 @@ function simplify(dims: Dim[], base: number): [Dim[], number] {
   return [out, base];
 }
 
-function encodeStrided(rt: Runtime, name: string, x: GpuTensor, y: GpuTensor, dims: Dim[], mode = 0, base = 0, constant = 0): void {
+function encodeStrided(rt: KernelContext, name: string, x: GpuTensor, y: GpuTensor, dims: Dim[], mode = 0, base = 0, constant = 0): void {
   if (mode === 0) [dims, base] = simplify(dims, base);
   if (dims.length > 8) bad(name, `rank ${dims.length} exceeds 8`);
   const n = numel(y.shape);

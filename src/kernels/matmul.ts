@@ -1,10 +1,12 @@
-import { WgsegError } from '../errors';
-import type { Runtime } from '../gpu/runtime';
-import type { DType, GpuTensor } from '../gpu/tensor';
+import type { KernelContext } from '../core/op';
+import { WgsegError } from '../core/errors';
+import type { DType } from '../core/dtype';
+import type { GpuTensor } from '../core/op';
 import { activationUniforms } from './activation';
-import { badShape, floatAttr, intAttr } from './attrs';
+import { badShape, floatAttr, intAttr } from '../core/attrs';
 import { ceilDiv } from './dispatch';
-import type { Attrs, OpKernel, TensorInfo } from './types';
+import type { Attrs } from '../core/attrs';
+import type { OpKernel, TensorInfo } from '../core/op';
 
 /**
  * Tiling of shaders/matmul/gemm.wgsl: workgroup WG_X x WG_Y, K slice BK (overrides); each
@@ -79,7 +81,7 @@ export function gemmPlan(a: number[], b: number[], c: number[] | undefined, attr
 
 const pad4 = (xs: number[], fill: number) => [...Array(MAX_BATCH_DIMS - xs.length).fill(fill), ...xs];
 
-function encodeGemm(rt: Runtime, op: string, p: GemmPlan, a: GpuTensor, b: GpuTensor, c: GpuTensor | undefined, y: GpuTensor,
+function encodeGemm(rt: KernelContext, op: string, p: GemmPlan, a: GpuTensor, b: GpuTensor, c: GpuTensor | undefined, y: GpuTensor,
   extra: { alpha: number; beta: number; cRs: number; cCs: number }, attrs: Attrs): void {
   const batch = p.bshape.reduce((x, d) => x * d, 1);
   const { WG_X, WG_Y, BK, RM, CN, VEC4 } = GEMM_TILE;

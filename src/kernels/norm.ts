@@ -1,8 +1,8 @@
-import { WgsegError } from '../errors';
-import { numel, type DType } from '../gpu/tensor';
-import { floatAttr, intAttr } from './attrs';
+import { WgsegError } from '../core/errors';
+import { numel, type DType } from '../core/dtype';
+import { floatAttr, intAttr } from '../core/attrs';
 import { linearGrid } from './dispatch';
-import type { OpKernel, TensorInfo } from './types';
+import type { OpKernel, TensorInfo } from '../core/op';
 
 // BatchNormalization (inference) and InstanceNormalization. Per-channel tensors may have a float
 // dtype of their own (ONNX T1/T2), shared by all of them: the {{P}} define.

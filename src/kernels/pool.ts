@@ -1,9 +1,10 @@
-import { WgsegError } from '../errors';
-import { numel, type DType } from '../gpu/tensor';
-import { intAttr, intsAttr, strAttr } from './attrs';
+import { WgsegError } from '../core/errors';
+import { numel, type DType } from '../core/dtype';
+import { intAttr, intsAttr, strAttr } from '../core/attrs';
 import { linearGrid } from './dispatch';
 import { dispatchSplit } from './softmax';
-import type { Attrs, OpKernel, TensorInfo } from './types';
+import type { Attrs } from '../core/attrs';
+import type { OpKernel, TensorInfo } from '../core/op';
 
 // MaxPool / AveragePool (2-D, and 1-D as H = 1) in shaders/pool/pool.wgsl; the global pools are
 // reductions over the spatial dims (shaders/reduce/reduce.wgsl).

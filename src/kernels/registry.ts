@@ -1,4 +1,4 @@
-import { WgsegError } from '../errors';
+import { WgsegError } from '../core/errors';
 import { convKernels } from './conv';
 import { convTransposeKernels } from './conv-transpose';
 import { gridSampleKernels } from './grid-sample';
@@ -9,7 +9,7 @@ import { softmaxKernels } from './softmax';
 import { elementwiseKernels } from './elementwise';
 import { layoutKernels } from './layout';
 import { matmulKernels } from './matmul';
-import type { OpKernel } from './types';
+import type { OpKernel } from '../core/op';
 
 /** op type -> kernel. The one place that knows every op; the executor looks ops up here. */
 export const registry = new Map<string, OpKernel>();

@@ -1,8 +1,9 @@
-import { WgsegError } from '../errors';
-import { numel } from '../gpu/tensor';
-import { floatAttr, intAttr, intsAttr, strAttr } from './attrs';
+import { WgsegError } from '../core/errors';
+import { numel } from '../core/dtype';
+import { floatAttr, intAttr, intsAttr, strAttr } from '../core/attrs';
 import { linearGrid } from './dispatch';
-import type { Attrs, HostValues, OpKernel, TensorInfo } from './types';
+import type { Attrs } from '../core/attrs';
+import type { HostValues, OpKernel, TensorInfo } from '../core/op';
 
 const WG = 64;
 const MODES = ['nearest', 'linear', 'cubic'];

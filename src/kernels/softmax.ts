@@ -1,9 +1,11 @@
-import { WgsegError } from '../errors';
-import type { Runtime } from '../gpu/runtime';
-import { stridesOf, type DType, type GpuTensor } from '../gpu/tensor';
-import { intAttr, intsAttr } from './attrs';
+import type { KernelContext } from '../core/op';
+import { WgsegError } from '../core/errors';
+import { stridesOf, type DType } from '../core/dtype';
+import type { GpuTensor } from '../core/op';
+import { intAttr, intsAttr } from '../core/attrs';
 import { linearGrid } from './dispatch';
-import type { Attrs, HostValues, OpKernel, TensorInfo } from './types';
+import type { Attrs } from '../core/attrs';
+import type { HostValues, OpKernel, TensorInfo } from '../core/op';
 
 // Softmax, LogSoftmax, ArgMax/ArgMin and the Reduce* ops: one geometry (kept dims x reduced dims,
 // shaders/reduce/geometry.wgsl), one workgroup per output for long reductions, else one lane.
@@ -35,7 +37,7 @@ export function splitGeometry(shape: number[], reduced: Set<number>) {
 }
 
 /** Dispatch of a split-geometry shader: a workgroup per output when rows are long, else a lane each. */
-export function dispatchSplit(rt: Runtime, name: string, shader: string, x: GpuTensor, y: GpuTensor, reduced: Set<number>, extra: Record<string, number>): void {
+export function dispatchSplit(rt: KernelContext, name: string, shader: string, x: GpuTensor, y: GpuTensor, reduced: Set<number>, extra: Record<string, number>): void {
   const g = splitGeometry(x.shape, reduced);
   const wide = g.r_len > 256 || (g.r_len > 16 && g.n_out < 4096);
   rt.dispatch({

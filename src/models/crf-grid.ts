@@ -1,6 +1,6 @@
-import { WgsegError } from '../errors';
+import { WgsegError } from '../core/errors';
 import type { Runtime } from '../gpu/runtime';
-import type { GpuTensor } from '../gpu/tensor';
+import type { GpuTensor } from '../core/op';
 import { linearGrid } from '../kernels/dispatch';
 
 /**

@@ -1,6 +1,6 @@
 import { GraphBuilder } from '../graph/builder';
 import type { Dim } from '../graph/ir';
-import { WgsegError } from '../errors';
+import { WgsegError } from '../core/errors';
 import { batchNorm, conv2d, relu } from './layers';
 import { mobilenetV3Large, type MobileNetOptions } from './mobilenet';
 import { Model } from './model';

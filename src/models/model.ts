@@ -1,4 +1,4 @@
-import { WgsegError } from '../errors';
+import { WgsegError } from '../core/errors';
 import type { Graph } from '../graph/ir';
 import { readSafetensors, type NamedTensor } from '../import/safetensors';
 import { Session, type SessionOptions } from '../session';

@@ -1,4 +1,4 @@
-import { WgsegError } from '../errors';
+import { WgsegError } from '../core/errors';
 import { GraphBuilder } from '../graph/builder';
 import { conv2d, linear, relu } from './layers';
 import { Model } from './model';

@@ -1,4 +1,4 @@
-import { WgsegError } from '../errors';
+import { WgsegError } from '../core/errors';
 import { GraphBuilder } from '../graph/builder';
 import type { Dim } from '../graph/ir';
 import { batchNorm, conv2d, convTranspose2d, maxPool, relu } from './layers';

@@ -1,4 +1,4 @@
-import { WgsegError } from '../errors';
+import { WgsegError } from '../core/errors';
 import { createTracked, destroyTracked } from '../gpu/memory';
 import { packUniforms, reflectShader, shaderText } from '../gpu/shader-source';
 

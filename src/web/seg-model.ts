@@ -1,4 +1,4 @@
-import { WgsegError } from '../errors';
+import { WgsegError } from '../core/errors';
 import type { Runtime } from '../gpu/runtime';
 import { Session } from '../session';
 import type { InputLayout } from './preprocess';

@@ -1,4 +1,4 @@
-import { WgsegError } from '../errors';
+import { WgsegError } from '../core/errors';
 
 /** The message shown where the browser has no WebGPU. */
 export const NO_WEBGPU_MESSAGE =

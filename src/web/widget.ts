@@ -1,4 +1,4 @@
-import { WgsegError } from '../errors';
+import { WgsegError } from '../core/errors';
 import { onDeviceLost } from '../gpu/device';
 import type { Runtime } from '../gpu/runtime';
 import { COMPOSITE_MODES, type Background, type CompositeMode, type Compositor } from './composite';

@@ -2,7 +2,7 @@
 // read-back is pending. The running call rejects with DEVICE_LOST naming the reason; the next run
 // recreates the device, pipelines and weights (outputs checked against the float64 reference).
 import { describe, expect, it } from 'vitest';
-import { WgsegError } from '../../src/errors';
+import { WgsegError } from '../../src/core/errors';
 import { getDevice } from '../../src/gpu/device';
 import { Runtime } from '../../src/gpu/runtime';
 import { Session, type Tensor } from '../../src/session';

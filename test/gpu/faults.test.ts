@@ -6,7 +6,7 @@ import { gpuMemory } from '../../src/gpu/memory';
 import { Runtime } from '../../src/gpu/runtime';
 import { runKernel } from '../../src/kernels/dispatch';
 import { kernelFor } from '../../src/kernels/registry';
-import type { Attrs } from '../../src/kernels/types';
+import type { Attrs } from '../../src/core/attrs';
 import { Session } from '../../src/session';
 import { SMALL_NET_DIMS, smallNet } from '../helpers/small-net';
 import { expectClose, TOL } from '../helpers/tolerance';

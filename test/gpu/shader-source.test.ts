@@ -1,7 +1,7 @@
 // Shader text, reflection and uniform packing: pure logic, no GPU.
 import { describe, expect, it } from 'vitest';
 import { packUniforms, reflectShader, shaderText } from '../../src/gpu/shader-source';
-import { fromHalf, toHalf } from '../../src/gpu/tensor';
+import { fromHalf, toHalf } from '../../src/core/dtype';
 import { linearGrid } from '../../src/kernels/dispatch';
 
 describe('shaderText', () => {

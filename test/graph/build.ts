@@ -1,5 +1,6 @@
-import type { ConstData, Dim, ElemType, Graph, Node } from '../../src/graph/ir';
-import type { Attrs } from '../../src/kernels/types';
+import type { ConstData, ElemType } from '../../src/core/dtype';
+import type { Dim, Graph, Node } from '../../src/graph/ir';
+import type { Attrs } from '../../src/core/attrs';
 
 /** Hand-built graph IR for graph-layer tests (no file format involved). */
 export class GraphBuilder {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { foldNode, type HostTensor } from '../../src/graph/fold';
+import { foldNode } from '../../src/graph/fold';
+import type { HostTensor } from '../../src/core/op';
 import type { Node } from '../../src/graph/ir';
 import { resolve } from '../../src/graph/shapes';
-import type { Attrs } from '../../src/kernels/types';
+import type { Attrs } from '../../src/core/attrs';
 import { GraphBuilder } from './build';
 
 const t = (shape: number[], data: number[], type: HostTensor['type'] = 'int64'): HostTensor => ({ type, shape, data: type.startsWith('float') ? Float32Array.from(data) : Float64Array.from(data) });

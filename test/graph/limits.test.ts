@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WgsegError } from '../../src/errors';
+import { WgsegError } from '../../src/core/errors';
 import { gpuMemory } from '../../src/gpu/memory';
 import { checkLimits, planMemory } from '../../src/graph/plan';
 import { resolve } from '../../src/graph/shapes';

@@ -1,8 +1,9 @@
 import { Runtime } from '../../src/gpu/runtime';
-import type { DType, HostArray } from '../../src/gpu/tensor';
+import type { DType, HostArray } from '../../src/core/dtype';
 import { runKernel } from '../../src/kernels/dispatch';
 import { kernelFor } from '../../src/kernels/registry';
-import type { Attrs, HostValues } from '../../src/kernels/types';
+import type { Attrs } from '../../src/core/attrs';
+import type { HostValues } from '../../src/core/op';
 
 let rt: Promise<Runtime> | null = null;
 

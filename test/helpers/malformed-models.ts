@@ -1,4 +1,4 @@
-import type { WgsegErrorCode } from '../../src/errors';
+import type { WgsegErrorCode } from '../../src/core/errors';
 import { OnnxBuilder, encodeModel, graph, tensorProto, type ModelObject } from './onnx-build';
 import { rng } from './random';
 

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WgsegError } from '../../src/errors';
+import { WgsegError } from '../../src/core/errors';
 import type { Runtime } from '../../src/gpu/runtime';
-import { numel } from '../../src/gpu/tensor';
-import type { ElemType } from '../../src/graph/ir';
+import { numel } from '../../src/core/dtype';
+import type { ElemType } from '../../src/core/dtype';
 import { decodeModel, decodeTensor, type OnnxDType, type OnnxModel, type TensorData } from '../../src/import/onnx-proto';
 import { canFold } from '../../src/graph/fold';
 import { registry } from '../../src/kernels/registry';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WgsegError } from '../../src/errors';
+import { WgsegError } from '../../src/core/errors';
 import { Session } from '../../src/session';
 import { gpu } from '../helpers/gpu';
 import { OnnxBuilder } from '../helpers/onnx-build';

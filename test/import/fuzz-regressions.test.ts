@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WgsegErrorCode } from '../../src/errors';
+import type { WgsegErrorCode } from '../../src/core/errors';
 import { writeSafetensors } from '../../src/import/safetensors';
 import { exercise } from '../../tools/fuzz/exercise';
 import { fieldSpots } from '../../tools/fuzz/mutate-tflite';

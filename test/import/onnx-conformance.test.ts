@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WgsegError } from '../../src/errors';
+import { WgsegError } from '../../src/core/errors';
 import { decodeModel, decodeTensor } from '../../src/import/onnx-proto';
 import { onnxType } from '../helpers/onnx-build';
 import { gpu } from '../helpers/gpu';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WgsegError } from '../../src/errors';
+import { WgsegError } from '../../src/core/errors';
 import { importOnnx } from '../../src/import/onnx';
 import { malformedModels } from '../helpers/malformed-models';
 import { OnnxBuilder, encodeModel, f, tensor } from '../helpers/onnx-build';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { WgsegError } from '../../src/errors';
+import { WgsegError } from '../../src/core/errors';
 import { importTflite } from '../../src/import/tflite';
 import { loadGraph, Session } from '../../src/session';
 import { gpu } from '../helpers/gpu';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WgsegError } from '../../src/errors';
-import { fromHalf, toHalf, type DType } from '../../src/gpu/tensor';
+import { WgsegError } from '../../src/core/errors';
+import { fromHalf, toHalf, type DType } from '../../src/core/dtype';
 import { convTransposeTuning } from '../../src/kernels/conv-transpose';
 import { kernelFor } from '../../src/kernels/registry';
-import type { Attrs } from '../../src/kernels/types';
+import type { Attrs } from '../../src/core/attrs';
 import { gpu, runOp } from '../helpers/gpu';
 import { rng } from '../helpers/random';
 import { TOL, expectClose, type Tol } from '../helpers/tolerance';

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { fromHalf, toHalf } from '../../src/gpu/tensor';
+import { fromHalf, toHalf } from '../../src/core/dtype';
 import { convTuning } from '../../src/kernels/conv';
 import { kernelFor } from '../../src/kernels/registry';
 import { gpu, runOp } from '../helpers/gpu';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { DType } from '../../src/gpu/tensor';
+import type { DType } from '../../src/core/dtype';
 import { kernelFor } from '../../src/kernels/registry';
-import type { Attrs } from '../../src/kernels/types';
+import type { Attrs } from '../../src/core/attrs';
 import { gpu, runOp, type HostTensor } from '../helpers/gpu';
 import { rng, type Rng } from '../helpers/random';
 import { TOL, expectClose } from '../helpers/tolerance';

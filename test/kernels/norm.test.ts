@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { WgsegError } from '../../src/errors';
-import type { DType } from '../../src/gpu/tensor';
+import { WgsegError } from '../../src/core/errors';
+import type { DType } from '../../src/core/dtype';
 import { gpu, runOp } from '../helpers/gpu';
 import { rng } from '../helpers/random';
 import { TOL, expectClose } from '../helpers/tolerance';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { WgsegError } from '../../src/errors';
-import type { GpuTensor } from '../../src/gpu/tensor';
+import { WgsegError } from '../../src/core/errors';
+import type { GpuTensor } from '../../src/core/op';
 import { GraphBuilder } from '../../src/graph/builder';
 import { DenseCRF, type DenseCRFOptions } from '../../src/models/crf';
 import { Session } from '../../src/session';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { WgsegError } from '../../src/errors';
+import { WgsegError } from '../../src/core/errors';
 import { readNpy } from '../../src/import/npy';
 import { readSafetensors } from '../../src/import/safetensors';
 import { deeplabV3, deeplabV3Plus, type DeepLabOptions } from '../../src/models/deeplab';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WgsegError } from '../../src/errors';
+import { WgsegError } from '../../src/core/errors';
 import { applyHomography, homography, type Quad } from '../../src/models/ocr/geometry';
 import { binarize, ctcArgmax, detInput, rectify, type LineWarp } from '../../src/models/ocr/kernels';
 import { uploadSource } from '../../src/models/ocr/source';

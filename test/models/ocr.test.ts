@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WgsegError } from '../../src/errors';
+import { WgsegError } from '../../src/core/errors';
 import { Session } from '../../src/session';
 import { createOcr, type Ocr } from '../../src/models/ocr';
 import { ctcGreedy, parseDictionary } from '../../src/models/ocr/ctc';

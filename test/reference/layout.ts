@@ -1,6 +1,6 @@
 // f64 references for the layout ops, written from the ONNX operator definitions with explicit
 // coordinates (no strides shared with the kernels).
-import { fromHalf, toHalf } from '../../src/gpu/tensor';
+import { fromHalf, toHalf } from '../../src/core/dtype';
 
 export interface Ref { data: ArrayLike<number>; shape: number[] }
 

@@ -1,6 +1,6 @@
-import { WgsegError } from '../../src/errors';
+import { WgsegError } from '../../src/core/errors';
 import type { Runtime } from '../../src/gpu/runtime';
-import type { ElemType } from '../../src/graph/ir';
+import type { ElemType } from '../../src/core/dtype';
 import { readNpy, type NpyArray } from '../../src/import/npy';
 import { readSafetensors } from '../../src/import/safetensors';
 import { feedData } from '../../src/cli/run';

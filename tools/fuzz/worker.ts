@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { WgsegError } from '../../src/errors';
+import { WgsegError } from '../../src/core/errors';
 import { Runtime } from '../../src/gpu/runtime';
 import { seedsOf } from './cases';
 import { exercise, FUZZ_LIMITS, type Outcome } from './exercise';

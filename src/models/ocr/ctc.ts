@@ -1,4 +1,4 @@
-import { WgsegError } from '../../errors';
+import { WgsegError } from '../../core/errors';
 
 /**
  * PaddleOCR's character list: one character per line of the dictionary file, then a space (the

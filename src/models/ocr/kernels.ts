@@ -1,5 +1,5 @@
 import type { Runtime } from '../../gpu/runtime';
-import type { GpuTensor } from '../../gpu/tensor';
+import type { GpuTensor } from '../../core/op';
 import { linearGrid } from '../../kernels/dispatch';
 import type { GpuImage } from './source';
 

@@ -1,4 +1,4 @@
-import { WgsegError } from '../../errors';
+import { WgsegError } from '../../core/errors';
 
 /** A model or dictionary: bytes, a URL (fetched), or a file path (Node). */
 export type OcrAsset = Uint8Array | ArrayBuffer | URL | string;

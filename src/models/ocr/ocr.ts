@@ -1,6 +1,6 @@
-import { WgsegError } from '../../errors';
+import { WgsegError } from '../../core/errors';
 import { Runtime } from '../../gpu/runtime';
-import type { GpuTensor } from '../../gpu/tensor';
+import type { GpuTensor } from '../../core/op';
 import type { Graph } from '../../graph/ir';
 import { loadGraph } from '../../session';
 import { ctcGreedy, parseDictionary } from './ctc';

@@ -1,4 +1,4 @@
-import { WgsegError } from '../../errors';
+import { WgsegError } from '../../core/errors';
 import type { Runtime } from '../../gpu/runtime';
 
 /** RGBA bytes, row-major, 4 per pixel (an ImageData fits). */

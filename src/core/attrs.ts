@@ -1,5 +1,8 @@
-import { WgsegError } from '../errors';
-import type { Attrs } from './types';
+import { WgsegError } from './errors';
+
+/** Node attributes by their ONNX names (TFLite options are translated to these at import). */
+export type AttrValue = number | string | number[] | string[];
+export type Attrs = Record<string, AttrValue | undefined>;
 
 /** Typed attribute access with ONNX defaults; errors name the op and attribute. */
 export function intAttr(a: Attrs, name: string, dflt: number, op: string): number {
