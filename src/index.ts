@@ -28,10 +28,10 @@ export { unet, type UNetOptions } from './models/unet';
 export { stnClassifier, spatialTransformer, spatialTransformerModel, IDENTITY_THETA, type StnOptions, type TransformerOptions } from './models/stn';
 export { srn, type SrnOptions } from './models/srn';
 export * as layers from './models/layers';
-export { DenseCRF, type DenseCRFOptions, type CrfResult, type HostImage } from './models/crf';
+export { DenseCRF, type DenseCRFOptions, type CrfResult, type HostImage } from './pipelines/crf/crf';
 // Browser pieces (webcam demo): GPU preprocessing of video frames, mask smoothing and compositing.
 export * from './web/preprocess';
 export * from './web/composite';
 export * from './web/smooth';
-// OCR (src/models/ocr/): PP-OCRv4 detection + rectification + recognition on WebGPU.
-export * from './models/ocr/index';
+// OCR (src/pipelines/ocr/): PP-OCRv4 detection + rectification + recognition on WebGPU.
+export * from './pipelines/ocr/index';

@@ -1,7 +1,7 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { WgsegError } from '../errors';
-import type { RgbaImage } from '../models/ocr/source';
+import type { RgbaImage } from '../pipelines/ocr/source';
 
 /** PNG or JPEG bytes -> RGBA (told by the file's signature, not its name). */
 export function decodeImage(bytes: Uint8Array, path: string): RgbaImage {

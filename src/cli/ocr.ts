@@ -1,4 +1,4 @@
-import { createOcr, type OcrOptions } from '../models/ocr';
+import { createOcr, type OcrOptions } from '../pipelines/ocr';
 import type { CliIo } from './main';
 import { readBytes } from './files';
 import { decodeImage } from './image';

@@ -1,4 +1,4 @@
-import type { Point, Quad } from '../../src/models/ocr/geometry';
+import type { Point, Quad } from '../../src/pipelines/ocr/geometry';
 
 /**
  * Character error rate of OCR output against a rendered scene's true lines. Each read line is

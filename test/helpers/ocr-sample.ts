@@ -1,5 +1,5 @@
 import { PNG } from 'pngjs';
-import type { Quad } from '../../src/models/ocr/geometry';
+import type { Quad } from '../../src/pipelines/ocr/geometry';
 import { renderScene } from './ocr-scene';
 
 /**

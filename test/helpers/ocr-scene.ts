@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
-import { homography, type Quad } from '../../src/models/ocr/geometry';
+import { homography, type Quad } from '../../src/pipelines/ocr/geometry';
 import { rng } from './random';
 
 /**

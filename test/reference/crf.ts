@@ -1,5 +1,5 @@
 // Exact fully connected CRF (Krahenbuhl & Koltun 2011) in f64, O(N^2) per iteration: the reference
-// for src/models/crf.ts, written from the paper. Planar layouts: scores/probs [C][N], image [3][N]
+// for src/pipelines/crf/crf.ts, written from the paper. Planar layouts: scores/probs [C][N], image [3][N]
 // (0..255), N = H * W, pixel i at (x, y) = (i % W, floor(i / W)).
 
 import { rng } from '../helpers/random';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { WgsegError } from '../../src/core/errors';
 import type { GpuTensor } from '../../src/core/op';
 import { GraphBuilder } from '../../src/graph/builder';
-import { DenseCRF, type DenseCRFOptions } from '../../src/models/crf';
+import { DenseCRF, type DenseCRFOptions } from '../../src/pipelines/crf/crf';
 import { Session } from '../../src/session';
 import { gpu } from '../helpers/gpu';
 import { expectClose, TOL } from '../helpers/tolerance';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ctcGreedy, parseDictionary } from '../../src/models/ocr/ctc';
-import { components, dbBoxes, rectScore } from '../../src/models/ocr/db';
-import { applyHomography, convexHull, homography, minAreaRect, readingQuad, type Point, type Quad } from '../../src/models/ocr/geometry';
+import { ctcGreedy, parseDictionary } from '../../src/pipelines/ocr/ctc';
+import { components, dbBoxes, rectScore } from '../../src/pipelines/ocr/db';
+import { applyHomography, convexHull, homography, minAreaRect, readingQuad, type Point, type Quad } from '../../src/pipelines/ocr/geometry';
 import { rng } from '../helpers/random';
 
 /** Host-side OCR pieces (no GPU) against brute-force f64 references. */

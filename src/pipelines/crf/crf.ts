@@ -1,9 +1,9 @@
-import { WgsegError } from '../core/errors';
-import type { Runtime } from '../gpu/runtime';
-import type { GpuTensor } from '../core/op';
-import { linearGrid } from '../kernels/dispatch';
-import { BilateralGrid, classChunk, gridShape } from './crf-grid';
-import type { Tensor } from '../session';
+import { WgsegError } from '../../core/errors';
+import type { Runtime } from '../../gpu/runtime';
+import type { GpuTensor } from '../../core/op';
+import { linearGrid } from '../../kernels/dispatch';
+import { BilateralGrid, classChunk, gridShape } from './grid';
+import type { Tensor } from '../../session';
 
 /**
  * DeepLab's fully connected CRF (Krahenbuhl & Koltun 2011) on the GPU: mean-field iterations
@@ -12,8 +12,8 @@ import type { Tensor } from '../session';
  * bilateral kernel exp(-|p_i - p_j|^2 / 2 alpha^2 - |I_i - I_j|^2 / 2 beta^2) (weight w1).
  *
  * The position kernel is exact (separable blur, truncated at 4 sigma); the bilateral kernel runs on
- * a 5-D bilateral grid (src/models/crf-grid.ts), an approximation whose error vs the exact filter
- * is measured in test/models/crf.test.ts. Everything stays on the GPU; `run` records dispatches
+ * a 5-D bilateral grid (src/pipelines/crf/grid.ts), an approximation whose error vs the exact filter
+ * is measured in test/pipelines/crf.test.ts. Everything stays on the GPU; `run` records dispatches
  * and does not submit.
  */
 

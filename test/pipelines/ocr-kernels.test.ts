@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { WgsegError } from '../../src/core/errors';
-import { applyHomography, homography, type Quad } from '../../src/models/ocr/geometry';
-import { binarize, ctcArgmax, detInput, rectify, type LineWarp } from '../../src/models/ocr/kernels';
-import { uploadSource } from '../../src/models/ocr/source';
+import { applyHomography, homography, type Quad } from '../../src/pipelines/ocr/geometry';
+import { binarize, ctcArgmax, detInput, rectify, type LineWarp } from '../../src/pipelines/ocr/kernels';
+import { uploadSource } from '../../src/pipelines/ocr/source';
 import { gpu } from '../helpers/gpu';
 import { rng } from '../helpers/random';
 

@@ -1,7 +1,7 @@
-import { WgsegError } from '../core/errors';
-import type { Runtime } from '../gpu/runtime';
-import type { GpuTensor } from '../core/op';
-import { linearGrid } from '../kernels/dispatch';
+import { WgsegError } from '../../core/errors';
+import type { Runtime } from '../../gpu/runtime';
+import type { GpuTensor } from '../../core/op';
+import { linearGrid } from '../../kernels/dispatch';
 
 /**
  * The bilateral kernel sum_j exp(-|p_i - p_j|^2 / 2 alpha^2 - |I_i - I_j|^2 / 2 beta^2) q_j on a
@@ -10,7 +10,7 @@ import { linearGrid } from '../kernels/dispatch';
  * atomics, a separable Gaussian blur per axis whose variance makes splat + blur + slice add up to
  * the kernel's, a multilinear slice. The nearest splat gathers each cell's pixels (a counting sort
  * by cell, once per image); cells no pixel can reach are skipped by the blur (occupancy masks, also
- * once per image). Approximate: its error vs the exact filter is measured in test/models/crf.test.ts.
+ * once per image). Approximate: its error vs the exact filter is measured in test/pipelines/crf.test.ts.
  */
 
 export interface GridOptions {
