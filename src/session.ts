@@ -4,7 +4,7 @@ import type { GpuTensor } from './core/op';
 import { Executor, type Feed, type NodeTiming } from './graph/executor';
 import type { ConstData, ElemType } from './core/dtype';
 import type { Dim, Graph } from './graph/ir';
-import { optimize } from './graph/optimize';
+import { optimize } from './graph/fusion-rules';
 import { checkLimits, planMemory, type BufferLimits, type MemoryPlan } from './graph/plan';
 import { hostData } from './core/dtype';
 import { hostFedInputs, resolve, type Resolved } from './graph/shapes';

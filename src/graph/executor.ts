@@ -2,9 +2,9 @@ import { WgsegError } from '../core/errors';
 import { BufferPool } from '../gpu/buffer-pool';
 import type { Timing } from '../gpu/profiler';
 import type { Runtime } from '../gpu/runtime';
-import { BYTES, encodeHost, numel, type DType } from '../core/dtype';
+import { BYTES, DTYPE_ONNX, encodeHost, numel, type DType } from '../core/dtype';
 import type { GpuTensor } from '../core/op';
-import { kernelFor } from '../kernels/registry';
+import { castOp, kernelFor } from '../kernels/registry';
 import type { HostValues, OpKernel, Packed } from '../core/op';
 import { nodeWhere, type Node } from './ir';
 import type { MemoryPlan } from './plan';
@@ -153,7 +153,7 @@ export class Executor {
       } else if (f.gpu.dtype === slot.dtype) {
         live.set(name, { ...f.gpu, shape: slot.shape });
       } else {
-        kernelFor('Cast').encode(rt, [f.gpu], [slot], { to: slot.dtype === 'f16' ? 10 : slot.dtype === 'f32' ? 1 : 6 }, []);
+        castOp.encode(rt, [f.gpu], [slot], { to: DTYPE_ONNX[slot.dtype] }, []);
         live.set(name, slot);
       }
     }

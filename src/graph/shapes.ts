@@ -1,12 +1,10 @@
+import type { Attrs } from '../core/attrs';
+import { gpuType, isFloatType, onnxCode, type ConstData, type DType, type ElemType, type Precision } from '../core/dtype';
 import { WgsegError } from '../core/errors';
-import type { DType } from '../core/dtype';
-import { registry } from '../kernels/registry';
-import type { HostValues, OpKernel, TensorInfo } from '../core/op';
-import { canFold, foldNode, ONNX_TYPE } from './fold';
-import { isFloatType } from '../core/dtype';
-import type { HostTensor } from '../core/op';
+import type { HostTensor, HostValues, OpKernel, OpRecord, TensorInfo } from '../core/op';
+import { castOp, kernelOf, registry } from '../kernels/registry';
+import { foldNode } from './fold';
 import { nodeWhere, type Dim, type Graph, type Node, type ValueDesc } from './ir';
-import type { ConstData, ElemType } from '../core/dtype';
 
 /**
  * Shape binding, constant folding and shape inference in one walk over the nodes (in file order):
@@ -14,8 +12,6 @@ import type { ConstData, ElemType } from '../core/dtype';
  * constant; every other node goes through its kernel's `infer`. The result is a graph whose values
  * all have numeric shapes and a GPU dtype, and whose nodes all have a kernel.
  */
-
-export type Precision = 'f32' | 'f16';
 
 export interface Resolved {
   graph: Graph;
@@ -27,23 +23,9 @@ export interface Resolved {
 /** Largest constant a kernel-backed op is folded into (elements); ops without a kernel always fold. */
 export const FOLD_LIMIT = 1 << 16;
 const MAX_ELEMENTS = 2 ** 31;
-/** host cost follows the output size, so a big constant input is no reason not to try */
-const OUTPUT_COST = new Set(['Slice', 'Gather', 'Shape', 'Size']);
-/**
- * Kernels that give a non-empty output from an empty GPU input correctly (a concatenated or padded
- * empty piece, a K = 0 product, a reduction over nothing). Any other kernel whose output would
- * be non-empty from an empty input is refused at plan time (it would read past its input).
- */
-const EMPTY_INPUT_OK = (op: string) => op === 'Concat' || op === 'Pad' || op === 'MatMul' || op === 'Gemm' || op.startsWith('Reduce');
 
 const fmt = (s: readonly Dim[]) => `[${s.join(',')}]`;
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-
-/** GPU storage of a graph-level type: floats by precision, integers i32, bool u32 (what comparisons produce). */
-export function gpuType(t: ElemType, precision: Precision): DType {
-  if (isFloatType(t)) return precision;
-  return t === 'bool' ? 'u32' : 'i32';
-}
 
 /** Where in the model a message points: "model.onnx: node n (Op): ". */
 function rethrow(g: Graph, n: Node, e: unknown): never {
@@ -102,9 +84,10 @@ export function hostValues(g: Graph, n: Node, k: OpKernel): HostValues {
   return host;
 }
 
-/** The graph-level type of a kernel's output. */
-function outputType(n: Node, d: DType, ins: (ValueDesc | undefined)[], prior: ElemType | undefined): ElemType {
-  if (n.op === 'Cast') return ONNX_TYPE[n.attrs.to as number] ?? 'float32';
+/** The graph-level type of a kernel's output: the record's say (Cast's target), else the inputs'. */
+function outputType(k: OpRecord, attrs: Attrs, d: DType, ins: (ValueDesc | undefined)[], prior: ElemType | undefined): ElemType {
+  const own = k.outputType?.(attrs);
+  if (own) return own;
   if (d === 'u32') return 'bool';
   const float = d === 'f32' || d === 'f16';
   const same = (t: ElemType | undefined) => t !== undefined && t !== 'bool' && isFloatType(t) === float;
@@ -113,34 +96,17 @@ function outputType(n: Node, d: DType, ins: (ValueDesc | undefined)[], prior: El
   return first ? first.type : float ? 'float32' : 'int64';
 }
 
-const TYPE_CODE = new Map(Object.entries(ONNX_TYPE).map(([code, t]) => [t, Number(code)]));
-
-/**
- * Cast to a float type becomes a cast to the graph's one float precision; CastLike gets `to` from
- * input 1's element type (its storage alone cannot tell uint8 from int32).
- */
-function kernelAttrs(n: Node, precision: Precision, ins: (ValueDesc | undefined)[]) {
-  const like = n.op === 'CastLike' ? ins[1]?.type : undefined;
-  const to = like ? TYPE_CODE.get(like) : (n.attrs.to as number);
-  const floatTo = precision === 'f16' ? 10 : 1;
-  if ((n.op === 'Cast' || like) && (to === 1 || to === 10 || to === 11)) return { ...n.attrs, to: floatTo };
-  if (like && to !== undefined) return { ...n.attrs, to };
-  return n.attrs;
-}
-
 const NARROW = new Set<ElemType>(['int8', 'uint8', 'int16', 'uint16']);
-/** Kernels whose integer outputs are values of their inputs (moved, selected or clamped): never out of range. */
-const RANGE_KEEPING = new Set(['Identity', 'Concat', 'Slice', 'Pad', 'Transpose', 'Expand', 'Tile', 'Gather', 'DepthToSpace', 'SpaceToDepth', 'Where', 'Max', 'Min', 'Relu', 'Clip', 'ReduceMax', 'ReduceMin', 'MaxPool']);
 
 /**
  * int8/uint8/int16/uint16 live in i32 on the GPU, so arithmetic on them (Add, Mul, Neg, ReduceSum,
  * MatMul...) leaves their range: a node whose output is one of those types writes a wide i32
  * value that a Cast to the type wraps into the real output (two's complement, as ONNX and
  * onnxruntime do; wrapping after the fact is exact because i32 arithmetic is the same modulo
- * 2^bits). Cast wraps by itself; views and RANGE_KEEPING kernels cannot leave the range.
+ * 2^bits). Views and kernels whose record says `keepsRange` (Cast wraps by itself) cannot leave the range.
  */
 function wrapNarrow(node: Node, k: OpKernel, values: Map<string, ValueDesc>, gpu: Map<string, DType>): Node[] {
-  if (k.view || node.op === 'Cast' || RANGE_KEEPING.has(node.op)) return [node];
+  if (k.view || k.keepsRange) return [node];
   const wraps: Node[] = [];
   const outputs = node.outputs.map((name) => {
     const v = name ? values.get(name) : undefined;
@@ -149,7 +115,7 @@ function wrapNarrow(node: Node, k: OpKernel, values: Map<string, ValueDesc>, gpu
     while (values.has(wide)) wide += '_';
     values.set(wide, { name: wide, type: 'int32', shape: v.shape });
     gpu.set(wide, 'i32');
-    wraps.push({ op: 'Cast', name: `${node.name}/wrap-${v.type}`, inputs: [wide], outputs: [name], attrs: { to: TYPE_CODE.get(v.type)! } });
+    wraps.push({ op: castOp.op, name: `${node.name}/wrap-${v.type}`, inputs: [wide], outputs: [name], attrs: { to: onnxCode(v.type) } });
     return wide;
   });
   return wraps.length ? [{ ...node, outputs }, ...wraps] : [node];
@@ -167,13 +133,14 @@ function cloneValues(g: Graph): Map<string, ValueDesc> {
 export function hostFedInputs(g: Graph): Set<string> {
   const need = new Set<string>();
   for (const n of g.nodes) {
-    const k = registry.get(n.op);
-    const idx = k ? (k.hostInputs ?? []) : canFold(n.op) && n.op !== 'Shape' && n.op !== 'Size' ? n.inputs.map((_, i) => i) : [];
+    const r = registry.get(n.op);
+    const idx = kernelOf(n.op) ? (r?.hostInputs ?? []) : r?.fold && !r.shapeOnly ? n.inputs.map((_, i) => i) : [];
     for (const i of idx) if (n.inputs[i]) need.add(n.inputs[i]);
   }
   for (let i = g.nodes.length - 1; i >= 0; i--) {
     const n = g.nodes[i];
-    if (n.op === 'Shape' || n.op === 'Size' || !canFold(n.op) || !n.outputs.some((o) => need.has(o))) continue;
+    const r = registry.get(n.op);
+    if (!r?.fold || r.shapeOnly || !n.outputs.some((o) => need.has(o))) continue;
     for (const x of n.inputs) if (x) need.add(x);
   }
   return new Set(g.inputs.filter((x) => need.has(x)));
@@ -203,11 +170,13 @@ export function resolve(g: Graph, given: Record<string, readonly number[]>, prec
       if (!v?.shape || (!v.data && !gpu.has(name))) throw new WgsegError('MALFORMED_FILE', `${nodeWhere(g, n)}: input ${name} is not produced by any earlier node, input or initializer`);
       return v;
     });
-    const k = registry.get(n.op);
-    // views and Identity fold at any size: the result shares its input's data
-    const free = !k || k.view || n.op === 'Identity';
-    const small = free || OUTPUT_COST.has(n.op) || ins.every((v) => !v || !v.data || v.data.length <= FOLD_LIMIT);
-    if (canFold(n.op) && small && (ins.every((v) => !v || v.data) || n.op === 'Shape' || n.op === 'Size')) {
+    const rec = registry.get(n.op);
+    const k = kernelOf(n.op);
+    // host-only ops, views and Identity fold at any size (a view's result shares its input's data);
+    // a record whose host cost follows its output tries whatever its inputs' size
+    const free = !k || k.view || rec?.foldCost === 'free';
+    const small = free || rec?.foldCost === 'output' || ins.every((v) => !v || !v.data || v.data.length <= FOLD_LIMIT);
+    if (rec?.fold && small && (ins.every((v) => !v || v.data) || rec.shapeOnly)) {
       try {
         const hostIns = ins.map((v): HostTensor | undefined => v && { type: v.type, shape: v.shape as number[], data: v.data ?? new Float32Array(0) });
         // a kernel-backed op folds only small results: a bigger one is refused (TOO_LARGE) before it is computed
@@ -225,17 +194,17 @@ export function resolve(g: Graph, given: Record<string, readonly number[]>, prec
     }
     if (!k) {
       const dynamic = n.inputs.find((name) => name && !values.get(name)?.data);
-      if (canFold(n.op)) throw new WgsegError('UNSUPPORTED_OP', `${nodeWhere(g, n)}: input ${dynamic} is computed at run time, not supported (${n.op} runs on the host only)`);
+      if (rec?.fold) throw new WgsegError('UNSUPPORTED_OP', `${nodeWhere(g, n)}: input ${dynamic} is computed at run time, not supported (${n.op} runs on the host only)`);
       throw new WgsegError('UNSUPPORTED_OP', `${nodeWhere(g, n)}: op not supported`);
     }
-    const attrs = kernelAttrs(n, precision, ins);
+    const attrs = k.planAttrs?.(n.attrs, ins.map((v) => v?.type), precision) ?? n.attrs;
     const node: Node = attrs === n.attrs ? n : { ...n, attrs };
     try {
       const host = hostValues(out, node, k);
       const infos = ins.map((v, i): TensorInfo | undefined => (v && !k.hostInputs?.includes(i) ? { shape: v.shape as number[], dtype: gpu.get(v.name)! } : undefined));
       const outs = k.infer(infos, attrs, host);
       const empty = infos.findIndex((t) => t && numel(t.shape) === 0);
-      if (empty >= 0 && !EMPTY_INPUT_OK(n.op) && outs.some((o) => o && numel(o.shape) > 0)) {
+      if (empty >= 0 && !k.emptyInputOk && outs.some((o) => o && numel(o.shape) > 0)) {
         throw new WgsegError('BAD_SHAPE', `input ${n.inputs[empty]} is empty ${fmt(infos[empty]!.shape)}; ${n.op} cannot make its output ${fmt(outs.find((o) => numel(o.shape) > 0)!.shape)} from an empty tensor`);
       }
       n.outputs.forEach((name, i) => {
@@ -245,7 +214,7 @@ export function resolve(g: Graph, given: Record<string, readonly number[]>, prec
         if (o.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new WgsegError('BAD_SHAPE', `output ${name} has shape ${fmt(o.shape)}: every dim must be a non-negative integer`);
         if (numel(o.shape) > MAX_ELEMENTS) throw new WgsegError('BAD_SHAPE', `output ${name} ${fmt(o.shape)} has more than 2^31 elements`);
         const prior = values.get(name);
-        values.set(name, { name, type: outputType(n, o.dtype, ins, prior?.type), shape: o.shape });
+        values.set(name, { name, type: outputType(k, n.attrs, o.dtype, ins, prior?.type), shape: o.shape });
         gpu.set(name, o.dtype);
       });
     } catch (e) {

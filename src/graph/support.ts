@@ -1,10 +1,9 @@
 import { registry } from '../kernels/registry';
-import { canFold } from './fold';
 import type { Graph, Node } from './ir';
 
-/** Nodes whose op has neither a kernel nor a host evaluation. */
+/** Nodes whose op has no record (every record has a kernel, a host evaluation or both). */
 export function unsupportedNodes(g: Graph): Node[] {
-  return g.nodes.filter((n) => !registry.has(n.op) && !canFold(n.op));
+  return g.nodes.filter((n) => !registry.has(n.op));
 }
 
 /** Distinct unsupported op types, in first-use order (for `wgseg inspect`). */

@@ -1,15 +1,31 @@
-import type { KernelContext } from '../core/op';
+import { floatAttr, intAttr, type Attrs } from '../core/attrs';
+import { BYTES, numel, type DType } from '../core/dtype';
 import { WgsegError } from '../core/errors';
-import { BYTES, numel, stridesOf, type DType } from '../core/dtype';
-import type { GpuTensor } from '../core/op';
-import { floatAttr, intAttr } from '../core/attrs';
+import type { GpuTensor, HostValues, KernelContext, OpKernel, OpRecord, TensorInfo } from '../core/op';
+import { broadcastPlan, broadcastShapes, vec8 } from './broadcast';
 import { linearGrid } from './dispatch';
-import type { Attrs } from '../core/attrs';
-import type { HostValues, OpKernel, TensorInfo } from '../core/op';
+import { arg, hostBinary, hostElementwise, hostUnary, hostVariadic, type Fold } from './host-eval';
+
+/** What a record says beside its kernel: host evaluation and the planning flags (see OpRecord). */
+type Extra = Pick<OpRecord, 'fold' | 'foldCost' | 'keepsRange'>;
 
 const UNARY_CODES: Record<string, number> = {
   Identity: 0, Relu: 1, Clip: 2, LeakyRelu: 3, Sigmoid: 4, HardSigmoid: 5, HardSwish: 6, Tanh: 7,
   Exp: 16, Neg: 17, Abs: 18, Sqrt: 19, Log: 20, Reciprocal: 21, Floor: 22, Ceil: 23, Swish: 24, Elu: 25, Round: 26,
+};
+const roundEven = (v: number) => (v - Math.floor(v) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v));
+const UNARY_EXTRA: Record<string, Extra> = {
+  // Identity folds at any size: the result shares its input's data
+  Identity: { fold: (xs, _a, n) => arg(n.op, xs, 0), foldCost: 'free', keepsRange: true },
+  Relu: { fold: hostUnary((v) => Math.max(v, 0)), keepsRange: true },
+  Clip: { keepsRange: true },
+  Neg: { fold: hostUnary((v) => -v) },
+  Abs: { fold: hostUnary(Math.abs) },
+  Floor: { fold: hostUnary(Math.floor) },
+  Ceil: { fold: hostUnary(Math.ceil) },
+  Round: { fold: hostUnary(roundEven) },
+  Sqrt: { fold: hostUnary(Math.sqrt) },
+  Reciprocal: { fold: hostUnary((v) => 1 / v) },
 };
 
 const FLT_MAX = 3.4028234663852886e38;
@@ -32,6 +48,7 @@ function unaryParams(op: string, attrs: Attrs, host: HostValues): [number, numbe
 function unary(op: string): OpKernel {
   return {
     op,
+    ...UNARY_EXTRA[op],
     hostInputs: op === 'Clip' ? [1, 2] : undefined,
     infer(inputs: (TensorInfo | undefined)[]) {
       const x = inputs[0];
@@ -53,68 +70,32 @@ function unary(op: string): OpKernel {
   };
 }
 
-// ---- broadcasting ------------------------------------------------------------------------------
-
-/** Numpy/ONNX multidirectional broadcast of `shapes`; throws BAD_SHAPE naming the op. */
-export function broadcastShapes(op: string, shapes: readonly number[][]): number[] {
-  const rank = Math.max(0, ...shapes.map((s) => s.length));
-  const out: number[] = [];
-  for (let d = 0; d < rank; d++) {
-    const dims = shapes.map((s) => s[s.length - rank + d] ?? 1).filter((v) => v !== 1);
-    if (dims.some((v) => v !== dims[0])) {
-      throw new WgsegError('BAD_SHAPE', `${op}: shapes ${shapes.map((s) => `[${s.join(',')}]`).join(', ')} do not broadcast (dim ${d})`);
-    }
-    out.push(dims[0] ?? 1);
-  }
-  return out;
-}
-
-const MAX_RANK = 8;
-
-/**
- * Index plan for reading each input at the output's coordinates: size-1 output dims dropped and
- * runs of dims that every input walks contiguously merged (equal shapes and scalars give rank 1).
- */
-export function broadcastPlan(op: string, out: readonly number[], ins: readonly (readonly number[])[]) {
-  const strides = ins.map((s) => {
-    const st = stridesOf(s);
-    return out.map((o, d) => {
-      const k = d - (out.length - s.length);
-      return k < 0 || s[k] === 1 ? 0 : st[k];
-    });
-  });
-  const shape: number[] = [];
-  const merged: number[][] = ins.map(() => []);
-  out.forEach((size, d) => {
-    if (size === 1) return;
-    const last = shape.length - 1;
-    if (last >= 0 && strides.every((st, k) => merged[k][last] === st[d] * size)) {
-      shape[last] *= size;
-      strides.forEach((st, k) => (merged[k][last] = st[d]));
-    } else {
-      shape.push(size);
-      strides.forEach((st, k) => merged[k].push(st[d]));
-    }
-  });
-  if (shape.length > MAX_RANK) throw new WgsegError('BAD_SHAPE', `${op}: broadcast of rank ${shape.length} exceeds ${MAX_RANK} after merging dims`);
-  if (shape.length === 0) return { rank: 1, shape: [1], strides: ins.map(() => [0]) };
-  return { rank: shape.length, shape, strides: merged };
-}
-
-/** Two vec4 uniform fields `${name}0`, `${name}1` holding up to 8 values. */
-export function vec8(name: string, xs: readonly number[], fill = 0): Record<string, number[]> {
-  const v = [...xs, ...new Array(8 - xs.length).fill(fill)];
-  return { [`${name}0`]: v.slice(0, 4), [`${name}1`]: v.slice(4, 8) };
-}
-
 // ---- binary, variadic, Where -----------------------------------------------------------------
 
 /** Codes of shaders/elementwise/binary.wgsl's `apply`. Mod is 7 (fmod=1) or 8 (fmod=0). */
 const BINARY_CODES: Record<string, number> = {
   Add: 0, Sub: 1, Mul: 2, Div: 3, Pow: 4, Mod: 7, PRelu: 9, Equal: 10, Less: 11, Greater: 12, LessOrEqual: 13, GreaterOrEqual: 14,
 };
+const BINARY_FOLD: Record<string, Fold> = {
+  Add: hostBinary((a, b) => a + b),
+  Sub: hostBinary((a, b) => a - b),
+  Mul: hostBinary((a, b) => a * b),
+  Div: hostBinary((a, b) => a / b),
+  Pow: hostBinary((a, b) => a ** b),
+  Mod: hostBinary((a, b) => a - Math.floor(a / b) * b),
+  Equal: hostBinary((a, b) => +(a === b), true),
+  Less: hostBinary((a, b) => +(a < b), true),
+  Greater: hostBinary((a, b) => +(a > b), true),
+  LessOrEqual: hostBinary((a, b) => +(a <= b), true),
+  GreaterOrEqual: hostBinary((a, b) => +(a >= b), true),
+};
 const MEAN_LAST = 15;
 const VARIADIC_CODES: Record<string, number> = { Sum: 0, Mean: 0, Max: 5, Min: 6 };
+const VARIADIC_EXTRA: Record<string, Extra> = {
+  Sum: { fold: hostVariadic((a, b) => a + b) },
+  Max: { fold: hostVariadic(Math.max), keepsRange: true },
+  Min: { fold: hostVariadic(Math.min), keepsRange: true },
+};
 const COMPARE = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual']);
 const FLOAT = new Set<DType>(['f32', 'f16']);
 
@@ -154,6 +135,7 @@ function modCode(attrs: Attrs, dtype: DType): number {
 function binary(op: string): OpKernel {
   return {
     op,
+    fold: BINARY_FOLD[op],
     infer(inputs, attrs) {
       const [a, b] = need(op, inputs, 2);
       // Pow's exponent may have its own dtype (ONNX T1/T2)
@@ -175,6 +157,7 @@ function binary(op: string): OpKernel {
 function variadic(op: string): OpKernel {
   return {
     op,
+    ...VARIADIC_EXTRA[op],
     infer(inputs) {
       if (inputs.length === 0) throw new WgsegError('BAD_INPUT', `${op}: needs at least one input`);
       const xs = need(op, inputs, inputs.length);
@@ -199,6 +182,11 @@ function variadic(op: string): OpKernel {
 
 const where: OpKernel = {
   op: 'Where',
+  keepsRange: true,
+  fold: (xs, _a, n) => {
+    const [c, x, y] = [0, 1, 2].map((i) => arg(n.op, xs, i));
+    return hostElementwise(n.op, [c, x, y], x.type, (p, u, v) => (p ? u : v));
+  },
   infer(inputs) {
     const [c, x, z] = need('Where', inputs, 3);
     if (c.dtype !== 'u32' && c.dtype !== 'i32') throw new WgsegError('UNSUPPORTED_DTYPE', `Where: condition must be bool (u32/i32), got ${c.dtype}`);
@@ -219,9 +207,17 @@ const where: OpKernel = {
   },
 };
 
-export const elementwiseKernels: OpKernel[] = [
+/** Boolean logic: no kernel, evaluated on the host only (it must fold). */
+const logic: OpRecord[] = [
+  { op: 'And', fold: hostBinary((a, b) => +(!!a && !!b), true) },
+  { op: 'Or', fold: hostBinary((a, b) => +(!!a || !!b), true) },
+  { op: 'Not', fold: hostUnary((v) => +!v, 'bool') },
+];
+
+export const elementwiseOps: OpRecord[] = [
   ...Object.keys(UNARY_CODES).map(unary),
   ...Object.keys(BINARY_CODES).map(binary),
   ...Object.keys(VARIADIC_CODES).map(variadic),
   where,
+  ...logic,
 ];

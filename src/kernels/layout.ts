@@ -1,35 +1,32 @@
-import type { KernelContext } from '../core/op';
-import { WgsegError } from '../core/errors';
+import { intAttr, intsAttr, strAttr, type Attrs } from '../core/attrs';
 import { BYTES, numel, stridesOf, type DType } from '../core/dtype';
-import type { GpuTensor } from '../core/op';
-import { intAttr, intsAttr, strAttr } from '../core/attrs';
+import { WgsegError } from '../core/errors';
+import type { GpuTensor, HostTensor, HostValues, KernelContext, OpKernel, OpRecord, TensorInfo } from '../core/op';
+import { broadcastShapes, vec8 } from './broadcast';
 import { linearGrid } from './dispatch';
-import { broadcastShapes, vec8 } from './elementwise';
-import type { Attrs } from '../core/attrs';
-import type { HostValues, OpKernel, TensorInfo } from '../core/op';
-
+import { arg, fail, gatherBy, hostAxis, hostElementwise, ints, make, outShape } from './host-eval';
 // Data movement is bitwise: 4-byte dtypes travel as u32, f16 as f16.
 const store = (d: DType) => (d === 'f16' ? 'f16' : 'u32');
-const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
-const bad = (op: string, msg: string): never => {
+export const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
+export const bad = (op: string, msg: string): never => {
   throw new WgsegError('BAD_SHAPE', `${op}: ${msg}`);
 };
 const badAttr = (op: string, msg: string): never => {
   throw new WgsegError('BAD_ATTRIBUTE', `${op}: ${msg}`);
 };
 
-function input(op: string, inputs: (TensorInfo | undefined)[], i = 0): TensorInfo {
+export function input(op: string, inputs: (TensorInfo | undefined)[], i = 0): TensorInfo {
   return inputs[i] ?? (() => { throw new WgsegError('BAD_INPUT', `${op}: missing input ${i}`); })();
 }
 
 /** Normalise an axis in [-rank, rank) (or [-rank, rank] with `inclusive`). */
-function axisOf(op: string, axis: number, rank: number, inclusive = false): number {
+export function axisOf(op: string, axis: number, rank: number, inclusive = false): number {
   const hi = inclusive ? rank : rank - 1;
   if (!Number.isInteger(axis) || axis < -rank || axis > hi) badAttr(op, `axis ${axis} out of range for rank ${rank}`);
   return axis < 0 ? axis + rank : axis;
 }
 
-function axesOf(op: string, axes: number[], rank: number): number[] {
+export function axesOf(op: string, axes: number[], rank: number): number[] {
   const out = axes.map((a) => axisOf(op, a, rank));
   if (new Set(out).size !== out.length) badAttr(op, `repeated axis in [${axes.join(',')}]`);
   return out;
@@ -89,10 +86,14 @@ function permuted(view: number[], perm: number[]): Dim[] {
 }
 
 /** A kernel whose output is one strided map of input 0. */
-function mapped(op: string, hostInputs: number[] | undefined, plan: (x: TensorInfo, attrs: Attrs, host: HostValues) => { shape: number[]; dims: Dim[]; mode?: number; base?: number; constant?: number }): OpKernel {
+type Plan = (x: TensorInfo, attrs: Attrs, host: HostValues) => { shape: number[]; dims: Dim[]; mode?: number; base?: number; constant?: number };
+/** Data movement keeps integer values in range; `extra` adds host evaluation and flags. */
+function mapped(op: string, hostInputs: number[] | undefined, plan: Plan, extra: Pick<OpRecord, 'fold' | 'foldCost' | 'emptyInputOk'> = {}): OpKernel {
   return {
     op,
     hostInputs,
+    keepsRange: true,
+    ...extra,
     infer: (inputs, attrs, host) => {
       const x = input(op, inputs);
       return [{ shape: plan(x, attrs, host).shape, dtype: x.dtype }];
@@ -110,7 +111,12 @@ const transpose = mapped('Transpose', undefined, (x, attrs) => {
   if (perm.length !== r || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) badAttr('Transpose', `perm [${perm.join(',')}] is not a permutation of rank ${r}`);
   const dims = permuted(x.shape, perm);
   return { shape: dims.map((d) => d.size), dims };
-});
+}, { fold: (xs, a, n) => {
+    const x = arg(n.op, xs, 0), r = x.shape.length;
+    const perm = (a.perm as number[] | undefined) ?? [...Array(r).keys()].reverse(), xst = stridesOf(x.shape);
+    if (perm.length !== r || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) fail(n.op, `perm [${perm.join(',')}] is not a permutation of the ${r} axes`);
+    return gatherBy(n.op, perm.map((p) => x.shape[p]), x, x.type, (c) => c.reduce((o, v, d) => o + v * xst[perm[d]], 0));
+  } });
 
 const slice = mapped('Slice', [1, 2, 3, 4], (x, attrs, host) => {
   const r = x.shape.length;
@@ -131,7 +137,23 @@ const slice = mapped('Slice', [1, 2, 3, 4], (x, attrs, host) => {
     dims[a] = { size: Math.max(0, Math.ceil((e - s) / step)), stride: st[a], start: s, step };
   });
   return { shape: dims.map((d) => d.size), dims };
-});
+}, { foldCost: 'output', fold: (xs, a, n) => {
+    const x = arg(n.op, xs, 0), r = x.shape.length, inputs = xs[1] !== undefined;
+    const starts = (inputs ? ints(xs[1]) : (a.starts as number[])) ?? fail(n.op, 'starts are required');
+    const ends = (inputs ? ints(xs[2]) : (a.ends as number[])) ?? fail(n.op, 'ends are required');
+    const axes = ((inputs ? ints(xs[3]) : (a.axes as number[])) ?? starts.map((_, i) => i)).map((v) => hostAxis(n.op, v, r));
+    const steps = (inputs ? ints(xs[4]) : undefined) ?? starts.map(() => 1);
+    const start = x.shape.map(() => 0), step = x.shape.map(() => 1), shape = [...x.shape];
+    axes.forEach((ax, i) => {
+      const dim = x.shape[ax], st = steps[i];
+      if (!st) fail(n.op, 'step 0');
+      let s = starts[i] < 0 ? starts[i] + dim : starts[i], e = ends[i] < 0 ? ends[i] + dim : ends[i];
+      [s, e] = st > 0 ? [Math.min(Math.max(s, 0), dim), Math.min(Math.max(e, 0), dim)] : [Math.min(Math.max(s, 0), dim - 1), Math.min(Math.max(e, -1), dim - 1)];
+      (start[ax] = s), (step[ax] = st), (shape[ax] = Math.max(0, Math.ceil((e - s) / st)));
+    });
+    const xst = stridesOf(x.shape);
+    return gatherBy(n.op, shape, x, x.type, (c) => c.reduce((o, v, d) => o + (start[d] + v * step[d]) * xst[d], 0));
+  } });
 
 const pad = mapped('Pad', [1, 2, 3], (x, attrs, host) => {
   const r = x.shape.length;
@@ -155,14 +177,19 @@ const pad = mapped('Pad', [1, 2, 3], (x, attrs, host) => {
   });
   const constant = host[2]?.[0] ?? (attrs.value as number | undefined) ?? 0;
   return { shape: dims.map((d) => d.size), dims, mode: MODES[mode], base, constant };
-});
+}, { emptyInputOk: true });
 
 const expand = mapped('Expand', [1], (x, _attrs, host) => {
   const shape = broadcastShapes('Expand', [x.shape, host[1] ?? bad('Expand', 'shape input is required')]);
   const st = stridesOf(x.shape), lead = shape.length - x.shape.length;
   const dims = shape.map((size, d) => ({ size, stride: d < lead || x.shape[d - lead] === 1 ? 0 : st[d - lead] }));
   return { shape, dims };
-});
+}, { fold: (xs, _a, n) => {
+    const x = arg(n.op, xs, 0), to = ints(xs[1]) ?? fail(n.op, 'shape is required');
+    if (to.some((d) => !Number.isSafeInteger(d) || d < 0)) fail(n.op, `shape [${to.join(',')}] has a dim that is not a non-negative integer`);
+    const shape = outShape(n.op, broadcastShapes(n.op, [x.shape, to]));
+    return hostElementwise(n.op, [x, make(x.type, shape, new Array(numel(shape)).fill(0))], x.type, (v) => v);
+  } });
 
 const tile = mapped('Tile', [1], (x, _attrs, host) => {
   const reps = host[1] ?? bad('Tile', 'repeats input is required');
@@ -196,61 +223,29 @@ const spaceToDepth = mapped('SpaceToDepth', undefined, (x, attrs) => {
   return { shape: [n, c * b * b, h / b, w / b], dims: permuted([n, c, h / b, b, w / b, b], [0, 3, 5, 1, 2, 4]) };
 });
 
-// ---- views: Reshape, Flatten, Squeeze, Unsqueeze -----------------------------------------------
-
-function view(op: string, hostInputs: number[] | undefined, shapeOf: (x: TensorInfo, attrs: Attrs, host: HostValues) => number[]): OpKernel {
-  return {
-    op,
-    hostInputs,
-    view: true,
-    infer: (inputs, attrs, host) => {
-      const x = input(op, inputs);
-      return [{ shape: shapeOf(x, attrs, host), dtype: x.dtype }];
-    },
-    encode() {},
-  };
-}
-
-const reshape = view('Reshape', [1], (x, attrs, host) => {
-  const spec = host[1] ?? (attrs.shape as number[] | undefined) ?? bad('Reshape', 'shape input is required');
-  const allowZero = intAttr(attrs, 'allowzero', 0, 'Reshape') === 1;
-  if (allowZero && spec.includes(0) && spec.includes(-1)) bad('Reshape', `allowzero=1 forbids 0 and -1 together in [${spec.join(',')}]`);
-  const shape = spec.map((v, i) => (v === 0 && !allowZero ? (x.shape[i] ?? bad('Reshape', `0 at index ${i} has no input dim to copy`)) : v));
-  const infer = shape.filter((v) => v === -1).length;
-  if (infer > 1 || shape.some((v) => v < -1 || !Number.isInteger(v))) bad('Reshape', `invalid shape [${spec.join(',')}]`);
-  const known = shape.reduce((p, v) => (v === -1 ? p : p * v), 1);
-  const total = numel(x.shape);
-  if (infer) {
-    if (known === 0 || total % known) bad('Reshape', `cannot infer -1 reshaping ${fmt(x.shape)} to [${spec.join(',')}]`);
-    shape[shape.indexOf(-1)] = total / known;
-  } else if (known !== total) bad('Reshape', `${fmt(x.shape)} (${total} elements) cannot become [${spec.join(',')}]`);
-  return shape;
-});
-
-const flatten = view('Flatten', undefined, (x, attrs) => {
-  const a = axisOf('Flatten', intAttr(attrs, 'axis', 1, 'Flatten'), x.shape.length, true);
-  return [numel(x.shape.slice(0, a)), numel(x.shape.slice(a))];
-});
-
-const squeeze = view('Squeeze', [1], (x, attrs, host) => {
-  const given = host[1] ?? (attrs.axes as number[] | undefined);
-  const axes = given ? axesOf('Squeeze', given, x.shape.length) : x.shape.flatMap((d, i) => (d === 1 ? [i] : []));
-  for (const a of axes) if (x.shape[a] !== 1) bad('Squeeze', `dim ${a} of ${fmt(x.shape)} is not 1`);
-  return x.shape.filter((_, i) => !axes.includes(i));
-});
-
-const unsqueeze = view('Unsqueeze', [1], (x, attrs, host) => {
-  const given = host[1] ?? intsAttr(attrs, 'axes', undefined, 'Unsqueeze');
-  const r = x.shape.length + given.length;
-  const axes = axesOf('Unsqueeze', given, r);
-  const rest = [...x.shape];
-  return Array.from({ length: r }, (_, i) => (axes.includes(i) ? 1 : rest.shift()!));
-});
-
-// ---- Concat, Gather, Cast ----------------------------------------------------------------------
+// ---- Concat, Gather ----------------------------------------------------------------------
 
 const concat: OpKernel = {
   op: 'Concat',
+  keepsRange: true,
+  emptyInputOk: true,
+  fold: (xs, a, n) => {
+    const ts = xs.filter((x): x is HostTensor => !!x);
+    if (!ts.length) fail(n.op, 'needs at least one input');
+    const ax = hostAxis(n.op, a.axis as number, ts[0].shape.length);
+    const shape = [...ts[0].shape];
+    shape[ax] = ts.reduce((s, t) => s + t.shape[ax], 0);
+    for (const t of ts) if (t.shape.length !== shape.length || t.shape.some((d, i) => i !== ax && d !== shape[i])) fail(n.op, `inputs ${ts.map((u) => fmt(u.shape)).join(', ')} do not concatenate on axis ${ax}`);
+    outShape(n.op, shape);
+    const outer = numel(shape.slice(0, ax)), out: number[] = [];
+    for (let o = 0; o < outer; o++) {
+      for (const t of ts) {
+        const block = numel(t.shape.slice(ax));
+        for (let i = 0; i < block; i++) out.push(t.data[o * block + i]);
+      }
+    }
+    return make(ts[0].type, shape, out);
+  },
   infer(inputs, attrs) {
     const xs = inputs.filter((t): t is TensorInfo => !!t);
     if (!xs.length) throw new WgsegError('BAD_INPUT', 'Concat: needs at least one input');
@@ -288,6 +283,26 @@ const concat: OpKernel = {
 
 const gather: OpKernel = {
   op: 'Gather',
+  keepsRange: true,
+  foldCost: 'output',
+  fold: (xs, a, n) => {
+    const x = arg(n.op, xs, 0), idx = arg(n.op, xs, 1);
+    const ax = hostAxis(n.op, (a.axis as number) ?? 0, x.shape.length);
+    const len = x.shape[ax], q = idx.shape.length;
+    const shape = [...x.shape.slice(0, ax), ...idx.shape, ...x.shape.slice(ax + 1)];
+    const ist = stridesOf(idx.shape), xst = stridesOf(x.shape);
+    return gatherBy(n.op, shape, x, x.type, (c) => {
+      let k = 0;
+      for (let d = 0; d < q; d++) k += c[ax + d] * ist[d];
+      let j = Number(idx.data[k]);
+      if (j < 0) j += len;
+      if (j < 0 || j >= len) fail(n.op, `index ${idx.data[k]} out of range for axis of ${len}`);
+      let o = j * xst[ax];
+      for (let d = 0; d < ax; d++) o += c[d] * xst[d];
+      for (let d = ax + q; d < c.length; d++) o += c[d] * xst[d - q + 1];
+      return o;
+    });
+  },
   infer(inputs, attrs) {
     const x = input('Gather', inputs), idx = input('Gather', inputs, 1);
     if (idx.dtype !== 'i32' && idx.dtype !== 'u32') throw new WgsegError('UNSUPPORTED_DTYPE', `Gather: indices must be i32, got ${idx.dtype}`);
@@ -308,61 +323,4 @@ const gather: OpKernel = {
   },
 };
 
-/** ONNX TensorProto.DataType -> engine dtype: every integer type is stored in i32, bool as u32 0/1. */
-const CAST_TO: Record<number, DType> = { 1: 'f32', 11: 'f32', 10: 'f16', 2: 'i32', 3: 'i32', 4: 'i32', 5: 'i32', 6: 'i32', 7: 'i32', 12: 'i32', 13: 'i32', 9: 'u32' };
-/** Integer targets: [bits, signed] (64-bit types live in 32 bits). */
-const CAST_INT: Record<number, [number, boolean]> = { 2: [8, false], 3: [8, true], 4: [16, false], 5: [16, true], 6: [32, true], 7: [32, true], 12: [32, false], 13: [32, false] };
-
-/** cast.wgsl's mode and bits for target `to`. */
-function castMode(to: number): { mode: number; bits: number } {
-  if (to === 9) return { mode: 1, bits: 32 };
-  const int = CAST_INT[to];
-  return int ? { mode: int[1] ? 2 : 3, bits: int[0] } : { mode: 0, bits: 32 };
-}
-
-const cast: OpKernel = {
-  op: 'Cast',
-  infer(inputs, attrs) {
-    const x = input('Cast', inputs);
-    const to = intAttr(attrs, 'to', NaN, 'Cast');
-    const dtype = CAST_TO[to] ?? (() => { throw new WgsegError('UNSUPPORTED_DTYPE', `Cast: target type ${to} is not supported`); })();
-    return [{ shape: [...x.shape], dtype }];
-  },
-  encode(rt, [x], [y], attrs) {
-    const { mode, bits } = castMode(attrs.to as number);
-    // same storage and nothing to narrow: a copy (i32 <-> 32-bit targets keep the bits)
-    if (x!.dtype === y.dtype && mode !== 1 && (mode === 0 || bits === 32)) return rt.copy(x!.buffer, y.buffer, numel(y.shape) * BYTES[y.dtype]);
-    if ((x!.dtype === 'f16' || y.dtype === 'f16') && !rt.info.f16) throw new WgsegError('UNSUPPORTED_DTYPE', 'Cast: this adapter has no shader-f16');
-    const n = numel(y.shape);
-    rt.dispatch({
-      name: `Cast[${n}]${x!.dtype}->${y.dtype}`,
-      shader: 'layout/cast.wgsl',
-      defines: { T: x!.dtype, O: y.dtype },
-      uniforms: { n, mode, bits },
-      buffers: { x: x!.buffer, y: y.buffer },
-      workgroups: linearGrid(n, 256),
-    });
-  },
-};
-
-const CAST_CODE: Record<DType, number> = { f32: 1, f16: 10, i32: 6, u32: 9 };
-
-/**
- * CastLike: Cast to the type of input 1 (only its type is used): `to` when the graph layer sets it
- * from input 1's element type (narrow integers wrap), else from input 1's storage.
- */
-const castLike: OpKernel = {
-  op: 'CastLike',
-  infer(inputs) {
-    const x = input('CastLike', inputs);
-    if (!inputs[1]) throw new WgsegError('BAD_INPUT', 'CastLike: missing input 1 (target_type)');
-    return [{ shape: [...x.shape], dtype: inputs[1].dtype }];
-  },
-  encode(rt, [x], [y], attrs) {
-    cast.encode(rt, [x], [y], { to: (attrs.to as number | undefined) ?? CAST_CODE[y.dtype] }, []);
-  },
-};
-
-export const layoutKernels: OpKernel[] = [
-  concat, slice, pad, transpose, reshape, flatten, squeeze, unsqueeze, expand, gather, depthToSpace, spaceToDepth, tile, cast, castLike,
-];
+export const layoutOps: OpKernel[] = [concat, slice, pad, transpose, expand, gather, depthToSpace, spaceToDepth, tile];

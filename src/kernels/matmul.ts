@@ -106,6 +106,7 @@ function encodeGemm(rt: KernelContext, op: string, p: GemmPlan, a: GpuTensor, b:
 
 const matmul: OpKernel = {
   op: 'MatMul',
+  emptyInputOk: true,
   infer([a, b], attrs) {
     if (!a || !b) throw new WgsegError('BAD_INPUT', 'MatMul: needs inputs A and B');
     const dtype = checkDtypes('MatMul', [a, b]);
@@ -120,6 +121,7 @@ const matmul: OpKernel = {
 
 const gemm: OpKernel = {
   op: 'Gemm',
+  emptyInputOk: true,
   infer([a, b, c], attrs) {
     if (!a || !b) throw new WgsegError('BAD_INPUT', 'Gemm: needs inputs A and B');
     const dtype = checkDtypes('Gemm', [a, b, c]);

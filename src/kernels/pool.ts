@@ -61,6 +61,7 @@ function pool(op: 'MaxPool' | 'AveragePool'): OpKernel {
   const dtypes: DType[] = op === 'MaxPool' ? ['f32', 'f16', 'i32', 'u32'] : ['f32', 'f16'];
   return {
     op,
+    keepsRange: op === 'MaxPool',
     infer(inputs, attrs) {
       const x = checkDtype(op, inputs[0], dtypes);
       const [h, w] = geometry(op, x, attrs);

@@ -125,6 +125,9 @@ export function reduceAxes(op: string, rank: number, attrs: Attrs, host: HostVal
 function reduce(op: string): OpKernel {
   return {
     op,
+    // a reduction over nothing is its identity; Max/Min pick one of their inputs
+    emptyInputOk: true,
+    keepsRange: op === 'ReduceMax' || op === 'ReduceMin',
     hostInputs: [1],
     infer(inputs, attrs, host) {
       const x = input(op, inputs, FLOAT);

@@ -4,6 +4,9 @@ import type { Graph, Node, ValueDesc } from './ir';
 import type { Resolved } from './shapes';
 
 /**
+ * The fusion rules: pattern rewrites are about op names by nature, so they all live here (with the
+ * graph builder, the only file of src/graph that names ops).
+ *
  * Load-time rewrites on a resolved graph (shapes known, constants folded): written-out HardSwish
  * into one op, Pad into Conv, Conv + BatchNormalization and Conv + per-channel constant Mul/Add
  * folded into the conv's weights, Conv + Add (-> FusedConv input Z) and
