@@ -2,20 +2,7 @@
 // and onnxruntime-web on the CPU (wasm) as the reference. All share one GPUDevice. No node: imports.
 import { Session } from '../../src/session';
 import type { NodeTiming } from '../../src/graph/executor';
-import type { EngineName, Loaded } from './models';
-
-/** A model made ready by one engine: each run feeds the host inputs and reads the compared output back. */
-export interface Prepared {
-  run(): Promise<Float32Array>;
-  dispose(): Promise<void> | void;
-}
-
-export interface Engine {
-  name: EngineName;
-  /** load libraries (not part of the cold-start figure) */
-  init?(device: GPUDevice): Promise<void>;
-  prepare(l: Loaded, device: GPUDevice): Promise<Prepared>;
-}
+import type { Engine, EngineName, Loaded, Prepared } from './models';
 
 const f32 = (d: ArrayLike<number>) => (d instanceof Float32Array ? d : Float32Array.from(d));
 

@@ -2,8 +2,8 @@
 // Per model: the onnxruntime CPU reference, then each engine: cold = create + first run (output read
 // back), then `runs` warm runs (host inputs in, compared output read back): median and p95.
 import type { NodeTiming } from '../../src/graph/executor';
-import { ENGINE_ADAPTERS, ortCpu, profileWgseg, type Prepared } from './engines';
-import type { EngineName, FileSource, Loaded, PeerModel } from './models';
+import { ENGINE_ADAPTERS, ortCpu, profileWgseg } from './engines';
+import type { EngineName, FileSource, Loaded, PeerModel, Prepared } from './models';
 
 export interface Row {
   model: string;

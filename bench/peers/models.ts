@@ -23,6 +23,20 @@ export interface Loaded {
   without?: Partial<Record<EngineName, string>>;
 }
 
+/** A model made ready by one engine: each run feeds the host inputs and reads the compared output back. */
+export interface Prepared {
+  run(): Promise<Float32Array>;
+  dispose(): Promise<void> | void;
+}
+
+/** One engine of the comparison (adapters in engines.ts). */
+export interface Engine {
+  name: EngineName;
+  /** load libraries (not part of the cold-start figure) */
+  init?(device: GPUDevice): Promise<void>;
+  prepare(l: Loaded, device: GPUDevice): Promise<Prepared>;
+}
+
 /** Reads a file by its path from the repository root; null when it is not there (or not served). */
 export type FileSource = (path: string) => Promise<Uint8Array | null>;
 

@@ -6,8 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { importOnnx } from '../../src/import/onnx';
 import type { Graph, Node } from '../../src/graph/ir';
-import type { Prepared } from './engines';
-import type { Loaded } from './models';
+import type { Loaded, Prepared } from './models';
 
 // tfjs-backend-webgpu registers its kernels under the name 'webgpu': our backend takes that name
 const BACKEND = 'webgpu';

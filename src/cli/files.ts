@@ -1,5 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { WgsegError } from '../errors';
+import { WgsegError } from '../core/errors';
 import type { Graph } from '../graph/ir';
 import { readNpy, type NpyArray } from '../import/npy';
 import { loadGraph } from '../session';

@@ -1,6 +1,6 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { WgsegError } from '../errors';
+import { WgsegError } from '../core/errors';
 import type { RgbaImage } from '../pipelines/ocr/source';
 
 /** PNG or JPEG bytes -> RGBA (told by the file's signature, not its name). */

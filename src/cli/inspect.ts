@@ -1,13 +1,13 @@
-import { WgsegError } from '../errors';
-import type { Dim, ElemType, Graph } from '../graph/ir';
-import { optimize } from '../graph/optimize';
+import { WgsegError } from '../core/errors';
+import type { Dim, Graph } from '../graph/ir';
+import { ELEM_TYPES } from '../core/dtype';
+import { optimize } from '../graph/fusion-rules';
 import { planMemory } from '../graph/plan';
 import { resolve } from '../graph/shapes';
 import { describeUnsupported } from '../graph/support';
-import type { CliIo } from './main';
+import type { CliIo } from './io';
 import { loadModel } from './files';
 
-const ELEM_BYTES: Record<ElemType, number> = { float32: 4, float16: 2, float64: 8, int64: 8, uint64: 8, int32: 4, uint32: 4, int16: 2, uint16: 2, int8: 1, uint8: 1, bool: 1 };
 
 export const fmtShape = (s: readonly Dim[] | undefined) => (s ? `[${s.join(', ')}]` : '[?]');
 
@@ -31,7 +31,7 @@ export function parameters(g: Graph): { count: number; bytes: number } {
   for (const v of g.values.values()) {
     if (!v.data) continue;
     count += v.data.length;
-    bytes += v.data.length * ELEM_BYTES[v.type];
+    bytes += v.data.length * ELEM_TYPES[v.type].bytes;
   }
   return { count, bytes };
 }

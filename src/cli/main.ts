@@ -1,21 +1,11 @@
-import { WgsegError } from '../errors';
+import { WgsegError } from '../core/errors';
 import { parseArgs, USAGE, UsageError } from './args';
 import { inspectCommand } from './inspect';
+import { type CliIo, processIo } from './io';
 import { ocrCommand } from './ocr';
 import { runCommand } from './run';
 
-/** Where the command writes: one call per line (no trailing newline). Tests pass their own. */
-export interface CliIo {
-  out(line: string): void;
-  err(line: string): void;
-  /** stack traces on unexpected errors (default: env WGSEG_DEBUG=1) */
-  debug?: boolean;
-}
-
-export const processIo: CliIo = {
-  out: (l) => void process.stdout.write(l + '\n'),
-  err: (l) => void process.stderr.write(l + '\n'),
-};
+export { type CliIo, processIo } from './io';
 
 /** An error as the one `wgseg:` line: newlines folded, node/file context kept. */
 export function errorLine(e: unknown): string {

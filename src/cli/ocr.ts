@@ -1,5 +1,5 @@
 import { createOcr, type OcrOptions } from '../pipelines/ocr';
-import type { CliIo } from './main';
+import type { CliIo } from './io';
 import { readBytes } from './files';
 import { decodeImage } from './image';
 

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { WgsegError } from '../errors';
-import type { ElemType } from '../graph/ir';
+import { WgsegError } from '../core/errors';
+import type { ElemType } from '../core/dtype';
 import { writeNpy, type NpyArray } from '../import/npy';
 import { Session } from '../session';
 import { fmtBytes, fmtShape } from './inspect';
-import type { CliIo } from './main';
+import type { CliIo } from './io';
 import { loadNpy, makeDir, readBytes, sanitize, writeBytes } from './files';
 
 const INT_TYPES = new Set<ElemType>(['int64', 'uint64', 'int32', 'uint32', 'int16', 'uint16', 'int8', 'uint8']);

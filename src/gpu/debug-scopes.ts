@@ -1,5 +1,5 @@
-import { WgsegError } from '../errors';
-import type { Program } from './runtime';
+import { WgsegError } from '../core/errors';
+import type { Program } from '../core/op';
 
 /** Debug mode is on by default when the environment has WGSEG_DEBUG=1 (Node). */
 export function debugFromEnv(): boolean {
