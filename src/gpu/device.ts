@@ -79,9 +79,28 @@ export function deviceInfo(device: GPUDevice): DeviceInfo {
 // instances repeatedly crashes its worker threads.
 const dawnInstances = new Map<string, GPU>();
 
-async function gpuEntry(adapter?: string): Promise<GPU | null> {
+/** Dawn matches adapter names case-sensitively; users type them any way (WGSEG_ADAPTER=swiftshader). */
+const DAWN_ADAPTERS: Record<string, string> = { swiftshader: 'SwiftShader', llvmpipe: 'llvmpipe', lavapipe: 'llvmpipe' };
+/** SwiftShader's Vulkan driver as Debian's chromium ships it (headless Chromium's WebGPU adapter). */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/** Dawn's name for a user's adapter name: known names in Dawn's spelling, others as given. */
+export function dawnAdapterName(name: string): string {
+  return DAWN_ADAPTERS[name.toLowerCase()] ?? name;
+}
+
+async function gpuEntry(wanted?: string): Promise<GPU | null> {
   if (typeof navigator !== 'undefined' && navigator.gpu) return navigator.gpu;
   if (typeof process === 'undefined' || !process.versions?.node) return null;
+  const adapter = wanted && dawnAdapterName(wanted);
+  if (adapter === 'SwiftShader') {
+    // its Vulkan ICD is not on the loader's default path: add it (the loader reads this per instance)
+    const fs = await import(/* @vite-ignore */ 'node:fs');
+    const added = process.env.VK_ADD_DRIVER_FILES;
+    if (fs.existsSync(SWIFTSHADER_ICD) && !added?.includes(SWIFTSHADER_ICD)) {
+      process.env.VK_ADD_DRIVER_FILES = added ? `${added}:${SWIFTSHADER_ICD}` : SWIFTSHADER_ICD;
+    }
+  }
   const key = adapter ?? '';
   let gpu = dawnInstances.get(key);
   if (!gpu) {
