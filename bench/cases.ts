@@ -1,13 +1,15 @@
 // The kernel benchmark cases and their runner, shared by `npm run bench` (Node) and demos/kernels.
 // Times are GPU timestamps (summed over the op's dispatches) where the adapter has timestamp-query,
 // otherwise wall time of submit + onSubmittedWorkDone; the median of RUNS runs after a warm-up.
-import type { Runtime } from '../src/gpu/runtime';
-import { numel } from '../src/core/dtype';
-import type { GpuTensor } from '../src/core/op';
-import { runKernel } from '../src/kernels/dispatch';
-import { kernelFor } from '../src/kernels/registry';
-import type { Attrs } from '../src/core/attrs';
-import type { HostValues } from '../src/core/op';
+import {
+  kernelFor,
+  numel,
+  runKernel,
+  type Attrs,
+  type GpuTensor,
+  type HostValues,
+  type Runtime,
+} from '../src/internal';
 
 export interface Case {
   name: string;

@@ -1,13 +1,7 @@
 // First-dispatch cost of each conv pipeline variant: MESA_SHADER_CACHE_DISABLE=true npx vite-node bench/conv-compile.ts
 // (lavapipe JIT-compiles a pipeline at its first dispatch, so "first" - "then" is the compile; ONLY=<substring> picks cases;
 // the first case of a process also compiles the GPU weight-pack pipeline). CT_PX / CT_MB8 / CT_SG=0: conv_transpose block and kernel.
-import { Runtime } from '../src/gpu/runtime';
-import { numel } from '../src/core/dtype';
-import { runKernel } from '../src/kernels/dispatch';
-import { convTuning } from '../src/kernels/conv';
-import { convTransposeTuning } from '../src/kernels/conv-transpose';
-import { kernelFor } from '../src/kernels/registry';
-import type { Attrs } from '../src/core/attrs';
+import { convTransposeTuning, convTuning, kernelFor, numel, Runtime, runKernel, type Attrs } from '../src/internal';
 
 interface Case { name: string; x: number[]; w: number[]; attrs: Attrs; op?: string; plain?: boolean; noFixed?: boolean }
 const cases: Case[] = [

@@ -1,11 +1,6 @@
 // Conv kernel timings on the current WebGPU adapter: `npx vite-node bench/conv-perf.ts`.
 // GPU time per dispatch from timestamp queries (rt.profile), median of RUNS after a warm-up.
-import { Runtime } from '../src/gpu/runtime';
-import { numel } from '../src/core/dtype';
-import { runKernel } from '../src/kernels/dispatch';
-import { convTuning } from '../src/kernels/conv';
-import { kernelFor } from '../src/kernels/registry';
-import type { Attrs } from '../src/core/attrs';
+import { convTuning, kernelFor, numel, Runtime, runKernel, type Attrs } from '../src/internal';
 
 
 const RUNS = Number(process.env.RUNS ?? 7);

@@ -2,10 +2,7 @@
 // per dispatch without them) with useful GFLOP/s (2 * N * C * H * W * (M / group) * kH * kW), for the
 // subgroup kernel and the portable one, measured alternately so machine load hits both alike.
 //   npx vite-node bench/conv-transpose-perf.ts [runs=10] [f16]
-import { Runtime } from '../src/gpu/runtime';
-import { convTransposeTuning } from '../src/kernels/conv-transpose';
-import { kernelFor } from '../src/kernels/registry';
-import type { Attrs } from '../src/core/attrs';
+import { convTransposeTuning, kernelFor, Runtime, type Attrs } from '../src/internal';
 
 interface Shape { name: string; x: number[]; w: number[]; attrs: Attrs }
 const shapes: Shape[] = [

@@ -1,8 +1,8 @@
 // npx vite-node bench/crf.ts [-- --size 512] [-- --classes 21] [-- --iterations 5] [-- --splat nearest|linear] [-- --cell 1]
 // DenseCRF (src/pipelines/crf/crf.ts) on one frame: median ms over runs after a warm-up, GPU-resident
 // inputs (random probabilities, a synthetic image), outputs read back only to sync.
-import { Runtime } from '../src/gpu/runtime';
-import { DenseCRF } from '../src/pipelines/crf/crf';
+import { DenseCRF } from '../src/index';
+import { Runtime } from '../src/internal';
 import { busyImage, uniform } from '../test/reference/crf';
 
 const args = process.argv.slice(2);

@@ -1,7 +1,7 @@
 // npm run bench [-- --json out.json] [-- --only conv]
 // Per kernel: shape, median ms over 7 runs after warm-up, GFLOP/s or GB/s, and the adapter.
 import { writeFileSync } from 'node:fs';
-import { Runtime } from '../src/gpu/runtime';
+import { Runtime } from '../src/internal';
 import { benchCase, cases, RUNS } from './cases';
 
 const args = process.argv.slice(2);

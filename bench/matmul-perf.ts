@@ -4,11 +4,8 @@
 // Shapes: SHAPES="1024x1024x1024,256x4096x256" (MxNxK), dtypes: DTYPES="f32,f16".
 export {};
 
-const { Runtime } = await import('../src/gpu/runtime');
-const { runKernel } = await import('../src/kernels/dispatch');
-const { kernelFor } = await import('../src/kernels/registry');
-const { GEMM_TILE } = await import('../src/kernels/matmul');
-type DType = import('../src/core/dtype').DType;
+const { GEMM_TILE, kernelFor, Runtime, runKernel } = await import('../src/internal');
+type DType = import('../src/index').DType;
 
 for (const k of ['WG_X', 'WG_Y', 'BK', 'RM', 'CN', 'VEC4'] as const) if (process.env[k]) GEMM_TILE[k] = Number(process.env[k]);
 const shapes = (process.env.SHAPES ?? '1024x1024x1024,256x4096x256').split(',').map((s) => s.split('x').map(Number));

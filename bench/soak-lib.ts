@@ -2,12 +2,8 @@
 // wgseg holds. Used by `npm run soak` (bench/soak.ts prints the figures) and test/bench/soak.test.ts.
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
-import { getDevice } from '../src/gpu/device';
-import { gpuMemory, type GpuMemory } from '../src/gpu/memory';
-import { PipelineCache } from '../src/gpu/pipeline-cache';
-import type { NamedTensor } from '../src/import/safetensors';
-import { unet } from '../src/models/unet';
-import type { Session } from '../src/session';
+import { getDevice, gpuMemory, unet, type GpuMemory, type NamedTensor, type Session } from '../src/index';
+import { PipelineCache } from '../src/internal';
 
 /** A small U-Net (width 4, depth 2, 3x32x32 -> 2x32x32; BatchNorm folded) with seeded weights. */
 export function soakModel() {

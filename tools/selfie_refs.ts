@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeNpy } from '../src/import/npy';
+import { writeNpy } from '../src/internal';
 import { selfieScene } from '../test/models/selfie-scene';
 
 const models = [

@@ -1,6 +1,5 @@
 import * as protobuf from 'protobufjs/light.js';
-import { toHalf } from '../../src/core/dtype';
-import { ONNX_SCHEMA } from '../../src/import/onnx-schema';
+import { ONNX_SCHEMA, toHalf } from '../../src/internal';
 
 /**
  * A tiny programmatic ONNX model builder for tests, the peer benchmark and its page: assembles a ModelProto as a plain object and

@@ -1,7 +1,6 @@
 // Engine adapters of the peer benchmark: wgseg (Session), onnxruntime-web's WebGPU EP, TFJS webgpu,
 // and onnxruntime-web on the CPU (wasm) as the reference. All share one GPUDevice. No node: imports.
-import { Session } from '../../src/session';
-import type { NodeTiming } from '../../src/graph/executor';
+import { Session, type NodeTiming } from '../../src/index';
 import type { Engine, EngineName, Loaded, Prepared } from './models';
 
 const f32 = (d: ArrayLike<number>) => (d instanceof Float32Array ? d : Float32Array.from(d));

@@ -1,7 +1,7 @@
 // The peer benchmark's measurement and table, shared by `npm run bench:peers` (Node) and demos/bench.
 // Per model: the onnxruntime CPU reference, then each engine: cold = create + first run (output read
 // back), then `runs` warm runs (host inputs in, compared output read back): median and p95.
-import type { NodeTiming } from '../../src/graph/executor';
+import type { NodeTiming } from '../../src/index';
 import { ENGINE_ADAPTERS, ortCpu, profileWgseg } from './engines';
 import type { EngineName, FileSource, Loaded, PeerModel, Prepared } from './models';
 

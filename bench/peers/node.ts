@@ -11,7 +11,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deviceInfo } from '../../src/gpu/device';
+import { deviceInfo } from '../../src/internal';
 import { coldProfileWgseg, ortOptions } from './engines';
 import { benchModel, formatTable, type Row } from './harness';
 import { ENGINES, MODELS, pickModels, type EngineName, type FileSource } from './models';
@@ -43,7 +43,7 @@ async function nodeGpu(): Promise<GPUDevice> {
   const g = globalThis as { navigator?: object };
   if (!g.navigator) g.navigator = {};
   Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
-  const { getDevice } = await import('../../src/gpu/device');
+  const { getDevice } = await import('../../src/index');
   const device = await getDevice();
   // onnxruntime's wasm heap is a SharedArrayBuffer, which Dawn's writeBuffer refuses: copy those
   const q = Object.getPrototypeOf(device.queue) as GPUQueue;

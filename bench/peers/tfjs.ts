@@ -4,8 +4,8 @@
 // GPU), like the other engines. No node: imports.
 import * as tf from '@tensorflow/tfjs-core';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { importOnnx } from '../../src/import/onnx';
-import type { Graph, Node } from '../../src/graph/ir';
+import { importOnnx } from '../../src/internal';
+import type { Graph, Node } from '../../src/index';
 import type { Loaded, Prepared } from './models';
 
 // tfjs-backend-webgpu registers its kernels under the name 'webgpu': our backend takes that name

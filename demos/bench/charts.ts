@@ -1,5 +1,5 @@
 // SVG charts of the bench page: grouped bars of median ms per model, and wgseg's per-node timeline.
-import type { NodeTiming } from '../../src/graph/executor';
+import type { NodeTiming } from '../../src/index';
 
 const NS = 'http://www.w3.org/2000/svg';
 

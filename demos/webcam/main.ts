@@ -1,10 +1,16 @@
-import { Runtime } from '../../src/gpu/runtime';
-import type { CompositeMode } from '../../src/web/composite';
-import { Compositor } from '../../src/web/composite';
-import { FrameStats, nextFrame } from '../../src/web/frame-loop';
-import { SegmentRenderer, type FrameSample } from '../../src/web/renderer';
-import { loadSegModel, type SegModel } from '../../src/web/seg-model';
-import { NO_WEBGPU_MESSAGE, requestCamera } from '../../src/web/sources';
+import {
+  Compositor,
+  FrameStats,
+  kernels,
+  loadSegModel,
+  NO_WEBGPU_MESSAGE,
+  nextFrame,
+  requestCamera,
+  SegmentRenderer,
+  type CompositeMode,
+  type FrameSample,
+  type SegModel,
+} from '../../src/index';
 
 // The MediaPipe selfie models as shipped in npm @mediapipe/selfie_segmentation, bundled by Vite as assets.
 const MODELS: Record<string, string> = {
@@ -58,7 +64,7 @@ interface Loaded {
 }
 
 /** A model with one RGB image input ([1,h,w,3] or [1,3,h,w]) and a one-channel mask output, and its renderer. */
-async function loadModel(rt: Runtime, src: string | Uint8Array, label: string): Promise<Loaded> {
+async function loadModel(rt: kernels.Runtime, src: string | Uint8Array, label: string): Promise<Loaded> {
   const model = await loadSegModel(rt, src, label);
   return { model, renderer: new SegmentRenderer(rt, model, mirrorBox.checked) };
 }
@@ -75,9 +81,9 @@ function startCamera(): Promise<MediaStream> {
 
 async function main() {
   if (!('gpu' in navigator) || !navigator.gpu) return fail(NO_WEBGPU_MESSAGE);
-  let rt: Runtime;
+  let rt: kernels.Runtime;
   try {
-    rt = await Runtime.create();
+    rt = await kernels.Runtime.create();
   } catch (e) {
     return fail(`No usable WebGPU adapter: ${errText(e)}`);
   }

@@ -79,7 +79,7 @@ function runCli(model: string, input: string, precision: string, keep: boolean):
 
 /** Session API in this process; ms = [first run (shaders compiled on the way), second run], each until the output is read back. */
 async function runApi(bytes: Uint8Array, source: string, x: Npy, precision: 'f32' | 'f16'): Promise<Got> {
-  const rt = await wgseg.Runtime.create();
+  const rt = await wgseg.kernels.Runtime.create();
   const session = await wgseg.Session.create(bytes, { precision, source, device: rt });
   try {
     const feed = { [session.inputs[0].name]: { data: x.data as Float32Array, dims: x.shape } };

@@ -14,13 +14,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
-import { Runtime } from '../../src/gpu/runtime';
-import type { GpuTensor } from '../../src/core/op';
-import { decodeModel, type OnnxAttr, type TensorData } from '../../src/import/onnx-proto';
-import { runKernel } from '../../src/kernels/dispatch';
-import { kernelFor } from '../../src/kernels/registry';
-import type { Attrs } from '../../src/core/attrs';
-import type { HostValues } from '../../src/core/op';
+import {
+  decodeModel,
+  kernelFor,
+  Runtime,
+  runKernel,
+  type Attrs,
+  type GpuTensor,
+  type HostValues,
+  type OnnxAttr,
+  type TensorData,
+} from '../../src/internal';
 import { readNpy } from './npy';
 
 interface Value { data: ArrayLike<number>; dims: number[]; int: boolean }

@@ -55,6 +55,14 @@ export interface Program {
   uniforms?: UniformValues;
   /** storage buffers by the WGSL variable name */
   buffers: Record<string, GPUBuffer>;
+  /** the uniform struct already packed (packUniforms) in a buffer the caller owns, instead of `uniforms` */
+  uniformBuffer?: GPUBuffer;
+  /** sampled textures (texture_2d<f32>...) and storage textures (texture_storage_2d) by the WGSL variable name */
+  textures?: Record<string, GPUTextureView>;
+  /** samplers by the WGSL variable name */
+  samplers?: Record<string, GPUSampler>;
+  /** external textures (a video imported by importExternalTexture) by the WGSL variable name */
+  externalTextures?: Record<string, GPUExternalTexture>;
   workgroups: [number, number?, number?];
 }
 
@@ -94,13 +102,17 @@ export interface FoldNode {
 }
 
 /**
- * One way to run an op on the GPU. Several per heavy op, each with a predicate (shapes, device
- * features); the first that applies runs unless a measured choice says otherwise.
+ * One way to run an op on the GPU. A heavy op lists several (OpRecord.variants), each with a
+ * predicate (shapes, attributes, device features); with tuning off the first that applies runs,
+ * else the fastest measured on this adapter (src/graph/tuning.ts). A variant's `prepack` lays out
+ * constant weights for its own kernel.
  */
 export interface Variant {
   name: string;
-  applies(inputs: (TensorInfo | undefined)[], attrs: Attrs, info: DeviceInfo): boolean;
-  encode(ctx: KernelContext, inputs: (GpuTensor | undefined)[], outputs: GpuTensor[], attrs: Attrs, host: HostValues): void;
+  /** whether this variant can run these inputs here (default: always) */
+  applies?(inputs: (TensorInfo | undefined)[], attrs: Attrs, info: DeviceInfo): boolean;
+  prepack?: OpRecord['prepack'];
+  encode: NonNullable<OpRecord['encode']>;
 }
 
 export interface OpRecord {
@@ -134,8 +146,17 @@ export interface OpRecord {
   prepack?(ctx: KernelContext, index: number, data: ArrayLike<number>, inputs: (TensorInfo | undefined)[], attrs: Attrs): Packed | undefined;
   /** record the op's dispatches */
   encode?(ctx: KernelContext, inputs: (GpuTensor | undefined)[], outputs: GpuTensor[], attrs: Attrs, host: HostValues): void;
-  /** alternative GPU implementations (see Variant); `encode` is the default */
+  /**
+   * Alternative GPU implementations (see Variant), in default order. A record with variants sets
+   * `encode`/`prepack` to `pickDefault` of them (src/kernels/variants.ts) so that it also runs
+   * where nothing was chosen.
+   */
   variants?: Variant[];
+  /**
+   * The tuning key's shape part ("anchor"): nodes whose inputs give the same class share one
+   * measured choice. Default: the inputs' dims rounded up to powers of two, and the dtype.
+   */
+  shapeClass?(inputs: (TensorInfo | undefined)[], attrs: Attrs): string;
 }
 
 /** A record that runs on the GPU. */

@@ -10,8 +10,10 @@ export interface CachedPipeline {
 }
 
 /**
- * Compute pipelines keyed by shader + defines + override constants, bind-group layouts keyed by
- * their binding signature. Nothing here is created per dispatch.
+ * Compute pipelines keyed by shader + defines + override constants + entry point, bind-group
+ * layouts keyed by their binding signature: the resources the entry point uses (storage and uniform
+ * buffers, textures, storage textures, samplers, external textures), reflected from the WGSL.
+ * Nothing here is created per dispatch.
  */
 export class PipelineCache {
   private static readonly perDevice = new WeakMap<GPUDevice, PipelineCache>();
@@ -40,12 +42,14 @@ export class PipelineCache {
   }
 
   private bindGroupLayout(layout: ShaderLayout): GPUBindGroupLayout {
-    const sig = layout.bindings.map((b) => `${b.binding}:${b.kind}`).join(',');
+    const sig = layout.bindings
+      .map((b) => `${b.binding}:${b.entry.buffer ? b.kind : `${b.kind}${JSON.stringify(Object.values(b.entry)[0])}`}`)
+      .join(',');
     let bgl = this.bgls.get(sig);
     if (!bgl) {
       bgl = this.device.createBindGroupLayout({
         label: sig,
-        entries: layout.bindings.map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.kind } })),
+        entries: layout.bindings.map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, ...b.entry })),
       });
       this.bgls.set(sig, bgl);
     }
@@ -54,7 +58,7 @@ export class PipelineCache {
 
   private descriptor(shader: string, defines: Defines, overrides: Record<string, number>, entry: string) {
     const code = shaderText(shader, defines);
-    const layout = reflectShader(code);
+    const layout = reflectShader(code, entry);
     const bindGroupLayout = this.bindGroupLayout(layout);
     let pl = this.pipelineLayouts.get(bindGroupLayout);
     if (!pl) {

@@ -5,7 +5,7 @@ import { deviceInfo, deviceLostReason, getDevice, type GetDeviceOptions } from '
 import type { DeviceInfo } from '../core/op';
 import { DebugScopes, debugFromEnv } from './debug-scopes';
 import { createTracked, destroyTracked, gpuMemory } from './memory';
-import { PipelineCache } from './pipeline-cache';
+import { PipelineCache, type CachedPipeline } from './pipeline-cache';
 import { Profiler, type Timing } from './profiler';
 import { packUniforms } from './shader-source';
 import type { Defines, UniformValues } from '../core/op';
@@ -190,8 +190,16 @@ export class Runtime {
     destroyTracked(buf);
   }
 
-  /** Record one dispatch into the current encoder. */
-  dispatch(p: Program): void {
+  /**
+   * Record one dispatch into the current encoder (submitted by `submit()`), or into `into`: a
+   * command encoder its caller finishes and submits (web code whose external texture must be used
+   * in the task that imported it). Into a caller's encoder the dispatch has a pass of its own, its
+   * uniform struct comes as `p.uniformBuffer` (the runtime cannot know when that encoder is
+   * submitted), it is not counted in `dispatches` nor profiled, and in debug mode its error scope
+   * covers the pipeline, the bind group and the pass (errors the encoder reports at finish are the
+   * caller's).
+   */
+  dispatch(p: Program, into?: GPUCommandEncoder): void {
     if (this.isLost) throw this.lostError(`before ${p.name}`);
     const [x, y = 1, z = 1] = p.workgroups;
     if (x * y * z === 0) return;
@@ -199,11 +207,11 @@ export class Runtime {
     if (x > max || y > max || z > max) throw new WgsegError('BAD_SHAPE', `${p.name}: dispatch ${x}x${y}x${z} exceeds ${max} per dimension`);
     this.scopes?.open(this.device);
     try {
-      this.record(p, x, y, z);
+      this.record(p, x, y, z, into);
     } finally {
       if (this.scopes) {
         // pass errors are reported when the encoder finishes: finish one per dispatch, in this scope
-        if (!this.profiler) {
+        if (!this.profiler && !into) {
           this.endPass();
           if (this.encoder) this.finished.push(this.encoder.finish());
           this.encoder = null;
@@ -213,22 +221,19 @@ export class Runtime {
     }
   }
 
-  private record(p: Program, x: number, y: number, z: number): void {
+  private record(p: Program, x: number, y: number, z: number, into?: GPUCommandEncoder): void {
     const cp = this.pipelines.get(p.shader, p.defines, p.overrides, p.entry);
-    this.dispatches++;
-    const entries: GPUBindGroupEntry[] = [];
-    for (const b of cp.layout.bindings) {
-      if (b.kind === 'uniform') {
-        if (!cp.layout.uniform) throw new WgsegError('SHADER', `${p.shader}: uniform binding without struct`);
-        const bytes = packUniforms(cp.layout.uniform, p.uniforms ?? {}, p.name);
-        entries.push({ binding: b.binding, resource: this.uniformSlot(bytes) });
-      } else {
-        const buf = p.buffers[b.name];
-        if (!buf) throw new WgsegError('SHADER', `${p.name}: buffer "${b.name}" not given (shader ${p.shader})`);
-        entries.push({ binding: b.binding, resource: { buffer: buf } });
-      }
+    if (into) {
+      const bindGroup = this.bindGroup(p, cp, true);
+      const pass = into.beginComputePass({ label: p.name });
+      pass.setPipeline(cp.pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(x, y, z);
+      pass.end();
+      return;
     }
-    const bindGroup = this.device.createBindGroup({ layout: cp.bindGroupLayout, entries });
+    this.dispatches++;
+    const bindGroup = this.bindGroup(p, cp, false);
     const wall = this.profiler && !this.profiler.timestamps ? this.device.createCommandEncoder() : null;
     const pass = wall ? wall.beginComputePass() : this.profiler ? this.profiler.beginPass(this.encoderNow(), p.name) : this.passNow();
     pass.setPipeline(cp.pipeline);
@@ -236,6 +241,30 @@ export class Runtime {
     pass.dispatchWorkgroups(x, y, z);
     if (this.profiler) pass.end();
     if (wall) this.profiler!.recordWall(p.name, wall.finish());
+  }
+
+  /** The program's resources, by the WGSL variable names the entry point uses, in the pipeline's layout. */
+  private bindGroup(p: Program, cp: CachedPipeline, external: boolean): GPUBindGroup {
+    const entries: GPUBindGroupEntry[] = [];
+    const given = <T>(what: string, from: Record<string, T> | undefined, name: string): T => {
+      const r = from?.[name];
+      if (!r) throw new WgsegError('SHADER', `${p.name}: ${what} "${name}" not given (shader ${p.shader})`);
+      return r;
+    };
+    for (const b of cp.layout.bindings) {
+      let resource: GPUBindingResource;
+      if (b.kind === 'uniform') {
+        if (p.uniformBuffer) resource = { buffer: p.uniformBuffer };
+        else if (external) throw new WgsegError('SHADER', `${p.name}: a dispatch into the caller's encoder takes its uniform "${b.name}" as uniformBuffer`);
+        else if (!cp.layout.uniform) throw new WgsegError('SHADER', `${p.shader}: uniform binding without struct`);
+        else resource = this.uniformSlot(packUniforms(cp.layout.uniform, p.uniforms ?? {}, p.name));
+      } else if (b.kind === 'texture' || b.kind === 'storage-texture') resource = given('texture', p.textures, b.name);
+      else if (b.kind === 'sampler') resource = given('sampler', p.samplers, b.name);
+      else if (b.kind === 'external-texture') resource = given('external texture', p.externalTextures, b.name);
+      else resource = { buffer: given('buffer', p.buffers, b.name) };
+      entries.push({ binding: b.binding, resource });
+    }
+    return this.device.createBindGroup({ layout: cp.bindGroupLayout, entries });
   }
 
   private encoderNow(): GPUCommandEncoder {

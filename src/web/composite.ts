@@ -30,6 +30,11 @@ export function coverFit(fw: number, fh: number, bw: number, bh: number): [numbe
  * Draws frame + mask onto a WebGPU canvas in one render pass: a full-screen triangle whose fragment
  * shader reads the frame texture and the model's [h, w] mask buffer directly (bilinear), so nothing
  * leaves the GPU.
+ *
+ * The one GPU pipeline outside the Program / pipeline-cache path: a render pipeline drawing into
+ * the canvas's format (the Runtime records compute dispatches only). It stays special here, in
+ * this one place; every compute pass (graph kernels, CRF, OCR, web preprocessing and smoothing)
+ * goes through `Runtime.dispatch`. Its uniforms are still packed from the reflected WGSL.
  */
 export class Compositor {
   private readonly pipeline: GPURenderPipeline;

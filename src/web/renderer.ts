@@ -1,3 +1,4 @@
+import { WgsegError } from '../core/errors';
 import { createTracked, destroyTracked } from '../gpu/memory';
 import type { Runtime } from '../gpu/runtime';
 import type { Compositor, CompositeOptions } from './composite';
@@ -52,8 +53,8 @@ export class SegmentRenderer {
     readonly model: SegModel,
     readonly mirror: boolean,
   ) {
-    this.pre = new Preprocessor(rt.device, { width: model.width, height: model.height, layout: model.layout, mirror });
-    this.smooth = new MaskSmoother(rt.device, model.maskW * model.maskH);
+    this.pre = new Preprocessor(rt, { width: model.width, height: model.height, layout: model.layout, mirror });
+    this.smooth = new MaskSmoother(rt, model.maskW * model.maskH);
   }
 
   /** Read back the next frame's model input and raw mask. */
@@ -85,7 +86,7 @@ export class SegmentRenderer {
       try {
         this.pre.encode(enc, source, width, height);
       } catch (e) {
-        if (!isVideo(source)) throw e;
+        if (!isVideo(source) || (e instanceof WgsegError && e.code === 'DEVICE_LOST')) throw e;
         // this browser cannot import the video as an external texture (headless Chromium on SwiftShader)
         console.info(`importExternalTexture failed (${(e as Error).message}); using createImageBitmap(video) instead`);
         this.path = 'bitmap';

@@ -1,10 +1,14 @@
-import { WgsegError } from '../../src/core/errors';
-import type { Runtime } from '../../src/gpu/runtime';
-import type { ElemType } from '../../src/core/dtype';
-import { readNpy, type NpyArray } from '../../src/import/npy';
-import { readSafetensors } from '../../src/import/safetensors';
+import {
+  loadGraph,
+  readSafetensors,
+  Session,
+  WgsegError,
+  type ElemType,
+  type SessionOptions,
+  type TensorInput,
+} from '../../src/index';
+import { readNpy, type NpyArray, type Runtime } from '../../src/internal';
 import { feedData } from '../../src/cli/run';
-import { loadGraph, Session, type SessionOptions, type TensorInput } from '../../src/session';
 import { OnnxBuilder } from '../../test/helpers/onnx-build';
 import { rng } from '../../test/helpers/random';
 import { buildSeedModel, type Format, type SeedModel } from './seeds';

@@ -1,6 +1,5 @@
 import { onnxType } from '../../bench/onnx/build';
-import { registry } from '../../src/kernels/registry';
-import { foldableOps } from '../../src/graph/fold';
+import { foldableOps, registry } from '../../src/internal';
 import type { Rng } from '../../test/helpers/random';
 import { INTERESTING, type Mutated } from './mutate-bytes';
 

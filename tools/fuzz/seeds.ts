@@ -1,10 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeNpy } from '../../src/import/npy';
-import { writeSafetensors } from '../../src/import/safetensors';
-import { stnClassifier } from '../../src/models/stn';
-import { unet } from '../../src/models/unet';
-import type { Model } from '../../src/models/model';
+import { stnClassifier, unet, writeSafetensors, type Model } from '../../src/index';
+import { writeNpy } from '../../src/internal';
 import { buildTflite, f32, i32, type TOp, type TTensor } from '../../test/import/tflite-build';
 import { OnnxBuilder, tensor } from '../../test/helpers/onnx-build';
 import { SEED_NETS } from '../../test/helpers/networks';

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { WgsegError } from '../../src/core/errors';
-import { Runtime } from '../../src/gpu/runtime';
+import { WgsegError } from '../../src/index';
+import { Runtime } from '../../src/internal';
 import { seedsOf } from './cases';
 import { exercise, FUZZ_LIMITS, type Outcome } from './exercise';
 import { FORMATS, type Format } from './seeds';
