@@ -25,6 +25,9 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // sessions run their default kernel variants and keep no tuning cache unless a test asks
+    // (test/graph/tuning.test.ts): the suite measures nothing it does not assert, and never writes ~/.cache
+    env: { WGSEG_TUNE: 'off', WGSEG_TUNING_CACHE: 'off' },
     reporters: ['default'],
   },
 });

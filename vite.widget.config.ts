@@ -40,7 +40,10 @@ function compactShaders(): Plugin {
   return {
     name: 'wgseg-compact-wgsl',
     enforce: 'pre',
-    load: (id) => (/\.wgsl\?raw$/.test(id) ? `export default ${JSON.stringify(compactWgsl(readFileSync(id.slice(0, -4), 'utf8')))};` : null),
+    load: (id) =>
+      /\.wgsl\?raw$/.test(id)
+        ? `export default ${JSON.stringify(compactWgsl(readFileSync(id.slice(0, -4), 'utf8')))};`
+        : null,
   };
 }
 
@@ -81,17 +84,25 @@ export function widgetSite(): Plugin {
       const out = join(resolve(config.root, config.build.outDir), 'demos/widget');
       mkdirSync(out, { recursive: true });
       await build({ ...widgetConfig(out, false), logLevel: 'warn' });
-      for (const f of readdirSync('demos/widget')) if (/\.(png|jpe?g|webp|mp4|webm)$/.test(f)) copyFileSync(join('demos/widget', f), join(out, f));
+      for (const f of readdirSync('demos/widget'))
+        if (/\.(png|jpe?g|webp|mp4|webm)$/.test(f)) copyFileSync(join('demos/widget', f), join(out, f));
     },
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
         const path = (req.url ?? '').split('?')[0];
         if (path === '/demos/widget/wgseg-widget.js') {
           res.setHeader('content-type', 'text/javascript');
-          return void res.end(`import { WgsegView } from '/src/web/widget.ts';\nWgsegView.modelBase = '/demos/widget/';\nexport * from '/src/web/widget.ts';\n`);
+          return void res.end(
+            `import { WgsegView } from '/src/web/widget.ts';\nWgsegView.modelBase = '/demos/widget/';\nexport * from '/src/web/widget.ts';\n`,
+          );
         }
         const model = SELFIE_MODELS.find((f) => path === `/demos/widget/${f}`);
-        if (model) return void server.middlewares.handle(Object.assign(req, { url: `/node_modules/@mediapipe/selfie_segmentation/${model}` }), res, next);
+        if (model)
+          return void server.middlewares.handle(
+            Object.assign(req, { url: `/node_modules/@mediapipe/selfie_segmentation/${model}` }),
+            res,
+            next,
+          );
         next();
       });
     },

@@ -27,29 +27,61 @@ const conv = (n: number, c: number, h: number, w: number, m: number, k: number, 
   const g = (o.group as number) ?? 1;
   const d = ((o.dilations as number[]) ?? [1, 1])[0];
   const p = ((o.pads as number[]) ?? [0, 0, 0, 0])[0];
-  const oh = h + 2 * p - d * (k - 1), ow = w + 2 * p - d * (k - 1);
-  return { name: '', op: 'Conv', shapes: [[n, c, h, w], [m, c / g, k, k], [m]], attrs: { kernel_shape: [k, k], ...o }, flops: 2 * n * m * oh * ow * (c / g) * k * k };
+  const oh = h + 2 * p - d * (k - 1),
+    ow = w + 2 * p - d * (k - 1);
+  return {
+    name: '',
+    op: 'Conv',
+    shapes: [[n, c, h, w], [m, c / g, k, k], [m]],
+    attrs: { kernel_shape: [k, k], ...o },
+    flops: 2 * n * m * oh * ow * (c / g) * k * k,
+  };
 };
 const convT = (c: number, h: number, m: number, k: number, s: number, p: number): Case => ({
-  name: '', op: 'ConvTranspose', shapes: [[1, c, h, h], [c, m, k, k], [m]],
-  attrs: { kernel_shape: [k, k], strides: [s, s], pads: [p, p, p, p] }, flops: 2 * c * h * h * m * k * k,
+  name: '',
+  op: 'ConvTranspose',
+  shapes: [[1, c, h, h], [c, m, k, k], [m]],
+  attrs: { kernel_shape: [k, k], strides: [s, s], pads: [p, p, p, p] },
+  flops: 2 * c * h * h * m * k * k,
 });
 
 export const cases: Case[] = [
   { ...conv(1, 64, 128, 128, 64, 3, { pads: [1, 1, 1, 1] }), name: 'conv 3x3 64->64 1x64x128x128' },
-  { ...conv(1, 512, 32, 32, 512, 3, { pads: [6, 6, 6, 6], dilations: [6, 6] }), name: 'atrous conv 3x3 d=6 512->512 1x512x32x32' },
+  {
+    ...conv(1, 512, 32, 32, 512, 3, { pads: [6, 6, 6, 6], dilations: [6, 6] }),
+    name: 'atrous conv 3x3 d=6 512->512 1x512x32x32',
+  },
   { ...conv(1, 96, 112, 112, 96, 3, { pads: [1, 1, 1, 1], group: 96 }), name: 'depthwise 3x3 1x96x112x112' },
   { ...convT(21, 64, 21, 4, 2, 1), name: 'conv_transpose k4 s2 21->21 1x21x64x64' },
   { ...convT(21, 32, 21, 16, 8, 4), name: 'conv_transpose k16 s8 21->21 1x21x32x32' },
   {
-    name: 'grid_sample bilinear 1x64x128x128', op: 'GridSample', shapes: [[1, 64, 128, 128], [1, 128, 128, 2]], grid: true,
-    attrs: { mode: 'bilinear', padding_mode: 'zeros', align_corners: 0 }, bytes: 4 * (64 * 128 * 128 * 2 + 128 * 128 * 2),
+    name: 'grid_sample bilinear 1x64x128x128',
+    op: 'GridSample',
+    shapes: [
+      [1, 64, 128, 128],
+      [1, 128, 128, 2],
+    ],
+    grid: true,
+    attrs: { mode: 'bilinear', padding_mode: 'zeros', align_corners: 0 },
+    bytes: 4 * (64 * 128 * 128 * 2 + 128 * 128 * 2),
   },
   {
-    name: 'resize x8 bilinear 1x21x64x64', op: 'Resize', shapes: [[1, 21, 64, 64], undefined, [4]], host: [undefined, undefined, [1, 1, 8, 8]],
-    attrs: { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }, bytes: 4 * (21 * 64 * 64 + 21 * 512 * 512),
+    name: 'resize x8 bilinear 1x21x64x64',
+    op: 'Resize',
+    shapes: [[1, 21, 64, 64], undefined, [4]],
+    host: [undefined, undefined, [1, 1, 8, 8]],
+    attrs: { mode: 'linear', coordinate_transformation_mode: 'half_pixel' },
+    bytes: 4 * (21 * 64 * 64 + 21 * 512 * 512),
   },
-  { name: 'matmul 1024x1024x1024 (roofline)', op: 'MatMul', shapes: [[1024, 1024], [1024, 1024]], flops: 2 * 1024 ** 3 },
+  {
+    name: 'matmul 1024x1024x1024 (roofline)',
+    op: 'MatMul',
+    shapes: [
+      [1024, 1024],
+      [1024, 1024],
+    ],
+    flops: 2 * 1024 ** 3,
+  },
 ];
 
 export const RUNS = 7;
@@ -94,7 +126,14 @@ export async function benchCase(rt: Runtime, c: Case, runs = RUNS): Promise<Row>
     }
     const ms = median(times);
     const unit = c.flops ? 'GFLOP/s' : 'GB/s';
-    return { kernel: c.name, op: c.op, medianMs: +ms.toFixed(3), rate: +((c.flops ?? c.bytes!) / ms / 1e6).toFixed(2), unit, adapter: rt.info.adapter };
+    return {
+      kernel: c.name,
+      op: c.op,
+      medianMs: +ms.toFixed(3),
+      rate: +((c.flops ?? c.bytes!) / ms / 1e6).toFixed(2),
+      unit,
+      adapter: rt.info.adapter,
+    };
   } finally {
     rt.release(...inputs.filter((t): t is GpuTensor => !!t));
   }

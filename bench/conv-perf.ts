@@ -2,7 +2,6 @@
 // GPU time per dispatch from timestamp queries (rt.profile), median of RUNS after a warm-up.
 import { convTuning, kernelFor, numel, Runtime, runKernel, type Attrs } from '../src/internal';
 
-
 const RUNS = Number(process.env.RUNS ?? 7);
 // CONV_WG=8|16|32: workgroup size of the subgroup GEMM kernel; NOSG=1: the portable kernel;
 // FIXED=0: 3x3 / 1x1 through the loops sized from uniforms (no unrolled pipelines)
@@ -10,13 +9,40 @@ convTuning.wg = Number(process.env.CONV_WG ?? convTuning.wg);
 convTuning.subgroups = !process.env.NOSG;
 convTuning.fixedSize = process.env.FIXED !== '0';
 
-interface Case { name: string; x: number[]; w: number[]; attrs: Attrs; op?: string }
+interface Case {
+  name: string;
+  x: number[];
+  w: number[];
+  attrs: Attrs;
+  op?: string;
+}
 const cases: Case[] = [
-  { name: 'conv 3x3 64->64 1x64x128x128 pad 1', x: [1, 64, 128, 128], w: [64, 64, 3, 3], attrs: { pads: [1, 1, 1, 1] } },
-  { name: 'atrous 3x3 d6 512->512 1x512x32x32', x: [1, 512, 32, 32], w: [512, 512, 3, 3], attrs: { pads: [6, 6, 6, 6], dilations: [6, 6] } },
-  { name: 'depthwise 3x3 1x96x112x112 pad 1', x: [1, 96, 112, 112], w: [96, 1, 3, 3], attrs: { pads: [1, 1, 1, 1], group: 96 } },
+  {
+    name: 'conv 3x3 64->64 1x64x128x128 pad 1',
+    x: [1, 64, 128, 128],
+    w: [64, 64, 3, 3],
+    attrs: { pads: [1, 1, 1, 1] },
+  },
+  {
+    name: 'atrous 3x3 d6 512->512 1x512x32x32',
+    x: [1, 512, 32, 32],
+    w: [512, 512, 3, 3],
+    attrs: { pads: [6, 6, 6, 6], dilations: [6, 6] },
+  },
+  {
+    name: 'depthwise 3x3 1x96x112x112 pad 1',
+    x: [1, 96, 112, 112],
+    w: [96, 1, 3, 3],
+    attrs: { pads: [1, 1, 1, 1], group: 96 },
+  },
   { name: '1x1 256->256 1x256x64x64', x: [1, 256, 64, 64], w: [256, 256, 1, 1], attrs: {} },
-  { name: 'fused 1x1 96->32 1x96x56x56 +Z relu6', x: [1, 96, 56, 56], w: [32, 96, 1, 1], attrs: { activation: 'Clip', activation_params: [0, 6] }, op: 'FusedConv' },
+  {
+    name: 'fused 1x1 96->32 1x96x56x56 +Z relu6',
+    x: [1, 96, 56, 56],
+    w: [32, 96, 1, 1],
+    attrs: { activation: 'Clip', activation_params: [0, 6] },
+    op: 'FusedConv',
+  },
 ];
 const only = process.env.ONLY;
 
@@ -27,9 +53,14 @@ async function unsafeDevice(): Promise<GPUDevice> {
   (globalThis as { keepGpu?: GPU }).keepGpu = gpu;
   const adapter = await gpu.requestAdapter();
   if (!adapter) throw new Error('no adapter');
-  const requiredFeatures = (['shader-f16', 'timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+  const requiredFeatures = (['shader-f16', 'timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) =>
+    adapter.features.has(f),
+  );
   const l = adapter.limits;
-  return adapter.requestDevice({ requiredFeatures, requiredLimits: { maxStorageBufferBindingSize: l.maxStorageBufferBindingSize, maxBufferSize: l.maxBufferSize } });
+  return adapter.requestDevice({
+    requiredFeatures,
+    requiredLimits: { maxStorageBufferBindingSize: l.maxStorageBufferBindingSize, maxBufferSize: l.maxBufferSize },
+  });
 }
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
@@ -72,10 +103,18 @@ async function main() {
       console.log(`  ${name}: median ${m.toFixed(2)} ms (min ${Math.min(...ms).toFixed(2)}, ${ms.length} runs)`);
     }
     console.log(`  process CPU time per run (all threads): ${cpuMs.toFixed(1)} ms`);
-    console.log(`  => ${(flop / total / 1e6).toFixed(2)} GFLOP/s, ${(bytes / total / 1e6).toFixed(2)} GB/s (all dispatches, ${total.toFixed(2)} ms)`);
+    console.log(
+      `  => ${(flop / total / 1e6).toFixed(2)} GFLOP/s, ${(bytes / total / 1e6).toFixed(2)} GB/s (all dispatches, ${total.toFixed(2)} ms)`,
+    );
     rt.release(x, w, b, ...(z ? [z] : []));
     void [C, H, W];
   }
   rt.device.destroy();
 }
-main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -9,17 +9,26 @@ const args = process.argv.slice(2);
 const opt = (name: string, d: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : d);
 
 async function main() {
-  const S = Number(opt('--size', '512')), C = Number(opt('--classes', '21')), iterations = Number(opt('--iterations', '5'));
+  const S = Number(opt('--size', '512')),
+    C = Number(opt('--classes', '21')),
+    iterations = Number(opt('--iterations', '5'));
   const runs = Number(opt('--runs', '5'));
   const rt = await Runtime.create();
-  const crf = new DenseCRF(rt, { iterations, splat: opt('--splat', 'nearest') as 'linear' | 'nearest', cellScale: Number(opt('--cell', '1')) });
+  const crf = new DenseCRF(rt, {
+    iterations,
+    splat: opt('--splat', 'nearest') as 'linear' | 'nearest',
+    cellScale: Number(opt('--cell', '1')),
+  });
   const img = busyImage(S, S);
   const rnd = uniform(7);
   const probs = new Float32Array(C * S * S).map(() => rnd());
-  const p = rt.upload(probs, [1, C, S, S]), im = rt.upload(img, [1, 3, S, S]);
+  const p = rt.upload(probs, [1, C, S, S]),
+    im = rt.upload(img, [1, 3, S, S]);
   const g = crf.gridShape(S, S);
   console.log(`adapter: ${rt.info.adapter}`);
-  console.log(`DenseCRF ${S}x${S}, ${C} classes, ${iterations} iterations, splat ${crf.splat}, grid ${g.dims.join('x')} cells (cellScale ${crf.cellScale})`);
+  console.log(
+    `DenseCRF ${S}x${S}, ${C} classes, ${iterations} iterations, splat ${crf.splat}, grid ${g.dims.join('x')} cells (cellScale ${crf.cellScale})`,
+  );
   const times: number[] = [];
   for (let r = 0; r <= runs; r++) {
     const t0 = performance.now();
@@ -31,7 +40,9 @@ async function main() {
     else console.log(`warm-up (pipelines compiled): ${ms.toFixed(1)} ms`);
   }
   times.sort((a, b) => a - b);
-  console.log(`ms per ${S}x${S} frame: ${times[times.length >> 1].toFixed(1)} (median of ${runs}; min ${times[0].toFixed(1)})`);
+  console.log(
+    `ms per ${S}x${S} frame: ${times[times.length >> 1].toFixed(1)} (median of ${runs}; min ${times[0].toFixed(1)})`,
+  );
   rt.dispose();
   process.exit(0);
 }

@@ -9,13 +9,17 @@ const opt = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1
 
 async function main() {
   const rt = await Runtime.create();
-  console.log(`adapter: ${rt.info.adapter} (timestamp-query: ${rt.info.timestamps}, shader-f16: ${rt.info.f16}); median of ${RUNS} runs`);
+  console.log(
+    `adapter: ${rt.info.adapter} (timestamp-query: ${rt.info.timestamps}, shader-f16: ${rt.info.f16}); median of ${RUNS} runs`,
+  );
   console.log(`${'kernel'.padEnd(44)} ${'median ms'.padStart(10)}  ${'rate'.padStart(16)}`);
   const rows = [];
   for (const c of cases.filter((c) => !opt('--only') || c.name.includes(opt('--only')!))) {
     const r = await benchCase(rt, c);
     rows.push(r);
-    console.log(`${r.kernel.padEnd(44)} ${r.medianMs.toFixed(2).padStart(10)}  ${`${r.rate.toFixed(2)} ${r.unit}`.padStart(16)}`);
+    console.log(
+      `${r.kernel.padEnd(44)} ${r.medianMs.toFixed(2).padStart(10)}  ${`${r.rate.toFixed(2)} ${r.unit}`.padStart(16)}`,
+    );
   }
   if (opt('--json')) writeFileSync(opt('--json')!, JSON.stringify(rows, null, 2));
   rt.dispose();

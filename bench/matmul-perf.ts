@@ -7,9 +7,11 @@ export {};
 const { GEMM_TILE, kernelFor, Runtime, runKernel } = await import('../src/internal');
 type DType = import('../src/index').DType;
 
-for (const k of ['WG_X', 'WG_Y', 'BK', 'RM', 'CN', 'VEC4'] as const) if (process.env[k]) GEMM_TILE[k] = Number(process.env[k]);
+for (const k of ['WG_X', 'WG_Y', 'BK', 'RM', 'CN', 'VEC4'] as const)
+  if (process.env[k]) GEMM_TILE[k] = Number(process.env[k]);
 const shapes = (process.env.SHAPES ?? '1024x1024x1024,256x4096x256').split(',').map((s) => s.split('x').map(Number));
-const RUNS = Number(process.env.RUNS ?? 5), REPEAT = Number(process.env.REPEAT ?? 3);
+const RUNS = Number(process.env.RUNS ?? 5),
+  REPEAT = Number(process.env.REPEAT ?? 3);
 
 const rt = await Runtime.create();
 const dtypes = (process.env.DTYPES ?? (rt.info.f16 ? 'f32,f16' : 'f32')).split(',') as DType[];
@@ -19,11 +21,21 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 for (const dtype of dtypes) {
   for (const [M, N, K] of shapes) {
-    const a = rt.upload(Float32Array.from({ length: M * K }, () => Math.random() - 0.5), [M, K], dtype);
-    const b = rt.upload(Float32Array.from({ length: K * N }, () => Math.random() - 0.5), [K, N], dtype);
+    const a = rt.upload(
+      Float32Array.from({ length: M * K }, () => Math.random() - 0.5),
+      [M, K],
+      dtype,
+    );
+    const b = rt.upload(
+      Float32Array.from({ length: K * N }, () => Math.random() - 0.5),
+      [K, N],
+      dtype,
+    );
     const [y] = runKernel(rt, mm, [a, b]); // warm-up: pipeline compile + first run
     await rt.read(y);
-    let best = Infinity, bestCpu = Infinity, source = '';
+    let best = Infinity,
+      bestCpu = Infinity,
+      source = '';
     for (let rep = 0; rep < REPEAT; rep++) {
       const cpu0 = process.cpuUsage();
       const t = await rt.profile(() => {
@@ -36,8 +48,10 @@ for (const dtype of dtypes) {
     }
     const flop = 2 * M * N * K;
     // CPU ms of this process per run (lavapipe's threads live here): steadier than time on a shared machine
-    console.log(`${dtype} ${M}x${N}x${K}: ${best.toFixed(1)} ms (${source}), ${(flop / (best * 1e6)).toFixed(2)} GFLOP/s;` +
-      ` ${bestCpu.toFixed(0)} CPU-ms/run, ${(flop / (bestCpu * 1e6)).toFixed(2)} GFLOP per CPU-second`);
+    console.log(
+      `${dtype} ${M}x${N}x${K}: ${best.toFixed(1)} ms (${source}), ${(flop / (best * 1e6)).toFixed(2)} GFLOP/s;` +
+        ` ${bestCpu.toFixed(0)} CPU-ms/run, ${(flop / (bestCpu * 1e6)).toFixed(2)} GFLOP per CPU-second`,
+    );
     rt.release(a, b, y);
   }
 }

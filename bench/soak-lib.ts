@@ -15,10 +15,13 @@ export function soakModel() {
     const n = shape.reduce((a, b) => a * b, 1);
     const fanIn = n / shape[0];
     // conv weights ~ U(-1, 1) / sqrt(fan-in); BatchNorm near identity, so activations stay O(1)
-    const init = name.endsWith('running_var') ? () => 1 + 0.2 * rand()
-      : name.endsWith('running_mean') || name.endsWith('bias') ? () => 0.1 * rand()
-      : shape.length === 1 ? () => 1 + 0.2 * rand()
-      : () => rand() / Math.sqrt(fanIn);
+    const init = name.endsWith('running_var')
+      ? () => 1 + 0.2 * rand()
+      : name.endsWith('running_mean') || name.endsWith('bias')
+        ? () => 0.1 * rand()
+        : shape.length === 1
+          ? () => 1 + 0.2 * rand()
+          : () => rand() / Math.sqrt(fanIn);
     weights.set(name, { dtype: 'F32', shape, data: Float32Array.from({ length: n }, init) });
   }
   const input = Float32Array.from({ length: 3 * 32 * 32 }, () => rand());
@@ -94,7 +97,11 @@ async function inferOnce(s: Session, input: Float32Array, dims: number[]): Promi
  * session (its own runtime, as by default), run it once, read, dispose. Baselines are taken after
  * one warm-up of each (pipelines compiled, pools at their working size).
  */
-export async function soak(runs: number, cycles: number, onProgress?: (phase: string, i: number) => void): Promise<SoakResult> {
+export async function soak(
+  runs: number,
+  cycles: number,
+  onProgress?: (phase: string, i: number) => void,
+): Promise<SoakResult> {
   const { model, input, dims } = soakModel();
   const s = await model.session();
   const first = Array.from((await inferOnce(s, input, dims)).slice(0, 4));

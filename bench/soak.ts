@@ -20,23 +20,46 @@ const row = (label: string, p: SoakPoint) =>
   ` | pipelines ${String(p.pipelines).padStart(3)} | heap ${mb(p.heap)}`;
 
 async function main() {
-  const runs = num('--runs', 1000), cycles = num('--cycles', 1000);
-  console.log(`soak: ${runs} runs, ${cycles} create/dispose cycles; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const runs = num('--runs', 1000),
+    cycles = num('--cycles', 1000);
+  console.log(
+    `soak: ${runs} runs, ${cycles} create/dispose cycles; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const r = await soak(runs, cycles, (phase, i) => process.stdout.write(`\r  ${phase} ${i}...`));
   process.stdout.write('\r');
   console.log(`adapter: ${r.adapter}`);
-  console.log(`${runs} inferences of one session (${(r.run.ms / Math.max(1, runs)).toFixed(2)} ms each, read back included):`);
+  console.log(
+    `${runs} inferences of one session (${(r.run.ms / Math.max(1, runs)).toFixed(2)} ms each, read back included):`,
+  );
   console.log(row('baseline', r.run.before));
   console.log(row('after', r.run.after));
-  console.log(`  heap growth ${mb(r.run.after.heap - r.run.before.heap)}; first outputs of the first and last run: ${r.first.map((v) => v.toFixed(6)).join(' ')} | ${r.last.map((v) => v.toFixed(6)).join(' ')}`);
-  console.log(`${cycles} Session create/run/dispose cycles (${(r.cycle.ms / Math.max(1, cycles)).toFixed(2)} ms each):`);
+  console.log(
+    `  heap growth ${mb(r.run.after.heap - r.run.before.heap)}; first outputs of the first and last run: ${r.first.map((v) => v.toFixed(6)).join(' ')} | ${r.last.map((v) => v.toFixed(6)).join(' ')}`,
+  );
+  console.log(
+    `${cycles} Session create/run/dispose cycles (${(r.cycle.ms / Math.max(1, cycles)).toFixed(2)} ms each):`,
+  );
   console.log(row('baseline', r.cycle.before));
   console.log(row('after', r.cycle.after));
   console.log(`  heap growth ${mb(r.cycle.after.heap - r.cycle.before.heap)}`);
-  console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const same = (a: SoakPoint, b: SoakPoint) => a.gpu.bytes === b.gpu.bytes && a.gpu.buffers === b.gpu.buffers && a.pipelines === b.pipelines && a.pool?.allocatedBytes === b.pool?.allocatedBytes;
+  console.log(
+    `load average after: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  const same = (a: SoakPoint, b: SoakPoint) =>
+    a.gpu.bytes === b.gpu.bytes &&
+    a.gpu.buffers === b.gpu.buffers &&
+    a.pipelines === b.pipelines &&
+    a.pool?.allocatedBytes === b.pool?.allocatedBytes;
   const ok = same(r.run.before, r.run.after) && same(r.cycle.before, r.cycle.after) && r.first.join() === r.last.join();
-  console.log(ok ? 'OK: GPU memory and pipelines back at their baselines' : 'LEAK: GPU memory, pool or pipelines differ from the baseline (or outputs drifted)');
+  console.log(
+    ok
+      ? 'OK: GPU memory and pipelines back at their baselines'
+      : 'LEAK: GPU memory, pool or pipelines differ from the baseline (or outputs drifted)',
+  );
   process.exit(ok ? 0 : 1);
 }
 

@@ -11,6 +11,9 @@ import { hostFedInputs, resolve, type Resolved } from './graph/shapes';
 import type { Precision } from './core/dtype';
 import { describeUnsupported, unsupportedNodes } from './graph/support';
 import { checkFeeds } from './feeds';
+import { chooseVariants, DEFAULT_BUDGET_MS, type TuneMode, type TuningCache, type TuningChoice } from './graph/tuning';
+import type { Variant } from './core/op';
+import { memoryTuningCache, openTuningCache } from './tuning-cache';
 import { importOnnx } from './import/onnx';
 import { importTflite } from './import/tflite';
 
@@ -39,6 +42,26 @@ export interface SessionOptions {
   maxTotalBytes?: number;
   /** WebGPU validation error scopes around every pipeline and dispatch (RuntimeOptions.debug); default env WGSEG_DEBUG=1 */
   debug?: boolean;
+  /**
+   * Kernel variant choice per node (src/graph/tuning.ts). 'auto' (default; env WGSEG_TUNE overrides
+   * the default): the cached choice for this adapter, else measured within `tuneBudgetMs`, else the
+   * default variant; 'full': every candidate measured, cache ignored (and refreshed); 'off': the
+   * default variant everywhere. `session.tuning` lists the choices.
+   */
+  tune?: TuneMode;
+  /** most milliseconds 'auto' spends measuring per plan (default 2000) */
+  tuneBudgetMs?: number;
+  /**
+   * Where choices persist: default the platform cache (Node: $WGSEG_TUNING_CACHE, else
+   * $XDG_CACHE_HOME/wgseg/tuning.json; browser: IndexedDB); a path (Node), a TuningCache, or
+   * false (measure, keep nothing).
+   */
+  tuningCache?: string | TuningCache | false;
+  /**
+   * op -> kernel variant name, forced for every node of that op as it runs, after fusion (a Conv
+   * followed by Relu runs as FusedConv); BAD_INPUT naming the node where it does not apply
+   */
+  variants?: Record<string, string>;
 }
 
 export interface ValueInfo {
@@ -47,9 +70,22 @@ export interface ValueInfo {
   type: ElemType;
 }
 
-export type HostData = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array | number[];
+export type HostData =
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | Int16Array
+  | Int8Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigInt64Array
+  | number[];
 /** What `run` takes per input. */
-export type TensorInput = Tensor | { data: HostData; dims: number[] } | { buffer: GPUBuffer; dims: number[]; type: ElemType };
+export type TensorInput =
+  | Tensor
+  | { data: HostData; dims: number[] }
+  | { buffer: GPUBuffer; dims: number[]; type: ElemType };
 
 /** A tensor on the GPU. `read()` gives floats as Float32Array (also under f16), integers as Int32Array, bool as Uint8Array. */
 export class Tensor {
@@ -71,7 +107,11 @@ export class Tensor {
   private readonly generation: number;
   async read(): Promise<Float32Array | Int32Array | Uint8Array> {
     if (this.disposed) throw new WgsegError('BAD_INPUT', 'read() of a disposed tensor');
-    if (this.stale) throw new WgsegError('DEVICE_LOST', `read() of a [${this.shape.join(',')}] tensor from a GPU device that was lost; its data is gone: run the session again for new outputs`);
+    if (this.stale)
+      throw new WgsegError(
+        'DEVICE_LOST',
+        `read() of a [${this.shape.join(',')}] tensor from a GPU device that was lost; its data is gone: run the session again for new outputs`,
+      );
     const h = await this.rt.read(this.gpu);
     if (this.type === 'bool') return Uint8Array.from(h, (v) => (v ? 1 : 0));
     return h instanceof Uint32Array ? new Int32Array(h.buffer, h.byteOffset, h.length) : h;
@@ -122,6 +162,33 @@ interface Planned {
   resolved: Resolved;
   plan: MemoryPlan;
   exec: Executor;
+  variants: (Variant | undefined)[];
+  tuning: TuningChoice[];
+}
+
+const TUNE_MODES: readonly TuneMode[] = ['auto', 'full', 'off'];
+
+/** The tune mode asked for: the option, else env WGSEG_TUNE, else 'auto'; BAD_INPUT naming a bad value. */
+function tuneMode(opts: SessionOptions): TuneMode {
+  const env = typeof process !== 'undefined' ? process.env?.WGSEG_TUNE : undefined;
+  const m = opts.tune ?? (env || 'auto');
+  if (!TUNE_MODES.includes(m as TuneMode))
+    throw new WgsegError(
+      'BAD_INPUT',
+      `tune "${m}"${opts.tune ? '' : ' (env WGSEG_TUNE)'} is not one of ${TUNE_MODES.join(', ')}`,
+    );
+  return m as TuneMode;
+}
+
+async function tuningCacheOf(
+  opts: SessionOptions,
+  mode: TuneMode,
+): Promise<(TuningCache & { save?(): Promise<void> }) | undefined> {
+  const c = opts.tuningCache;
+  if (mode === 'off') return undefined;
+  if (c === false) return memoryTuningCache();
+  if (c === undefined || typeof c === 'string') return openTuningCache(c);
+  return c;
 }
 
 export class Session {
@@ -144,19 +211,38 @@ export class Session {
   static async create(model: Uint8Array | ArrayBuffer | string | Graph, opts: SessionOptions = {}): Promise<Session> {
     let graph: Graph;
     if (typeof model === 'string') graph = loadGraph(await fetchBytes(model), model);
-    else if (model instanceof Uint8Array || model instanceof ArrayBuffer) graph = loadGraph(model instanceof Uint8Array ? model : new Uint8Array(model), opts.source ?? 'model');
+    else if (model instanceof Uint8Array || model instanceof ArrayBuffer)
+      graph = loadGraph(model instanceof Uint8Array ? model : new Uint8Array(model), opts.source ?? 'model');
     else graph = model;
-    if (opts.precision && opts.precision !== 'f32' && opts.precision !== 'f16') throw new WgsegError('BAD_INPUT', `precision "${opts.precision}" is not f32 or f16`);
+    if (opts.precision && opts.precision !== 'f32' && opts.precision !== 'f16')
+      throw new WgsegError('BAD_INPUT', `precision "${opts.precision}" is not f32 or f16`);
+    tuneMode(opts);
+    if (opts.tuneBudgetMs !== undefined && !(typeof opts.tuneBudgetMs === 'number' && opts.tuneBudgetMs >= 0))
+      throw new WgsegError(
+        'BAD_INPUT',
+        `tuneBudgetMs must be a number of milliseconds >= 0, got ${String(opts.tuneBudgetMs)}`,
+      );
     for (const k of ['maxBufferBytes', 'maxTotalBytes'] as const) {
       const v = opts[k];
-      if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new WgsegError('BAD_INPUT', `${k} must be a positive number of bytes, got ${String(v)}`);
+      if (v !== undefined && !(typeof v === 'number' && v > 0))
+        throw new WgsegError('BAD_INPUT', `${k} must be a positive number of bytes, got ${String(v)}`);
     }
-    if (unsupportedNodes(graph).length) throw new WgsegError('UNSUPPORTED_OP', `${graph.source}: unsupported ops: ${describeUnsupported(graph)}`);
+    if (unsupportedNodes(graph).length)
+      throw new WgsegError('UNSUPPORTED_OP', `${graph.source}: unsupported ops: ${describeUnsupported(graph)}`);
     const d = opts.device;
-    const rt = d instanceof Runtime ? d : d ? new Runtime(d, { debug: opts.debug }) : await Runtime.create({ debug: opts.debug });
+    const rt =
+      d instanceof Runtime
+        ? d
+        : d
+          ? new Runtime(d, { debug: opts.debug })
+          : await Runtime.create({ debug: opts.debug });
     const s = new Session(graph, rt, !(d instanceof Runtime), opts);
     try {
-      if (s.precision === 'f16' && !rt.info.f16) throw new WgsegError('UNSUPPORTED_DTYPE', `${graph.source}: precision f16 needs shader-f16, which this adapter lacks`);
+      if (s.precision === 'f16' && !rt.info.f16)
+        throw new WgsegError(
+          'UNSUPPORTED_DTYPE',
+          `${graph.source}: precision f16 needs shader-f16, which this adapter lacks`,
+        );
       const shapes = s.declaredShapes();
       if (shapes) await s.prepare(shapes);
     } catch (e) {
@@ -192,25 +278,53 @@ export class Session {
       const given = this.opts.inputShapes?.[name];
       const dims = this.graph.values.get(name)?.shape;
       if (given) out[name] = given;
-      else if (dims && dims.every((x) => typeof x === 'number')) out[name] = dims as number[];
+      else if (dims?.every((x) => typeof x === 'number')) out[name] = dims as number[];
       else return null;
     }
     return out;
   }
 
   private async prepare(shapes: Record<string, number[]>, pinned = new Map<string, ConstData>()): Promise<Planned> {
-    const key = JSON.stringify([this.graph.inputs.map((n) => shapes[n]), [...pinned].map(([n, d]) => [n, Array.from(d)])]);
+    const key = JSON.stringify([
+      this.graph.inputs.map((n) => shapes[n]),
+      [...pinned].map(([n, d]) => [n, Array.from(d)]),
+    ]);
     const same = this.planned?.key === key ? this.planned : null;
     if (same && same.exec.generation === this.rt.generation) return same;
-    const resolved = same?.resolved ?? optimize(resolve(this.graph, shapes, this.precision, pinned), { fuse: this.opts.fuse });
+    const resolved =
+      same?.resolved ?? optimize(resolve(this.graph, shapes, this.precision, pinned), { fuse: this.opts.fuse });
     const plan = same?.plan ?? planMemory(resolved.graph, resolved.gpu);
     checkLimits(resolved.graph, resolved.gpu, plan, this.limits()); // before any buffer is created
     // after a device loss (same plan, new generation): buffers and constants again on the new device
     this.planned?.exec.dispose();
     this.planned = null;
-    const exec = await Executor.create(this.rt, resolved, plan);
-    this.planned = { key, resolved, plan, exec };
+    const { variants, tuning } = same ?? (await this.tune(resolved));
+    const exec = await Executor.create(this.rt, resolved, plan, variants);
+    this.planned = { key, resolved, plan, exec, variants, tuning };
     return this.planned;
+  }
+
+  /** Kernel variants for the plan's nodes: forced, cached, measured or default (SessionOptions.tune). */
+  private async tune(resolved: Resolved): Promise<{ variants: (Variant | undefined)[]; tuning: TuningChoice[] }> {
+    const mode = tuneMode(this.opts);
+    const cache = await tuningCacheOf(this.opts, mode);
+    const { variants, choices } = await chooseVariants(this.rt, resolved, {
+      mode,
+      budgetMs: this.opts.tuneBudgetMs ?? DEFAULT_BUDGET_MS,
+      cache,
+      force: this.opts.variants,
+    });
+    if (choices.some((c) => c.source === 'measured')) await cache?.save?.();
+    return { variants, tuning: choices };
+  }
+
+  /**
+   * The kernel variant of every node that has a choice (ops with several kernels), with the
+   * candidates, their measured median ms, and where the choice came from ('forced', 'cache',
+   * 'measured', 'default', or 'budget': not measured, the budget was spent). Empty until planned.
+   */
+  get tuning(): TuningChoice[] {
+    return this.planned?.tuning ?? [];
   }
 
   get inputs(): ValueInfo[] {
@@ -254,14 +368,21 @@ export class Session {
     const src = this.graph.source;
     const names = this.graph.inputs;
     // every input checked (names, kind, dims, type, length, range) and converted before the GPU is touched
-    const checked = checkFeeds(this.graph, feeds, this.precision, this.opts, (f) => (f instanceof Tensor ? { tensor: f.gpu, disposed: f.isDisposed } : undefined));
+    const checked = checkFeeds(this.graph, feeds, this.precision, this.opts, (f) =>
+      f instanceof Tensor ? { tensor: f.gpu, disposed: f.isDisposed } : undefined,
+    );
     for (const n of names) {
       const f = feeds[n];
-      if (f instanceof Tensor && f.stale) throw new WgsegError('DEVICE_LOST', `${src}: input ${n} is a tensor from a GPU device that was lost; give its data again`);
+      if (f instanceof Tensor && f.stale)
+        throw new WgsegError(
+          'DEVICE_LOST',
+          `${src}: input ${n} is a tensor from a GPU device that was lost; give its data again`,
+        );
     }
     const shapes = checked.shapes;
     const pinned = new Map<string, ConstData>();
-    for (const n of this.hostFed) pinned.set(n, await hostValue(feeds[n], this.graph.values.get(n)!.type, `${src}: input ${n}`));
+    for (const n of this.hostFed)
+      pinned.set(n, await hostValue(feeds[n], this.graph.values.get(n)!.type, `${src}: input ${n}`));
     let p = await this.prepare(shapes, pinned);
     if (this.rt.isLost && this.rt.canRecover) {
       // lost before this run submitted anything (e.g. destroyed just before the call): recover now
@@ -293,7 +414,8 @@ export class Session {
 
 /** An input the plan reads on the host (small: sizes, bounds): its values, in the input's type. */
 async function hostValue(f: TensorInput, type: ElemType, where: string): Promise<ConstData> {
-  if ('buffer' in f && !(f instanceof Tensor)) throw new WgsegError('BAD_INPUT', `${where}: is read on the host at plan time; give it as data, not a GPUBuffer`);
+  if ('buffer' in f && !(f instanceof Tensor))
+    throw new WgsegError('BAD_INPUT', `${where}: is read on the host at plan time; give it as data, not a GPUBuffer`);
   const data = f instanceof Tensor ? await f.read() : f.data;
   return hostData(type, Array.from(data as ArrayLike<number | bigint>, Number));
 }

@@ -29,33 +29,54 @@ const CONDITIONS = [
 ];
 
 async function main() {
-  const seeds = Number(arg('seeds', '3')), sizes = arg('sizes', '20,28,40').split(',').map(Number), nLines = Number(arg('lines', '4'));
+  const seeds = Number(arg('seeds', '3')),
+    sizes = arg('sizes', '20,28,40').split(',').map(Number),
+    nLines = Number(arg('lines', '4'));
   const only = arg('only', '');
   const ocr = await createOcr();
   const verbose = process.argv.includes('--verbose');
   console.log(`scenes per condition: ${seeds} seeds x font sizes ${sizes.join('/')} px, ${nLines} lines each`);
-  console.log('| condition | CER (no spaces) | CER (with spaces) | lines read / true | ms: preprocess / det / boxes (cpu) / rectify / rec / decode |');
+  console.log(
+    '| condition | CER (no spaces) | CER (with spaces) | lines read / true | ms: preprocess / det / boxes (cpu) / rectify / rec / decode |',
+  );
   console.log('|---|---|---|---|---|');
   for (const c of CONDITIONS) {
     if (only && !c.label.includes(only)) continue;
-    let e0 = 0, n0 = 0, e1 = 0, n1 = 0, read = 0, truth = 0, scenes = 0;
+    let e0 = 0,
+      n0 = 0,
+      e1 = 0,
+      n1 = 0,
+      read = 0,
+      truth = 0,
+      scenes = 0;
     const ms: Record<string, number> = {};
     for (let s = 0; s < seeds; s++)
       for (const px of sizes) {
-        const scene = renderScene({ seed: 1000 * s + px, lines: nLines, fontPx: px, angle: c.angle, perspective: c.perspective });
+        const scene = renderScene({
+          seed: 1000 * s + px,
+          lines: nLines,
+          fontPx: px,
+          angle: c.angle,
+          perspective: c.perspective,
+        });
         const lines = await ocr.read(scene.image);
         for (const [k, v] of Object.entries(ocr.lastTimings!)) ms[k] = (ms[k] ?? 0) + v;
         scenes++;
-        const a = sceneCer(lines, scene.lines, false), b = sceneCer(lines, scene.lines, true);
+        const a = sceneCer(lines, scene.lines, false),
+          b = sceneCer(lines, scene.lines, true);
         (e0 += a.errors), (n0 += a.chars), (e1 += b.errors), (n1 += b.chars);
         read += lines.length;
         truth += scene.lines.length;
-        if (verbose) for (const l of b.lines) if (l.errors) console.log(`  ${c.label} ${px}px seed ${s}: "${l.truth}" read "${l.read}"`);
+        if (verbose)
+          for (const l of b.lines)
+            if (l.errors) console.log(`  ${c.label} ${px}px seed ${s}: "${l.truth}" read "${l.read}"`);
         if (verbose) for (const x of b.extra) console.log(`  ${c.label} ${px}px seed ${s}: extra "${x}"`);
       }
     const m = (k: string) => (ms[k] / scenes).toFixed(0);
     const pct = (e: number, n: number) => `${((100 * e) / n).toFixed(2)}% (${e}/${n})`;
-    console.log(`| ${c.label} | ${pct(e0, n0)} | ${pct(e1, n1)} | ${read} / ${truth} | ${m('preprocess')} / ${m('det')} / ${m('boxes')} (${m('boxesCpu')}) / ${m('rectify')} / ${m('rec')} / ${m('decode')} |`);
+    console.log(
+      `| ${c.label} | ${pct(e0, n0)} | ${pct(e1, n1)} | ${read} / ${truth} | ${m('preprocess')} / ${m('det')} / ${m('boxes')} (${m('boxesCpu')}) / ${m('rectify')} / ${m('rec')} / ${m('decode')} |`,
+    );
   }
   // warm timing: one scene read repeatedly (plans and pipelines exist after the first read)
   const scene = renderScene({ seed: 7, lines: nLines, fontPx: 28, angle: 15 });
@@ -64,8 +85,17 @@ async function main() {
     await ocr.read(scene.image);
     if (i > 0) runs.push({ ...ocr.lastTimings! });
   }
-  const med = (k: string) => runs.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(runs.length / 2)].toFixed(1);
-  console.log(`\nwarm, ${scene.image.width}x${scene.image.height} scene, ${nLines} lines, median of ${runs.length} reads (ms): ` + ['preprocess', 'det', 'boxes', 'boxesCpu', 'rectify', 'rec', 'decode', 'total'].map((k) => `${k} ${med(k)}`).join(', '));
+  const med = (k: string) =>
+    runs
+      .map((r) => r[k])
+      .sort((a, b) => a - b)
+      [Math.floor(runs.length / 2)].toFixed(1);
+  console.log(
+    `\nwarm, ${scene.image.width}x${scene.image.height} scene, ${nLines} lines, median of ${runs.length} reads (ms): ` +
+      ['preprocess', 'det', 'boxes', 'boxesCpu', 'rectify', 'rec', 'decode', 'total']
+        .map((k) => `${k} ${med(k)}`)
+        .join(', '),
+  );
   ocr.dispose();
 }
 

@@ -36,7 +36,8 @@ function predictions(logits: ArrayLike<number>, n: number, classes = 10): number
 
 async function main() {
   const dir = arg('dir', 'models/stn-mnist');
-  const count = Number(arg('count', '10000')), batch = Number(arg('batch', '500'));
+  const count = Number(arg('count', '10000')),
+    batch = Number(arg('batch', '500'));
   const { images, labels } = loadMnistTest();
   const t0 = performance.now();
   const x = distortedSet(images, 0, count);
@@ -48,14 +49,18 @@ async function main() {
     const t1 = performance.now();
     for (let i = 0; i < count; i += batch) {
       const n = Math.min(batch, count - i);
-      const out = await s.run({ input: { data: x.subarray(i * CANVAS * CANVAS, (i + n) * CANVAS * CANVAS), dims: [n, 1, CANVAS, CANVAS] } });
+      const out = await s.run({
+        input: { data: x.subarray(i * CANVAS * CANVAS, (i + n) * CANVAS * CANVAS), dims: [n, 1, CANVAS, CANVAS] },
+      });
       const pred = predictions(await out.log_probs.read(), n);
       for (const t of Object.values(out)) t.dispose();
       pred.forEach((p, k) => (wrong += p !== labels[i + k] ? 1 : 0));
     }
     const secs = (performance.now() - t1) / 1000;
     results[name] = wrong / count;
-    console.log(`${name}: ${wrong}/${count} wrong = ${(100 * wrong / count).toFixed(2)}% test error through wgseg (${s.rt.info.adapter}; ${secs.toFixed(1)} s, batch ${batch})`);
+    console.log(
+      `${name}: ${wrong}/${count} wrong = ${((100 * wrong) / count).toFixed(2)}% test error through wgseg (${s.rt.info.adapter}; ${secs.toFixed(1)} s, batch ${batch})`,
+    );
     s.dispose();
   }
   console.log(JSON.stringify({ count, seed: 1234, stn_error: results.stn, cnn_error: results.cnn }));

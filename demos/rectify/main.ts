@@ -27,7 +27,11 @@ function runStn(s: Session, x: Float32Array, n: number): Promise<StnOut> {
   const job = queue.then(async () => {
     const t0 = performance.now();
     const out = await s.run({ input: { data: x, dims: [n, 1, CANVAS, CANVAS] } });
-    const [logProbs, rectified, theta] = await Promise.all([out.log_probs.read(), out.rectified.read(), out.theta.read()]);
+    const [logProbs, rectified, theta] = await Promise.all([
+      out.log_probs.read(),
+      out.rectified.read(),
+      out.theta.read(),
+    ]);
     for (const t of Object.values(out)) t.dispose();
     return { logProbs, rectified, theta, ms: performance.now() - t0 } as StnOut;
   });
@@ -57,11 +61,21 @@ function paint(canvas: HTMLCanvasElement, img: ArrayLike<number>, theta?: ArrayL
   ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
   if (!theta) return;
   const w = canvas.width;
-  const corner = ([x, y]: number[]) => [((theta[0] * x + theta[1] * y + theta[2] + 1) / 2) * w, ((theta[3] * x + theta[4] * y + theta[5] + 1) / 2) * w];
+  const corner = ([x, y]: number[]) => [
+    ((theta[0] * x + theta[1] * y + theta[2] + 1) / 2) * w,
+    ((theta[3] * x + theta[4] * y + theta[5] + 1) / 2) * w,
+  ];
   ctx.strokeStyle = '#3f3';
   ctx.lineWidth = 2;
   ctx.beginPath();
-  [[-1, -1], [1, -1], [1, 1], [-1, 1]].map(corner).forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+  [
+    [-1, -1],
+    [1, -1],
+    [1, 1],
+    [-1, 1],
+  ]
+    .map(corner)
+    .forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
   ctx.closePath();
   ctx.stroke();
   // the rectified view's top edge, thicker: shows the orientation the STN chose
@@ -95,22 +109,28 @@ async function tilesLoop(s: Session, images: Uint8Array, labels: Uint8Array) {
     if (busy) return;
     busy = true;
     try {
-      const x = new Float32Array(TILES * PIX), picks: number[] = [];
+      const x = new Float32Array(TILES * PIX),
+        picks: number[] = [];
       for (let i = 0; i < TILES; i++) {
         const k = Math.floor(rand() * labels.length);
         picks.push(k);
-        x.set(distortDigit(images.subarray(k * DIGIT * DIGIT, (k + 1) * DIGIT * DIGIT), randomDistortion(rand)), i * PIX);
+        x.set(
+          distortDigit(images.subarray(k * DIGIT * DIGIT, (k + 1) * DIGIT * DIGIT), randomDistortion(rand)),
+          i * PIX,
+        );
       }
       const r = await runStn(s, x, TILES);
       let wrong = 0;
       tiles.forEach((t, i) => {
         paint(t.input, x.subarray(i * PIX, (i + 1) * PIX), r.theta.subarray(i * 6, i * 6 + 6));
         paint(t.rect, r.rectified.subarray(i * PIX, (i + 1) * PIX));
-        const p = argmax(r.logProbs, i * 10), label = labels[picks[i]];
+        const p = argmax(r.logProbs, i * 10),
+          label = labels[picks[i]];
         wrong += p !== label ? 1 : 0;
         t.caption.innerHTML = `label ${label} → predicted <span class="${p === label ? '' : 'wrong'}">${p}</span>`;
       });
-      $('tilestats').textContent = ` ${TILES - wrong}/${TILES} right; ${r.ms.toFixed(1)} ms for the batch of ${TILES} (upload, run, read back)`;
+      $('tilestats').textContent =
+        ` ${TILES - wrong}/${TILES} right; ${r.ms.toFixed(1)} ms for the batch of ${TILES} (upload, run, read back)`;
     } finally {
       busy = false;
     }
@@ -127,34 +147,48 @@ async function tilesLoop(s: Session, images: Uint8Array, labels: Uint8Array) {
 function padToDigit(pad: HTMLCanvasElement): Float32Array {
   const ctx = pad.getContext('2d')!;
   const { data, width, height } = ctx.getImageData(0, 0, pad.width, pad.height);
-  let x0 = width, y0 = height, x1 = -1, y1 = -1;
+  let x0 = width,
+    y0 = height,
+    x1 = -1,
+    y1 = -1;
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++)
-      if (data[(y * width + x) * 4] > 20) (x0 = Math.min(x0, x)), (x1 = Math.max(x1, x)), (y0 = Math.min(y0, y)), (y1 = Math.max(y1, y));
+      if (data[(y * width + x) * 4] > 20)
+        (x0 = Math.min(x0, x)), (x1 = Math.max(x1, x)), (y0 = Math.min(y0, y)), (y1 = Math.max(y1, y));
   const out = new Float32Array(DIGIT * DIGIT);
   if (x1 < 0) return out;
-  const side = Math.max(x1 - x0 + 1, y1 - y0 + 1), k = 20 / side;
-  const w = (x1 - x0 + 1) * k, h = (y1 - y0 + 1) * k;
+  const side = Math.max(x1 - x0 + 1, y1 - y0 + 1),
+    k = 20 / side;
+  const w = (x1 - x0 + 1) * k,
+    h = (y1 - y0 + 1) * k;
   const small = Object.assign(document.createElement('canvas'), { width: DIGIT, height: DIGIT });
   const sctx = small.getContext('2d')!;
   sctx.imageSmoothingQuality = 'high';
   sctx.drawImage(pad, x0, y0, x1 - x0 + 1, y1 - y0 + 1, (DIGIT - w) / 2, (DIGIT - h) / 2, w, h);
   const px = sctx.getImageData(0, 0, DIGIT, DIGIT).data;
-  let m = 0, mx = 0, my = 0;
-  for (let i = 0; i < DIGIT * DIGIT; i++) (m += px[i * 4]), (mx += px[i * 4] * (i % DIGIT)), (my += px[i * 4] * Math.floor(i / DIGIT));
-  const dx = Math.round(13.5 - mx / m), dy = Math.round(13.5 - my / m);
+  let m = 0,
+    mx = 0,
+    my = 0;
+  for (let i = 0; i < DIGIT * DIGIT; i++)
+    (m += px[i * 4]), (mx += px[i * 4] * (i % DIGIT)), (my += px[i * 4] * Math.floor(i / DIGIT));
+  const dx = Math.round(13.5 - mx / m),
+    dy = Math.round(13.5 - my / m);
   for (let y = 0; y < DIGIT; y++)
     for (let x = 0; x < DIGIT; x++) {
-      const sx = x - dx, sy = y - dy;
+      const sx = x - dx,
+        sy = y - dy;
       if (sx >= 0 && sx < DIGIT && sy >= 0 && sy < DIGIT) out[y * DIGIT + x] = px[(sy * DIGIT + sx) * 4] / 255;
     }
   return out;
 }
 
 function setupDrawing(s: Session, images: Uint8Array) {
-  const pad = $<HTMLCanvasElement>('pad'), ctx = pad.getContext('2d')!;
+  const pad = $<HTMLCanvasElement>('pad'),
+    ctx = pad.getContext('2d')!;
   const sliders = ['angle', 'scale', 'tx', 'ty'].map((id) => $<HTMLInputElement>(id));
-  let digit: Float32Array = new Float32Array(DIGIT * DIGIT), running = false, dirty = false;
+  let digit: Float32Array = new Float32Array(DIGIT * DIGIT),
+    running = false,
+    dirty = false;
 
   const update = async () => {
     if (running) return void (dirty = true);
@@ -168,9 +202,12 @@ function setupDrawing(s: Session, images: Uint8Array) {
         const r = await runStn(s, x, 1);
         paint($('in'), x, r.theta);
         paint($('out'), r.rectified);
-        const e = Array.from(r.logProbs, (v) => Math.exp(v - Math.max(...r.logProbs))), z = e.reduce((a, b) => a + b);
+        const e = Array.from(r.logProbs, (v) => Math.exp(v - Math.max(...r.logProbs))),
+          z = e.reduce((a, b) => a + b);
         $('pred').textContent = `predicted ${argmax(r.logProbs, 0)} · ${r.ms.toFixed(1)} ms`;
-        $('bars').innerHTML = e.map((v, c) => `<div style="width:${Math.max(2, (100 * v) / z)}%">${c}: ${((100 * v) / z).toFixed(0)}%</div>`).join('');
+        $('bars').innerHTML = e
+          .map((v, c) => `<div style="width:${Math.max(2, (100 * v) / z)}%">${c}: ${((100 * v) / z).toFixed(0)}%</div>`)
+          .join('');
       } while (dirty);
     } finally {
       running = false;
@@ -185,8 +222,13 @@ function setupDrawing(s: Session, images: Uint8Array) {
   const showSample = () => {
     const k = Math.floor(rand() * (images.length / (DIGIT * DIGIT)));
     const small = Object.assign(document.createElement('canvas'), { width: DIGIT, height: DIGIT });
-    const sctx = small.getContext('2d')!, img = sctx.createImageData(DIGIT, DIGIT);
-    for (let i = 0; i < DIGIT * DIGIT; i++) img.data.set([images[k * DIGIT * DIGIT + i], images[k * DIGIT * DIGIT + i], images[k * DIGIT * DIGIT + i], 255], i * 4);
+    const sctx = small.getContext('2d')!,
+      img = sctx.createImageData(DIGIT, DIGIT);
+    for (let i = 0; i < DIGIT * DIGIT; i++)
+      img.data.set(
+        [images[k * DIGIT * DIGIT + i], images[k * DIGIT * DIGIT + i], images[k * DIGIT * DIGIT + i], 255],
+        i * 4,
+      );
     sctx.putImageData(img, 0, 0);
     clear();
     ctx.drawImage(small, 0, 0, pad.width, pad.height);
@@ -237,8 +279,11 @@ function fail(e: unknown) {
 }
 
 async function main() {
-  if (!('gpu' in navigator)) throw new Error('This browser has no WebGPU (navigator.gpu): try a recent Chrome, Edge or Safari.');
-  const [digits, labels] = await Promise.all([DIGITS_URL, LABELS_URL].map(async (u) => parseIdx(new Uint8Array(await (await fetch(u)).arrayBuffer())).data));
+  if (!('gpu' in navigator))
+    throw new Error('This browser has no WebGPU (navigator.gpu): try a recent Chrome, Edge or Safari.');
+  const [digits, labels] = await Promise.all(
+    [DIGITS_URL, LABELS_URL].map(async (u) => parseIdx(new Uint8Array(await (await fetch(u)).arrayBuffer())).data),
+  );
   // one session per batch size (12 tiles, 1 drawing), sharing a device: neither replans on the other's runs
   if (params.get('live') === '0') $<HTMLInputElement>('auto').checked = false;
   const tiles = await Session.create(MODEL_URL);

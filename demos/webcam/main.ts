@@ -14,13 +14,22 @@ import {
 
 // The MediaPipe selfie models as shipped in npm @mediapipe/selfie_segmentation, bundled by Vite as assets.
 const MODELS: Record<string, string> = {
-  portrait: new URL('../../node_modules/@mediapipe/selfie_segmentation/selfie_segmentation.tflite', import.meta.url).href,
-  landscape: new URL('../../node_modules/@mediapipe/selfie_segmentation/selfie_segmentation_landscape.tflite', import.meta.url).href,
+  portrait: new URL('../../node_modules/@mediapipe/selfie_segmentation/selfie_segmentation.tflite', import.meta.url)
+    .href,
+  landscape: new URL(
+    '../../node_modules/@mediapipe/selfie_segmentation/selfie_segmentation_landscape.tflite',
+    import.meta.url,
+  ).href,
 };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const status = $('status'), hud = $('hud'), video = $<HTMLVideoElement>('video'), canvas = $<HTMLCanvasElement>('canvas');
-const pick = <T extends HTMLElement>(id: string, v: string | null) => (v !== null && (($(id) as unknown as HTMLInputElement).value = v), $<T>(id));
+const status = $('status'),
+  hud = $('hud'),
+  video = $<HTMLVideoElement>('video'),
+  canvas = $<HTMLCanvasElement>('canvas');
+const pick = <T extends HTMLElement>(id: string, v: string | null) => (
+  v !== null && (($(id) as unknown as HTMLInputElement).value = v), $<T>(id)
+);
 // ?model=portrait|landscape, ?mode=mask|blur|replace|cutout, ?mirror=0 (the browser test uses them)
 const params = new URLSearchParams(location.search);
 const modelSel = pick<HTMLSelectElement>('model', params.get('model'));
@@ -88,7 +97,9 @@ async function main() {
     return fail(`No usable WebGPU adapter: ${errText(e)}`);
   }
   const device = rt.device;
-  device.lost.then((info) => info.reason !== 'destroyed' && fail(`The GPU device was lost (${info.message}); reload the page.`));
+  device.lost.then(
+    (info) => info.reason !== 'destroyed' && fail(`The GPU device was lost (${info.message}); reload the page.`),
+  );
   state.adapter = rt.info.adapter;
   const ctx = canvas.getContext('webgpu');
   if (!ctx) return fail('This canvas cannot be used with WebGPU.');
@@ -148,7 +159,8 @@ async function main() {
         status.className = '';
       }
     }
-    const vw = video.videoWidth, vh = video.videoHeight;
+    const vw = video.videoWidth,
+      vh = video.videoHeight;
     if (video.readyState >= 2 && vw && vh) {
       try {
         last = performance.now();
@@ -165,9 +177,21 @@ async function main() {
     const waiters = sampleWaiters;
     sampleWaiters = [];
     const sampled = waiters.length ? renderer.sample() : null;
-    const ms = await renderer.frame(video, vw, vh, comp, () => ctx!.getCurrentTexture().createView(), { mode: modeSel.value as CompositeMode, mirror: mirrorBox.checked, smoothing: Number(smoothIn.value) });
+    const ms = await renderer.frame(video, vw, vh, comp, () => ctx!.getCurrentTexture().createView(), {
+      mode: modeSel.value as CompositeMode,
+      mirror: mirrorBox.checked,
+      smoothing: Number(smoothIn.value),
+    });
     stats.add(ms);
-    Object.assign(state, { frames: stats.frames, fps: stats.fps, ms: stats.ms, model: m.label, camera: `${vw}×${vh}`, path: renderer.path, ready: true });
+    Object.assign(state, {
+      frames: stats.frames,
+      fps: stats.fps,
+      ms: stats.ms,
+      model: m.label,
+      camera: `${vw}×${vh}`,
+      path: renderer.path,
+      ready: true,
+    });
     hud.textContent =
       `${state.fps.toFixed(1)} fps   frame ${state.frames}\n` +
       `prep ${state.ms.prep.toFixed(1)} ms · model ${state.ms.model.toFixed(1)} ms · composite ${state.ms.composite.toFixed(1)} ms\n` +

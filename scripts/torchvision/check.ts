@@ -21,7 +21,13 @@ import { readNpy, type Npy } from './npy';
 
 const MODELS = ['fcn_resnet50', 'deeplabv3_mobilenet_v3_large', 'lraspp_mobilenet_v3_large'];
 
-interface Options { dir: string; engine: 'cli' | 'api'; precision: 'f32' | 'f16'; keep: boolean; models: string[] }
+interface Options {
+  dir: string;
+  engine: 'cli' | 'api';
+  precision: 'f32' | 'f16';
+  keep: boolean;
+  models: string[];
+}
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { dir: '.cache/torchvision', engine: 'cli', precision: 'f32', keep: false, models: [] };
@@ -56,7 +62,12 @@ async function runOrt(bytes: Uint8Array, x: Npy): Promise<{ data: Float32Array; 
   }
 }
 
-interface Got { data: Float32Array; dims: number[]; ms: [number, number]; line: string }
+interface Got {
+  data: Float32Array;
+  dims: number[];
+  ms: [number, number];
+  line: string;
+}
 
 /** `npx wgseg run` in a child process; ms = [the time the command prints (first run, shaders compiled on the way), the child's wall time]. */
 function runCli(model: string, input: string, precision: string, keep: boolean): Got {
@@ -66,7 +77,10 @@ function runCli(model: string, input: string, precision: string, keep: boolean):
     const t0 = performance.now();
     const r = spawnSync('npx', args, { encoding: 'utf8', maxBuffer: 1 << 26 });
     const ms = performance.now() - t0;
-    if (r.status !== 0) throw new Error(`npx ${args.join(' ')} exited ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+    if (r.status !== 0)
+      throw new Error(
+        `npx ${args.join(' ')} exited ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+      );
     const y = readNpy(readFileSync(join(out, 'out.npy')));
     const line = r.stdout.trim().split('\n').pop() ?? '';
     const printed = Number(/([\d.]+) ms/.exec(line)?.[1] ?? NaN);
@@ -88,19 +102,30 @@ async function runApi(bytes: Uint8Array, source: string, x: Npy, precision: 'f32
     const y = first[session.outputs[0].name];
     const data = Float32Array.from(await y.read());
     const ms1 = performance.now() - t0;
-    const t1 = performance.now(), submits = rt.submits;
+    const t1 = performance.now(),
+      submits = rt.submits;
     const again = await session.run(feed);
     const perRun = rt.submits - submits;
     await again[session.outputs[0].name].read();
     const ms2 = performance.now() - t1;
-    return { data, dims: y.shape, ms: [ms1, ms2], line: `planned peak ${session.plannedPeakBytes ?? '?'} B, ${perRun} submit(s) per run (read-back not counted)` };
+    return {
+      data,
+      dims: y.shape,
+      ms: [ms1, ms2],
+      line: `planned peak ${session.plannedPeakBytes ?? '?'} B, ${perRun} submit(s) per run (read-back not counted)`,
+    };
   } finally {
     session.dispose();
     rt.dispose();
   }
 }
 
-interface Cmp { maxAbsErr: number; worst: number; atol: number; worstAt: number }
+interface Cmp {
+  maxAbsErr: number;
+  worst: number;
+  atol: number;
+  worstAt: number;
+}
 
 /** The issue's rule; worst = max err / (atol + rtol*|ref|) (<= 1 passes). */
 const TOL = { f32: { atol: 1e-4, rtol: 1e-3 }, f16: { atol: 5e-3, rtol: 2e-2 } };
@@ -108,8 +133,11 @@ const TOL = { f32: { atol: 1e-4, rtol: 1e-3 }, f16: { atol: 5e-3, rtol: 2e-2 } }
 function compare(got: Float32Array, ref: ArrayLike<number>, tol: { atol: number; rtol: number }): Cmp {
   let maxRef = 0;
   for (let i = 0; i < ref.length; i++) maxRef = Math.max(maxRef, Math.abs(ref[i]));
-  const atol = tol.atol * Math.max(1, maxRef), rtol = tol.rtol;
-  let worst = 0, worstAt = -1, maxAbsErr = 0;
+  const atol = tol.atol * Math.max(1, maxRef),
+    rtol = tol.rtol;
+  let worst = 0,
+    worstAt = -1,
+    maxAbsErr = 0;
   for (let i = 0; i < ref.length; i++) {
     const err = Math.abs(got[i] - ref[i]);
     if (!(err <= maxAbsErr)) maxAbsErr = Number.isNaN(err) ? Infinity : err;
@@ -122,27 +150,63 @@ function compare(got: Float32Array, ref: ArrayLike<number>, tol: { atol: number;
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
   const times = o.engine === 'cli' ? ['wgseg run ms', 'process ms'] : ['1st run ms', '2nd run ms'];
-  const rows: string[][] = [['model', 'input', 'max abs err', 'atol', 'worst/tol', 'result', ...times, 'ORT ms', 'ORT vs torch']];
+  const rows: string[][] = [
+    ['model', 'input', 'max abs err', 'atol', 'worst/tol', 'result', ...times, 'ORT ms', 'ORT vs torch'],
+  ];
   let failed = 0;
   for (const name of o.models) {
-    const onnxPath = join(o.dir, `${name}.onnx`), inputPath = join(o.dir, `${name}.input.npy`);
-    if (!existsSync(onnxPath)) throw new Error(`${onnxPath} missing: run /usr/bin/python3 scripts/torchvision/export.py first`);
+    const onnxPath = join(o.dir, `${name}.onnx`),
+      inputPath = join(o.dir, `${name}.input.npy`);
+    if (!existsSync(onnxPath))
+      throw new Error(`${onnxPath} missing: run /usr/bin/python3 scripts/torchvision/export.py first`);
     const bytes = new Uint8Array(readFileSync(onnxPath));
     const x = readNpy(readFileSync(inputPath));
     const ref = await runOrt(bytes, x);
     const torchPath = join(o.dir, `${name}.torch.npy`);
-    const vsTorch = existsSync(torchPath) ? compare(Float32Array.from(readNpy(readFileSync(torchPath)).data as ArrayLike<number>), ref.data, TOL.f32).maxAbsErr.toExponential(2) : '-';
+    const vsTorch = existsSync(torchPath)
+      ? compare(
+          Float32Array.from(readNpy(readFileSync(torchPath)).data as ArrayLike<number>),
+          ref.data,
+          TOL.f32,
+        ).maxAbsErr.toExponential(2)
+      : '-';
     try {
-      const got = o.engine === 'cli' ? runCli(onnxPath, inputPath, o.precision, o.keep) : await runApi(bytes, onnxPath, x, o.precision);
-      if (got.dims.join() !== ref.dims.join()) throw new Error(`output shape [${got.dims}] != onnxruntime [${ref.dims}]`);
+      const got =
+        o.engine === 'cli'
+          ? runCli(onnxPath, inputPath, o.precision, o.keep)
+          : await runApi(bytes, onnxPath, x, o.precision);
+      if (got.dims.join() !== ref.dims.join())
+        throw new Error(`output shape [${got.dims}] != onnxruntime [${ref.dims}]`);
       const c = compare(got.data, ref.data, TOL[o.precision]);
       const ok = c.worst <= 1;
       if (!ok) failed++;
-      rows.push([name, `[${x.shape}]`, c.maxAbsErr.toExponential(2), c.atol.toExponential(2), c.worst.toFixed(3), ok ? 'pass' : `FAIL at ${c.worstAt}: ${got.data[c.worstAt]} vs ${ref.data[c.worstAt]}`, got.ms[0].toFixed(0), got.ms[1].toFixed(0), ref.ms.toFixed(0), vsTorch]);
+      rows.push([
+        name,
+        `[${x.shape}]`,
+        c.maxAbsErr.toExponential(2),
+        c.atol.toExponential(2),
+        c.worst.toFixed(3),
+        ok ? 'pass' : `FAIL at ${c.worstAt}: ${got.data[c.worstAt]} vs ${ref.data[c.worstAt]}`,
+        got.ms[0].toFixed(0),
+        got.ms[1].toFixed(0),
+        ref.ms.toFixed(0),
+        vsTorch,
+      ]);
       console.error(`${name}: ${got.line}`);
     } catch (e) {
       failed++;
-      rows.push([name, `[${x.shape}]`, '-', '-', '-', `ERROR ${(e as Error).message}`, '-', '-', ref.ms.toFixed(0), vsTorch]);
+      rows.push([
+        name,
+        `[${x.shape}]`,
+        '-',
+        '-',
+        '-',
+        `ERROR ${(e as Error).message}`,
+        '-',
+        '-',
+        ref.ms.toFixed(0),
+        vsTorch,
+      ]);
     }
   }
   const w = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));

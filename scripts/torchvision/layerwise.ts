@@ -27,7 +27,11 @@ import {
 } from '../../src/internal';
 import { readNpy } from './npy';
 
-interface Value { data: ArrayLike<number>; dims: number[]; int: boolean }
+interface Value {
+  data: ArrayLike<number>;
+  dims: number[];
+  int: boolean;
+}
 
 const argv = process.argv.slice(2).filter((a) => a !== '--');
 const flag = (f: string) => argv.includes(f);
@@ -43,17 +47,27 @@ const inputName = model.graph.inputs.find((i) => !model.graph.initializers.some(
 // onnxruntime intermediates
 ort.env.wasm.numThreads = 1;
 ort.env.logLevel = 'error';
-const ortSession = await ort.InferenceSession.create(new Uint8Array(readFileSync(join(dir, `${name}.all.onnx`))), { executionProviders: ['wasm'] });
+const ortSession = await ort.InferenceSession.create(new Uint8Array(readFileSync(join(dir, `${name}.all.onnx`))), {
+  executionProviders: ['wasm'],
+});
 const ortOut = await ortSession.run({ [inputName]: new ort.Tensor('float32', x.data as Float32Array, x.shape) });
 const ref = new Map<string, Value>();
 for (const [k, t] of Object.entries(ortOut)) {
   const d = t.data;
-  ref.set(k, { data: d instanceof BigInt64Array ? Float64Array.from(d, Number) : Float32Array.from(d as Float32Array), dims: [...t.dims], int: t.type !== 'float32' });
+  ref.set(k, {
+    data: d instanceof BigInt64Array ? Float64Array.from(d, Number) : Float32Array.from(d as Float32Array),
+    dims: [...t.dims],
+    int: t.type !== 'float32',
+  });
 }
 await ortSession.release();
 
 const consts = new Map<string, Value>();
-const fromTensor = (t: TensorData): Value => ({ data: t.data, dims: t.dims, int: t.dtype !== 'float' && t.dtype !== 'float16' && t.dtype !== 'double' });
+const fromTensor = (t: TensorData): Value => ({
+  data: t.data,
+  dims: t.dims,
+  int: t.dtype !== 'float' && t.dtype !== 'float16' && t.dtype !== 'double',
+});
 for (const t of model.graph.initializers) consts.set(t.name, fromTensor(t));
 const ours = new Map<string, Value>([[inputName, { data: x.data as Float32Array, dims: x.shape, int: false }]]);
 
@@ -66,13 +80,21 @@ const valueOf = (v: string): Value => {
 
 function attrsOf(a: Record<string, OnnxAttr>): Attrs {
   const out: Attrs = {};
-  for (const [k, v] of Object.entries(a)) if (typeof v === 'number' || typeof v === 'string' || (Array.isArray(v) && v.every((e) => typeof e === 'number' || typeof e === 'string'))) out[k] = v as Attrs[string];
+  for (const [k, v] of Object.entries(a))
+    if (
+      typeof v === 'number' ||
+      typeof v === 'string' ||
+      (Array.isArray(v) && v.every((e) => typeof e === 'number' || typeof e === 'string'))
+    )
+      out[k] = v as Attrs[string];
   out.__opset = model.opset;
   return out;
 }
 
 function compare(got: ArrayLike<number>, want: ArrayLike<number>) {
-  let maxRef = 0, maxErr = 0, worst = 0;
+  let maxRef = 0,
+    maxErr = 0,
+    worst = 0;
   for (let i = 0; i < want.length; i++) maxRef = Math.max(maxRef, Math.abs(want[i]));
   const atol = 1e-4 * Math.max(1, maxRef);
   for (let i = 0; i < want.length; i++) {
@@ -85,7 +107,8 @@ function compare(got: ArrayLike<number>, want: ArrayLike<number>) {
 
 const rt = await Runtime.create();
 const rows: string[] = [];
-let failed = 0, n = 0;
+let failed = 0,
+  n = 0;
 for (const node of model.graph.nodes) {
   n++;
   let outs: Value[];
@@ -98,7 +121,9 @@ for (const node of model.graph.nodes) {
       outs = [{ data: Float64Array.from(d), dims: [d.length], int: true }];
     } else {
       const k = kernelFor(node.opType);
-      const host: HostValues = node.inputs.map((v, i) => (v && k.hostInputs?.includes(i) ? Array.from(valueOf(v).data) : undefined));
+      const host: HostValues = node.inputs.map((v, i) =>
+        v && k.hostInputs?.includes(i) ? Array.from(valueOf(v).data) : undefined,
+      );
       const gpuIn: (GpuTensor | undefined)[] = node.inputs.map((v, i) => {
         if (!v || k.hostInputs?.includes(i)) return undefined;
         const val = valueOf(v);
@@ -133,8 +158,13 @@ for (const node of model.graph.nodes) {
     const bad = !(c.worst <= 1);
     if (bad) failed++;
     if (bad || flag('--all')) {
-      const attrs = Object.entries(node.attrs).filter(([, v]) => typeof v !== 'object' || Array.isArray(v)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
-      rows.push(`${String(n).padStart(4)} ${node.opType.padEnd(18)} ${bad ? 'FAIL' : 'ok  '} [${mine.dims}]${shapeOk ? '' : ` want [${want.dims}]`} max|ref| ${c.maxRef.toPrecision(3)} maxErr ${c.maxErr.toExponential(2)} worst/tol ${c.worst.toFixed(3)} ${note}  ${node.name} ${attrs}`);
+      const attrs = Object.entries(node.attrs)
+        .filter(([, v]) => typeof v !== 'object' || Array.isArray(v))
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(' ');
+      rows.push(
+        `${String(n).padStart(4)} ${node.opType.padEnd(18)} ${bad ? 'FAIL' : 'ok  '} [${mine.dims}]${shapeOk ? '' : ` want [${want.dims}]`} max|ref| ${c.maxRef.toPrecision(3)} maxErr ${c.maxErr.toExponential(2)} worst/tol ${c.worst.toFixed(3)} ${note}  ${node.name} ${attrs}`,
+      );
     }
   });
 }

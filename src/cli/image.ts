@@ -11,7 +11,11 @@ export function decodeImage(bytes: Uint8Array, path: string): RgbaImage {
   try {
     if (png) {
       const img = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      return { data: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength), width: img.width, height: img.height };
+      return {
+        data: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength),
+        width: img.width,
+        height: img.height,
+      };
     }
     const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
     return { data: img.data, width: img.width, height: img.height };

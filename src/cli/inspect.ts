@@ -8,7 +8,6 @@ import { describeUnsupported } from '../graph/support';
 import type { CliIo } from './io';
 import { loadModel } from './files';
 
-
 export const fmtShape = (s: readonly Dim[] | undefined) => (s ? `[${s.join(', ')}]` : '[?]');
 
 export function fmtBytes(n: number): string {
@@ -27,7 +26,8 @@ export function opCounts(g: Graph): [string, number][] {
 
 /** Elements and bytes of all host constants (initializers and Constant nodes). */
 export function parameters(g: Graph): { count: number; bytes: number } {
-  let count = 0, bytes = 0;
+  let count = 0,
+    bytes = 0;
   for (const v of g.values.values()) {
     if (!v.data) continue;
     count += v.data.length;
@@ -41,15 +41,24 @@ export function parameters(g: Graph): { count: number; bytes: number } {
  * Unsupported ops are listed, not an error: inspect is a diagnostic and exits 0 for any model it
  * can read; a malformed file is still an error.
  */
-export async function inspectCommand(cmd: { model: string; shapes: Record<string, number[]> }, io: CliIo): Promise<void> {
+export async function inspectCommand(
+  cmd: { model: string; shapes: Record<string, number[]> },
+  io: CliIo,
+): Promise<void> {
   const g = await loadModel(cmd.model);
   for (const name of Object.keys(cmd.shapes)) {
-    if (!g.inputs.includes(name)) throw new WgsegError('BAD_INPUT', `--shape ${name}: the model has no input "${name}" (inputs: ${g.inputs.join(', ')})`);
+    if (!g.inputs.includes(name))
+      throw new WgsegError(
+        'BAD_INPUT',
+        `--shape ${name}: the model has no input "${name}" (inputs: ${g.inputs.join(', ')})`,
+      );
   }
   const missing = describeUnsupported(g);
   // shapes and types of every value come from inference, which needs every input dim (--shape
   // binds symbolic ones) and every op supported
-  const symbolic = g.inputs.filter((name) => !cmd.shapes[name] && g.values.get(name)?.shape?.some((d) => typeof d !== 'number'));
+  const symbolic = g.inputs.filter(
+    (name) => !cmd.shapes[name] && g.values.get(name)?.shape?.some((d) => typeof d !== 'number'),
+  );
   const r = missing || symbolic.length ? undefined : optimize(resolve(g, cmd.shapes, 'f32'));
   const desc = (name: string) => {
     const v = r?.graph.values.get(name) ?? g.values.get(name);
@@ -68,10 +77,14 @@ export async function inspectCommand(cmd: { model: string; shapes: Record<string
   io.out(`unsupported ops: ${missing || 'none'}`);
   if (r) {
     const plan = planMemory(r.graph, r.gpu);
-    io.out(`planned peak: ${fmtBytes(plan.peakBytes)} of intermediate buffers at f32 (${fmtBytes(plan.sumBytes)} without reuse; ${r.graph.nodes.length} nodes after folding and fusion)`);
+    io.out(
+      `planned peak: ${fmtBytes(plan.peakBytes)} of intermediate buffers at f32 (${fmtBytes(plan.sumBytes)} without reuse; ${r.graph.nodes.length} nodes after folding and fusion)`,
+    );
   } else if (missing) {
     io.out('planned peak: unknown (unsupported ops)');
   } else {
-    io.out(`planned peak: unknown (symbolic dims in ${symbolic.map((n) => `${n} ${fmtShape(g.values.get(n)?.shape)}`).join(', ')}; give --shape ${symbolic[0]}=...)`);
+    io.out(
+      `planned peak: unknown (symbolic dims in ${symbolic.map((n) => `${n} ${fmtShape(g.values.get(n)?.shape)}`).join(', ')}; give --shape ${symbolic[0]}=...)`,
+    );
   }
 }

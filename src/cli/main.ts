@@ -4,16 +4,18 @@ import { inspectCommand } from './inspect';
 import { type CliIo, processIo } from './io';
 import { ocrCommand } from './ocr';
 import { runCommand } from './run';
+import { tuneCommand } from './tune';
 
 export { type CliIo, processIo } from './io';
 
 /** An error as the one `wgseg:` line: newlines folded, node/file context kept. */
 export function errorLine(e: unknown): string {
-  const msg = e instanceof WgsegError || e instanceof UsageError
-    ? e.message
-    : e instanceof Error
-      ? `internal error: ${e.name === 'Error' ? '' : e.name + ': '}${e.message}`
-      : `internal error: ${String(e)}`;
+  const msg =
+    e instanceof WgsegError || e instanceof UsageError
+      ? e.message
+      : e instanceof Error
+        ? `internal error: ${e.name === 'Error' ? '' : e.name + ': '}${e.message}`
+        : `internal error: ${String(e)}`;
   return 'wgseg: ' + msg.replace(/\s*\n\s*/g, '; ').trim();
 }
 
@@ -31,6 +33,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     }
     if (cmd.cmd === 'run') await runCommand(cmd, io);
     else if (cmd.cmd === 'ocr') await ocrCommand(cmd, io);
+    else if (cmd.cmd === 'tune') await tuneCommand(cmd, io);
     else await inspectCommand(cmd, io);
     return 0;
   } catch (e) {

@@ -18,7 +18,10 @@ export async function ocrCommand(cmd: OcrCmd, io: CliIo): Promise<void> {
   const ocr = await createOcr(opts);
   try {
     const lines = await ocr.read(image);
-    for (const l of lines) io.out(`${JSON.stringify(l.text)}  confidence ${l.confidence.toFixed(3)}  box ${l.box.map((p) => p.map(num).join(',')).join(' ')}`);
+    for (const l of lines)
+      io.out(
+        `${JSON.stringify(l.text)}  confidence ${l.confidence.toFixed(3)}  box ${l.box.map((p) => p.map(num).join(',')).join(' ')}`,
+      );
     const t = ocr.lastTimings!;
     io.out(
       `# ${lines.length} line${lines.length === 1 ? '' : 's'} in ${image.width}x${image.height}; ms: preprocess ${num(t.preprocess)}, det ${num(t.det)}, ` +

@@ -17,7 +17,8 @@ const FLOAT_TYPES = new Set<ElemType>(['float32', 'float16', 'float64']);
  */
 export function feedData(a: NpyArray, type: ElemType, where: string): Float32Array | Int32Array | Uint8Array {
   const n = a.data.length;
-  if (FLOAT_TYPES.has(type)) return a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as ArrayLike<number>, Number);
+  if (FLOAT_TYPES.has(type))
+    return a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as ArrayLike<number>, Number);
   if (type === 'bool') {
     const out = new Uint8Array(n);
     for (let i = 0; i < n; i++) out[i] = Number(a.data[i]) !== 0 ? 1 : 0;
@@ -28,7 +29,10 @@ export function feedData(a: NpyArray, type: ElemType, where: string): Float32Arr
     for (let i = 0; i < n; i++) {
       const v = Number(a.data[i]);
       if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
-        throw new WgsegError('BAD_INPUT', `${where}: the model takes ${type}, but element ${i} is ${a.data[i]} (integers within int32 only)`);
+        throw new WgsegError(
+          'BAD_INPUT',
+          `${where}: the model takes ${type}, but element ${i} is ${a.data[i]} (integers within int32 only)`,
+        );
       }
       out[i] = v;
     }
@@ -43,7 +47,8 @@ function fileNames(names: string[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const name of names) {
     const base = sanitize(name);
-    let file = base, k = 1;
+    let file = base,
+      k = 1;
     while (used.has(file.toLowerCase())) file = `${base}_${k++}`;
     used.add(file.toLowerCase());
     out.set(name, file + '.npy');
@@ -61,15 +66,25 @@ type RunCmd = { model: string; inputs: { name: string; file: string }[]; out: st
  */
 export async function runCommand(cmd: RunCmd, io: CliIo): Promise<void> {
   const model = await readBytes(cmd.model, 'the model');
-  const arrays = await Promise.all(cmd.inputs.map(async ({ name, file }) => ({ name, file, array: await loadNpy(file, name) })));
+  const arrays = await Promise.all(
+    cmd.inputs.map(async ({ name, file }) => ({ name, file, array: await loadNpy(file, name) })),
+  );
   const session = await Session.create(model, { precision: cmd.precision, source: cmd.model });
   try {
     const expected = session.inputs.map((i) => i.name);
     for (const { name } of arrays) {
-      if (!expected.includes(name)) throw new WgsegError('BAD_INPUT', `--input ${name}: ${cmd.model} has no input "${name}" (its inputs: ${expected.join(', ')})`);
+      if (!expected.includes(name))
+        throw new WgsegError(
+          'BAD_INPUT',
+          `--input ${name}: ${cmd.model} has no input "${name}" (its inputs: ${expected.join(', ')})`,
+        );
     }
     const missing = expected.filter((name) => !arrays.some((a) => a.name === name));
-    if (missing.length) throw new WgsegError('BAD_INPUT', `${cmd.model}: missing --input for ${missing.map((n) => `"${n}"`).join(', ')} (its inputs: ${expected.join(', ')})`);
+    if (missing.length)
+      throw new WgsegError(
+        'BAD_INPUT',
+        `${cmd.model}: missing --input for ${missing.map((n) => `"${n}"`).join(', ')} (its inputs: ${expected.join(', ')})`,
+      );
     const feeds: Record<string, { data: Float32Array | Int32Array | Uint8Array; dims: number[] }> = {};
     for (const { name, file, array } of arrays) {
       const type = session.inputs.find((i) => i.name === name)!.type;
@@ -81,10 +96,12 @@ export async function runCommand(cmd: RunCmd, io: CliIo): Promise<void> {
     const outs = await session.run(feeds);
     let results: { name: string; shape: number[]; int: boolean; data: ArrayLike<number> }[];
     try {
-      results = await Promise.all(session.outputs.map(async ({ name }) => {
-        const t = outs[name];
-        return { name, shape: t.shape, int: INT_TYPES.has(t.type), data: await t.read() };
-      }));
+      results = await Promise.all(
+        session.outputs.map(async ({ name }) => {
+          const t = outs[name];
+          return { name, shape: t.shape, int: INT_TYPES.has(t.type), data: await t.read() };
+        }),
+      );
     } finally {
       for (const t of Object.values(outs)) t.dispose();
     }

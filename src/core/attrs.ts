@@ -7,7 +7,8 @@ export type Attrs = Record<string, AttrValue | undefined>;
 /** Typed attribute access with ONNX defaults; errors name the op and attribute. */
 export function intAttr(a: Attrs, name: string, dflt: number, op: string): number {
   const v = a[name] ?? dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new WgsegError('BAD_ATTRIBUTE', `${op}: attribute ${name} must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new WgsegError('BAD_ATTRIBUTE', `${op}: attribute ${name} must be a number, got ${JSON.stringify(v)}`);
   return v;
 }
 export const floatAttr = intAttr;
@@ -15,7 +16,8 @@ export const floatAttr = intAttr;
 export function intsAttr(a: Attrs, name: string, dflt: number[] | undefined, op: string): number[] {
   const v = a[name] ?? dflt;
   if (v === undefined) throw new WgsegError('BAD_ATTRIBUTE', `${op}: attribute ${name} is required`);
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'number')) throw new WgsegError('BAD_ATTRIBUTE', `${op}: attribute ${name} must be a list of ints`);
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'number'))
+    throw new WgsegError('BAD_ATTRIBUTE', `${op}: attribute ${name} must be a list of ints`);
   return v as number[];
 }
 

@@ -7,7 +7,18 @@ import { WgsegError } from './errors';
  * integer type as i32: values outside int32 are refused when they are uploaded or fed.
  */
 export type ElemType =
-  | 'float32' | 'float16' | 'float64' | 'int64' | 'uint64' | 'int32' | 'uint32' | 'int16' | 'uint16' | 'int8' | 'uint8' | 'bool';
+  | 'float32'
+  | 'float16'
+  | 'float64'
+  | 'int64'
+  | 'uint64'
+  | 'int32'
+  | 'uint32'
+  | 'int16'
+  | 'uint16'
+  | 'int8'
+  | 'uint8'
+  | 'bool';
 /** GPU storage type of a tensor. */
 export type DType = 'f32' | 'f16' | 'i32' | 'u32';
 /** The one float type a session computes in. */
@@ -64,7 +75,12 @@ export const BYTES: Record<DType, number> = { f32: 4, f16: 2, i32: 4, u32: 4 };
 /** An exact integer wrapped to `type`'s width (two's complement), as C conversions and ONNX integer arithmetic do. */
 export function wrapInt(v: number, type: ElemType): number {
   const [bits, signed] = intBits(type) ?? [0, true];
-  if (bits === 0 || !Number.isFinite(v) || (bits === 64 && Math.abs(v) <= Number.MAX_SAFE_INTEGER && (signed || v >= 0))) return v;
+  if (
+    bits === 0 ||
+    !Number.isFinite(v) ||
+    (bits === 64 && Math.abs(v) <= Number.MAX_SAFE_INTEGER && (signed || v >= 0))
+  )
+    return v;
   const b = BigInt(v);
   return Number(signed ? BigInt.asIntN(bits, b) : BigInt.asUintN(bits, b));
 }
@@ -88,7 +104,8 @@ export function stridesOf(shape: readonly number[]): number[] {
 
 export function checkShape(shape: readonly number[], where: string): void {
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new WgsegError('BAD_SHAPE', `${where}: invalid dimension ${d} in [${shape.join(',')}]`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new WgsegError('BAD_SHAPE', `${where}: invalid dimension ${d} in [${shape.join(',')}]`);
   }
 }
 
@@ -109,7 +126,8 @@ export function toHalf(v: number): number {
     mant |= 0x800000;
     const shift = 14 - e;
     let h = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
+    const rem = mant & ((1 << shift) - 1),
+      half = 1 << (shift - 1);
     if (rem > half || (rem === half && h & 1)) h++;
     return sign | h;
   }
@@ -119,7 +137,9 @@ export function toHalf(v: number): number {
   return sign | h;
 }
 export function fromHalf(h: number): number {
-  const s = h & 0x8000 ? -1 : 1, e = (h >>> 10) & 0x1f, m = h & 0x3ff;
+  const s = h & 0x8000 ? -1 : 1,
+    e = (h >>> 10) & 0x1f,
+    m = h & 0x3ff;
   if (e === 0) return s * m * 2 ** -24;
   if (e === 0x1f) return m ? NaN : s * Infinity;
   return s * (1 + m / 1024) * 2 ** (e - 15);
@@ -135,7 +155,8 @@ export function encodeHost(data: ArrayLike<number>, dtype: DType): Uint8Array<Ar
   }
   const Ctor = dtype === 'f32' ? Float32Array : dtype === 'i32' ? Int32Array : Uint32Array;
   // already the GPU's element type: its bytes as they are (writeBuffer copies them; nothing is written to them)
-  if (data instanceof Ctor && data.buffer instanceof ArrayBuffer) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof Ctor && data.buffer instanceof ArrayBuffer)
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return new Uint8Array(Ctor.from(data as ArrayLike<number>).buffer);
 }
 

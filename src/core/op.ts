@@ -143,9 +143,21 @@ export interface OpRecord {
    * encode then gets it in that input's place with `packed` set to the returned key (an input that
    * is not a constant arrives as it is, and the kernel packs it on the GPU). undefined: keep as is.
    */
-  prepack?(ctx: KernelContext, index: number, data: ArrayLike<number>, inputs: (TensorInfo | undefined)[], attrs: Attrs): Packed | undefined;
+  prepack?(
+    ctx: KernelContext,
+    index: number,
+    data: ArrayLike<number>,
+    inputs: (TensorInfo | undefined)[],
+    attrs: Attrs,
+  ): Packed | undefined;
   /** record the op's dispatches */
-  encode?(ctx: KernelContext, inputs: (GpuTensor | undefined)[], outputs: GpuTensor[], attrs: Attrs, host: HostValues): void;
+  encode?(
+    ctx: KernelContext,
+    inputs: (GpuTensor | undefined)[],
+    outputs: GpuTensor[],
+    attrs: Attrs,
+    host: HostValues,
+  ): void;
   /**
    * Alternative GPU implementations (see Variant), in default order. A record with variants sets
    * `encode`/`prepack` to `pickDefault` of them (src/kernels/variants.ts) so that it also runs

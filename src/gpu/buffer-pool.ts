@@ -10,7 +10,12 @@ export function bucketSize(bytes: number): number {
   return 2 * p;
 }
 
-export interface PoolStats { allocatedBytes: number; freeBytes: number; inUseBytes: number; buffers: number }
+export interface PoolStats {
+  allocatedBytes: number;
+  freeBytes: number;
+  inUseBytes: number;
+  buffers: number;
+}
 
 /**
  * GPU buffers pooled by (usage, bucket). `release` is deferred: the buffer goes back to the free
@@ -49,11 +54,17 @@ export class BufferPool {
       return reused;
     }
     if (bytes > this.device.limits.maxBufferSize) {
-      throw new WgsegError('OUT_OF_MEMORY', `buffer of ${bytes} bytes exceeds the device's maxBufferSize ${this.device.limits.maxBufferSize}`);
+      throw new WgsegError(
+        'OUT_OF_MEMORY',
+        `buffer of ${bytes} bytes exceeds the device's maxBufferSize ${this.device.limits.maxBufferSize}`,
+      );
     }
     if (this.bytes + size > this.budget) this.flush();
     if (this.bytes + size > this.budget) {
-      throw new WgsegError('OUT_OF_MEMORY', `need ${size} more bytes; pool holds ${this.bytes - this.freeBytes} in use of a ${this.budget}-byte budget`);
+      throw new WgsegError(
+        'OUT_OF_MEMORY',
+        `need ${size} more bytes; pool holds ${this.bytes - this.freeBytes} in use of a ${this.budget}-byte budget`,
+      );
     }
     const buf = createTracked(this.device, { size, usage });
     this.live.add(buf);
@@ -95,7 +106,12 @@ export class BufferPool {
   }
 
   stats(): PoolStats {
-    return { allocatedBytes: this.bytes, freeBytes: this.freeBytes, inUseBytes: this.bytes - this.freeBytes, buffers: this.live.size };
+    return {
+      allocatedBytes: this.bytes,
+      freeBytes: this.freeBytes,
+      inUseBytes: this.bytes - this.freeBytes,
+      buffers: this.live.size,
+    };
   }
 
   dispose(): void {

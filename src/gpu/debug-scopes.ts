@@ -26,7 +26,8 @@ export class DebugScopes {
 
   /** Close the scope of one dispatch. */
   close(device: GPUDevice, p: Program, context: string): void {
-    const where = `${context ? `${context}: ` : ''}kernel ${p.name} (shader ${p.shader}${p.entry ? `:${p.entry}` : ''}, ` +
+    const where =
+      `${context ? `${context}: ` : ''}kernel ${p.name} (shader ${p.shader}${p.entry ? `:${p.entry}` : ''}, ` +
       `workgroups ${p.workgroups.map((w) => w ?? 1).join('x')}; buffers ${describeBuffers(p)})`;
     this.closeAs(device, where);
   }
@@ -42,7 +43,8 @@ export class DebugScopes {
     this.pending = [];
     const errors = (await Promise.all(all)).filter((e): e is string => e !== null);
     if (errors.length) {
-      const more = errors.length > 1 ? ` (and ${errors.length - 1} more validation error${errors.length > 2 ? 's' : ''})` : '';
+      const more =
+        errors.length > 1 ? ` (and ${errors.length - 1} more validation error${errors.length > 2 ? 's' : ''})` : '';
       throw new WgsegError('GPU_VALIDATION', `${errors[0]}${more}`);
     }
   }

@@ -25,7 +25,10 @@ export async function getDevice(opts: GetDeviceOptions = {}): Promise<GPUDevice>
   if (!opts.device && !current) {
     const p = createDevice(opts);
     current = p;
-    p.then((d) => current === p && (currentDevice = d), () => current === p && (current = null));
+    p.then(
+      (d) => current === p && (currentDevice = d),
+      () => current === p && (current = null),
+    );
   }
   const shared = current;
   const device = opts.device ?? (await shared!);
@@ -72,7 +75,15 @@ export function deviceInfo(device: GPUDevice): DeviceInfo {
   const has = (f: string) => device.features.has(f);
   // a device wgseg did not create: what it says of itself (GPUDevice.adapterInfo, where the browser has it)
   const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-  return infos.get(device) ?? { adapter: 'unknown', f16: has('shader-f16'), timestamps: has('timestamp-query'), subgroups: has('subgroups'), ...subgroupSizes(info, device) };
+  return (
+    infos.get(device) ?? {
+      adapter: 'unknown',
+      f16: has('shader-f16'),
+      timestamps: has('timestamp-query'),
+      subgroups: has('subgroups'),
+      ...subgroupSizes(info, device),
+    }
+  );
 }
 
 // One Dawn instance per adapter flag for the life of the process: creating and dropping Dawn
@@ -80,7 +91,11 @@ export function deviceInfo(device: GPUDevice): DeviceInfo {
 const dawnInstances = new Map<string, GPU>();
 
 /** Dawn matches adapter names case-sensitively; users type them any way (WGSEG_ADAPTER=swiftshader). */
-const DAWN_ADAPTERS: Record<string, string> = { swiftshader: 'SwiftShader', llvmpipe: 'llvmpipe', lavapipe: 'llvmpipe' };
+const DAWN_ADAPTERS: Record<string, string> = {
+  swiftshader: 'SwiftShader',
+  llvmpipe: 'llvmpipe',
+  lavapipe: 'llvmpipe',
+};
 /** SwiftShader's Vulkan driver as Debian's chromium ships it (headless Chromium's WebGPU adapter). */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -130,15 +145,22 @@ async function pickAdapter(opts: GetDeviceOptions): Promise<GPUAdapter> {
     adapter = await (await gpuEntry(wanted))?.requestAdapter(req);
   } catch (e) {
     // Dawn in Node throws (rather than resolving null) when no backend suits, e.g. an unknown adapter name
-    throw new WgsegError('NO_WEBGPU', `No WebGPU adapter available${wanted ? ` (asked for "${wanted}")` : ''}: ${(e as Error).message.replace(/\s*\n\s*/g, '; ')}`);
+    throw new WgsegError(
+      'NO_WEBGPU',
+      `No WebGPU adapter available${wanted ? ` (asked for "${wanted}")` : ''}: ${(e as Error).message.replace(/\s*\n\s*/g, '; ')}`,
+    );
   }
   // Dawn in Node may pick SwiftShader although Mesa lavapipe (13x faster on CPU) is there.
   if (!wanted && adapter && /swiftshader/i.test(describe(adapter)) && typeof navigator === 'undefined') {
     adapter = (await (await gpuEntry('llvmpipe'))?.requestAdapter(req)) ?? adapter;
   }
   if (!adapter) {
-    throw new WgsegError('NO_WEBGPU', 'No WebGPU adapter available' + (wanted ? ` (asked for "${wanted}")` : '') +
-      '. In a browser enable WebGPU; in Node install a Vulkan driver (scripts/setup-webgpu.sh).');
+    throw new WgsegError(
+      'NO_WEBGPU',
+      'No WebGPU adapter available' +
+        (wanted ? ` (asked for "${wanted}")` : '') +
+        '. In a browser enable WebGPU; in Node install a Vulkan driver (scripts/setup-webgpu.sh).',
+    );
   }
   return adapter;
 }

@@ -66,7 +66,11 @@ export class PipelineCache {
       this.pipelineLayouts.set(bindGroupLayout, pl);
     }
     const module = this.device.createShaderModule({ label: shader, code });
-    const desc: GPUComputePipelineDescriptor = { label: shader, layout: pl, compute: { module, entryPoint: entry, constants: overrides } };
+    const desc: GPUComputePipelineDescriptor = {
+      label: shader,
+      layout: pl,
+      compute: { module, entryPoint: entry, constants: overrides },
+    };
     return { desc, layout, bindGroupLayout, module };
   }
 
@@ -83,7 +87,12 @@ export class PipelineCache {
   }
 
   /** Asynchronous compile (createComputePipelineAsync), deduplicated; errors name the shader. */
-  async compile(shader: string, defines: Defines = {}, overrides: Record<string, number> = {}, entry = 'main'): Promise<CachedPipeline> {
+  async compile(
+    shader: string,
+    defines: Defines = {},
+    overrides: Record<string, number> = {},
+    entry = 'main',
+  ): Promise<CachedPipeline> {
     const key = PipelineCache.key(shader, defines, overrides, entry);
     const hit = this.pipelines.get(key);
     if (hit) return hit;

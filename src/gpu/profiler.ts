@@ -25,8 +25,14 @@ export class Profiler {
   ) {
     if (timestamps) {
       this.querySet = device.createQuerySet({ type: 'timestamp', count: MAX_PASSES * 2 });
-      this.resolveBuf = device.createBuffer({ size: MAX_PASSES * 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-      this.readBuf = device.createBuffer({ size: MAX_PASSES * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      this.resolveBuf = device.createBuffer({
+        size: MAX_PASSES * 16,
+        usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+      });
+      this.readBuf = device.createBuffer({
+        size: MAX_PASSES * 16,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
     }
   }
 
@@ -34,7 +40,9 @@ export class Profiler {
     const i = this.names.length;
     this.names.push(name);
     if (this.querySet && i < MAX_PASSES) {
-      return encoder.beginComputePass({ timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+      return encoder.beginComputePass({
+        timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+      });
     }
     return encoder.beginComputePass();
   }
@@ -43,7 +51,13 @@ export class Profiler {
   resolve(encoder: GPUCommandEncoder): void {
     const n = Math.min(this.names.length, MAX_PASSES);
     if (this.querySet && n > this.resolvedCount) {
-      encoder.resolveQuerySet(this.querySet, 2 * this.resolvedCount, 2 * (n - this.resolvedCount), this.resolveBuf!, 16 * this.resolvedCount);
+      encoder.resolveQuerySet(
+        this.querySet,
+        2 * this.resolvedCount,
+        2 * (n - this.resolvedCount),
+        this.resolveBuf!,
+        16 * this.resolvedCount,
+      );
       this.resolvedCount = n;
     }
   }
@@ -73,7 +87,9 @@ export class Profiler {
     await this.readBuf!.mapAsync(GPUMapMode.READ, 0, n * 16);
     const t = new BigUint64Array(this.readBuf!.getMappedRange(0, n * 16).slice(0));
     this.readBuf!.unmap();
-    return this.names.slice(0, n).map((name, i) => ({ name, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6, source: 'gpu' as const }));
+    return this.names
+      .slice(0, n)
+      .map((name, i) => ({ name, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6, source: 'gpu' as const }));
   }
 
   dispose(): void {

@@ -8,7 +8,6 @@ import { createTracked, destroyTracked, gpuMemory } from './memory';
 import { PipelineCache, type CachedPipeline } from './pipeline-cache';
 import { Profiler, type Timing } from './profiler';
 import { packUniforms } from './shader-source';
-import type { Defines, UniformValues } from '../core/op';
 import { BYTES, decodeHost, encodeHost, numel, type DType, type HostArray } from '../core/dtype';
 import type { GpuTensor } from '../core/op';
 
@@ -62,7 +61,7 @@ export class Runtime {
     this._pool = new BufferPool(device);
     this._pipelines = PipelineCache.for(device);
     this._info = deviceInfo(device);
-    this.scopes = opts.debug ?? debugFromEnv() ? new DebugScopes() : null;
+    this.scopes = (opts.debug ?? debugFromEnv()) ? new DebugScopes() : null;
     deviceLostReason(device); // start watching for loss
   }
 
@@ -204,7 +203,8 @@ export class Runtime {
     const [x, y = 1, z = 1] = p.workgroups;
     if (x * y * z === 0) return;
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
-    if (x > max || y > max || z > max) throw new WgsegError('BAD_SHAPE', `${p.name}: dispatch ${x}x${y}x${z} exceeds ${max} per dimension`);
+    if (x > max || y > max || z > max)
+      throw new WgsegError('BAD_SHAPE', `${p.name}: dispatch ${x}x${y}x${z} exceeds ${max} per dimension`);
     this.scopes?.open(this.device);
     try {
       this.record(p, x, y, z, into);
@@ -235,7 +235,11 @@ export class Runtime {
     this.dispatches++;
     const bindGroup = this.bindGroup(p, cp, false);
     const wall = this.profiler && !this.profiler.timestamps ? this.device.createCommandEncoder() : null;
-    const pass = wall ? wall.beginComputePass() : this.profiler ? this.profiler.beginPass(this.encoderNow(), p.name) : this.passNow();
+    const pass = wall
+      ? wall.beginComputePass()
+      : this.profiler
+        ? this.profiler.beginPass(this.encoderNow(), p.name)
+        : this.passNow();
     pass.setPipeline(cp.pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
@@ -255,7 +259,11 @@ export class Runtime {
       let resource: GPUBindingResource;
       if (b.kind === 'uniform') {
         if (p.uniformBuffer) resource = { buffer: p.uniformBuffer };
-        else if (external) throw new WgsegError('SHADER', `${p.name}: a dispatch into the caller's encoder takes its uniform "${b.name}" as uniformBuffer`);
+        else if (external)
+          throw new WgsegError(
+            'SHADER',
+            `${p.name}: a dispatch into the caller's encoder takes its uniform "${b.name}" as uniformBuffer`,
+          );
         else if (!cp.layout.uniform) throw new WgsegError('SHADER', `${p.shader}: uniform binding without struct`);
         else resource = this.uniformSlot(packUniforms(cp.layout.uniform, p.uniforms ?? {}, p.name));
       } else if (b.kind === 'texture' || b.kind === 'storage-texture') resource = given('texture', p.textures, b.name);
@@ -355,7 +363,8 @@ export class Runtime {
   }
 
   upload(data: ArrayLike<number>, shape: number[], dtype: DType = 'f32'): GpuTensor {
-    if (data.length !== numel(shape)) throw new WgsegError('BAD_SHAPE', `upload: ${data.length} values for shape [${shape.join(',')}]`);
+    if (data.length !== numel(shape))
+      throw new WgsegError('BAD_SHAPE', `upload: ${data.length} values for shape [${shape.join(',')}]`);
     const t = this.alloc(shape, dtype);
     const bytes = encodeHost(data, dtype);
     this.device.queue.writeBuffer(t.buffer, 0, bytes, 0, Math.ceil(bytes.byteLength / 4) * 4);

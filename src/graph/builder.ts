@@ -43,8 +43,14 @@ export class GraphBuilder {
   /** A constant known now (index tensors, sizes, fixed grids). int64 data as plain numbers. */
   constant(data: ArrayLike<number>, shape: number[], type: ElemType = 'float32', hint = 'const'): string {
     const n = shape.reduce((a, b) => a * b, 1);
-    if (data.length !== n) throw new WgsegError('BAD_SHAPE', `${this.source}: constant ${hint}: ${data.length} values for shape [${shape}]`);
-    const values: ConstData = type === 'float32' || type === 'float16' ? Float32Array.from(data) : type === 'bool' ? Uint8Array.from(data) : Float64Array.from(data);
+    if (data.length !== n)
+      throw new WgsegError('BAD_SHAPE', `${this.source}: constant ${hint}: ${data.length} values for shape [${shape}]`);
+    const values: ConstData =
+      type === 'float32' || type === 'float16'
+        ? Float32Array.from(data)
+        : type === 'bool'
+          ? Uint8Array.from(data)
+          : Float64Array.from(data);
     return this.define({ name: this.fresh(hint), type, shape: [...shape], data: values });
   }
 
@@ -65,18 +71,26 @@ export class GraphBuilder {
   op(op: string, inputs: (string | undefined)[], attrs: Attrs, outputs: number): string[];
   op(op: string, inputs: (string | undefined)[], attrs: Attrs = {}, outputs?: number): string | string[] {
     for (const i of inputs) {
-      if (i && !this.names.has(i)) throw new WgsegError('BAD_INPUT', `${this.source}: ${op} reads ${i}, which is not defined`);
+      if (i && !this.names.has(i))
+        throw new WgsegError('BAD_INPUT', `${this.source}: ${op} reads ${i}, which is not defined`);
     }
     const outs = Array.from({ length: outputs ?? 1 }, () => this.fresh(op.toLowerCase()));
     for (const o of outs) this.names.add(o);
-    this.nodes.push({ op, name: outs[0], inputs: inputs.map((i) => i ?? ''), outputs: outs, attrs: { __opset: 21, ...attrs } });
+    this.nodes.push({
+      op,
+      name: outs[0],
+      inputs: inputs.map((i) => i ?? ''),
+      outputs: outs,
+      attrs: { __opset: 21, ...attrs },
+    });
     return outputs === undefined ? outs[0] : outs;
   }
 
   /** Mark `value` as a graph output under `name` (an Identity renames it when the names differ). */
   output(value: string, name = value): string {
     if (name !== value) {
-      if (this.names.has(name)) throw new WgsegError('BAD_INPUT', `${this.source}: output name ${name} is already a value`);
+      if (this.names.has(name))
+        throw new WgsegError('BAD_INPUT', `${this.source}: output name ${name} is already a value`);
       this.names.add(name);
       this.nodes.push({ op: 'Identity', name, inputs: [value], outputs: [name], attrs: {} });
     }
@@ -86,6 +100,12 @@ export class GraphBuilder {
 
   build(): Graph {
     if (!this.outputs.length) throw new WgsegError('BAD_INPUT', `${this.source}: graph has no outputs`);
-    return { source: this.source, nodes: [...this.nodes], values: new Map(this.values), inputs: [...this.inputs], outputs: [...this.outputs] };
+    return {
+      source: this.source,
+      nodes: [...this.nodes],
+      values: new Map(this.values),
+      inputs: [...this.inputs],
+      outputs: [...this.outputs],
+    };
   }
 }

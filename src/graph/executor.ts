@@ -5,7 +5,7 @@ import type { Runtime } from '../gpu/runtime';
 import { BYTES, DTYPE_ONNX, encodeHost, numel, type DType } from '../core/dtype';
 import type { GpuTensor } from '../core/op';
 import { castOp, kernelFor } from '../kernels/registry';
-import type { HostValues, OpKernel, Packed } from '../core/op';
+import type { HostValues, OpKernel, Packed, Variant } from '../core/op';
 import { nodeWhere, type Node } from './ir';
 import type { MemoryPlan } from './plan';
 import { hostValues, type Resolved } from './shapes';
@@ -29,6 +29,8 @@ export interface NodeTiming {
 interface Step {
   node: Node;
   kernel: OpKernel;
+  /** what runs: the chosen variant (src/graph/tuning.ts), else the record itself */
+  impl: Pick<OpKernel, 'prepack' | 'encode'>;
   host: HostValues;
   /** GPU inputs by position (undefined: omitted or read on the host) */
   inputs: (string | undefined)[];
@@ -36,7 +38,8 @@ interface Step {
   packed: (string | undefined)[];
 }
 
-const INT32_MIN = -(2 ** 31), INT32_MAX = 2 ** 31 - 1;
+const INT32_MIN = -(2 ** 31),
+  INT32_MAX = 2 ** 31 - 1;
 
 export class Executor {
   private readonly steps: Step[];
@@ -51,14 +54,15 @@ export class Executor {
     readonly rt: Runtime,
     readonly r: Resolved,
     readonly plan: MemoryPlan,
+    variants: readonly (Variant | undefined)[],
   ) {
     const g = r.graph;
     this.generation = rt.generation;
-    this.steps = g.nodes.map((node) => {
+    this.steps = g.nodes.map((node, i) => {
       const kernel = kernelFor(node.op);
       const host = hostValues(g, node, kernel);
       const inputs = node.inputs.map((x, i) => (x && !kernel.hostInputs?.includes(i) ? x : undefined));
-      return { node, kernel, host, inputs, packed: [] };
+      return { node, kernel, impl: variants[i] ?? kernel, host, inputs, packed: [] };
     });
   }
 
@@ -66,29 +70,46 @@ export class Executor {
    * Plan buffers and constants on the GPU (constants come from the graph's host copies, so a new
    * device after a loss gets them again); out-of-memory is retried once after flushing the pool.
    */
-  static async create(rt: Runtime, r: Resolved, plan: MemoryPlan): Promise<Executor> {
-    const ex = new Executor(rt, r, plan);
+  static async create(
+    rt: Runtime,
+    r: Resolved,
+    plan: MemoryPlan,
+    variants: readonly (Variant | undefined)[] = [],
+  ): Promise<Executor> {
+    const ex = new Executor(rt, r, plan, variants);
     const g = r.graph;
     const packs = ex.prepack();
     const unpacked = ex.steps.flatMap((s) => s.inputs.filter((_, i) => !s.packed[i]));
     const onGpu = [...new Set([...unpacked, ...g.outputs])].filter((n): n is string => !!n && !!g.values.get(n)?.data);
-    const constBytes = onGpu.reduce((a, n) => a + numel(g.values.get(n)!.shape as number[]) * BYTES[r.gpu.get(n)!], 0) + [...packs.values()].reduce((a, p) => a + p.data.length * BYTES[p.dtype], 0);
+    const constBytes =
+      onGpu.reduce((a, n) => a + numel(g.values.get(n)!.shape as number[]) * BYTES[r.gpu.get(n)!], 0) +
+      [...packs.values()].reduce((a, p) => a + p.data.length * BYTES[p.dtype], 0);
     const slotBytes = plan.slots.reduce((a, b) => a + b, 0);
     const what = `${g.source}: the plan's buffers (${plan.slots.length} intermediates, ${slotBytes} bytes; ${onGpu.length + packs.size} constants, ${constBytes} bytes)`;
-    await rt.allocate(what, slotBytes + constBytes, () => {
-      try {
-        for (const bytes of plan.slots) ex.slots.push(rt.createBuffer(bytes, BufferPool.STORAGE));
-        for (const name of onGpu) {
-          const v = g.values.get(name)!;
-          ex.constants.set(name, ex.upload(name, v.type, v.data!, v.shape as number[], r.gpu.get(name)!));
+    await rt.allocate(
+      what,
+      slotBytes + constBytes,
+      () => {
+        try {
+          for (const bytes of plan.slots) ex.slots.push(rt.createBuffer(bytes, BufferPool.STORAGE));
+          for (const name of onGpu) {
+            const v = g.values.get(name)!;
+            ex.constants.set(name, ex.upload(name, v.type, v.data!, v.shape as number[], r.gpu.get(name)!));
+          }
+          // shape and dtype stay the logical ones (what the kernel checks); the buffer holds p.dtype
+          for (const [key, p] of packs)
+            ex.constants.set(key, {
+              ...ex.upload(key, 'float32', p.data, p.shape, p.dtype),
+              dtype: p.logical,
+              packed: p.key,
+            });
+        } catch (e) {
+          ex.release();
+          throw e;
         }
-        // shape and dtype stay the logical ones (what the kernel checks); the buffer holds p.dtype
-        for (const [key, p] of packs) ex.constants.set(key, { ...ex.upload(key, 'float32', p.data, p.shape, p.dtype), dtype: p.logical, packed: p.key });
-      } catch (e) {
-        ex.release();
-        throw e;
-      }
-    }, () => ex.release());
+      },
+      () => ex.release(),
+    );
     return ex;
   }
 
@@ -97,14 +118,16 @@ export class Executor {
     const g = this.r.graph;
     const packs = new Map<string, Packed & { shape: number[]; logical: DType }>();
     this.steps.forEach((s, si) => {
-      if (!s.kernel.prepack) return;
-      const infos = s.node.inputs.map((n) => (n ? { shape: g.values.get(n)!.shape as number[], dtype: this.r.gpu.get(n)! } : undefined));
+      if (!s.impl.prepack) return;
+      const infos = s.node.inputs.map((n) =>
+        n ? { shape: g.values.get(n)!.shape as number[], dtype: this.r.gpu.get(n)! } : undefined,
+      );
       s.inputs.forEach((name, i) => {
         const v = name ? g.values.get(name) : undefined;
         if (!v?.data) return;
         let p: Packed | undefined;
         try {
-          p = s.kernel.prepack!(this.rt, i, v.data, infos, s.node.attrs);
+          p = s.impl.prepack!(this.rt, i, v.data, infos, s.node.attrs);
         } catch (e) {
           if (e instanceof WgsegError) throw new WgsegError(e.code, `${nodeWhere(g, s.node)}: ${e.message}`);
           throw e;
@@ -121,7 +144,11 @@ export class Executor {
   private upload(name: string, type: string, data: ArrayLike<number>, shape: number[], dtype: DType): GpuTensor {
     if (dtype === 'i32') {
       const bad = Array.prototype.findIndex.call(data, (x: number) => x < INT32_MIN || x > INT32_MAX);
-      if (bad >= 0) throw new WgsegError('UNSUPPORTED_DTYPE', `${this.r.graph.source}: constant ${name} (${type}) holds ${data[bad]} at ${bad}, outside the GPU's int32 range`);
+      if (bad >= 0)
+        throw new WgsegError(
+          'UNSUPPORTED_DTYPE',
+          `${this.r.graph.source}: constant ${name} (${type}) holds ${data[bad]} at ${bad}, outside the GPU's int32 range`,
+        );
     }
     const bytes = encodeHost(data, dtype);
     const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
@@ -132,8 +159,13 @@ export class Executor {
 
   private slotTensor(name: string): GpuTensor {
     const slot = this.plan.slotOf.get(name);
-    if (slot === undefined) throw new WgsegError('BAD_INPUT', `${this.r.graph.source}: value ${name} has no planned buffer`);
-    return { buffer: this.slots[slot], shape: this.r.graph.values.get(name)!.shape as number[], dtype: this.r.gpu.get(name)! };
+    if (slot === undefined)
+      throw new WgsegError('BAD_INPUT', `${this.r.graph.source}: value ${name} has no planned buffer`);
+    return {
+      buffer: this.slots[slot],
+      shape: this.r.graph.values.get(name)!.shape as number[],
+      dtype: this.r.gpu.get(name)!,
+    };
   }
 
   /** Write/bind the inputs, record every node and the output copies. Returns the output tensors. */
@@ -159,15 +191,20 @@ export class Executor {
     }
     for (const s of this.steps) {
       marks?.push(rt.dispatches);
-      const ins = s.inputs.map((x, i) => (s.packed[i] ? this.constants.get(s.packed[i]!) : x ? live.get(x) : undefined));
-      const outs = s.node.outputs.map((o) => (o ? (s.kernel.view ? { ...this.slotTensor(o), buffer: ins[0]!.buffer } : this.slotTensor(o)) : undefined));
+      const ins = s.inputs.map((x, i) =>
+        s.packed[i] ? this.constants.get(s.packed[i]!) : x ? live.get(x) : undefined,
+      );
+      const outs = s.node.outputs.map((o) =>
+        o ? (s.kernel.view ? { ...this.slotTensor(o), buffer: ins[0]!.buffer } : this.slotTensor(o)) : undefined,
+      );
       outs.forEach((t, i) => t && live.set(s.node.outputs[i], t));
       if (s.kernel.view || outs.every((t) => !t || numel(t.shape) === 0)) continue;
       rt.context = nodeWhere(g, s.node);
       try {
-        s.kernel.encode(rt, ins, outs as GpuTensor[], s.node.attrs, s.host);
+        s.impl.encode(rt, ins, outs as GpuTensor[], s.node.attrs, s.host);
       } catch (e) {
-        if (e instanceof WgsegError && e.code !== 'DEVICE_LOST') throw new WgsegError(e.code, `${nodeWhere(g, s.node)}: ${e.message}`);
+        if (e instanceof WgsegError && e.code !== 'DEVICE_LOST')
+          throw new WgsegError(e.code, `${nodeWhere(g, s.node)}: ${e.message}`);
         throw e;
       } finally {
         rt.context = '';
@@ -193,7 +230,10 @@ export class Executor {
     this.usable();
     const { rt } = this;
     const g = this.r.graph;
-    const outBytes = g.outputs.reduce((a, n) => a + numel(g.values.get(n)!.shape as number[]) * BYTES[this.r.gpu.get(n)!], 0);
+    const outBytes = g.outputs.reduce(
+      (a, n) => a + numel(g.values.get(n)!.shape as number[]) * BYTES[this.r.gpu.get(n)!],
+      0,
+    );
     const what = `${g.source}: a run (outputs ${outBytes} bytes, planned intermediates ${this.plan.peakBytes} bytes already held)`;
     // the validation scope opens and closes in the same task as the recording: error scopes are one
     // stack per device, so a scope held across an await would catch a concurrent run's errors (two
@@ -201,16 +241,21 @@ export class Executor {
     const scopes: Promise<GPUError | null>[] = [];
     let out: Map<string, GpuTensor> | undefined;
     try {
-      out = await rt.allocate(what, outBytes, () => {
-        const dev = rt.device;
-        dev.pushErrorScope('validation');
-        try {
-          return this.record(feeds);
-        } finally {
-          rt.submit(); // what was recorded, also by a record that failed half-way
-          scopes.push(dev.popErrorScope());
-        }
-      }, (o) => rt.release(...o.values()));
+      out = await rt.allocate(
+        what,
+        outBytes,
+        () => {
+          const dev = rt.device;
+          dev.pushErrorScope('validation');
+          try {
+            return this.record(feeds);
+          } finally {
+            rt.submit(); // what was recorded, also by a record that failed half-way
+            scopes.push(dev.popErrorScope());
+          }
+        },
+        (o) => rt.release(...o.values()),
+      );
     } finally {
       const err = (await Promise.all(scopes)).find((e) => e);
       const lost = rt.isLost;
@@ -231,7 +276,11 @@ export class Executor {
   private usable(): void {
     if (this.disposed) throw new WgsegError('BAD_INPUT', `${this.r.graph.source}: session disposed`);
     if (this.rt.isLost) throw this.rt.lostError(`before a run of ${this.r.graph.source}`);
-    if (this.generation !== this.rt.generation) throw new WgsegError('DEVICE_LOST', `${this.r.graph.source}: this plan was made on a GPU device that has since been replaced`);
+    if (this.generation !== this.rt.generation)
+      throw new WgsegError(
+        'DEVICE_LOST',
+        `${this.r.graph.source}: this plan was made on a GPU device that has since been replaced`,
+      );
   }
 
   /** One inference under the profiler: per-node GPU (or wall) times. Submits more than once. */

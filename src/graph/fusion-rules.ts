@@ -30,7 +30,8 @@ interface Ctx {
   gpu: Resolved['gpu'];
 }
 
-const constant = (c: Ctx, name: string | undefined): ValueDesc | undefined => (name ? (c.g.values.get(name)?.data ? c.g.values.get(name) : undefined) : undefined);
+const constant = (c: Ctx, name: string | undefined): ValueDesc | undefined =>
+  name ? (c.g.values.get(name)?.data ? c.g.values.get(name) : undefined) : undefined;
 
 /** The one node reading `value`, when fusing into it is safe. */
 function soleConsumer(c: Ctx, value: string): Node | undefined {
@@ -67,7 +68,7 @@ function padIntoConv(c: Ctx, conv: Node): boolean {
   if (!pad.inputs[2] && ((pad.attrs.value as number | undefined) ?? 0) !== 0) return false;
   if (pad.inputs[3]) return false;
   const raw = pad.inputs[1] ? constant(c, pad.inputs[1])?.data : (pad.attrs.pads as number[] | undefined);
-  if (!raw || raw.length !== 8) return false;
+  if (raw?.length !== 8) return false;
   const p = Array.from(raw, Number);
   if (p.some((v) => v < 0) || p[0] || p[1] || p[4] || p[5]) return false;
   const cp = (conv.attrs.pads as number[] | undefined) ?? [0, 0, 0, 0];
@@ -82,13 +83,16 @@ function bnIntoConv(c: Ctx, conv: Node): boolean {
   const bn = soleConsumer(c, conv.outputs[0]);
   if (bn?.op !== 'BatchNormalization' || bn.inputs[0] !== conv.outputs[0] || bn.attrs.training_mode) return false;
   if (bn.outputs.slice(1).some((o) => o)) return false;
-  const w = constant(c, conv.inputs[1]), b = conv.inputs[2] ? constant(c, conv.inputs[2]) : undefined;
+  const w = constant(c, conv.inputs[1]),
+    b = conv.inputs[2] ? constant(c, conv.inputs[2]) : undefined;
   const [scale, beta, mean, variance] = bn.inputs.slice(1, 5).map((i) => constant(c, i));
   if (!w || (conv.inputs[2] && !b) || !scale || !beta || !mean || !variance) return false;
   const eps = (bn.attrs.epsilon as number | undefined) ?? 1e-5;
-  const M = w.shape![0] as number, per = w.data!.length / M;
+  const M = w.shape![0] as number,
+    per = w.data!.length / M;
   if ([scale, beta, mean, variance].some((t) => t.data!.length !== M)) return false;
-  const nw = new Float32Array(w.data!.length), nb = new Float32Array(M);
+  const nw = new Float32Array(w.data!.length),
+    nb = new Float32Array(M);
   for (let m = 0; m < M; m++) {
     const s = Number(scale.data![m]) / Math.sqrt(Number(variance.data![m]) + eps);
     for (let i = 0; i < per; i++) nw[m * per + i] = Number(w.data![m * per + i]) * s;
@@ -104,10 +108,13 @@ function bnIntoConv(c: Ctx, conv: Node): boolean {
 /** A constant that broadcasts per output channel of an NCHW conv with M channels: a scalar, [M,1,1] or [1,M,1,1]; its M values. */
 function perChannel(c: Ctx, name: string, M: number): number[] | undefined {
   const v = constant(c, name);
-  if (!v || !v.shape) return undefined;
-  const n = v.data!.length, dims = v.shape as number[];
+  if (!v?.shape) return undefined;
+  const n = v.data!.length,
+    dims = v.shape as number[];
   if (n === 1 && dims.length <= 4) return new Array<number>(M).fill(Number(v.data![0]));
-  const channelShaped = (dims.length === 3 && dims[0] === M && dims[1] === 1 && dims[2] === 1) || (dims.length === 4 && dims[0] === 1 && dims[1] === M && dims[2] === 1 && dims[3] === 1);
+  const channelShaped =
+    (dims.length === 3 && dims[0] === M && dims[1] === 1 && dims[2] === 1) ||
+    (dims.length === 4 && dims[0] === 1 && dims[1] === M && dims[2] === 1 && dims[3] === 1);
   return channelShaped ? Array.from(v.data!, Number) : undefined;
 }
 
@@ -120,21 +127,32 @@ function affineIntoConv(c: Ctx, conv: Node): boolean {
   for (;;) {
     const op = soleConsumer(c, conv.outputs[0]);
     if ((op?.op !== 'Mul' && op?.op !== 'Add') || conv.inputs[3] || conv.attrs.activation) return changed;
-    const y = conv.outputs[0], other = op.inputs[0] === y ? op.inputs[1] : op.inputs[0];
-    const w = constant(c, conv.inputs[1]), b = conv.inputs[2] ? constant(c, conv.inputs[2]) : undefined;
+    const y = conv.outputs[0],
+      other = op.inputs[0] === y ? op.inputs[1] : op.inputs[0];
+    const w = constant(c, conv.inputs[1]),
+      b = conv.inputs[2] ? constant(c, conv.inputs[2]) : undefined;
     if (!w || (conv.inputs[2] && !b) || other === y) return changed;
-    const M = w.shape![0] as number, per = w.data!.length / M;
+    const M = w.shape![0] as number,
+      per = w.data!.length / M;
     const k = perChannel(c, other, M);
-    const vy = c.g.values.get(y)!, vo = c.g.values.get(op.outputs[0])!;
+    const vy = c.g.values.get(y)!,
+      vo = c.g.values.get(op.outputs[0])!;
     if (!k || vo.shape!.join() !== vy.shape!.join()) return changed;
-    const nb = Float32Array.from({ length: M }, (_, m) => (op.op === 'Mul' ? Number(b?.data![m] ?? 0) * k[m] : Number(b?.data![m] ?? 0) + k[m]));
+    const nb = Float32Array.from({ length: M }, (_, m) =>
+      op.op === 'Mul' ? Number(b?.data![m] ?? 0) * k[m] : Number(b?.data![m] ?? 0) + k[m],
+    );
     let wName = conv.inputs[1];
     if (op.op === 'Mul') {
       const nw = new Float32Array(w.data!.length);
       for (let m = 0; m < M; m++) for (let i = 0; i < per; i++) nw[m * per + i] = Number(w.data![m * per + i]) * k[m];
       wName = addConstant(c, `${conv.name}/W`, w, nw);
     }
-    conv.inputs = [conv.inputs[0], wName, addConstant(c, `${conv.name}/B`, { ...w, shape: [M] }, nb), ...conv.inputs.slice(3)];
+    conv.inputs = [
+      conv.inputs[0],
+      wName,
+      addConstant(c, `${conv.name}/B`, { ...w, shape: [M] }, nb),
+      ...conv.inputs.slice(3),
+    ];
     conv.outputs = [op.outputs[0]];
     c.removed.add(op);
     c.consumers = consumersOf(c.g, c.removed);
@@ -160,7 +178,7 @@ function hardSwishPatterns(c: Ctx): void {
     const clip = soleConsumer(c, add.outputs[0]);
     if (clip?.op !== 'Clip' || clip.inputs[0] !== add.outputs[0]) continue;
     const bounds = activationOf(c, clip)?.activation_params;
-    if (!bounds || bounds[0] !== 0 || bounds[1] !== 6) continue;
+    if (bounds?.[0] !== 0 || bounds[1] !== 6) continue;
     const mul = soleConsumer(c, clip.outputs[0]);
     if (mul?.op !== 'Mul' || ![mul.inputs[0], mul.inputs[1]].includes(x)) continue;
     const last = soleConsumer(c, mul.outputs[0]);
@@ -181,10 +199,18 @@ function hardSwishPatterns(c: Ctx): void {
 function addIntoConv(c: Ctx, conv: Node, at: Map<Node, number>): boolean {
   const add = soleConsumer(c, conv.outputs[0]);
   if (add?.op !== 'Add' || conv.inputs[3] || conv.attrs.activation) return false;
-  const y = conv.outputs[0], other = add.inputs[0] === y ? add.inputs[1] : add.inputs[0];
+  const y = conv.outputs[0],
+    other = add.inputs[0] === y ? add.inputs[1] : add.inputs[0];
   if (other === y || constant(c, other)) return false;
-  const vy = c.g.values.get(y)!, vo = c.g.values.get(other)!, va = c.g.values.get(add.outputs[0])!;
-  if (vo.shape!.join() !== vy.shape!.join() || va.shape!.join() !== vy.shape!.join() || c.gpu.get(other) !== c.gpu.get(y)) return false;
+  const vy = c.g.values.get(y)!,
+    vo = c.g.values.get(other)!,
+    va = c.g.values.get(add.outputs[0])!;
+  if (
+    vo.shape!.join() !== vy.shape!.join() ||
+    va.shape!.join() !== vy.shape!.join() ||
+    c.gpu.get(other) !== c.gpu.get(y)
+  )
+    return false;
   conv.op = 'FusedConv';
   conv.inputs = [conv.inputs[0], conv.inputs[1], conv.inputs[2] ?? '', other];
   conv.outputs = [add.outputs[0]];
@@ -204,12 +230,19 @@ function activationOf(c: Ctx, n: Node): { activation: string; activation_params?
         const v = constant(c, n.inputs[i]);
         return v && v.data!.length === 1 ? Number(v.data![0]) : undefined;
       };
-      const lo = bound(1, 'min', -FLOAT_MAX), hi = bound(2, 'max', FLOAT_MAX);
+      const lo = bound(1, 'min', -FLOAT_MAX),
+        hi = bound(2, 'max', FLOAT_MAX);
       return lo === undefined || hi === undefined ? undefined : { activation: 'Clip', activation_params: [lo, hi] };
     }
-    case 'LeakyRelu': return { activation: 'LeakyRelu', activation_params: [(a.alpha as number | undefined) ?? 0.01] };
-    case 'HardSigmoid': return { activation: 'HardSigmoid', activation_params: [(a.alpha as number | undefined) ?? 0.2, (a.beta as number | undefined) ?? 0.5] };
-    default: return { activation: n.op };
+    case 'LeakyRelu':
+      return { activation: 'LeakyRelu', activation_params: [(a.alpha as number | undefined) ?? 0.01] };
+    case 'HardSigmoid':
+      return {
+        activation: 'HardSigmoid',
+        activation_params: [(a.alpha as number | undefined) ?? 0.2, (a.beta as number | undefined) ?? 0.5],
+      };
+    default:
+      return { activation: n.op };
   }
 }
 
@@ -242,7 +275,11 @@ export function removeDead(g: Graph): Graph {
 export function optimize(r: Resolved, opts: OptimizeOptions = {}): Resolved {
   const values = new Map(r.graph.values);
   // nodes are copied: the rewrites below change inputs/outputs/attrs in place
-  const g: Graph = { ...r.graph, values, nodes: r.graph.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs] })) };
+  const g: Graph = {
+    ...r.graph,
+    values,
+    nodes: r.graph.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs] })),
+  };
   const gpu = new Map(r.gpu);
   if (opts.fuse !== false) {
     const c: Ctx = { g, consumers: new Map(), outputs: new Set(g.outputs), removed: new Set(), gpu };
@@ -251,7 +288,9 @@ export function optimize(r: Resolved, opts: OptimizeOptions = {}): Resolved {
     hardSwishPatterns(c);
     for (const n of g.nodes) {
       if (n.op !== 'Conv' || c.removed.has(n)) continue;
-      const is2d = values.get(n.inputs[0])?.shape?.length === 4 && (gpu.get(n.inputs[0]) === 'f32' || gpu.get(n.inputs[0]) === 'f16');
+      const is2d =
+        values.get(n.inputs[0])?.shape?.length === 4 &&
+        (gpu.get(n.inputs[0]) === 'f32' || gpu.get(n.inputs[0]) === 'f16');
       if (!is2d) continue;
       c.consumers = consumersOf(g, c.removed);
       padIntoConv(c, n);

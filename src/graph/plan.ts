@@ -31,7 +31,11 @@ export function valueBytes(shape: readonly number[], dtype: DType): number {
 }
 
 /** `isView(op)` defaults to the kernel registry's `view` flag. */
-export function planMemory(g: Graph, gpu: Map<string, DType>, isView: (op: string) => boolean = (op) => !!registry.get(op)?.view): MemoryPlan {
+export function planMemory(
+  g: Graph,
+  gpu: Map<string, DType>,
+  isView: (op: string) => boolean = (op) => !!registry.get(op)?.view,
+): MemoryPlan {
   const isConst = (name: string) => !!g.values.get(name)?.data;
   const bytesOf = (name: string) => valueBytes(g.values.get(name)!.shape as number[], gpu.get(name)!);
   // root: the value that owns the storage (a view's root is its input's root)
@@ -118,18 +122,29 @@ export function checkLimits(g: Graph, gpu: Map<string, DType>, plan: MemoryPlan,
   }
   const describe = (name: string) => {
     const v = g.values.get(name)!;
-    const what = v.data ? `constant ${name}` : g.inputs.includes(name) ? `input ${name}` : (producer.get(name) ?? `value ${name}`);
+    const what = v.data
+      ? `constant ${name}`
+      : g.inputs.includes(name)
+        ? `input ${name}`
+        : (producer.get(name) ?? `value ${name}`);
     const read = v.data && reader.has(name) ? ` (read by ${reader.get(name)})` : '';
     return `${what} [${(v.shape ?? []).join(',')}] ${gpu.get(name)}${read}`;
   };
   const tooBig = (what: string, bytes: number) => {
-    throw new WgsegError('TOO_LARGE', `${g.source}: ${what} needs ${bytes} bytes (${mib(bytes)}), over the limit of ${limits.maxBufferBytes} bytes per buffer (${mib(limits.maxBufferBytes)}: ${limits.bufferLimit})`);
+    throw new WgsegError(
+      'TOO_LARGE',
+      `${g.source}: ${what} needs ${bytes} bytes (${mib(bytes)}), over the limit of ${limits.maxBufferBytes} bytes per buffer (${mib(limits.maxBufferBytes)}: ${limits.bufferLimit})`,
+    );
   };
   const sizeOf = (name: string) => valueBytes(g.values.get(name)!.shape as number[], gpu.get(name)!);
   // slots: name the largest value that lives in an oversized slot
   const largest = new Map<number, string>();
-  for (const [name, s] of plan.slotOf) if (!largest.has(s) || sizeOf(name) > sizeOf(largest.get(s)!)) largest.set(s, name);
-  plan.slots.forEach((bytes, s) => bytes > limits.maxBufferBytes && tooBig(largest.has(s) ? describe(largest.get(s)!) : `buffer ${s}`, bytes));
+  for (const [name, s] of plan.slotOf)
+    if (!largest.has(s) || sizeOf(name) > sizeOf(largest.get(s)!)) largest.set(s, name);
+  plan.slots.forEach(
+    (bytes, s) =>
+      bytes > limits.maxBufferBytes && tooBig(largest.has(s) ? describe(largest.get(s)!) : `buffer ${s}`, bytes),
+  );
   // constants the kernels read on the GPU, and the output copies
   const gpuConsts = new Set<string>();
   for (const n of g.nodes) {
@@ -144,6 +159,9 @@ export function checkLimits(g: Graph, gpu: Map<string, DType>, plan: MemoryPlan,
     total += bytes;
   }
   if (total > limits.maxTotalBytes) {
-    throw new WgsegError('TOO_LARGE', `${g.source}: the plan needs ${total} bytes of GPU buffers (${mib(total)}: ${plan.slots.length} planned buffers of ${mib(plan.slots.reduce((a, b) => a + b, 0))}, ${gpuConsts.size} constants, ${g.outputs.length} outputs), over the limit of ${limits.maxTotalBytes} bytes (${mib(limits.maxTotalBytes)}: ${limits.totalLimit})`);
+    throw new WgsegError(
+      'TOO_LARGE',
+      `${g.source}: the plan needs ${total} bytes of GPU buffers (${mib(total)}: ${plan.slots.length} planned buffers of ${mib(plan.slots.reduce((a, b) => a + b, 0))}, ${gpuConsts.size} constants, ${g.outputs.length} outputs), over the limit of ${limits.maxTotalBytes} bytes (${mib(limits.maxTotalBytes)}: ${limits.totalLimit})`,
+    );
   }
 }

@@ -1,5 +1,13 @@
 import type { Attrs } from '../core/attrs';
-import { gpuType, isFloatType, onnxCode, type ConstData, type DType, type ElemType, type Precision } from '../core/dtype';
+import {
+  gpuType,
+  isFloatType,
+  onnxCode,
+  type ConstData,
+  type DType,
+  type ElemType,
+  type Precision,
+} from '../core/dtype';
 import { WgsegError } from '../core/errors';
 import type { HostTensor, HostValues, OpKernel, OpRecord, TensorInfo } from '../core/op';
 import { castOp, kernelOf, registry } from '../kernels/registry';
@@ -47,25 +55,39 @@ export function bindInputs(g: Graph, given: Record<string, readonly number[]> = 
     const v = g.values.get(name);
     if (!v) throw new WgsegError('MALFORMED_FILE', `${g.source}: input ${name} is not described`);
     const got = given[name];
-    if (!v.shape && !got) throw new WgsegError('BAD_SHAPE', `${g.source}: input ${name} has no shape in the file; give its shape (inputShapes or the first run)`);
+    if (!v.shape && !got)
+      throw new WgsegError(
+        'BAD_SHAPE',
+        `${g.source}: input ${name} has no shape in the file; give its shape (inputShapes or the first run)`,
+      );
     const want = v.shape ?? got!.map((_, i) => `${name}:${i}`);
     if (!got) {
-      if (want.some((d) => typeof d !== 'number')) throw new WgsegError('BAD_SHAPE', `${g.source}: input ${name} has symbolic dims ${fmt(want)}; give its shape (inputShapes or the first run)`);
+      if (want.some((d) => typeof d !== 'number'))
+        throw new WgsegError(
+          'BAD_SHAPE',
+          `${g.source}: input ${name} has symbolic dims ${fmt(want)}; give its shape (inputShapes or the first run)`,
+        );
       out.set(name, want as number[]);
       continue;
     }
-    const bad = () => new WgsegError('BAD_SHAPE', `${g.source}: input ${name}: expected dims ${fmt(want)}, given ${fmt(got)}`);
+    const bad = () =>
+      new WgsegError('BAD_SHAPE', `${g.source}: input ${name}: expected dims ${fmt(want)}, given ${fmt(got)}`);
     if (got.length !== want.length || got.some((d) => !Number.isInteger(d) || d < 0)) throw bad();
     want.forEach((d, i) => {
       if (typeof d === 'number') {
         if (d !== got[i]) throw bad();
       } else if (d !== '?' && d !== '') {
         const prior = symbols.get(d);
-        if (prior !== undefined && prior !== got[i]) throw new WgsegError('BAD_SHAPE', `${g.source}: input ${name}: dim ${d} given as ${got[i]}, but bound to ${prior} by another input`);
+        if (prior !== undefined && prior !== got[i])
+          throw new WgsegError(
+            'BAD_SHAPE',
+            `${g.source}: input ${name}: dim ${d} given as ${got[i]}, but bound to ${prior} by another input`,
+          );
         symbols.set(d, got[i]);
       }
     });
-    if (numel(got) > MAX_ELEMENTS) throw new WgsegError('BAD_SHAPE', `${g.source}: input ${name}: ${fmt(got)} has more than 2^31 elements`);
+    if (numel(got) > MAX_ELEMENTS)
+      throw new WgsegError('BAD_SHAPE', `${g.source}: input ${name}: ${fmt(got)} has more than 2^31 elements`);
     out.set(name, [...got]);
   }
   return out;
@@ -78,14 +100,24 @@ export function hostValues(g: Graph, n: Node, k: OpKernel): HostValues {
     const name = n.inputs[i];
     if (!name) continue;
     const v = g.values.get(name);
-    if (!v?.data) throw new WgsegError('UNSUPPORTED_OP', `${nodeWhere(g, n)}: input ${i} (${name}) is computed at run time, not supported (it must be a constant after folding)`);
+    if (!v?.data)
+      throw new WgsegError(
+        'UNSUPPORTED_OP',
+        `${nodeWhere(g, n)}: input ${i} (${name}) is computed at run time, not supported (it must be a constant after folding)`,
+      );
     host[i] = Array.from(v.data, Number);
   }
   return host;
 }
 
 /** The graph-level type of a kernel's output: the record's say (Cast's target), else the inputs'. */
-function outputType(k: OpRecord, attrs: Attrs, d: DType, ins: (ValueDesc | undefined)[], prior: ElemType | undefined): ElemType {
+function outputType(
+  k: OpRecord,
+  attrs: Attrs,
+  d: DType,
+  ins: (ValueDesc | undefined)[],
+  prior: ElemType | undefined,
+): ElemType {
   const own = k.outputType?.(attrs);
   if (own) return own;
   if (d === 'u32') return 'bool';
@@ -115,7 +147,13 @@ function wrapNarrow(node: Node, k: OpKernel, values: Map<string, ValueDesc>, gpu
     while (values.has(wide)) wide += '_';
     values.set(wide, { name: wide, type: 'int32', shape: v.shape });
     gpu.set(wide, 'i32');
-    wraps.push({ op: castOp.op, name: `${node.name}/wrap-${v.type}`, inputs: [wide], outputs: [name], attrs: { to: onnxCode(v.type) } });
+    wraps.push({
+      op: castOp.op,
+      name: `${node.name}/wrap-${v.type}`,
+      inputs: [wide],
+      outputs: [name],
+      attrs: { to: onnxCode(v.type) },
+    });
     return wide;
   });
   return wraps.length ? [{ ...node, outputs }, ...wraps] : [node];
@@ -150,7 +188,12 @@ export function hostFedInputs(g: Graph): Set<string> {
  * `pinned`: values for graph inputs in hostFedInputs; they become constants of this plan (the
  * session plans again when they change).
  */
-export function resolve(g: Graph, given: Record<string, readonly number[]>, precision: Precision = 'f32', pinned: Map<string, ConstData> = new Map()): Resolved {
+export function resolve(
+  g: Graph,
+  given: Record<string, readonly number[]>,
+  precision: Precision = 'f32',
+  pinned: Map<string, ConstData> = new Map(),
+): Resolved {
   const bound = bindInputs(g, given);
   const values = cloneValues(g);
   const gpu = new Map<string, DType>();
@@ -167,7 +210,11 @@ export function resolve(g: Graph, given: Record<string, readonly number[]>, prec
     const ins = n.inputs.map((name) => {
       if (!name) return undefined;
       const v = values.get(name);
-      if (!v?.shape || (!v.data && !gpu.has(name))) throw new WgsegError('MALFORMED_FILE', `${nodeWhere(g, n)}: input ${name} is not produced by any earlier node, input or initializer`);
+      if (!v?.shape || (!v.data && !gpu.has(name)))
+        throw new WgsegError(
+          'MALFORMED_FILE',
+          `${nodeWhere(g, n)}: input ${name} is not produced by any earlier node, input or initializer`,
+        );
       return v;
     });
     const rec = registry.get(n.op);
@@ -175,10 +222,13 @@ export function resolve(g: Graph, given: Record<string, readonly number[]>, prec
     // host-only ops, views and Identity fold at any size (a view's result shares its input's data);
     // a record whose host cost follows its output tries whatever its inputs' size
     const free = !k || k.view || rec?.foldCost === 'free';
-    const small = free || rec?.foldCost === 'output' || ins.every((v) => !v || !v.data || v.data.length <= FOLD_LIMIT);
+    const small = free || rec?.foldCost === 'output' || ins.every((v) => !v?.data || v.data.length <= FOLD_LIMIT);
     if (rec?.fold && small && (ins.every((v) => !v || v.data) || rec.shapeOnly)) {
       try {
-        const hostIns = ins.map((v): HostTensor | undefined => v && { type: v.type, shape: v.shape as number[], data: v.data ?? new Float32Array(0) });
+        const hostIns = ins.map(
+          (v): HostTensor | undefined =>
+            v && { type: v.type, shape: v.shape as number[], data: v.data ?? new Float32Array(0) },
+        );
         // a kernel-backed op folds only small results: a bigger one is refused (TOO_LARGE) before it is computed
         const r = foldNode(n, hostIns, free ? undefined : FOLD_LIMIT);
         if (free || r.data.length <= FOLD_LIMIT) {
@@ -194,25 +244,44 @@ export function resolve(g: Graph, given: Record<string, readonly number[]>, prec
     }
     if (!k) {
       const dynamic = n.inputs.find((name) => name && !values.get(name)?.data);
-      if (rec?.fold) throw new WgsegError('UNSUPPORTED_OP', `${nodeWhere(g, n)}: input ${dynamic} is computed at run time, not supported (${n.op} runs on the host only)`);
+      if (rec?.fold)
+        throw new WgsegError(
+          'UNSUPPORTED_OP',
+          `${nodeWhere(g, n)}: input ${dynamic} is computed at run time, not supported (${n.op} runs on the host only)`,
+        );
       throw new WgsegError('UNSUPPORTED_OP', `${nodeWhere(g, n)}: op not supported`);
     }
-    const attrs = k.planAttrs?.(n.attrs, ins.map((v) => v?.type), precision) ?? n.attrs;
+    const attrs =
+      k.planAttrs?.(
+        n.attrs,
+        ins.map((v) => v?.type),
+        precision,
+      ) ?? n.attrs;
     const node: Node = attrs === n.attrs ? n : { ...n, attrs };
     try {
       const host = hostValues(out, node, k);
-      const infos = ins.map((v, i): TensorInfo | undefined => (v && !k.hostInputs?.includes(i) ? { shape: v.shape as number[], dtype: gpu.get(v.name)! } : undefined));
+      const infos = ins.map((v, i): TensorInfo | undefined =>
+        v && !k.hostInputs?.includes(i) ? { shape: v.shape as number[], dtype: gpu.get(v.name)! } : undefined,
+      );
       const outs = k.infer(infos, attrs, host);
       const empty = infos.findIndex((t) => t && numel(t.shape) === 0);
       if (empty >= 0 && !k.emptyInputOk && outs.some((o) => o && numel(o.shape) > 0)) {
-        throw new WgsegError('BAD_SHAPE', `input ${n.inputs[empty]} is empty ${fmt(infos[empty]!.shape)}; ${n.op} cannot make its output ${fmt(outs.find((o) => numel(o.shape) > 0)!.shape)} from an empty tensor`);
+        throw new WgsegError(
+          'BAD_SHAPE',
+          `input ${n.inputs[empty]} is empty ${fmt(infos[empty]!.shape)}; ${n.op} cannot make its output ${fmt(outs.find((o) => numel(o.shape) > 0)!.shape)} from an empty tensor`,
+        );
       }
       n.outputs.forEach((name, i) => {
         if (!name) return;
         const o = outs[i];
         if (!o) throw new WgsegError('UNSUPPORTED_OP', `output ${i} (${name}) is not produced by the kernel`);
-        if (o.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new WgsegError('BAD_SHAPE', `output ${name} has shape ${fmt(o.shape)}: every dim must be a non-negative integer`);
-        if (numel(o.shape) > MAX_ELEMENTS) throw new WgsegError('BAD_SHAPE', `output ${name} ${fmt(o.shape)} has more than 2^31 elements`);
+        if (o.shape.some((d) => !Number.isSafeInteger(d) || d < 0))
+          throw new WgsegError(
+            'BAD_SHAPE',
+            `output ${name} has shape ${fmt(o.shape)}: every dim must be a non-negative integer`,
+          );
+        if (numel(o.shape) > MAX_ELEMENTS)
+          throw new WgsegError('BAD_SHAPE', `output ${name} ${fmt(o.shape)} has more than 2^31 elements`);
         const prior = values.get(name);
         values.set(name, { name, type: outputType(k, n.attrs, o.dtype, ins, prior?.type), shape: o.shape });
         gpu.set(name, o.dtype);
@@ -223,7 +292,8 @@ export function resolve(g: Graph, given: Record<string, readonly number[]>, prec
     out.nodes.push(...wrapNarrow(node, k, values, gpu));
   }
   for (const name of g.outputs) {
-    if (!values.get(name)?.shape || (!values.get(name)!.data && !gpu.has(name))) throw new WgsegError('MALFORMED_FILE', `${g.source}: graph output ${name} is not produced by any node`);
+    if (!values.get(name)?.shape || (!values.get(name)!.data && !gpu.has(name)))
+      throw new WgsegError('MALFORMED_FILE', `${g.source}: graph output ${name} is not produced by any node`);
   }
   return { graph: out, gpu, precision };
 }

@@ -15,5 +15,10 @@ export function unsupportedOps(g: Graph): string[] {
 export function describeUnsupported(g: Graph): string {
   const byOp = new Map<string, string[]>();
   for (const n of unsupportedNodes(g)) byOp.set(n.op, [...(byOp.get(n.op) ?? []), n.name]);
-  return [...byOp].map(([op, ns]) => `${op} (node${ns.length > 1 ? 's' : ''} ${ns.slice(0, 5).join(', ')}${ns.length > 5 ? ', ...' : ''})`).join(', ');
+  return [...byOp]
+    .map(
+      ([op, ns]) =>
+        `${op} (node${ns.length > 1 ? 's' : ''} ${ns.slice(0, 5).join(', ')}${ns.length > 5 ? ', ...' : ''})`,
+    )
+    .join(', ');
 }

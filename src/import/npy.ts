@@ -12,9 +12,29 @@ import { WgsegError } from '../core/errors';
  * files); v1/v2 headers are latin-1, v3 headers UTF-8.
  */
 
-export type NpyDtype = 'float16' | 'float32' | 'float64' | 'int8' | 'int16' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'uint32' | 'bool';
+export type NpyDtype =
+  | 'float16'
+  | 'float32'
+  | 'float64'
+  | 'int8'
+  | 'int16'
+  | 'int32'
+  | 'int64'
+  | 'uint8'
+  | 'uint16'
+  | 'uint32'
+  | 'bool';
 /** float16 is widened to Float32Array on read; int64 stays exact in a BigInt64Array. */
-export type NpyData = Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array | Uint32Array;
+export type NpyData =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array;
 
 export interface NpyArray {
   dtype: NpyDtype;
@@ -24,7 +44,12 @@ export interface NpyArray {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-interface Kind { dtype: NpyDtype; size: number; get: (v: DataView, o: number, le: boolean) => number | bigint; make: (n: number) => NpyData }
+interface Kind {
+  dtype: NpyDtype;
+  size: number;
+  get: (v: DataView, o: number, le: boolean) => number | bigint;
+  make: (n: number) => NpyData;
+}
 // key: kind char + item size, as in descr '<f4'
 const KINDS: Record<string, Kind> = {
   f2: { dtype: 'float16', size: 2, get: (v, o, le) => fromHalf(v.getUint16(o, le)), make: (n) => new Float32Array(n) },
@@ -40,10 +65,11 @@ const KINDS: Record<string, Kind> = {
   b1: { dtype: 'bool', size: 1, get: (v, o) => (v.getUint8(o) ? 1 : 0), make: (n) => new Uint8Array(n) },
 };
 
-
 /** Parse the header dict: exactly the keys descr, fortran_order, shape (any order). */
 function parseHeader(text: string, source: string): { descr: string; fortran: boolean; shape: number[] } {
-  const bad = (why: string): never => { throw new WgsegError('MALFORMED_FILE', `${source}: bad .npy header (${why}): ${text.trim().slice(0, 120)}`); };
+  const bad = (why: string): never => {
+    throw new WgsegError('MALFORMED_FILE', `${source}: bad .npy header (${why}): ${text.trim().slice(0, 120)}`);
+  };
   const body = text.trim().match(/^\{(.*)\}$/s)?.[1] ?? bad('not a dict');
   const entries = new Map<string, string>();
   // values are a quoted string, True/False, or a tuple of integers; none contains a comma outside ( )
@@ -56,13 +82,22 @@ function parseHeader(text: string, source: string): { descr: string; fortran: bo
     if (m[3] === '') break;
   }
   if (body.slice(end).trim() !== '') bad('unreadable entry');
-  const descr = entries.get('descr'), fortran = entries.get('fortran_order'), shape = entries.get('shape');
+  const descr = entries.get('descr'),
+    fortran = entries.get('fortran_order'),
+    shape = entries.get('shape');
   if (descr === undefined || fortran === undefined || shape === undefined) bad('needs descr, fortran_order and shape');
   if (descr!.startsWith('[')) {
-    throw new WgsegError('UNSUPPORTED_DTYPE', `${source}: structured (record) arrays are not supported; save a plain numeric array`);
+    throw new WgsegError(
+      'UNSUPPORTED_DTYPE',
+      `${source}: structured (record) arrays are not supported; save a plain numeric array`,
+    );
   }
   if (!/^\(.*\)$/s.test(shape!)) bad('shape is not a tuple');
-  const dims = shape!.slice(1, -1).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const dims = shape!
+    .slice(1, -1)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const out = dims.map((d) => {
     const v = /^\d+L?$/.test(d) ? Number.parseInt(d, 10) : NaN;
     if (!Number.isSafeInteger(v)) bad(`dimension "${d}"`);
@@ -78,28 +113,52 @@ export function readNpy(bytes: Uint8Array, source = 'array.npy'): NpyArray {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const major = bytes[6];
-  if (major < 1 || major > 3) throw new WgsegError('MALFORMED_FILE', `${source}: .npy format version ${major}.${bytes[7]} is not supported (1.0, 2.0, 3.0 are)`);
+  if (major < 1 || major > 3)
+    throw new WgsegError(
+      'MALFORMED_FILE',
+      `${source}: .npy format version ${major}.${bytes[7]} is not supported (1.0, 2.0, 3.0 are)`,
+    );
   const lenBytes = major === 1 ? 2 : 4;
   if (bytes.length < 8 + lenBytes) throw new WgsegError('MALFORMED_FILE', `${source}: truncated .npy header`);
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const start = 8 + lenBytes, dataStart = start + headerLen;
-  if (dataStart > bytes.length) throw new WgsegError('MALFORMED_FILE', `${source}: truncated .npy header (${headerLen} bytes announced, ${bytes.length - start} present)`);
+  const start = 8 + lenBytes,
+    dataStart = start + headerLen;
+  if (dataStart > bytes.length)
+    throw new WgsegError(
+      'MALFORMED_FILE',
+      `${source}: truncated .npy header (${headerLen} bytes announced, ${bytes.length - start} present)`,
+    );
   const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, dataStart));
   const { descr, fortran, shape } = parseHeader(text, source);
 
   const dm = /^([<>=|])([a-zA-Z])(\d+)$/.exec(descr);
   const kind = dm ? KINDS[dm[2] + dm[3]] : undefined;
   if (!dm || !kind) {
-    throw new WgsegError('UNSUPPORTED_DTYPE', `${source}: dtype '${descr}' is not supported (float16/32/64, int8/16/32/64, uint8/16/32, bool are)`);
+    throw new WgsegError(
+      'UNSUPPORTED_DTYPE',
+      `${source}: dtype '${descr}' is not supported (float16/32/64, int8/16/32/64, uint8/16/32, bool are)`,
+    );
   }
   const little = dm[1] !== '>'; // '=' is native order, which numpy only writes on little-endian hosts in practice
   const n = shape.reduce((a, b) => a * b, 1);
   if (fortran && shape.filter((d) => d > 1).length > 1) {
-    throw new WgsegError('BAD_INPUT', `${source}: Fortran-order arrays are not supported; save with np.save(path, np.ascontiguousarray(a))`);
+    throw new WgsegError(
+      'BAD_INPUT',
+      `${source}: Fortran-order arrays are not supported; save with np.save(path, np.ascontiguousarray(a))`,
+    );
   }
-  const need = n * kind.size, have = bytes.length - dataStart;
-  if (have < need) throw new WgsegError('MALFORMED_FILE', `${source}: truncated data: shape (${shape.join(', ')}) of '${descr}' needs ${need} bytes, file has ${have}`);
-  if (have > need) throw new WgsegError('MALFORMED_FILE', `${source}: ${have - need} unexpected bytes after the data of shape (${shape.join(', ')}) '${descr}'`);
+  const need = n * kind.size,
+    have = bytes.length - dataStart;
+  if (have < need)
+    throw new WgsegError(
+      'MALFORMED_FILE',
+      `${source}: truncated data: shape (${shape.join(', ')}) of '${descr}' needs ${need} bytes, file has ${have}`,
+    );
+  if (have > need)
+    throw new WgsegError(
+      'MALFORMED_FILE',
+      `${source}: ${have - need} unexpected bytes after the data of shape (${shape.join(', ')}) '${descr}'`,
+    );
 
   let data: NpyData;
   const fast = little && kind.dtype !== 'float16' && kind.dtype !== 'bool';
@@ -111,7 +170,8 @@ export function readNpy(bytes: Uint8Array, source = 'array.npy'): NpyArray {
     data = new C(copy.buffer);
   } else {
     data = kind.make(n);
-    for (let i = 0; i < n; i++) (data as unknown as (number | bigint)[])[i] = kind.get(view, dataStart + i * kind.size, little);
+    for (let i = 0; i < n; i++)
+      (data as unknown as (number | bigint)[])[i] = kind.get(view, dataStart + i * kind.size, little);
   }
   return { dtype: kind.dtype, shape, data };
 }
@@ -122,13 +182,22 @@ export type NpyWriteDtype = 'float32' | 'int64';
  * Write a C-order .npy (version 1.0, or 2.0 when the header does not fit 65535 bytes).
  * float32 from any numeric array; int64 from integer numbers or a BigInt64Array.
  */
-export function writeNpy(dtype: NpyWriteDtype, shape: readonly number[], data: ArrayLike<number> | BigInt64Array): Uint8Array {
+export function writeNpy(
+  dtype: NpyWriteDtype,
+  shape: readonly number[],
+  data: ArrayLike<number> | BigInt64Array,
+): Uint8Array {
   const n = shape.reduce((a, b) => a * b, 1);
-  if (data.length !== n) throw new WgsegError('BAD_SHAPE', `writeNpy: ${data.length} values for shape (${shape.join(', ')}) (${n} expected)`);
+  if (data.length !== n)
+    throw new WgsegError(
+      'BAD_SHAPE',
+      `writeNpy: ${data.length} values for shape (${shape.join(', ')}) (${n} expected)`,
+    );
   const descr = dtype === 'float32' ? '<f4' : '<i8';
   const tuple = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${tuple}, }`;
-  let major = 1, pre = 10;
+  let major = 1,
+    pre = 10;
   if (dict.length + 1 + pre > 65535) (major = 2), (pre = 12);
   const total = Math.ceil((pre + dict.length + 1) / 64) * 64;
   const header = dict + ' '.repeat(total - pre - dict.length - 1) + '\n';
@@ -145,7 +214,8 @@ export function writeNpy(dtype: NpyWriteDtype, shape: readonly number[], data: A
   } else {
     for (let i = 0; i < n; i++) {
       const v = data[i];
-      if (typeof v !== 'bigint' && !Number.isInteger(v)) throw new WgsegError('BAD_INPUT', `writeNpy: int64 value ${v} at ${i} is not an integer`);
+      if (typeof v !== 'bigint' && !Number.isInteger(v))
+        throw new WgsegError('BAD_INPUT', `writeNpy: int64 value ${v} at ${i} is not an integer`);
       view.setBigInt64(total + i * 8, typeof v === 'bigint' ? v : BigInt(v), true);
     }
   }

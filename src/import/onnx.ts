@@ -3,7 +3,16 @@ import type { ConstData, ElemType } from '../core/dtype';
 import type { Dim, Graph, Node, ValueDesc } from '../graph/ir';
 import type { AttrValue, Attrs } from '../core/attrs';
 import { opAtOpsetError, opsetError } from './onnx-opset';
-import { checkDims, decodeModel, type OnnxAttr, type OnnxDType, type OnnxGraph, type OnnxModel, type OnnxNode, type TensorData } from './onnx-proto';
+import {
+  checkDims,
+  decodeModel,
+  type OnnxAttr,
+  type OnnxDType,
+  type OnnxGraph,
+  type OnnxModel,
+  type OnnxNode,
+  type TensorData,
+} from './onnx-proto';
 
 /**
  * ONNX ModelProto bytes -> graph IR (src/graph/ir.ts). Decoding is onnx-proto.ts; this file checks
@@ -17,15 +26,27 @@ import { checkDims, decodeModel, type OnnxAttr, type OnnxDType, type OnnxGraph, 
 export { MAX_OPSET, MIN_OPSET, OLDEST_OPSET } from './onnx-opset';
 
 const ELEM: Partial<Record<OnnxDType, ElemType>> = {
-  float: 'float32', float16: 'float16', double: 'float64', bfloat16: 'float32',
-  int64: 'int64', uint64: 'uint64', int32: 'int32', uint32: 'uint32', int16: 'int16', uint16: 'uint16', int8: 'int8', uint8: 'uint8', bool: 'bool',
+  float: 'float32',
+  float16: 'float16',
+  double: 'float64',
+  bfloat16: 'float32',
+  int64: 'int64',
+  uint64: 'uint64',
+  int32: 'int32',
+  uint32: 'uint32',
+  int16: 'int16',
+  uint16: 'uint16',
+  int8: 'int8',
+  uint8: 'uint8',
+  bool: 'bool',
 };
 
 /** Decoder storage -> ConstData: floats Float32Array (float64 stays Float64Array), int64/uint64/uint32 Float64Array, other ints Int32Array, uint8/bool Uint8Array. */
 function constData(t: TensorData, type: ElemType): ConstData {
   const d = t.data;
   if (type === 'float32' || type === 'float16') return d instanceof Float32Array ? d : Float32Array.from(d);
-  if (type === 'float64' || type === 'int64' || type === 'uint64' || type === 'uint32') return d instanceof Float64Array ? d : Float64Array.from(d);
+  if (type === 'float64' || type === 'int64' || type === 'uint64' || type === 'uint32')
+    return d instanceof Float64Array ? d : Float64Array.from(d);
   if (type === 'uint8' || type === 'bool') return d instanceof Uint8Array ? d : Uint8Array.from(d);
   return d instanceof Int32Array ? d : Int32Array.from(d);
 }
@@ -52,18 +73,24 @@ class Importer {
   private values = new Map<string, ValueDesc>();
   /** value name -> what defines it, for duplicate-producer messages */
   private definedBy = new Map<string, string>();
-  constructor(private model: OnnxModel, private source: string, private fail: Fail) {}
+  constructor(
+    private model: OnnxModel,
+    private source: string,
+    private fail: Fail,
+  ) {}
 
   run(): Graph {
     const { model, fail } = this;
     const g = model.graph;
     const bad = opsetError(model.opset);
     if (bad) fail('UNSUPPORTED_OP', bad);
-    if (g.sparseInitializers?.length) fail('UNSUPPORTED_DTYPE', `sparse initializer "${g.sparseInitializers[0]}": sparse tensors are not supported`);
+    if (g.sparseInitializers?.length)
+      fail('UNSUPPORTED_DTYPE', `sparse initializer "${g.sparseInitializers[0]}": sparse tensors are not supported`);
     if (g.nodes.length === 0) fail('MALFORMED_FILE', `graph "${g.name}" is empty (no nodes)`);
     if (g.outputs.length === 0) fail('MALFORMED_FILE', `graph "${g.name}" has no outputs`);
 
-    for (const t of g.initializers) this.define(t.name, `initializer "${t.name}"`, this.tensorValue(t, `initializer "${t.name}"`));
+    for (const t of g.initializers)
+      this.define(t.name, `initializer "${t.name}"`, this.tensorValue(t, `initializer "${t.name}"`));
     const inputs: string[] = [];
     for (const v of g.inputs) {
       if (this.values.has(v.name)) continue; // IR < 4: initializers are listed as inputs too
@@ -71,8 +98,13 @@ class Importer {
       if (!v.name) fail('MALFORMED_FILE', 'a graph input has no name');
       if (!v.dtype) fail('UNSUPPORTED_DTYPE', `${what} is not a tensor`);
       const type = ELEM[v.dtype!];
-      if (!type || v.dtype === 'bfloat16') fail('UNSUPPORTED_DTYPE', `${what} has element type ${v.dtype}, which wgseg does not take as an input`);
-      this.define(v.name, what, { name: v.name, type: type!, ...(v.shape ? { shape: this.inputShape(v.shape, what) } : {}) });
+      if (!type || v.dtype === 'bfloat16')
+        fail('UNSUPPORTED_DTYPE', `${what} has element type ${v.dtype}, which wgseg does not take as an input`);
+      this.define(v.name, what, {
+        name: v.name,
+        type: type!,
+        ...(v.shape ? { shape: this.inputShape(v.shape, what) } : {}),
+      });
       inputs.push(v.name);
     }
 
@@ -80,7 +112,8 @@ class Importer {
     g.nodes.forEach((n, i) => {
       const name = n.name || n.outputs[0] || `#${i}`;
       const where = `node ${name} (${n.opType})`;
-      if (n.domain !== '') fail('UNSUPPORTED_OP', `${where}: domain "${n.domain}" is not supported (only the default ONNX domain)`);
+      if (n.domain !== '')
+        fail('UNSUPPORTED_OP', `${where}: domain "${n.domain}" is not supported (only the default ONNX domain)`);
       const old = opAtOpsetError(n.opType, model.opset, n.attrs);
       if (old) fail(old.code, `${where}: ${old.msg}`);
       if (n.outputs.length === 0 || n.outputs.every((o) => o === '')) fail('MALFORMED_FILE', `${where} has no outputs`);
@@ -95,7 +128,8 @@ class Importer {
 
     const sorted = this.topoSort(nodes);
     const outputs = g.outputs.map((o) => {
-      if (!this.definedBy.has(o.name)) fail('MALFORMED_FILE', `graph output "${o.name}" is not produced by any node, initializer or input`);
+      if (!this.definedBy.has(o.name))
+        fail('MALFORMED_FILE', `graph output "${o.name}" is not produced by any node, initializer or input`);
       return o.name;
     });
     return { source: this.source, nodes: sorted, values: this.values, inputs, outputs };
@@ -113,12 +147,13 @@ class Importer {
   private inputShape(shape: (number | string)[], what: string): Dim[] {
     for (const d of shape) {
       if (typeof d !== 'number') continue;
-      if (d < 0 || !Number.isSafeInteger(d)) this.fail('BAD_SHAPE', `${what} has an invalid dim ${d} in [${shape.join(',')}]`);
+      if (d < 0 || !Number.isSafeInteger(d))
+        this.fail('BAD_SHAPE', `${what} has an invalid dim ${d} in [${shape.join(',')}]`);
     }
     const fixed = shape.filter((d): d is number => typeof d === 'number');
     try {
       checkDims(fixed, 'float', what);
-    } catch (e) {
+    } catch {
       this.fail('BAD_SHAPE', `${what}: shape [${shape.join(',')}] is over the limit of 2^31 elements / 2 GiB`);
     }
     return shape;
@@ -134,24 +169,42 @@ class Importer {
     const name = n.outputs[0];
     const a = n.attrs;
     const keys = Object.keys(a);
-    if (keys.length !== 1) this.fail('MALFORMED_FILE', `${where} must have exactly one value attribute, has [${keys.join(', ')}]`);
+    if (keys.length !== 1)
+      this.fail('MALFORMED_FILE', `${where} must have exactly one value attribute, has [${keys.join(', ')}]`);
     const v = a[keys[0]];
     switch (keys[0]) {
       case 'value': {
         const t = v as TensorData;
-        if (typeof t !== 'object' || Array.isArray(t) || !('data' in t)) this.fail('BAD_ATTRIBUTE', `${where}: attribute value must be a tensor`);
+        if (typeof t !== 'object' || Array.isArray(t) || !('data' in t))
+          this.fail('BAD_ATTRIBUTE', `${where}: attribute value must be a tensor`);
         return { ...this.tensorValue(t, where), name };
       }
-      case 'value_float': case 'value_int':
+      case 'value_float':
+      case 'value_int':
         if (typeof v !== 'number') this.fail('BAD_ATTRIBUTE', `${where}: attribute ${keys[0]} must be a number`);
-        return { name, type: keys[0] === 'value_int' ? 'int64' : 'float32', shape: [], data: keys[0] === 'value_int' ? Float64Array.of(v as number) : Float32Array.of(v as number) };
-      case 'value_floats': case 'value_ints': {
-        if (!Array.isArray(v) || v.some((x) => typeof x !== 'number')) this.fail('BAD_ATTRIBUTE', `${where}: attribute ${keys[0]} must be a list of numbers`);
+        return {
+          name,
+          type: keys[0] === 'value_int' ? 'int64' : 'float32',
+          shape: [],
+          data: keys[0] === 'value_int' ? Float64Array.of(v as number) : Float32Array.of(v as number),
+        };
+      case 'value_floats':
+      case 'value_ints': {
+        if (!Array.isArray(v) || v.some((x) => typeof x !== 'number'))
+          this.fail('BAD_ATTRIBUTE', `${where}: attribute ${keys[0]} must be a list of numbers`);
         const xs = v as number[];
-        return { name, type: keys[0] === 'value_ints' ? 'int64' : 'float32', shape: [xs.length], data: keys[0] === 'value_ints' ? Float64Array.from(xs) : Float32Array.from(xs) };
+        return {
+          name,
+          type: keys[0] === 'value_ints' ? 'int64' : 'float32',
+          shape: [xs.length],
+          data: keys[0] === 'value_ints' ? Float64Array.from(xs) : Float32Array.from(xs),
+        };
       }
       default:
-        return this.fail('UNSUPPORTED_DTYPE', `${where}: attribute ${keys[0]} is not supported (value, value_float(s) and value_int(s) are)`);
+        return this.fail(
+          'UNSUPPORTED_DTYPE',
+          `${where}: attribute ${keys[0]} is not supported (value, value_float(s) and value_int(s) are)`,
+        );
     }
   }
 
@@ -161,15 +214,26 @@ class Importer {
     let tensors: Node['tensors'];
     for (const [k, v] of Object.entries(n.attrs) as [string, OnnxAttr][]) {
       if (typeof v === 'number' || typeof v === 'string') attrs[k] = v;
-      else if (Array.isArray(v) && v.every((x) => typeof x === 'number' || typeof x === 'string')) attrs[k] = v as AttrValue;
+      else if (Array.isArray(v) && v.every((x) => typeof x === 'number' || typeof x === 'string'))
+        attrs[k] = v as AttrValue;
       else if (isGraph(v) || (Array.isArray(v) && v.some(isGraph))) {
-        this.fail('UNSUPPORTED_OP', `${where}: attribute ${k} is a subgraph; control flow (If/Loop/Scan) is not supported`);
+        this.fail(
+          'UNSUPPORTED_OP',
+          `${where}: attribute ${k} is a subgraph; control flow (If/Loop/Scan) is not supported`,
+        );
       } else if (!Array.isArray(v) && 'data' in v) {
         const t = this.tensorValue(v, `${where}: attribute ${k}`);
         (tensors ??= {})[k] = { type: t.type, shape: t.shape as number[], data: t.data! };
       } else this.fail('BAD_ATTRIBUTE', `${where}: attribute ${k} is a list of tensors, which no supported op takes`);
     }
-    return { op: n.opType, name, inputs: [...n.inputs], outputs: [...n.outputs], attrs, ...(tensors ? { tensors } : {}) };
+    return {
+      op: n.opType,
+      name,
+      inputs: [...n.inputs],
+      outputs: [...n.outputs],
+      attrs,
+      ...(tensors ? { tensors } : {}),
+    };
   }
 
   /**
@@ -182,7 +246,10 @@ class Importer {
     for (const n of nodes) {
       for (const x of n.inputs) {
         if (x !== '' && !this.definedBy.has(x)) {
-          this.fail('MALFORMED_FILE', `node ${n.name} (${n.op}): input "${x}" is not produced by any node, initializer or graph input`);
+          this.fail(
+            'MALFORMED_FILE',
+            `node ${n.name} (${n.op}): input "${x}" is not produced by any node, initializer or graph input`,
+          );
         }
       }
     }
@@ -198,7 +265,11 @@ class Importer {
         if (top[1] < n.inputs.length) {
           const dep = producer.get(n.inputs[top[1]++]);
           if (dep === undefined || state[dep] === 2) continue;
-          if (state[dep] === 1) this.fail('MALFORMED_FILE', `node ${n.name} (${n.op}): cycle through input "${n.inputs[top[1] - 1]}" (produced by node ${nodes[dep].name})`);
+          if (state[dep] === 1)
+            this.fail(
+              'MALFORMED_FILE',
+              `node ${n.name} (${n.op}): cycle through input "${n.inputs[top[1] - 1]}" (produced by node ${nodes[dep].name})`,
+            );
           state[dep] = 1;
           stack.push([dep, 0]);
         } else {
@@ -212,4 +283,5 @@ class Importer {
   }
 }
 
-const isGraph = (v: unknown): v is OnnxGraph => typeof v === 'object' && v !== null && 'nodes' in v && 'initializers' in v;
+const isGraph = (v: unknown): v is OnnxGraph =>
+  typeof v === 'object' && v !== null && 'nodes' in v && 'initializers' in v;

@@ -16,22 +16,62 @@
  * schema without an edition with proto3's implicit presence.
  */
 
-export interface ProtoField { type: string; id: number; rule?: 'repeated' | 'optional' | 'required' }
-export interface ProtoType { fields: Record<string, ProtoField>; nested?: Record<string, ProtoType>; oneofs?: Record<string, { oneof: string[] }> }
-export interface ProtoNamespace { nested: Record<string, ProtoType | ProtoNamespace> }
+export interface ProtoField {
+  type: string;
+  id: number;
+  rule?: 'repeated' | 'optional' | 'required';
+}
+export interface ProtoType {
+  fields: Record<string, ProtoField>;
+  nested?: Record<string, ProtoType>;
+  oneofs?: Record<string, { oneof: string[] }>;
+}
+export interface ProtoNamespace {
+  nested: Record<string, ProtoType | ProtoNamespace>;
+}
 
 /** The scalar types read here -> the wire type they are written with (0 varint, 1 fixed64, 2 length-delimited, 5 fixed32). */
-const WIRE: Record<string, number> = { int32: 0, uint32: 0, int64: 0, uint64: 0, bool: 0, float: 5, double: 1, string: 2, bytes: 2 };
-const DEFAULT: Record<string, unknown> = { int32: 0, uint32: 0, int64: 0, uint64: 0, bool: false, float: 0, double: 0, string: '' };
+const WIRE: Record<string, number> = {
+  int32: 0,
+  uint32: 0,
+  int64: 0,
+  uint64: 0,
+  bool: 0,
+  float: 5,
+  double: 1,
+  string: 2,
+  bytes: 2,
+};
+const DEFAULT: Record<string, unknown> = {
+  int32: 0,
+  uint32: 0,
+  int64: 0,
+  uint64: 0,
+  bool: false,
+  float: 0,
+  double: 0,
+  string: '',
+};
 const MAX_DEPTH = 100;
 
-interface Field { name: string; type: string; repeated: boolean; message?: Compiled }
-interface Compiled { byId: Map<number, Field>; proto: object }
+interface Field {
+  name: string;
+  type: string;
+  repeated: boolean;
+  message?: Compiled;
+}
+interface Compiled {
+  byId: Map<number, Field>;
+  proto: object;
+}
 
 const utf8 = new TextDecoder();
 
 /** A message type of `schema` by full name (e.g. 'onnx.ModelProto'), ready to decode bytes. */
-export function protoType(schema: ProtoNamespace, fullName: string): { decode(bytes: Uint8Array): Record<string, unknown> } {
+export function protoType(
+  schema: ProtoNamespace,
+  fullName: string,
+): { decode(bytes: Uint8Array): Record<string, unknown> } {
   const cache = new Map<string, Compiled>();
   const lookup = (path: string[]): ProtoType | undefined => {
     let node: ProtoType | ProtoNamespace | undefined = schema;
@@ -84,14 +124,15 @@ class Reader {
 
   /** A varint's low 32 bits (unsigned); its high 32 bits are left in `hi`. */
   private varint(end: number): number {
-    let lo = 0, hi = 0;
+    let lo = 0,
+      hi = 0;
     for (let i = 0; i < 10; i++) {
       this.need(1, end);
       const b = this.buf[this.pos++];
       if (i < 4) lo |= (b & 127) << (7 * i);
       else if (i === 4) (lo |= (b & 15) << 28), (hi = (b & 127) >> 4);
       else hi |= (b & 127) << (7 * i - 32);
-      if (b < 128) return (this.hi = hi >>> 0), lo >>> 0;
+      if (b < 128) return ((this.hi = hi >>> 0), lo >>> 0);
     }
     throw new Error(`invalid varint encoding at ${this.pos}`);
   }
@@ -106,19 +147,31 @@ class Reader {
 
   private scalar(type: string, end: number): unknown {
     switch (type) {
-      case 'float': this.need(4, end); return (this.pos += 4), this.view.getFloat32(this.pos - 4, true);
-      case 'double': this.need(8, end); return (this.pos += 8), this.view.getFloat64(this.pos - 8, true);
-      case 'string': return utf8.decode(this.bytes(end));
-      case 'bytes': return this.bytes(end);
+      case 'float':
+        this.need(4, end);
+        return ((this.pos += 4), this.view.getFloat32(this.pos - 4, true));
+      case 'double':
+        this.need(8, end);
+        return ((this.pos += 8), this.view.getFloat64(this.pos - 8, true));
+      case 'string':
+        return utf8.decode(this.bytes(end));
+      case 'bytes':
+        return this.bytes(end);
     }
-    const lo = this.varint(end), hi = this.hi;
+    const lo = this.varint(end),
+      hi = this.hi;
     switch (type) {
-      case 'int32': return lo | 0;
-      case 'uint32': return lo;
-      case 'bool': return lo !== 0 || hi !== 0;
-      case 'uint64': return hi * 2 ** 32 + lo;
+      case 'int32':
+        return lo | 0;
+      case 'uint32':
+        return lo;
+      case 'bool':
+        return lo !== 0 || hi !== 0;
+      case 'uint64':
+        return hi * 2 ** 32 + lo;
       // int64: two's complement over 64 bits
-      default: return hi >= 2 ** 31 ? -((~hi >>> 0) * 2 ** 32 + (~lo >>> 0) + 1) : hi * 2 ** 32 + lo;
+      default:
+        return hi >= 2 ** 31 ? -((~hi >>> 0) * 2 ** 32 + (~lo >>> 0) + 1) : hi * 2 ** 32 + lo;
     }
   }
 
@@ -133,9 +186,12 @@ class Reader {
     const m = Object.create(t.proto) as Record<string, unknown>;
     for (const f of t.byId.values()) if (f.repeated) m[f.name] = [];
     while (this.pos < end) {
-      const tag = this.varint(end), id = tag >>> 3, wire = tag & 7;
+      const tag = this.varint(end),
+        id = tag >>> 3,
+        wire = tag & 7;
       if (id === 0) throw new Error(`illegal tag ${tag} at ${this.pos}: field number 0`);
-      const f = t.byId.get(id), want = f ? (f.message ? 2 : WIRE[f.type]) : -1;
+      const f = t.byId.get(id),
+        want = f ? (f.message ? 2 : WIRE[f.type]) : -1;
       if (!f || (wire !== want && !(f.repeated && wire === 2))) {
         this.skip(wire, id, end, depth); // unknown, or not written as the schema says: skipped (as protoc and protobufjs do)
         continue;
@@ -143,7 +199,8 @@ class Reader {
       if (f.repeated && wire === 2 && want !== 2) {
         // packed scalars
         const n = this.length(end);
-        const stop = this.pos + n, out = m[f.name] as unknown[];
+        const stop = this.pos + n,
+          out = m[f.name] as unknown[];
         while (this.pos < stop) out.push(this.scalar(f.type, stop));
         continue;
       }
@@ -163,13 +220,19 @@ class Reader {
   private skip(wire: number, id: number, end: number, depth: number): void {
     if (depth > MAX_DEPTH) throw new Error('max depth exceeded');
     switch (wire) {
-      case 0: return void this.varint(end);
-      case 1: return this.need(8, end), void (this.pos += 8);
-      case 2: return void this.bytes(end);
-      case 5: return this.need(4, end), void (this.pos += 4);
+      case 0:
+        return void this.varint(end);
+      case 1:
+        return (this.need(8, end), void (this.pos += 8));
+      case 2:
+        return void this.bytes(end);
+      case 5:
+        return (this.need(4, end), void (this.pos += 4));
       case 3:
         for (;;) {
-          const tag = this.varint(end), inner = tag >>> 3, w = tag & 7;
+          const tag = this.varint(end),
+            inner = tag >>> 3,
+            w = tag & 7;
           if (inner === 0) throw new Error('illegal tag: field number 0');
           if (w === 4) {
             if (inner !== id) throw new Error('invalid end group tag');
@@ -177,7 +240,8 @@ class Reader {
           }
           this.skip(w, inner, end, depth + 1);
         }
-      default: throw new Error(`invalid wire type ${wire} at offset ${this.pos}`);
+      default:
+        throw new Error(`invalid wire type ${wire} at offset ${this.pos}`);
     }
   }
 }

@@ -2,7 +2,16 @@ import { WgsegError } from '../core/errors';
 import type { Attrs } from '../core/attrs';
 
 /** Codes of shaders/common/activation.wgsl, by ONNX op name (FusedConv's `activation` attribute). */
-const KIND: Record<string, number> = { '': 0, Relu: 1, Clip: 2, LeakyRelu: 3, Sigmoid: 4, HardSigmoid: 5, HardSwish: 6, Tanh: 7 };
+const KIND: Record<string, number> = {
+  '': 0,
+  Relu: 1,
+  Clip: 2,
+  LeakyRelu: 3,
+  Sigmoid: 4,
+  HardSigmoid: 5,
+  HardSwish: 6,
+  Tanh: 7,
+};
 const DEFAULTS: Record<string, [number, number]> = {
   Clip: [-3.4028234663852886e38, 3.4028234663852886e38],
   LeakyRelu: [0.01, 0],

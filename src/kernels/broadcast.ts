@@ -8,7 +8,10 @@ export function broadcastShapes(op: string, shapes: readonly number[][]): number
   for (let d = 0; d < rank; d++) {
     const dims = shapes.map((s) => s[s.length - rank + d] ?? 1).filter((v) => v !== 1);
     if (dims.some((v) => v !== dims[0])) {
-      throw new WgsegError('BAD_SHAPE', `${op}: shapes ${shapes.map((s) => `[${s.join(',')}]`).join(', ')} do not broadcast (dim ${d})`);
+      throw new WgsegError(
+        'BAD_SHAPE',
+        `${op}: shapes ${shapes.map((s) => `[${s.join(',')}]`).join(', ')} do not broadcast (dim ${d})`,
+      );
     }
     out.push(dims[0] ?? 1);
   }
@@ -24,7 +27,7 @@ const MAX_RANK = 8;
 export function broadcastPlan(op: string, out: readonly number[], ins: readonly (readonly number[])[]) {
   const strides = ins.map((s) => {
     const st = stridesOf(s);
-    return out.map((o, d) => {
+    return out.map((_o, d) => {
       const k = d - (out.length - s.length);
       return k < 0 || s[k] === 1 ? 0 : st[k];
     });
@@ -42,7 +45,11 @@ export function broadcastPlan(op: string, out: readonly number[], ins: readonly 
       strides.forEach((st, k) => merged[k].push(st[d]));
     }
   });
-  if (shape.length > MAX_RANK) throw new WgsegError('BAD_SHAPE', `${op}: broadcast of rank ${shape.length} exceeds ${MAX_RANK} after merging dims`);
+  if (shape.length > MAX_RANK)
+    throw new WgsegError(
+      'BAD_SHAPE',
+      `${op}: broadcast of rank ${shape.length} exceeds ${MAX_RANK} after merging dims`,
+    );
   if (shape.length === 0) return { rank: 1, shape: [1], strides: ins.map(() => [0]) };
   return { rank: shape.length, shape, strides: merged };
 }

@@ -1,5 +1,16 @@
 import { intAttr } from '../core/attrs';
-import { BYTES, DTYPE_ONNX, isFloatType, intBits, numel, onnxCode, onnxElemType, wrapInt, type DType, type ElemType } from '../core/dtype';
+import {
+  BYTES,
+  DTYPE_ONNX,
+  isFloatType,
+  intBits,
+  numel,
+  onnxCode,
+  onnxElemType,
+  wrapInt,
+  type DType,
+  type ElemType,
+} from '../core/dtype';
 import { WgsegError } from '../core/errors';
 import type { OpKernel } from '../core/op';
 import { linearGrid } from './dispatch';
@@ -18,15 +29,38 @@ function castValue(v: number, from: ElemType, to: ElemType): number {
   if (isFloatType(to)) return v;
   if (!isFloatType(from)) return wrapInt(v, to);
   if (Number.isNaN(v)) return 0;
-  const t = Math.trunc(v), [bits, signed] = intBits(to)!;
+  const t = Math.trunc(v),
+    [bits, signed] = intBits(to)!;
   if (bits === 64) return signed ? t : Math.max(0, t);
   return wrapInt(signed ? Math.min(Math.max(t, -(2 ** 31)), 2 ** 31 - 1) : Math.min(Math.max(t, 0), 2 ** 32 - 1), to);
 }
 
 /** ONNX TensorProto.DataType -> engine dtype: every integer type is stored in i32, bool as u32 0/1. */
-const CAST_TO: Record<number, DType> = { 1: 'f32', 11: 'f32', 10: 'f16', 2: 'i32', 3: 'i32', 4: 'i32', 5: 'i32', 6: 'i32', 7: 'i32', 12: 'i32', 13: 'i32', 9: 'u32' };
+const CAST_TO: Record<number, DType> = {
+  1: 'f32',
+  11: 'f32',
+  10: 'f16',
+  2: 'i32',
+  3: 'i32',
+  4: 'i32',
+  5: 'i32',
+  6: 'i32',
+  7: 'i32',
+  12: 'i32',
+  13: 'i32',
+  9: 'u32',
+};
 /** Integer targets: [bits, signed] (64-bit types live in 32 bits). */
-const CAST_INT: Record<number, [number, boolean]> = { 2: [8, false], 3: [8, true], 4: [16, false], 5: [16, true], 6: [32, true], 7: [32, true], 12: [32, false], 13: [32, false] };
+const CAST_INT: Record<number, [number, boolean]> = {
+  2: [8, false],
+  3: [8, true],
+  4: [16, false],
+  5: [16, true],
+  6: [32, true],
+  7: [32, true],
+  12: [32, false],
+  13: [32, false],
+};
 
 /** cast.wgsl's mode and bits for target `to`. */
 function castMode(to: number): { mode: number; bits: number } {
@@ -41,7 +75,8 @@ const cast: OpKernel = {
   keepsRange: true,
   outputType: (attrs) => onnxElemType(attrs.to as number) ?? 'float32',
   // a cast to a float type is a cast to the session's one float precision
-  planAttrs: (attrs, _ins, precision) => (isFloat(attrs.to as number) ? { ...attrs, to: DTYPE_ONNX[precision] } : attrs),
+  planAttrs: (attrs, _ins, precision) =>
+    isFloat(attrs.to as number) ? { ...attrs, to: DTYPE_ONNX[precision] } : attrs,
   fold: (xs, a, n) => {
     const to = onnxElemType(a.to as number) ?? fail(n.op, `target type ${a.to} not foldable`);
     return hostUnary((v) => castValue(v, arg(n.op, xs, 0).type, to), to)(xs, a, n);
@@ -49,14 +84,20 @@ const cast: OpKernel = {
   infer(inputs, attrs) {
     const x = input('Cast', inputs);
     const to = intAttr(attrs, 'to', NaN, 'Cast');
-    const dtype = CAST_TO[to] ?? (() => { throw new WgsegError('UNSUPPORTED_DTYPE', `Cast: target type ${to} is not supported`); })();
+    const dtype =
+      CAST_TO[to] ??
+      (() => {
+        throw new WgsegError('UNSUPPORTED_DTYPE', `Cast: target type ${to} is not supported`);
+      })();
     return [{ shape: [...x.shape], dtype }];
   },
   encode(rt, [x], [y], attrs) {
     const { mode, bits } = castMode(attrs.to as number);
     // same storage and nothing to narrow: a copy (i32 <-> 32-bit targets keep the bits)
-    if (x!.dtype === y.dtype && mode !== 1 && (mode === 0 || bits === 32)) return rt.copy(x!.buffer, y.buffer, numel(y.shape) * BYTES[y.dtype]);
-    if ((x!.dtype === 'f16' || y.dtype === 'f16') && !rt.info.f16) throw new WgsegError('UNSUPPORTED_DTYPE', 'Cast: this adapter has no shader-f16');
+    if (x!.dtype === y.dtype && mode !== 1 && (mode === 0 || bits === 32))
+      return rt.copy(x!.buffer, y.buffer, numel(y.shape) * BYTES[y.dtype]);
+    if ((x!.dtype === 'f16' || y.dtype === 'f16') && !rt.info.f16)
+      throw new WgsegError('UNSUPPORTED_DTYPE', 'Cast: this adapter has no shader-f16');
     const n = numel(y.shape);
     rt.dispatch({
       name: `Cast[${n}]${x!.dtype}->${y.dtype}`,

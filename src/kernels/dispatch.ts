@@ -4,6 +4,7 @@ import { numel } from '../core/dtype';
 import type { GpuTensor } from '../core/op';
 import type { Attrs } from '../core/attrs';
 import type { HostValues, OpKernel, TensorInfo } from '../core/op';
+import { pickVariant } from './variants';
 
 /**
  * Workgroup grid for `threads` invocations of `wg` lanes, folded into 2-D when it exceeds the
@@ -23,9 +24,18 @@ export function ceilDiv(a: number, b: number): number {
 
 /**
  * Run one op outside a graph: infer shapes, allocate outputs from the pool, encode. The caller
- * submits (rt.read does) and releases the outputs.
+ * submits (rt.read does) and releases the outputs. `variant` forces one of the op's kernel
+ * variants by name (BAD_INPUT when it does not apply); constant weights are then not prepacked,
+ * so the variant packs them itself, as for weights computed at run time.
  */
-export function runKernel(rt: KernelContext, k: OpKernel, inputs: (GpuTensor | undefined)[], attrs: Attrs = {}, host: HostValues = []): GpuTensor[] {
+export function runKernel(
+  rt: KernelContext,
+  k: OpKernel,
+  inputs: (GpuTensor | undefined)[],
+  attrs: Attrs = {},
+  host: HostValues = [],
+  variant?: string,
+): GpuTensor[] {
   const infos: (TensorInfo | undefined)[] = inputs.map((t) => t && { shape: t.shape, dtype: t.dtype });
   const outInfos = k.infer(infos, attrs, host);
   if (k.view) {
@@ -34,6 +44,7 @@ export function runKernel(rt: KernelContext, k: OpKernel, inputs: (GpuTensor | u
     return outInfos.map((o) => ({ buffer: src.buffer, shape: o.shape, dtype: o.dtype }));
   }
   const outputs = outInfos.map((o) => rt.alloc(o.shape, o.dtype));
-  if (outInfos.some((o) => numel(o.shape) > 0)) k.encode(rt, inputs, outputs, attrs, host);
+  const impl = variant === undefined ? k : pickVariant(k, infos, attrs, rt.info, variant)!;
+  if (outInfos.some((o) => numel(o.shape) > 0)) impl.encode(rt, inputs, outputs, attrs, host);
   return outputs;
 }

@@ -10,8 +10,25 @@ import { arg, hostBinary, hostElementwise, hostUnary, hostVariadic, type Fold } 
 type Extra = Pick<OpRecord, 'fold' | 'foldCost' | 'keepsRange'>;
 
 const UNARY_CODES: Record<string, number> = {
-  Identity: 0, Relu: 1, Clip: 2, LeakyRelu: 3, Sigmoid: 4, HardSigmoid: 5, HardSwish: 6, Tanh: 7,
-  Exp: 16, Neg: 17, Abs: 18, Sqrt: 19, Log: 20, Reciprocal: 21, Floor: 22, Ceil: 23, Swish: 24, Elu: 25, Round: 26,
+  Identity: 0,
+  Relu: 1,
+  Clip: 2,
+  LeakyRelu: 3,
+  Sigmoid: 4,
+  HardSigmoid: 5,
+  HardSwish: 6,
+  Tanh: 7,
+  Exp: 16,
+  Neg: 17,
+  Abs: 18,
+  Sqrt: 19,
+  Log: 20,
+  Reciprocal: 21,
+  Floor: 22,
+  Ceil: 23,
+  Swish: 24,
+  Elu: 25,
+  Round: 26,
 };
 const roundEven = (v: number) => (v - Math.floor(v) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v));
 const UNARY_EXTRA: Record<string, Extra> = {
@@ -37,11 +54,16 @@ function unaryParams(op: string, attrs: Attrs, host: HostValues): [number, numbe
       const hi = host[2]?.[0] ?? (attrs.max as number | undefined) ?? FLT_MAX;
       return [lo, hi];
     }
-    case 'LeakyRelu': return [floatAttr(attrs, 'alpha', 0.01, op), 0];
-    case 'HardSigmoid': return [floatAttr(attrs, 'alpha', 0.2, op), floatAttr(attrs, 'beta', 0.5, op)];
-    case 'Elu': return [floatAttr(attrs, 'alpha', 1, op), 0];
-    case 'Swish': return [floatAttr(attrs, 'alpha', 1, op), 0];
-    default: return [0, 0];
+    case 'LeakyRelu':
+      return [floatAttr(attrs, 'alpha', 0.01, op), 0];
+    case 'HardSigmoid':
+      return [floatAttr(attrs, 'alpha', 0.2, op), floatAttr(attrs, 'beta', 0.5, op)];
+    case 'Elu':
+      return [floatAttr(attrs, 'alpha', 1, op), 0];
+    case 'Swish':
+      return [floatAttr(attrs, 'alpha', 1, op), 0];
+    default:
+      return [0, 0];
   }
 }
 
@@ -74,7 +96,18 @@ function unary(op: string): OpKernel {
 
 /** Codes of shaders/elementwise/binary.wgsl's `apply`. Mod is 7 (fmod=1) or 8 (fmod=0). */
 const BINARY_CODES: Record<string, number> = {
-  Add: 0, Sub: 1, Mul: 2, Div: 3, Pow: 4, Mod: 7, PRelu: 9, Equal: 10, Less: 11, Greater: 12, LessOrEqual: 13, GreaterOrEqual: 14,
+  Add: 0,
+  Sub: 1,
+  Mul: 2,
+  Div: 3,
+  Pow: 4,
+  Mod: 7,
+  PRelu: 9,
+  Equal: 10,
+  Less: 11,
+  Greater: 12,
+  LessOrEqual: 13,
+  GreaterOrEqual: 14,
 };
 const BINARY_FOLD: Record<string, Fold> = {
   Add: hostBinary((a, b) => a + b),
@@ -103,23 +136,41 @@ const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
 
 function need(op: string, inputs: (TensorInfo | undefined)[], count: number): TensorInfo[] {
   const xs = inputs.slice(0, count);
-  if (xs.length < count || xs.some((x) => !x)) throw new WgsegError('BAD_INPUT', `${op}: needs ${count} inputs, got ${inputs.filter(Boolean).length}`);
+  if (xs.length < count || xs.some((x) => !x))
+    throw new WgsegError('BAD_INPUT', `${op}: needs ${count} inputs, got ${inputs.filter(Boolean).length}`);
   return xs as TensorInfo[];
 }
 
 function sameDtype(op: string, xs: TensorInfo[]): DType {
-  if (xs.some((x) => x.dtype !== xs[0].dtype)) throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: input dtypes ${xs.map((x) => x.dtype).join(', ')} must match`);
+  if (xs.some((x) => x.dtype !== xs[0].dtype))
+    throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: input dtypes ${xs.map((x) => x.dtype).join(', ')} must match`);
   return xs[0].dtype;
 }
 
-function encodeBinary(rt: KernelContext, op: string, code: number, a: GpuTensor, b: GpuTensor, y: GpuTensor, count = 1): void {
+function encodeBinary(
+  rt: KernelContext,
+  op: string,
+  code: number,
+  a: GpuTensor,
+  b: GpuTensor,
+  y: GpuTensor,
+  count = 1,
+): void {
   const n = numel(y.shape);
   const plan = broadcastPlan(op, y.shape, [a.shape, b.shape]);
   rt.dispatch({
     name: `${op}${fmt(a.shape)}${fmt(b.shape)}`,
     shader: 'elementwise/binary.wgsl',
     defines: { T: a.dtype, B: b.dtype, O: y.dtype },
-    uniforms: { n, op: code, rank: plan.rank, count, ...vec8('shape', plan.shape, 1), ...vec8('sa', plan.strides[0]), ...vec8('sb', plan.strides[1]) },
+    uniforms: {
+      n,
+      op: code,
+      rank: plan.rank,
+      count,
+      ...vec8('shape', plan.shape, 1),
+      ...vec8('sa', plan.strides[0]),
+      ...vec8('sb', plan.strides[1]),
+    },
     buffers: { a: a.buffer, b: b.buffer, y: y.buffer },
     workgroups: linearGrid(n, 256),
   });
@@ -127,8 +178,10 @@ function encodeBinary(rt: KernelContext, op: string, code: number, a: GpuTensor,
 
 function modCode(attrs: Attrs, dtype: DType): number {
   const fmod = intAttr(attrs, 'fmod', 0, 'Mod');
-  if (fmod !== 0 && fmod !== 1) throw new WgsegError('BAD_ATTRIBUTE', `Mod: attribute fmod must be 0 or 1, got ${fmod}`);
-  if (fmod === 0 && FLOAT.has(dtype)) throw new WgsegError('BAD_ATTRIBUTE', `Mod: fmod=0 is for integer inputs; ${dtype} needs fmod=1`);
+  if (fmod !== 0 && fmod !== 1)
+    throw new WgsegError('BAD_ATTRIBUTE', `Mod: attribute fmod must be 0 or 1, got ${fmod}`);
+  if (fmod === 0 && FLOAT.has(dtype))
+    throw new WgsegError('BAD_ATTRIBUTE', `Mod: fmod=0 is for integer inputs; ${dtype} needs fmod=1`);
   return fmod ? 7 : 8;
 }
 
@@ -161,7 +214,15 @@ function variadic(op: string): OpKernel {
     infer(inputs) {
       if (inputs.length === 0) throw new WgsegError('BAD_INPUT', `${op}: needs at least one input`);
       const xs = need(op, inputs, inputs.length);
-      return [{ shape: broadcastShapes(op, xs.map((x) => x.shape)), dtype: sameDtype(op, xs) }];
+      return [
+        {
+          shape: broadcastShapes(
+            op,
+            xs.map((x) => x.shape),
+          ),
+          dtype: sameDtype(op, xs),
+        },
+      ];
     },
     encode(rt, inputs, [y]) {
       const xs = inputs as GpuTensor[];
@@ -189,7 +250,8 @@ const where: OpKernel = {
   },
   infer(inputs) {
     const [c, x, z] = need('Where', inputs, 3);
-    if (c.dtype !== 'u32' && c.dtype !== 'i32') throw new WgsegError('UNSUPPORTED_DTYPE', `Where: condition must be bool (u32/i32), got ${c.dtype}`);
+    if (c.dtype !== 'u32' && c.dtype !== 'i32')
+      throw new WgsegError('UNSUPPORTED_DTYPE', `Where: condition must be bool (u32/i32), got ${c.dtype}`);
     return [{ shape: broadcastShapes('Where', [c.shape, x.shape, z.shape]), dtype: sameDtype('Where', [x, z]) }];
   },
   encode(rt, [c, x, z], [y]) {
@@ -200,7 +262,14 @@ const where: OpKernel = {
       name: `Where${fmt(y.shape)}`,
       shader: 'elementwise/where.wgsl',
       defines: { T: y.dtype },
-      uniforms: { n, rank: plan.rank, ...vec8('shape', plan.shape, 1), ...vec8('sc', sc), ...vec8('sx', sx), ...vec8('sz', sz) },
+      uniforms: {
+        n,
+        rank: plan.rank,
+        ...vec8('shape', plan.shape, 1),
+        ...vec8('sc', sc),
+        ...vec8('sx', sx),
+        ...vec8('sz', sz),
+      },
       buffers: { cond: c!.buffer, x: x!.buffer, z: z!.buffer, y: y.buffer },
       workgroups: linearGrid(n, 256),
     });

@@ -13,18 +13,26 @@ const FLOAT: DType[] = ['f32', 'f16'];
 function checkInputs(op: string, inputs: (TensorInfo | undefined)[], names: string[]): { x: TensorInfo; p: DType } {
   const x = inputs[0];
   if (!x) throw new WgsegError('BAD_INPUT', `${op}: missing input X`);
-  if (!FLOAT.includes(x.dtype)) throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: X dtype ${x.dtype} not supported (f32/f16)`);
+  if (!FLOAT.includes(x.dtype))
+    throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: X dtype ${x.dtype} not supported (f32/f16)`);
   if (x.shape.length < 2) throw new WgsegError('BAD_SHAPE', `${op}: X must be [N,C,...], got [${x.shape.join(',')}]`);
   const c = x.shape[1];
   const params = names.map((name, i) => {
     const t = inputs[i + 1];
     if (!t) throw new WgsegError('BAD_INPUT', `${op}: missing input ${name}`);
-    if (t.shape.length !== 1 || t.shape[0] !== c) throw new WgsegError('BAD_SHAPE', `${op}: ${name} must be [${c}] for X [${x.shape.join(',')}], got [${t.shape.join(',')}]`);
+    if (t.shape.length !== 1 || t.shape[0] !== c)
+      throw new WgsegError(
+        'BAD_SHAPE',
+        `${op}: ${name} must be [${c}] for X [${x.shape.join(',')}], got [${t.shape.join(',')}]`,
+      );
     return t;
   });
   const p = params[0].dtype;
   if (!FLOAT.includes(p) || params.some((t) => t.dtype !== p)) {
-    throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: ${names.join('/')} must share one float dtype, got ${params.map((t) => t.dtype).join('/')}`);
+    throw new WgsegError(
+      'UNSUPPORTED_DTYPE',
+      `${op}: ${names.join('/')} must share one float dtype, got ${params.map((t) => t.dtype).join('/')}`,
+    );
   }
   return { x, p };
 }
@@ -35,7 +43,8 @@ const BN = 'BatchNormalization';
 const batchNorm: OpKernel = {
   op: BN,
   infer(inputs, attrs) {
-    if (intAttr(attrs, 'spatial', 1, BN) !== 1) throw new WgsegError('BAD_ATTRIBUTE', `${BN}: spatial=0 (per-activation statistics, opset < 9) not supported`);
+    if (intAttr(attrs, 'spatial', 1, BN) !== 1)
+      throw new WgsegError('BAD_ATTRIBUTE', `${BN}: spatial=0 (per-activation statistics, opset < 9) not supported`);
     const { x, p } = checkInputs(BN, inputs, ['scale', 'B', 'input_mean', 'input_var']);
     const y = { shape: [...x.shape], dtype: x.dtype };
     if (intAttr(attrs, 'training_mode', 0, BN) === 0) return [y];
@@ -55,7 +64,15 @@ const batchNorm: OpKernel = {
         defines,
         overrides: { WG: 128 },
         uniforms: { batch: x!.shape[0], channels: c, inner, momentum: floatAttr(attrs, 'momentum', 0.9, BN) },
-        buffers: { x: x!.buffer, mean: mean!.buffer, variance: variance!.buffer, batch_mean: m, batch_var: v, running_mean: runMean.buffer, running_var: runVar.buffer },
+        buffers: {
+          x: x!.buffer,
+          mean: mean!.buffer,
+          variance: variance!.buffer,
+          batch_mean: m,
+          batch_var: v,
+          running_mean: runMean.buffer,
+          running_var: runVar.buffer,
+        },
         workgroups: [c],
       });
     }
@@ -76,7 +93,8 @@ const instanceNorm: OpKernel = {
   op: 'InstanceNormalization',
   infer(inputs) {
     const { x } = checkInputs('InstanceNormalization', inputs, ['scale', 'B']);
-    if (x.shape.length < 3) throw new WgsegError('BAD_SHAPE', `InstanceNormalization: X must be [N,C,D1,...], got [${x.shape.join(',')}]`);
+    if (x.shape.length < 3)
+      throw new WgsegError('BAD_SHAPE', `InstanceNormalization: X must be [N,C,D1,...], got [${x.shape.join(',')}]`);
     return [{ shape: [...x.shape], dtype: x.dtype }];
   },
   encode(rt, [x, scale, bias], [y], attrs) {
@@ -86,7 +104,12 @@ const instanceNorm: OpKernel = {
       shader: 'norm/instance.wgsl',
       defines: { T: x!.dtype, P: scale!.dtype },
       overrides: { WG: 128 },
-      uniforms: { planes, size: numel(x!.shape.slice(2)), channels: x!.shape[1], eps: floatAttr(attrs, 'epsilon', 1e-5, 'InstanceNormalization') },
+      uniforms: {
+        planes,
+        size: numel(x!.shape.slice(2)),
+        channels: x!.shape[1],
+        eps: floatAttr(attrs, 'epsilon', 1e-5, 'InstanceNormalization'),
+      },
       buffers: { x: x!.buffer, scale: scale!.buffer, bias: bias!.buffer, y: y.buffer },
       workgroups: linearGrid(planes, 1),
     });

@@ -20,8 +20,18 @@ import { softmaxKernels } from './softmax';
 export const registry = new Map<string, OpRecord>();
 
 const families: OpRecord[][] = [
-  convKernels, convTransposeKernels, gridSampleKernels, resizeKernels, poolKernels, normKernels, softmaxKernels,
-  elementwiseOps, layoutOps, shapeOps, castOps, matmulKernels,
+  convKernels,
+  convTransposeKernels,
+  gridSampleKernels,
+  resizeKernels,
+  poolKernels,
+  normKernels,
+  softmaxKernels,
+  elementwiseOps,
+  layoutOps,
+  shapeOps,
+  castOps,
+  matmulKernels,
 ];
 for (const r of families.flat()) {
   if (registry.has(r.op)) throw new Error(`op ${r.op} registered twice`);

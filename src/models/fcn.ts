@@ -43,17 +43,32 @@ export interface Coord {
 }
 export const convCoord = (c: Coord, k: number, s = 1, p = 0, ceil = false): Coord => {
   const span = c.size + 2 * p - k;
-  return { scale: c.scale / s, shift: (c.shift + p - (k - 1) / 2) / s, size: (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1 };
+  return {
+    scale: c.scale / s,
+    shift: (c.shift + p - (k - 1) / 2) / s,
+    size: (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1,
+  };
 };
-export const deconvCoord = (c: Coord, k: number, s: number): Coord => ({ scale: c.scale * s, shift: s * c.shift + (k - 1) / 2, size: (c.size - 1) * s + k });
+export const deconvCoord = (c: Coord, k: number, s: number): Coord => ({
+  scale: c.scale * s,
+  shift: s * c.shift + (k - 1) / 2,
+  size: (c.size - 1) * s + k,
+});
 
 /** Caffe Crop: the offset at which `from` must be cropped to line up with `to` (same scale), checked to fit. */
 export function cropOffset(from: Coord, to: Coord, what: string): number {
   const off = from.shift - to.shift;
   if (from.scale !== to.scale || !Number.isInteger(off) || off < 0) {
-    throw new WgsegError('BAD_ATTRIBUTE', `${what}: no integer crop aligns the maps (scale ${from.scale} vs ${to.scale}, offset ${off}); conv1_1 padding must be >= the offsets FCN crops at (100 in FCN)`);
+    throw new WgsegError(
+      'BAD_ATTRIBUTE',
+      `${what}: no integer crop aligns the maps (scale ${from.scale} vs ${to.scale}, offset ${off}); conv1_1 padding must be >= the offsets FCN crops at (100 in FCN)`,
+    );
   }
-  if (off + to.size > from.size) throw new WgsegError('BAD_SHAPE', `${what}: map of ${from.size} is too small to crop ${to.size} at offset ${off}; use a larger input or conv1_1 padding`);
+  if (off + to.size > from.size)
+    throw new WgsegError(
+      'BAD_SHAPE',
+      `${what}: map of ${from.size} is too small to crop ${to.size} at offset ${off}; use a larger input or conv1_1 padding`,
+    );
   return off;
 }
 
@@ -62,9 +77,20 @@ export const fcnWidths = (scale = 1) => [64, 128, 256, 512, 512, 4096].map((c) =
 
 export function fcn(o: FcnOptions): Model {
   const { variant = '8s', classes = 21, height, width, batch = 'batch', channelScale = 1, pad = 100 } = o;
-  if (!['32s', '16s', '8s'].includes(variant)) throw new WgsegError('BAD_ATTRIBUTE', `fcn: variant "${variant}" is not 32s, 16s or 8s`);
-  for (const [k, v] of Object.entries({ classes, height, width, pad, ...(typeof batch === 'number' ? { batch } : {}) })) {
-    if (!Number.isInteger(v) || v < (k === 'pad' ? 0 : 1)) throw new WgsegError('BAD_ATTRIBUTE', `fcn: ${k} must be a ${k === 'pad' ? 'non-negative' : 'positive'} integer, not ${v}`);
+  if (!['32s', '16s', '8s'].includes(variant))
+    throw new WgsegError('BAD_ATTRIBUTE', `fcn: variant "${variant}" is not 32s, 16s or 8s`);
+  for (const [k, v] of Object.entries({
+    classes,
+    height,
+    width,
+    pad,
+    ...(typeof batch === 'number' ? { batch } : {}),
+  })) {
+    if (!Number.isInteger(v) || v < (k === 'pad' ? 0 : 1))
+      throw new WgsegError(
+        'BAD_ATTRIBUTE',
+        `fcn: ${k} must be a ${k === 'pad' ? 'non-negative' : 'positive'} integer, not ${v}`,
+      );
   }
   const source = `fcn${variant}`;
   const b = new GraphBuilder(source);
@@ -73,9 +99,16 @@ export function fcn(o: FcnOptions): Model {
   // each map's coordinates along H and W, tracked beside the graph for the crops
   type Map2 = { v: string; h: Coord; w: Coord };
   const data: Map2 = { v: x, h: { scale: 1, shift: 0, size: height }, w: { scale: 1, shift: 0, size: width } };
-  const conv = (m: Map2, name: string, cin: number, cout: number, k: number, p = 0): Map2 =>
-    ({ v: conv2d(b, name, m.v, cin, cout, k, { pad: p }), h: convCoord(m.h, k, 1, p), w: convCoord(m.w, k, 1, p) });
-  const pool = (m: Map2): Map2 => ({ v: maxPool(b, m.v, 2, 2, 0, true), h: convCoord(m.h, 2, 2, 0, true), w: convCoord(m.w, 2, 2, 0, true) });
+  const conv = (m: Map2, name: string, cin: number, cout: number, k: number, p = 0): Map2 => ({
+    v: conv2d(b, name, m.v, cin, cout, k, { pad: p }),
+    h: convCoord(m.h, k, 1, p),
+    w: convCoord(m.w, k, 1, p),
+  });
+  const pool = (m: Map2): Map2 => ({
+    v: maxPool(b, m.v, 2, 2, 0, true),
+    h: convCoord(m.h, 2, 2, 0, true),
+    w: convCoord(m.w, 2, 2, 0, true),
+  });
   const reluM = (m: Map2): Map2 => ({ ...m, v: relu(b, m.v) });
   /** nn.ConvTranspose2d(n_class, n_class, k, stride=s, bias=False), bilinear until weights are loaded; declared now, applied later */
   const upscore = (name: string, k: number, s: number) => {
@@ -88,14 +121,16 @@ export function fcn(o: FcnOptions): Model {
   };
   /** h[:, :, off:off + to.h, off:off + to.w] (pytorch-fcn crops both axes at one offset; so does Caffe's Crop axis=2) */
   const cropTo = (m: Map2, to: Map2, what: string): Map2 => {
-    const top = cropOffset(m.h, to.h, `${source} ${what} (height)`), left = cropOffset(m.w, to.w, `${source} ${what} (width)`);
+    const top = cropOffset(m.h, to.h, `${source} ${what} (height)`),
+      left = cropOffset(m.w, to.w, `${source} ${what} (width)`);
     return { v: crop(b, m.v, top, left, to.h.size, to.w.size), h: to.h, w: to.w };
   };
   const add = (p: Map2, q: Map2): Map2 => ({ ...p, v: b.op('Add', [p.v, q.v]) });
 
   // VGG16: conv{block}_{i} + relu, 2x2 ceil-mode max pool after each block
   const pools: Map2[] = [];
-  let h = data, cin = 3;
+  let h = data,
+    cin = 3;
   [2, 2, 3, 3, 3].forEach((n, blk) => {
     for (let i = 1; i <= n; i++) {
       h = reluM(conv(h, `conv${blk + 1}_${i}`, cin, c[blk], 3, blk === 0 && i === 1 ? pad : 1));
@@ -103,7 +138,11 @@ export function fcn(o: FcnOptions): Model {
     }
     pools.push((h = pool(h)));
   });
-  if (h.h.size < 7 || h.w.size < 7) throw new WgsegError('BAD_SHAPE', `${source}: pool5 is ${h.h.size}x${h.w.size}, fc6 needs 7x7; use a larger input or conv1_1 padding`);
+  if (h.h.size < 7 || h.w.size < 7)
+    throw new WgsegError(
+      'BAD_SHAPE',
+      `${source}: pool5 is ${h.h.size}x${h.w.size}, fc6 needs 7x7; use a larger input or conv1_1 padding`,
+    );
   h = reluM(conv(h, 'fc6', c[4], c[5], 7)); // drop6: identity at inference
   h = reluM(conv(h, 'fc7', c[5], c[5], 1)); // drop7
   h = conv(h, 'score_fr', c[5], classes, 1);
@@ -121,7 +160,11 @@ export function fcn(o: FcnOptions): Model {
   } else {
     const scorePool3 = conv(pools[2], 'score_pool3', c[2], classes, 1);
     const scorePool4 = conv(pools[3], 'score_pool4', c[3], classes, 1);
-    const [upscore2, upscore8, upscorePool4] = [upscore('upscore2', 4, 2), upscore('upscore8', 16, 8), upscore('upscore_pool4', 4, 2)];
+    const [upscore2, upscore8, upscorePool4] = [
+      upscore('upscore2', 4, 2),
+      upscore('upscore8', 16, 8),
+      upscore('upscore_pool4', 4, 2),
+    ];
     const up2 = upscore2(h); // 1/16
     h = add(up2, cropTo(scorePool4, up2, 'score_pool4 crop'));
     const upPool4 = upscorePool4(h); // 1/8

@@ -46,8 +46,17 @@ export const LOW_LEVEL_INDEX = 3;
 const hardswish = (b: GraphBuilder, x: string) => b.op('HardSwish', [x]);
 
 /** Conv2dNormActivation: conv (no bias, padding (k-1)/2 * dilation) -> BN(eps 1e-3) -> activation. */
-function convBnAct(b: GraphBuilder, p: string, f: Feature, cout: number, k: number, o: { stride?: number; dilation?: number; groups?: number; act?: 'relu' | 'hs' | 'none' }, unused: Set<string>): Feature {
-  const { stride = 1, dilation = 1, groups = 1, act = 'none' } = o, pad = ((k - 1) / 2) * dilation;
+function convBnAct(
+  b: GraphBuilder,
+  p: string,
+  f: Feature,
+  cout: number,
+  k: number,
+  o: { stride?: number; dilation?: number; groups?: number; act?: 'relu' | 'hs' | 'none' },
+  unused: Set<string>,
+): Feature {
+  const { stride = 1, dilation = 1, groups = 1, act = 'none' } = o,
+    pad = ((k - 1) / 2) * dilation;
   let x = conv2d(b, `${p}.0`, f.x, f.c, cout, k, { stride, pad, dilation, groups, bias: false });
   x = batchNorm(b, `${p}.1`, x, cout, unused, 1e-3);
   if (act !== 'none') x = act === 'hs' ? hardswish(b, x) : relu(b, x);
@@ -62,13 +71,22 @@ function squeezeExcite(b: GraphBuilder, p: string, x: string, c: number, squeeze
 }
 
 /** MobileNetV3-Large features of `input`: [features[3] (stride 4), features[16] (stride 16)]. */
-export function mobilenetV3Large(b: GraphBuilder, prefix: string, input: Feature, o: MobileNetOptions, unused: Set<string>): Feature[] {
+export function mobilenetV3Large(
+  b: GraphBuilder,
+  prefix: string,
+  input: Feature,
+  o: MobileNetOptions,
+  unused: Set<string>,
+): Feature[] {
   const ch = (c: number) => makeDivisible(c * (o.widthMult ?? 1));
   let f = convBnAct(b, `${prefix}.0`, input, ch(16), 3, { stride: 2, act: 'hs' }, unused);
   let low = f;
   LARGE.forEach(([cin, k, exp, cout, se, hs, stride, dilation], i) => {
-    const p = `${prefix}.${i + 1}.block`, act = hs ? 'hs' : 'relu', e = ch(exp);
-    let y = f, j = 0;
+    const p = `${prefix}.${i + 1}.block`,
+      act = hs ? 'hs' : 'relu',
+      e = ch(exp);
+    let y = f,
+      j = 0;
     if (e !== ch(cin)) y = convBnAct(b, `${p}.${j++}`, y, e, 1, { act }, unused);
     y = convBnAct(b, `${p}.${j++}`, y, e, k, { stride: dilation > 1 ? 1 : stride, dilation, groups: e, act }, unused);
     if (se) y = { ...y, x: squeezeExcite(b, `${p}.${j++}`, y.x, e, makeDivisible(Math.floor(e / 4))) };

@@ -23,9 +23,15 @@ export class Model {
    * their architecture-defined initial value (an STN's identity transform, FCN's bilinear
    * upsampling) or stay unloaded, which `session()` then refuses.
    */
-  load(weights: Uint8Array | Map<string, NamedTensor>, source = 'weights.safetensors', opts: { partial?: boolean } = {}): this {
+  load(
+    weights: Uint8Array | Map<string, NamedTensor>,
+    source = 'weights.safetensors',
+    opts: { partial?: boolean } = {},
+  ): this {
     const file = weights instanceof Uint8Array ? readSafetensors(weights, source) : weights;
-    const missing: string[] = [], shapes: string[] = [], extra: string[] = [];
+    const missing: string[] = [],
+      shapes: string[] = [],
+      extra: string[] = [];
     for (const [name, shape] of this.params) {
       const t = file.get(name);
       if (!t) {
@@ -34,7 +40,8 @@ export class Model {
     }
     for (const name of file.keys()) if (!this.params.has(name) && !this.unused.has(name)) extra.push(name);
     if (missing.length || shapes.length || extra.length) {
-      const list = (what: string, xs: string[]) => (xs.length ? [`${what} (${xs.length}): ${xs.slice(0, 12).join(', ')}${xs.length > 12 ? ', ...' : ''}`] : []);
+      const list = (what: string, xs: string[]) =>
+        xs.length ? [`${what} (${xs.length}): ${xs.slice(0, 12).join(', ')}${xs.length > 12 ? ', ...' : ''}`] : [];
       const parts = [...list('missing', missing), ...list('mis-shaped', shapes), ...list('unexpected', extra)];
       throw new WgsegError('BAD_INPUT', `${source}: weights do not fit ${this.graph.source}: ${parts.join('; ')}`);
     }
@@ -52,7 +59,11 @@ export class Model {
 
   async session(opts: SessionOptions = {}): Promise<Session> {
     const u = this.unloaded;
-    if (u.length) throw new WgsegError('BAD_INPUT', `${this.graph.source}: ${u.length} parameters have no weights (${u.slice(0, 8).join(', ')}${u.length > 8 ? ', ...' : ''}); call model.load(safetensors) first`);
+    if (u.length)
+      throw new WgsegError(
+        'BAD_INPUT',
+        `${this.graph.source}: ${u.length} parameters have no weights (${u.slice(0, 8).join(', ')}${u.length > 8 ? ', ...' : ''}); call model.load(safetensors) first`,
+      );
     return Session.create(this.graph, opts);
   }
 }

@@ -41,16 +41,30 @@ export interface SrnOptions {
 export const layer3Size = (n: number) => [0, 0, 0, 0].reduce((s) => Math.floor((s - 1) / 2) + 1, n);
 
 export function srn(o: SrnOptions = {}): Model {
-  const { classes: L = 20, block = 'basic', layers = [2, 2, 2, 2], width = 64, inputHeight = 224, inputWidth = 224 } = o;
+  const {
+    classes: L = 20,
+    block = 'basic',
+    layers = [2, 2, 2, 2],
+    width = 64,
+    inputHeight = 224,
+    inputWidth = 224,
+  } = o;
   const { attentionChannels: att = 512, srChannels: sr = 512, alpha = 0.5 } = o;
-  const h = layer3Size(inputHeight), w = layer3Size(inputWidth);
+  const h = layer3Size(inputHeight),
+    w = layer3Size(inputWidth);
   if (!(L >= 1)) throw new WgsegError('BAD_ATTRIBUTE', `srn: classes must be at least 1, got ${L}`);
   const b = new GraphBuilder('srn');
   const unused = new Set<string>();
   const x = b.input('input', [o.batch ?? 'batch', 3, inputHeight, inputWidth]);
 
   // trunk and main classifier: y_cls = fc(avgpool(layer4))
-  const [, , f3, f4] = resnet(b, 'resnet', { x, c: 3, h: inputHeight, w: inputWidth }, { block, layers, channels: width }, unused);
+  const [, , f3, f4] = resnet(
+    b,
+    'resnet',
+    { x, c: 3, h: inputHeight, w: inputWidth },
+    { block, layers, channels: width },
+    unused,
+  );
   if (f3.h !== h || f3.w !== w) throw new WgsegError('BAD_SHAPE', `srn: layer3 is ${f3.h}x${f3.w}, expected ${h}x${w}`);
   const pooled = b.op('Flatten', [b.op('GlobalAveragePool', [f4.x])], { axis: 1 });
   const yCls = linear(b, 'resnet.fc', pooled, f4.c, L);
@@ -59,7 +73,10 @@ export function srn(o: SrnOptions = {}): Model {
   let a = relu(b, conv2d(b, 'attention.0', f3.x, f3.c, att, 1));
   a = relu(b, conv2d(b, 'attention.2', a, att, att, 3, { pad: 1 }));
   a = conv2d(b, 'attention.4', a, att, L, 1);
-  const A = b.op('Reshape', [b.op('Softmax', [b.op('Reshape', [a, b.ints([0, L, h * w])])], { axis: -1 }), b.ints([0, L, h, w])]);
+  const A = b.op('Reshape', [
+    b.op('Softmax', [b.op('Reshape', [a, b.ints([0, L, h * w])])], { axis: -1 }),
+    b.ints([0, L, h, w]),
+  ]);
 
   // confidence maps S; attention-weighted confidences U = sigmoid(S) * A
   const S = conv2d(b, 'confidence', f3.x, f3.c, L, 1);
@@ -68,7 +85,8 @@ export function srn(o: SrnOptions = {}): Model {
   // spatial regularisation f_sr: 1x1, 1x1, grouped conv over the whole map (-> 1x1), fc_sr
   let r = relu(b, conv2d(b, 'spatial.0', U, L, sr, 1));
   r = relu(b, conv2d(b, 'spatial.2', r, sr, sr, 1));
-  const wg = b.param('spatial.4.weight', [4 * sr, 1, h, w]), bg = b.param('spatial.4.bias', [4 * sr]);
+  const wg = b.param('spatial.4.weight', [4 * sr, 1, h, w]),
+    bg = b.param('spatial.4.bias', [4 * sr]);
   r = relu(b, b.op('Conv', [r, wg, bg], { kernel_shape: [h, w], group: sr }));
   const ySr = linear(b, 'fc_sr', b.op('Flatten', [r], { axis: 1 }), 4 * sr, L);
 

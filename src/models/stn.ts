@@ -32,10 +32,19 @@ export interface TransformerOptions {
  * { output: x resampled by theta (same shape), theta: [N,2,3] }. Declares
  * `<prefix>localization.{0,3}.*` and `<prefix>fc_loc.{0,2}.*`.
  */
-export function spatialTransformer(b: GraphBuilder, x: string, o: TransformerOptions): { output: string; theta: string } {
+export function spatialTransformer(
+  b: GraphBuilder,
+  x: string,
+  o: TransformerOptions,
+): { output: string; theta: string } {
   const { channels, height, width, prefix = '' } = o;
-  const lh = locSize(height), lw = locSize(width);
-  if (lh < 1 || lw < 1) throw new WgsegError('BAD_SHAPE', `${b.source}: spatial transformer needs an input of at least 16x16, got ${height}x${width}`);
+  const lh = locSize(height),
+    lw = locSize(width);
+  if (lh < 1 || lw < 1)
+    throw new WgsegError(
+      'BAD_SHAPE',
+      `${b.source}: spatial transformer needs an input of at least 16x16, got ${height}x${width}`,
+    );
   const p = (n: string) => `${prefix}${n}`;
 
   let xs = relu(b, maxPool(b, conv2d(b, p('localization.0'), x, channels, 8, 7), 2));

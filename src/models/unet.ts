@@ -34,28 +34,45 @@ export interface UNetOptions {
 
 type Size = { h: Dim; w: Dim };
 
-function doubleConv(b: GraphBuilder, prefix: string, x: string, cin: number, cout: number, unused: Set<string>, mid = cout): string {
+function doubleConv(
+  b: GraphBuilder,
+  prefix: string,
+  x: string,
+  cin: number,
+  cout: number,
+  unused: Set<string>,
+  mid = cout,
+): string {
   const p = `${prefix}.double_conv`;
   x = relu(b, batchNorm(b, `${p}.1`, conv2d(b, `${p}.0`, x, cin, mid, 3, { pad: 1, bias: false }), mid, unused));
   return relu(b, batchNorm(b, `${p}.4`, conv2d(b, `${p}.3`, x, mid, cout, 3, { pad: 1, bias: false }), cout, unused));
 }
 
-const half = (s: Size): Size => ({ h: typeof s.h === 'number' ? Math.floor(s.h / 2) : s.h, w: typeof s.w === 'number' ? Math.floor(s.w / 2) : s.w });
+const half = (s: Size): Size => ({
+  h: typeof s.h === 'number' ? Math.floor(s.h / 2) : s.h,
+  w: typeof s.w === 'number' ? Math.floor(s.w / 2) : s.w,
+});
 
 /** F.pad(x1, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2]) so that x1 (size `from`) matches `to`. */
 function padTo(b: GraphBuilder, x: string, from: Size, to: Size): string {
-  if (typeof to.h !== 'number' || typeof to.w !== 'number' || typeof from.h !== 'number' || typeof from.w !== 'number') return x;
-  const dy = to.h - from.h, dx = to.w - from.w;
+  if (typeof to.h !== 'number' || typeof to.w !== 'number' || typeof from.h !== 'number' || typeof from.w !== 'number')
+    return x;
+  const dy = to.h - from.h,
+    dx = to.w - from.w;
   if (!dy && !dx) return x;
-  const top = Math.floor(dy / 2), left = Math.floor(dx / 2);
+  const top = Math.floor(dy / 2),
+    left = Math.floor(dx / 2);
   return b.op('Pad', [x, b.ints([0, 0, top, left, 0, 0, dy - top, dx - left], 'pads')], { mode: 'constant' });
 }
 
 export function unet(o: UNetOptions = {}): Model {
   const { channels = 3, classes = 2, width = 64, depth = 4, bilinear = false } = o;
-  if (!(depth >= 1 && Number.isInteger(depth))) throw new WgsegError('BAD_ATTRIBUTE', `unet: depth must be a positive integer, got ${depth}`);
-  if (o.inputHeight !== undefined && o.inputHeight < 2 ** depth) throw new WgsegError('BAD_SHAPE', `unet: input height ${o.inputHeight} is below 2**depth = ${2 ** depth}`);
-  if (o.inputWidth !== undefined && o.inputWidth < 2 ** depth) throw new WgsegError('BAD_SHAPE', `unet: input width ${o.inputWidth} is below 2**depth = ${2 ** depth}`);
+  if (!(depth >= 1 && Number.isInteger(depth)))
+    throw new WgsegError('BAD_ATTRIBUTE', `unet: depth must be a positive integer, got ${depth}`);
+  if (o.inputHeight !== undefined && o.inputHeight < 2 ** depth)
+    throw new WgsegError('BAD_SHAPE', `unet: input height ${o.inputHeight} is below 2**depth = ${2 ** depth}`);
+  if (o.inputWidth !== undefined && o.inputWidth < 2 ** depth)
+    throw new WgsegError('BAD_SHAPE', `unet: input width ${o.inputWidth} is below 2**depth = ${2 ** depth}`);
   const factor = bilinear ? 2 : 1;
   const b = new GraphBuilder('unet');
   const unused = new Set<string>();
@@ -67,7 +84,14 @@ export function unet(o: UNetOptions = {}): Model {
   for (let i = 1; i <= depth; i++) {
     const cout = width << i;
     const prev = skips[skips.length - 1];
-    const v = doubleConv(b, `down${i}.maxpool_conv.1`, maxPool(b, prev.v, 2), cout / 2, i === depth ? cout / factor : cout, unused);
+    const v = doubleConv(
+      b,
+      `down${i}.maxpool_conv.1`,
+      maxPool(b, prev.v, 2),
+      cout / 2,
+      i === depth ? cout / factor : cout,
+      unused,
+    );
     skips.push({ v, size: half(prev.size) });
   }
 
@@ -78,9 +102,16 @@ export function unet(o: UNetOptions = {}): Model {
     const cout = i < depth ? cin / 2 / factor : cin / 2;
     const skip = skips.pop()!;
     let up: string;
-    if (bilinear) up = b.op('Resize', [y, '', b.constant([1, 1, 2, 2], [4], 'float32', 'scales')], { mode: 'linear', coordinate_transformation_mode: 'align_corners' });
+    if (bilinear)
+      up = b.op('Resize', [y, '', b.constant([1, 1, 2, 2], [4], 'float32', 'scales')], {
+        mode: 'linear',
+        coordinate_transformation_mode: 'align_corners',
+      });
     else up = convTranspose2d(b, `up${i}.up`, y, cin, cin / 2, 2, { stride: 2 });
-    const upSize: Size = { h: typeof size.h === 'number' ? size.h * 2 : size.h, w: typeof size.w === 'number' ? size.w * 2 : size.w };
+    const upSize: Size = {
+      h: typeof size.h === 'number' ? size.h * 2 : size.h,
+      w: typeof size.w === 'number' ? size.w * 2 : size.w,
+    };
     const cat = b.op('Concat', [skip.v, padTo(b, up, upSize, skip.size)], { axis: 1 });
     y = doubleConv(b, `up${i}.conv`, cat, cin, cout, unused, bilinear ? cin / 2 : cout);
     size = skip.size;

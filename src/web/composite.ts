@@ -21,7 +21,8 @@ export type Background = { color: [number, number, number] } | { texture: GPUTex
 
 /** uv scale and offset that cover-fit a `bw` x `bh` image onto a `fw` x `fh` frame (centred, cropped, no stretching). */
 export function coverFit(fw: number, fh: number, bw: number, bh: number): [number, number, number, number] {
-  const frame = fw / fh, image = bw / bh;
+  const frame = fw / fh,
+    image = bw / bh;
   const [sx, sy] = image > frame ? [frame / image, 1] : [1, image / frame];
   return [sx, sy, (1 - sx) / 2, (1 - sy) / 2];
 }
@@ -44,7 +45,10 @@ export class Compositor {
   /** bound as `background` when the background is not an image */
   private readonly blank: GPUTexture;
 
-  constructor(readonly device: GPUDevice, readonly format: GPUTextureFormat) {
+  constructor(
+    readonly device: GPUDevice,
+    readonly format: GPUTextureFormat,
+  ) {
     const text = shaderText('web/composite.wgsl');
     this.layout = reflectShader(text).uniform!;
     const module = device.createShaderModule({ code: text, label: 'web/composite.wgsl' });
@@ -54,13 +58,34 @@ export class Compositor {
       fragment: { module, entryPoint: 'fs', targets: [{ format }] },
       primitive: { topology: 'triangle-list' },
     });
-    this.uniforms = createTracked(device, { size: this.layout.size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    this.sampler = device.createSampler({ magFilter: 'linear', minFilter: 'linear', addressModeU: 'clamp-to-edge', addressModeV: 'clamp-to-edge' });
-    this.blank = device.createTexture({ size: [1, 1], format: 'rgba8unorm', usage: GPUTextureUsage.TEXTURE_BINDING, label: 'wgseg no background' });
+    this.uniforms = createTracked(device, {
+      size: this.layout.size,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    this.sampler = device.createSampler({
+      magFilter: 'linear',
+      minFilter: 'linear',
+      addressModeU: 'clamp-to-edge',
+      addressModeV: 'clamp-to-edge',
+    });
+    this.blank = device.createTexture({
+      size: [1, 1],
+      format: 'rgba8unorm',
+      usage: GPUTextureUsage.TEXTURE_BINDING,
+      label: 'wgseg no background',
+    });
   }
 
   /** Record the composite of `frame` and `mask` ([maskH, maskW] f32) into `target`. */
-  encode(encoder: GPUCommandEncoder, target: GPUTextureView, frame: GPUTexture, mask: GPUBuffer, maskW: number, maskH: number, o: CompositeOptions): void {
+  encode(
+    encoder: GPUCommandEncoder,
+    target: GPUTextureView,
+    frame: GPUTexture,
+    mask: GPUBuffer,
+    maskW: number,
+    maskH: number,
+    o: CompositeOptions,
+  ): void {
     const values = {
       mask_w: maskW,
       mask_h: maskH,
@@ -72,7 +97,10 @@ export class Compositor {
       tint: o.tint ?? [0.1, 0.9, 0.4, 0.5],
       bg_kind: !o.background ? 0 : 'color' in o.background ? 1 : 2,
       bg_color: o.background && 'color' in o.background ? [...o.background.color, 1] : [0, 0, 0, 1],
-      bg_uv: o.background && 'texture' in o.background ? coverFit(frame.width, frame.height, o.background.texture.width, o.background.texture.height) : [1, 1, 0, 0],
+      bg_uv:
+        o.background && 'texture' in o.background
+          ? coverFit(frame.width, frame.height, o.background.texture.width, o.background.texture.height)
+          : [1, 1, 0, 0],
     };
     const bg = o.background && 'texture' in o.background ? o.background.texture : this.blank;
     this.device.queue.writeBuffer(this.uniforms, 0, packUniforms(this.layout, values, 'composite'));
@@ -86,7 +114,9 @@ export class Compositor {
         { binding: 4, resource: bg.createView() },
       ],
     });
-    const pass = encoder.beginRenderPass({ colorAttachments: [{ view: target, loadOp: 'clear', storeOp: 'store', clearValue: [0, 0, 0, 1] }] });
+    const pass = encoder.beginRenderPass({
+      colorAttachments: [{ view: target, loadOp: 'clear', storeOp: 'store', clearValue: [0, 0, 0, 1] }],
+    });
     pass.setPipeline(this.pipeline);
     pass.setBindGroup(0, bind);
     pass.draw(3);

@@ -8,7 +8,8 @@ import type { StageTimes } from './renderer';
 export function nextFrame(lastStart: number, fpsCap = 0, abort?: AbortSignal): Promise<void> {
   return new Promise((ok) => {
     if (abort?.aborted) return ok();
-    let raf = 0, timer: ReturnType<typeof setTimeout> | undefined;
+    let raf = 0,
+      timer: ReturnType<typeof setTimeout> | undefined;
     const done = () => {
       cancelAnimationFrame(raf);
       clearTimeout(timer);
@@ -36,7 +37,11 @@ export class FrameStats {
   /** Record a frame that ended at `end` (performance.now()) with these stage times. */
   add(t: StageTimes, end = performance.now()): void {
     const k = this.frames < 2 ? 1 : 0.2;
-    this.ms = { prep: this.ms.prep + (t.prep - this.ms.prep) * k, model: this.ms.model + (t.model - this.ms.model) * k, composite: this.ms.composite + (t.composite - this.ms.composite) * k };
+    this.ms = {
+      prep: this.ms.prep + (t.prep - this.ms.prep) * k,
+      model: this.ms.model + (t.model - this.ms.model) * k,
+      composite: this.ms.composite + (t.composite - this.ms.composite) * k,
+    };
     this.frames++;
     this.stamps.push(end);
     if (this.stamps.length > this.window + 1) this.stamps.shift();

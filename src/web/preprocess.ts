@@ -40,7 +40,10 @@ export class Preprocessor {
   private texture: GPUTexture | null = null;
   private view: GPUTextureView | null = null;
 
-  constructor(gpu: GPUDevice | Runtime, readonly opts: PreprocessOptions) {
+  constructor(
+    gpu: GPUDevice | Runtime,
+    readonly opts: PreprocessOptions,
+  ) {
     const { width: w, height: h, layout } = opts;
     if (!(w > 0 && h > 0)) throw new WgsegError('BAD_SHAPE', `preprocess: output size ${w}x${h} is not positive`);
     this.rt = gpu instanceof Runtime ? gpu : new Runtime(gpu);
@@ -48,9 +51,29 @@ export class Preprocessor {
     const u = this.rt.pipelines.get(SHADER, {}, {}, 'main').layout.uniform!;
     this.rt.pipelines.get(SHADER, {}, {}, 'to_frame');
     this.uniforms = createTracked(device, { size: u.size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    const s = opts.scale ?? [1, 1, 1], b = opts.bias ?? [0, 0, 0];
-    device.queue.writeBuffer(this.uniforms, 0, packUniforms(u, { out_w: w, out_h: h, nchw: layout === 'nchw' ? 1 : 0, mirror: opts.mirror ? 1 : 0, scale: [...s, 1], bias: [...b, 0] }, 'preprocess'));
-    this.output = createTracked(device, { size: w * h * 3 * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, label: 'wgseg preprocess output' });
+    const s = opts.scale ?? [1, 1, 1],
+      b = opts.bias ?? [0, 0, 0];
+    device.queue.writeBuffer(
+      this.uniforms,
+      0,
+      packUniforms(
+        u,
+        {
+          out_w: w,
+          out_h: h,
+          nchw: layout === 'nchw' ? 1 : 0,
+          mirror: opts.mirror ? 1 : 0,
+          scale: [...s, 1],
+          bias: [...b, 0],
+        },
+        'preprocess',
+      ),
+    );
+    this.output = createTracked(device, {
+      size: w * h * 3 * 4,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+      label: 'wgseg preprocess output',
+    });
     this.dims = layout === 'nchw' ? [1, 3, h, w] : [1, h, w, 3];
     this.sampler = device.createSampler({ magFilter: 'linear', minFilter: 'linear' });
   }
@@ -61,20 +84,31 @@ export class Preprocessor {
   }
 
   /** Record the frame copy and the resize into `encoder` (submit it in this task: the external texture expires). */
-  encode(encoder: GPUCommandEncoder, source: HTMLVideoElement | VideoFrame | ImageBitmap | HTMLCanvasElement | HTMLImageElement, width: number, height: number): void {
+  encode(
+    encoder: GPUCommandEncoder,
+    source: HTMLVideoElement | VideoFrame | ImageBitmap | HTMLCanvasElement | HTMLImageElement,
+    width: number,
+    height: number,
+  ): void {
     if (!this.texture || !this.view || this.texture.width !== width || this.texture.height !== height) {
       this.texture?.destroy();
       this.texture = this.device.createTexture({
         size: [width, height],
         format: 'rgba8unorm',
-        usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST | GPUTextureUsage.RENDER_ATTACHMENT,
+        usage:
+          GPUTextureUsage.TEXTURE_BINDING |
+          GPUTextureUsage.STORAGE_BINDING |
+          GPUTextureUsage.COPY_DST |
+          GPUTextureUsage.RENDER_ATTACHMENT,
         label: 'wgseg frame',
       });
       this.view = this.texture.createView();
     }
     // the import throws where the browser cannot share the video with WebGPU (headless Chromium on
     // SwiftShader): the caller then passes an ImageBitmap of the video instead
-    const video = (typeof HTMLVideoElement !== 'undefined' && source instanceof HTMLVideoElement) || (typeof VideoFrame !== 'undefined' && source instanceof VideoFrame);
+    const video =
+      (typeof HTMLVideoElement !== 'undefined' && source instanceof HTMLVideoElement) ||
+      (typeof VideoFrame !== 'undefined' && source instanceof VideoFrame);
     const external = video ? this.device.importExternalTexture({ source }) : null;
     if (!external) this.device.queue.copyExternalImageToTexture({ source }, { texture: this.texture }, [width, height]);
     else

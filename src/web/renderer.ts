@@ -31,7 +31,8 @@ export interface FrameSample {
 }
 
 export type FrameInput = HTMLVideoElement | ImageBitmap;
-const isVideo = (s: FrameInput): s is HTMLVideoElement => typeof HTMLVideoElement !== 'undefined' && s instanceof HTMLVideoElement;
+const isVideo = (s: FrameInput): s is HTMLVideoElement =>
+  typeof HTMLVideoElement !== 'undefined' && s instanceof HTMLVideoElement;
 
 /**
  * One live view's GPU work per frame, shared by demos/webcam and <wgseg-view>: frame -> GPU
@@ -77,8 +78,16 @@ export class SegmentRenderer {
    * previous frames (0 = off) -> composited by `comp` into `target()` (called once the mask is
    * ready, e.g. the canvas context's current texture view).
    */
-  async frame(source: FrameInput, width: number, height: number, comp: Compositor, target: () => GPUTextureView, opts: CompositeOptions & { smoothing?: number }): Promise<StageTimes> {
-    const { device } = this.rt, m = this.model;
+  async frame(
+    source: FrameInput,
+    width: number,
+    height: number,
+    comp: Compositor,
+    target: () => GPUTextureView,
+    opts: CompositeOptions & { smoothing?: number },
+  ): Promise<StageTimes> {
+    const { device } = this.rt,
+      m = this.model;
     this.stage = 'preprocess';
     const t0 = performance.now();
     const enc = device.createCommandEncoder();
@@ -113,9 +122,14 @@ export class SegmentRenderer {
       comp.encode(enc2, target(), this.pre.frame!, this.smooth.output, m.maskW, m.maskH, opts);
       const waiters = this.waiters;
       this.waiters = [];
-      const nIn = this.pre.output.size, nMask = m.maskW * m.maskH * 4;
+      const nIn = this.pre.output.size,
+        nMask = m.maskW * m.maskH * 4;
       if (waiters.length) {
-        staging = createTracked(device, { size: nIn + nMask, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ, label: 'wgseg frame sample' });
+        staging = createTracked(device, {
+          size: nIn + nMask,
+          usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+          label: 'wgseg frame sample',
+        });
         enc2.copyBufferToBuffer(this.pre.output, 0, staging, 0, nIn);
         enc2.copyBufferToBuffer(mask.buffer, 0, staging, nIn, nMask);
       }
@@ -127,7 +141,16 @@ export class SegmentRenderer {
         await staging.mapAsync(GPUMapMode.READ);
         const input = new Float32Array(staging.getMappedRange(0, nIn).slice(0));
         const mk = new Float32Array(staging.getMappedRange(nIn, nMask).slice(0));
-        const s: FrameSample = { ...maskStats(mk, m.maskW, m.maskH), mask: Array.from(mk), maskW: m.maskW, maskH: m.maskH, input: Array.from(input), layout: m.layout, width: m.width, height: m.height };
+        const s: FrameSample = {
+          ...maskStats(mk, m.maskW, m.maskH),
+          mask: Array.from(mk),
+          maskW: m.maskW,
+          maskH: m.maskH,
+          input: Array.from(input),
+          layout: m.layout,
+          width: m.width,
+          height: m.height,
+        };
         for (const ok of waiters) ok(s);
       }
       return { prep: t1 - t0, model: t2 - t1, composite: t3 - t2 };
@@ -145,12 +168,15 @@ export class SegmentRenderer {
 
 /** Mean, coverage (> 0.5) and centroid (0..1) of a [h, w] mask. */
 export function maskStats(mask: ArrayLike<number>, w: number, h: number) {
-  let sum = 0, n = 0, sx = 0, sy = 0;
+  let sum = 0,
+    n = 0,
+    sx = 0,
+    sy = 0;
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
       const v = mask[y * w + x];
       sum += v;
-      if (v > 0.5) (n++, (sx += x + 0.5), (sy += y + 0.5));
+      if (v > 0.5) n++, (sx += x + 0.5), (sy += y + 0.5);
     }
   return { mean: sum / (w * h), coverage: n / (w * h), cx: n ? sx / n / w : NaN, cy: n ? sy / n / h : NaN };
 }

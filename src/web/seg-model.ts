@@ -25,15 +25,33 @@ export interface SegModel {
 export async function loadSegModel(rt: Runtime, src: string | Uint8Array, name: string): Promise<SegModel> {
   const session = await Session.create(src, { device: rt, source: name });
   try {
-    const [inp] = session.inputs, [out] = session.outputs;
+    const [inp] = session.inputs,
+      [out] = session.outputs;
     const d = inp.shape;
     if (d.length !== 4 || d.some((x) => typeof x !== 'number') || (d[3] !== 3 && d[1] !== 3))
-      throw new WgsegError('BAD_SHAPE', `${name}: input ${inp.name} is [${d.join(',')}]; a live view needs a fixed-size RGB image, [1,h,w,3] or [1,3,h,w]`);
+      throw new WgsegError(
+        'BAD_SHAPE',
+        `${name}: input ${inp.name} is [${d.join(',')}]; a live view needs a fixed-size RGB image, [1,h,w,3] or [1,3,h,w]`,
+      );
     const layout: InputLayout = d[3] === 3 ? 'nhwc' : 'nchw';
     const [height, width] = (layout === 'nhwc' ? d.slice(1, 3) : d.slice(2, 4)) as number[];
     const o = out.shape.filter((x) => x !== 1) as number[];
-    if (o.length !== 2) throw new WgsegError('BAD_SHAPE', `${name}: output ${out.name} is [${out.shape.join(',')}]; a live view needs a one-channel mask`);
-    return { session, input: inp.name, output: out.name, layout, width, height, maskH: o[0], maskW: o[1], label: `${name} (${width}×${height})` };
+    if (o.length !== 2)
+      throw new WgsegError(
+        'BAD_SHAPE',
+        `${name}: output ${out.name} is [${out.shape.join(',')}]; a live view needs a one-channel mask`,
+      );
+    return {
+      session,
+      input: inp.name,
+      output: out.name,
+      layout,
+      width,
+      height,
+      maskH: o[0],
+      maskW: o[1],
+      label: `${name} (${width}×${height})`,
+    };
   } catch (e) {
     session.dispose();
     throw e;

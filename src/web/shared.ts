@@ -39,11 +39,18 @@ export function releaseRuntime(): void {
   const s = shared;
   if (!s || --s.refs > 0) return;
   shared = null;
-  void s.value.then((v) => {
-    for (const c of v.compositors.values()) c.dispose();
-    for (const m of v.models.values()) void m.model.then((x) => x.session.dispose(), () => {});
-    v.rt.dispose();
-  }, () => {});
+  void s.value.then(
+    (v) => {
+      for (const c of v.compositors.values()) c.dispose();
+      for (const m of v.models.values())
+        void m.model.then(
+          (x) => x.session.dispose(),
+          () => {},
+        );
+      v.rt.dispose();
+    },
+    () => {},
+  );
 }
 
 async function current(): Promise<Shared> {
@@ -54,7 +61,7 @@ async function current(): Promise<Shared> {
 export async function compositorFor(format: GPUTextureFormat): Promise<Compositor> {
   const s = await current();
   let c = s.compositors.get(format);
-  if (c && c.device !== s.rt.device) (c.dispose(), (c = undefined)); // made before a device loss
+  if (c && c.device !== s.rt.device) c.dispose(), (c = undefined); // made before a device loss
   if (!c) s.compositors.set(format, (c = new Compositor(s.rt.device, format)));
   return c;
 }
@@ -82,12 +89,18 @@ export async function acquireModel(url: string, name: string): Promise<SegModel>
 export function releaseModel(url: string): void {
   const s = shared;
   if (!s) return;
-  void s.value.then((v) => {
-    const entry = v.models.get(url);
-    if (!entry || --entry.refs > 0) return;
-    v.models.delete(url);
-    void entry.model.then((m) => m.session.dispose(), () => {});
-  }, () => {});
+  void s.value.then(
+    (v) => {
+      const entry = v.models.get(url);
+      if (!entry || --entry.refs > 0) return;
+      v.models.delete(url);
+      void entry.model.then(
+        (m) => m.session.dispose(),
+        () => {},
+      );
+    },
+    () => {},
+  );
 }
 
 export interface SharedStats {
@@ -107,12 +120,29 @@ export interface SharedStats {
 export async function sharedStats(): Promise<SharedStats> {
   const v = shared ? await shared.value.catch(() => null) : null;
   const mem = gpuMemory();
-  if (!v) return { runtimes: 0, devices: 0, adapter: '', sessions: [], pool: { allocatedBytes: 0, inUseBytes: 0, buffers: 0 }, gpuBytes: mem.bytes, gpuBuffers: mem.buffers };
+  if (!v)
+    return {
+      runtimes: 0,
+      devices: 0,
+      adapter: '',
+      sessions: [],
+      pool: { allocatedBytes: 0, inUseBytes: 0, buffers: 0 },
+      gpuBytes: mem.bytes,
+      gpuBuffers: mem.buffers,
+    };
   const sessions = [];
   for (const [url, e] of v.models) {
     const m = await e.model.catch(() => null);
     if (m) sessions.push({ url, refs: e.refs, peakBytes: m.session.plannedPeakBytes ?? 0 });
   }
   const p = v.rt.pool.stats();
-  return { runtimes: 1, devices: new Set([v.rt.device]).size, adapter: v.rt.info.adapter, sessions, pool: { allocatedBytes: p.allocatedBytes, inUseBytes: p.inUseBytes, buffers: p.buffers }, gpuBytes: mem.bytes, gpuBuffers: mem.buffers };
+  return {
+    runtimes: 1,
+    devices: new Set([v.rt.device]).size,
+    adapter: v.rt.info.adapter,
+    sessions,
+    pool: { allocatedBytes: p.allocatedBytes, inUseBytes: p.inUseBytes, buffers: p.buffers },
+    gpuBytes: mem.bytes,
+    gpuBuffers: mem.buffers,
+  };
 }

@@ -19,12 +19,22 @@ export class MaskSmoother {
   private readonly layout: NonNullable<ShaderLayout['uniform']>;
   private fresh = true;
 
-  constructor(gpu: GPUDevice | Runtime, readonly n: number) {
+  constructor(
+    gpu: GPUDevice | Runtime,
+    readonly n: number,
+  ) {
     this.rt = gpu instanceof Runtime ? gpu : new Runtime(gpu);
     const device = (this.device = this.rt.device);
     this.layout = this.rt.pipelines.get(SHADER).layout.uniform!;
-    this.uniforms = createTracked(device, { size: this.layout.size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    this.output = createTracked(device, { size: Math.max(16, n * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, label: 'wgseg smoothed mask' });
+    this.uniforms = createTracked(device, {
+      size: this.layout.size,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    this.output = createTracked(device, {
+      size: Math.max(16, n * 4),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+      label: 'wgseg smoothed mask',
+    });
   }
 
   reset(): void {
@@ -36,7 +46,16 @@ export class MaskSmoother {
     const a = this.fresh ? 1 : Math.min(1, Math.max(0, alpha));
     this.fresh = false;
     this.device.queue.writeBuffer(this.uniforms, 0, packUniforms(this.layout, { n: this.n, alpha: a }, 'smooth'));
-    this.rt.dispatch({ name: `web mask smoothing ${this.n}`, shader: SHADER, buffers: { mask, state: this.output }, uniformBuffer: this.uniforms, workgroups: [Math.ceil(this.n / 64)] }, encoder);
+    this.rt.dispatch(
+      {
+        name: `web mask smoothing ${this.n}`,
+        shader: SHADER,
+        buffers: { mask, state: this.output },
+        uniformBuffer: this.uniforms,
+        workgroups: [Math.ceil(this.n / 64)],
+      },
+      encoder,
+    );
   }
 
   dispose(): void {

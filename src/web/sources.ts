@@ -8,14 +8,24 @@ const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** getUserMedia for a camera at about `width` x `height`, with a readable message for each way it fails. */
 export async function requestCamera(width = 640, height = 480): Promise<MediaStream> {
-  if (!navigator.mediaDevices?.getUserMedia) throw new WgsegError('BAD_INPUT', 'This page cannot use a camera here (getUserMedia needs https or localhost).');
+  if (!navigator.mediaDevices?.getUserMedia)
+    throw new WgsegError('BAD_INPUT', 'This page cannot use a camera here (getUserMedia needs https or localhost).');
   try {
-    return await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: width }, height: { ideal: height } }, audio: false });
+    return await navigator.mediaDevices.getUserMedia({
+      video: { width: { ideal: width }, height: { ideal: height } },
+      audio: false,
+    });
   } catch (e) {
     const name = (e as DOMException).name;
-    if (name === 'NotAllowedError') throw new WgsegError('BAD_INPUT', 'Camera access was denied: allow the camera for this page (the camera icon in the address bar) and reload.');
-    if (name === 'NotFoundError' || name === 'OverconstrainedError') throw new WgsegError('BAD_INPUT', 'No camera found: connect one and reload.');
-    if (name === 'NotReadableError') throw new WgsegError('BAD_INPUT', 'The camera is busy (used by another application?).');
+    if (name === 'NotAllowedError')
+      throw new WgsegError(
+        'BAD_INPUT',
+        'Camera access was denied: allow the camera for this page (the camera icon in the address bar) and reload.',
+      );
+    if (name === 'NotFoundError' || name === 'OverconstrainedError')
+      throw new WgsegError('BAD_INPUT', 'No camera found: connect one and reload.');
+    if (name === 'NotReadableError')
+      throw new WgsegError('BAD_INPUT', 'The camera is busy (used by another application?).');
     throw new WgsegError('BAD_INPUT', `Camera failed: ${errText(e)}`);
   }
 }
@@ -50,7 +60,13 @@ export async function openSource(src: string, video: HTMLVideoElement): Promise<
       stop();
       throw new WgsegError('BAD_INPUT', `Camera failed: ${errText(e)}`);
     }
-    return { kind: 'camera', element: video, live: true, size: () => videoSize(video), close: () => (stop(), (video.srcObject = null)) };
+    return {
+      kind: 'camera',
+      element: video,
+      live: true,
+      size: () => videoSize(video),
+      close: () => (stop(), (video.srcObject = null)),
+    };
   }
   if (!src) throw new WgsegError('BAD_INPUT', 'no src: give "camera", an image URL or a video URL');
   if (VIDEO_URL.test(src)) {
@@ -58,10 +74,18 @@ export async function openSource(src: string, video: HTMLVideoElement): Promise<
     try {
       await video.play();
     } catch (e) {
-      const err = video.error ? `media error ${video.error.code}${video.error.message ? `: ${video.error.message}` : ''}` : errText(e);
+      const err = video.error
+        ? `media error ${video.error.code}${video.error.message ? `: ${video.error.message}` : ''}`
+        : errText(e);
       throw new WgsegError('BAD_INPUT', `${src}: cannot play this video (${err})`);
     }
-    return { kind: 'video', element: video, live: true, size: () => videoSize(video), close: () => (video.pause(), video.removeAttribute('src'), video.load()) };
+    return {
+      kind: 'video',
+      element: video,
+      live: true,
+      size: () => videoSize(video),
+      close: () => (video.pause(), video.removeAttribute('src'), video.load()),
+    };
   }
   let res: Response;
   try {
@@ -76,7 +100,13 @@ export async function openSource(src: string, video: HTMLVideoElement): Promise<
   } catch (e) {
     throw new WgsegError('BAD_INPUT', `${src}: not an image this browser can decode (${errText(e)})`);
   }
-  return { kind: 'image', element: bitmap, live: false, size: () => [bitmap.width, bitmap.height], close: () => bitmap.close() };
+  return {
+    kind: 'image',
+    element: bitmap,
+    live: false,
+    size: () => [bitmap.width, bitmap.height],
+    close: () => bitmap.close(),
+  };
 }
 
 function videoSize(v: HTMLVideoElement): [number, number] | null {

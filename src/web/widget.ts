@@ -5,7 +5,15 @@ import { COMPOSITE_MODES, type Background, type CompositeMode, type Compositor }
 import { FrameStats, nextFrame } from './frame-loop';
 import { SegmentRenderer, type FrameSample, type StageTimes } from './renderer';
 import type { SegModel } from './seg-model';
-import { acquireModel, acquireRuntime, compositorFor, releaseModel, releaseRuntime, sharedStats, type SharedStats } from './shared';
+import {
+  acquireModel,
+  acquireRuntime,
+  compositorFor,
+  releaseModel,
+  releaseRuntime,
+  sharedStats,
+  type SharedStats,
+} from './shared';
 import { NO_WEBGPU_MESSAGE, openSource, type FrameSource } from './sources';
 
 /** Built-in model names -> file names, resolved against `WgsegView.modelBase`. */
@@ -14,9 +22,20 @@ export const BUILTIN_MODELS: Record<string, string> = {
   'selfie-landscape': 'selfie_segmentation_landscape.tflite',
 };
 
-export interface WgsegReadyDetail { model: string; adapter: string; source: FrameSource['kind'] }
-export interface WgsegFrameDetail { ms: StageTimes; fps: number; frames: number }
-export interface WgsegErrorDetail { message: string; code?: string }
+export interface WgsegReadyDetail {
+  model: string;
+  adapter: string;
+  source: FrameSource['kind'];
+}
+export interface WgsegFrameDetail {
+  ms: StageTimes;
+  fps: number;
+  frames: number;
+}
+export interface WgsegErrorDetail {
+  message: string;
+  code?: string;
+}
 export interface WgsegViewStats extends SharedStats {
   /** connected views, and the GPUDevices they use (one, however many views) */
   views: number;
@@ -70,7 +89,15 @@ export class WgsegView extends HTMLElement {
       ...s,
       views: live.length,
       devices: new Set(live.map((v) => v.#rt?.device).filter(Boolean)).size,
-      cameraTracks: live.reduce((n, v) => n + (v.#stream()?.getTracks().filter((t) => t.readyState === 'live').length ?? 0), 0),
+      cameraTracks: live.reduce(
+        (n, v) =>
+          n +
+          (v
+            .#stream()
+            ?.getTracks()
+            .filter((t) => t.readyState === 'live').length ?? 0),
+        0,
+      ),
       viewBytes: live.reduce((n, v) => n + v.#bytes(), 0),
     };
   }
@@ -106,7 +133,8 @@ export class WgsegView extends HTMLElement {
     if (this.#abort) return;
     views.add(this);
     this.#abort = new AbortController();
-    for (const type of PAGE_EVENTS) (type === 'visibilitychange' ? document : window).addEventListener(type, this.#onPage);
+    for (const type of PAGE_EVENTS)
+      (type === 'visibilitychange' ? document : window).addEventListener(type, this.#onPage);
     this.#pageHidden = document.visibilityState === 'hidden';
     void this.#run(this.#abort.signal);
   }
@@ -116,7 +144,8 @@ export class WgsegView extends HTMLElement {
     queueMicrotask(() => {
       if (this.isConnected || !this.#abort) return;
       views.delete(this);
-      for (const type of PAGE_EVENTS) (type === 'visibilitychange' ? document : window).removeEventListener(type, this.#onPage);
+      for (const type of PAGE_EVENTS)
+        (type === 'visibilitychange' ? document : window).removeEventListener(type, this.#onPage);
       this.#abort.abort();
       this.#abort = null;
       this.#source?.close(); // the camera goes off now; GPU resources go when the loop has left its frame
@@ -162,7 +191,10 @@ export class WgsegView extends HTMLElement {
   }
 
   #bytes(): number {
-    return (this.#renderer?.bytes ?? 0) + (this.#background.texture ? this.#background.texture.width * this.#background.texture.height * 4 : 0);
+    return (
+      (this.#renderer?.bytes ?? 0) +
+      (this.#background.texture ? this.#background.texture.width * this.#background.texture.height * 4 : 0)
+    );
   }
 
   #emit<T>(type: string, detail: T): void {
@@ -194,7 +226,9 @@ export class WgsegView extends HTMLElement {
 
   /** The frame loop of one connection: (re)loads what the attributes ask for, renders, releases everything on exit. */
   async #run(signal: AbortSignal): Promise<void> {
-    let modelUrl = '', srcKey: string | null = null, model: SegModel | null = null;
+    let modelUrl = '',
+      srcKey: string | null = null,
+      model: SegModel | null = null;
     const stats = new FrameStats();
     let unwatch = () => {};
     try {
@@ -209,7 +243,9 @@ export class WgsegView extends HTMLElement {
       const ctx = this.#canvas.getContext('webgpu');
       if (!ctx) throw new WgsegError('NO_WEBGPU', 'This canvas cannot be used with WebGPU.');
       // attach to the runtime's device: canvas, compositor, and a wake-up (also of a still view) when it is lost
-      let comp!: Compositor, gen = -1, recovering = false;
+      let comp!: Compositor,
+        gen = -1,
+        recovering = false;
       const attach = async () => {
         unwatch();
         unwatch = onDeviceLost(rt.device, () => ((this.#dirty = true), this.#wake?.()));
@@ -284,15 +320,28 @@ export class WgsegView extends HTMLElement {
           this.#msg.hidden = true;
           if (changed) {
             stats.resetRate();
-            this.#emit<WgsegReadyDetail>('ready', { model: model!.label, adapter: rt.info.adapter, source: this.#source!.kind });
+            this.#emit<WgsegReadyDetail>('ready', {
+              model: model!.label,
+              adapter: rt.info.adapter,
+              source: this.#source!.kind,
+            });
           }
-          const src = this.#source!, size = src.size();
+          const src = this.#source!,
+            size = src.size();
           if (size && (src.live || wasDirty || changed)) {
             const [w, h] = size;
-            if (this.#canvas.width !== w || this.#canvas.height !== h) Object.assign(this.#canvas, { width: w, height: h });
+            if (this.#canvas.width !== w || this.#canvas.height !== h)
+              Object.assign(this.#canvas, { width: w, height: h });
             last = performance.now();
-            const mode = (COMPOSITE_MODES as readonly string[]).includes(this.getAttribute('mode') ?? '') ? (this.getAttribute('mode') as CompositeMode) : 'mask';
-            const ms = await this.#renderer.frame(src.element, w, h, comp, () => ctx.getCurrentTexture().createView(), { mode, mirror, smoothing: src.live ? SMOOTHING : 0, background: this.#background.value });
+            const mode = (COMPOSITE_MODES as readonly string[]).includes(this.getAttribute('mode') ?? '')
+              ? (this.getAttribute('mode') as CompositeMode)
+              : 'mask';
+            const ms = await this.#renderer.frame(src.element, w, h, comp, () => ctx.getCurrentTexture().createView(), {
+              mode,
+              mirror,
+              smoothing: src.live ? SMOOTHING : 0,
+              background: this.#background.value,
+            });
             if (signal.aborted) break;
             stats.add(ms);
             this.#emit<WgsegFrameDetail>('frame', { ms, fps: src.live ? stats.fps : 0, frames: stats.frames });
@@ -302,7 +351,11 @@ export class WgsegView extends HTMLElement {
         } catch (e) {
           if (signal.aborted) break;
           if (!recovering && (rt.isLost || rt.generation !== gen)) continue; // a frame that met the loss: recover above
-          this.#showError(recovering ? new WgsegError('DEVICE_LOST', `The GPU device was lost and could not be recreated: ${errText(e)}`) : e);
+          this.#showError(
+            recovering
+              ? new WgsegError('DEVICE_LOST', `The GPU device was lost and could not be recreated: ${errText(e)}`)
+              : e,
+          );
           recovering = false;
           await this.#waitForChange(signal); // retry when an attribute changes
         }
@@ -332,9 +385,13 @@ export class WgsegView extends HTMLElement {
     if (!key) return;
     const color = parseColor(key);
     if (color) return void (this.#background.value = { color });
-    const res = await fetch(new URL(key, document.baseURI)).catch((e) => Promise.reject(new WgsegError('BAD_INPUT', `background ${key}: cannot fetch (${errText(e)})`)));
+    const res = await fetch(new URL(key, document.baseURI)).catch((e) =>
+      Promise.reject(new WgsegError('BAD_INPUT', `background ${key}: cannot fetch (${errText(e)})`)),
+    );
     if (!res.ok) throw new WgsegError('BAD_INPUT', `background ${key}: HTTP ${res.status}`);
-    const bitmap = await createImageBitmap(await res.blob()).catch((e) => Promise.reject(new WgsegError('BAD_INPUT', `background ${key}: not an image (${errText(e)})`)));
+    const bitmap = await createImageBitmap(await res.blob()).catch((e) =>
+      Promise.reject(new WgsegError('BAD_INPUT', `background ${key}: not an image (${errText(e)})`)),
+    );
     if (key !== this.#background.key) return bitmap.close();
     const texture = rt.device.createTexture({
       size: [bitmap.width, bitmap.height],
@@ -348,7 +405,10 @@ export class WgsegView extends HTMLElement {
   }
 }
 
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string>): HTMLElementTagNameMap[K] {
+function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string>,
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   return el;
@@ -364,7 +424,8 @@ function parseColor(value: string): [number, number, number] | null {
   return [r / 255, g / 255, b / 255];
 }
 
-if (typeof customElements !== 'undefined' && !customElements.get('wgseg-view')) customElements.define('wgseg-view', WgsegView);
+if (typeof customElements !== 'undefined' && !customElements.get('wgseg-view'))
+  customElements.define('wgseg-view', WgsegView);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -5,7 +5,16 @@ import { formatTable, markdownTable, maxAbsDiff, percentile, rowProblems, type R
 import { MODELS, pickModels, type Loaded } from '../../bench/peers/models';
 import { importOnnx } from '../../src/import/onnx';
 
-const row = (o: Partial<Row>): Row => ({ model: 'm', input: '1x1', engine: 'wgseg', coldMs: 10, medianMs: 2, p95Ms: 3, maxAbsDiff: 1e-6, ...o });
+const row = (o: Partial<Row>): Row => ({
+  model: 'm',
+  input: '1x1',
+  engine: 'wgseg',
+  coldMs: 10,
+  medianMs: 2,
+  p95Ms: 3,
+  maxAbsDiff: 1e-6,
+  ...o,
+});
 
 describe('bench/peers', () => {
   it('every in-code model row parses, its feeds match the graph inputs and the compared output exists', async () => {
@@ -54,7 +63,11 @@ describe('bench/peers', () => {
   });
 
   it('tables: the ratio peer/wgseg per model, empty cells with their reason', () => {
-    const rows = [row({ medianMs: 2, coldMs: 10 }), row({ engine: 'ort-webgpu', medianMs: 5, coldMs: 4 }), row({ engine: 'tfjs-webgpu', medianMs: null, coldMs: null, p95Ms: null, maxAbsDiff: null, note: 'no such op' })];
+    const rows = [
+      row({ medianMs: 2, coldMs: 10 }),
+      row({ engine: 'ort-webgpu', medianMs: 5, coldMs: 4 }),
+      row({ engine: 'tfjs-webgpu', medianMs: null, coldMs: null, p95Ms: null, maxAbsDiff: null, note: 'no such op' }),
+    ];
     const text = formatTable(rows).split('\n');
     expect(text[2]).toMatch(/ort-webgpu .* 2\.50 +0\.40$/);
     expect(text[3]).toMatch(/tfjs-webgpu +no such op$/);

@@ -10,8 +10,10 @@ describe('soak (short)', () => {
   it('100 runs and 50 create/dispose cycles return GPU memory and pipelines to their baselines', async () => {
     const r = await soak(100, 50);
     const { run, cycle } = r;
-    console.log(`soak: runs gpu ${run.before.gpu.bytes} -> ${run.after.gpu.bytes} B, heap +${((run.after.heap - run.before.heap) / 2 ** 20).toFixed(2)} MiB; ` +
-      `cycles gpu ${cycle.before.gpu.bytes} -> ${cycle.after.gpu.bytes} B, heap +${((cycle.after.heap - cycle.before.heap) / 2 ** 20).toFixed(2)} MiB`);
+    console.log(
+      `soak: runs gpu ${run.before.gpu.bytes} -> ${run.after.gpu.bytes} B, heap +${((run.after.heap - run.before.heap) / 2 ** 20).toFixed(2)} MiB; ` +
+        `cycles gpu ${cycle.before.gpu.bytes} -> ${cycle.after.gpu.bytes} B, heap +${((cycle.after.heap - cycle.before.heap) / 2 ** 20).toFixed(2)} MiB`,
+    );
     // one session running: its buffers (plan, constants, pool) stay exactly as after the first run
     expect(run.before.gpu.buffers).toBeGreaterThan(0);
     expect(run.after.gpu).toEqual(run.before.gpu);

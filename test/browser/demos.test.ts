@@ -33,11 +33,17 @@ describe.skipIf(!!SKIP_BROWSER)('demos in headless Chromium', () => {
     const only = ['depthwise', 'grid_sample', 'resize'];
     const { page, errors } = await site.open(`demos/kernels/?only=${only.join(',')}&runs=1`);
     await page.click('#run');
-    await page.waitForFunction(() => (window as { benchDone?: boolean }).benchDone || document.querySelector('#status.error'), null, { timeout: 45_000 });
+    await page.waitForFunction(
+      () => (window as { benchDone?: boolean }).benchDone || document.querySelector('#status.error'),
+      null,
+      { timeout: 45_000 },
+    );
     expect(errors).toEqual([]);
     const status = await page.locator('#status').textContent();
     expect(status).toMatch(/^adapter: \S.* \(timestamp-query: (true|false), shader-f16: (true|false)\)$/);
-    const rows = await page.locator('#rows tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.children, (td) => td.textContent ?? '')));
+    const rows = await page
+      .locator('#rows tr')
+      .evaluateAll((trs) => trs.map((tr) => Array.from(tr.children, (td) => td.textContent ?? '')));
     expect(rows.map((r) => only.find((w) => r[0].includes(w)))).toEqual(only);
     for (const [, ms, rate] of rows) {
       expect(Number(ms)).toBeGreaterThan(0);
@@ -49,7 +55,11 @@ describe.skipIf(!!SKIP_BROWSER)('demos in headless Chromium', () => {
 
   it('demos/rectify loads the STN through Session and classifies the rectified digits', async () => {
     const { page, errors, logs } = await site.open('demos/rectify/?seed=1&live=0');
-    await page.waitForFunction(() => (window as { rectifyReady?: boolean }).rectifyReady || document.querySelector('#status.error'), null, { timeout: 45_000 });
+    await page.waitForFunction(
+      () => (window as { rectifyReady?: boolean }).rectifyReady || document.querySelector('#status.error'),
+      null,
+      { timeout: 45_000 },
+    );
     expect(errors).toEqual([]);
     expect(await page.locator('#status').textContent()).toMatch(/^adapter: \S/);
 
@@ -82,7 +92,12 @@ describe.skipIf(!!SKIP_BROWSER)('demos in headless Chromium', () => {
     expect(await page.locator('#pred').textContent()).toMatch(/^predicted \d · \d+\.\d ms$/);
 
     if (logs.length) console.log(`demos/rectify console:\n  ${logs.join('\n  ')}`);
-    await saveScreenshot(page, 'rectify', process.env.WGSEG_DOCS_SCREENSHOTS === '1' ? ['docs/rectify.png'] : [], 'body');
+    await saveScreenshot(
+      page,
+      'rectify',
+      process.env.WGSEG_DOCS_SCREENSHOTS === '1' ? ['docs/rectify.png'] : [],
+      'body',
+    );
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeChromium, launchChromium, ROOT, serveDir, SKIP_BROWSER, watchPage, type Server } from '../helpers/browser';
+import {
+  closeChromium,
+  launchChromium,
+  ROOT,
+  serveDir,
+  SKIP_BROWSER,
+  watchPage,
+  type Server,
+} from '../helpers/browser';
 import { smallNet } from '../helpers/small-net';
 import { expectClose, TOL } from '../helpers/tolerance';
 
@@ -26,7 +34,11 @@ describe.skipIf(!!SKIP_BROWSER)('device loss in headless Chromium', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'wgseg-pages-'));
     const vite = join(ROOT, 'node_modules/vite/bin/vite.js');
-    await promisify(execFile)(process.execPath, [vite, 'build', '--config', 'test/browser/pages/vite.config.ts', '--outDir', dir, '--emptyOutDir'], { cwd: ROOT });
+    await promisify(execFile)(
+      process.execPath,
+      [vite, 'build', '--config', 'test/browser/pages/vite.config.ts', '--outDir', dir, '--emptyOutDir'],
+      { cwd: ROOT },
+    );
     server = await serveDir(dir);
     context = await launchChromium();
   }, 120_000);
@@ -40,7 +52,11 @@ describe.skipIf(!!SKIP_BROWSER)('device loss in headless Chromium', () => {
     const page = await context.newPage();
     const { errors } = watchPage(page);
     await page.goto(new URL('test/browser/pages/device-loss.html', server.url).href);
-    await page.waitForFunction(() => (window as { __deviceLoss?: unknown }).__deviceLoss || document.querySelector('#status.error'), null, { timeout: 90_000 });
+    await page.waitForFunction(
+      () => (window as { __deviceLoss?: unknown }).__deviceLoss || document.querySelector('#status.error'),
+      null,
+      { timeout: 90_000 },
+    );
     const status = await page.locator('#status').textContent();
     expect(status).toBe('done');
     const r = (await page.evaluate(() => (window as unknown as { __deviceLoss: unknown }).__deviceLoss)) as Result;
@@ -49,9 +65,14 @@ describe.skipIf(!!SKIP_BROWSER)('device loss in headless Chromium', () => {
     for (const [label, out] of Object.entries(r.outs)) expectClose(out, net.want, TOL.f32Reduce, label);
     expect(r.newDevice).toBe(true);
     expect(r.generation).toBe(3);
-    const lost = (m: RegExp) => expect.objectContaining({ name: 'WgsegError', code: 'DEVICE_LOST', message: expect.stringMatching(m) });
-    expect(r.errors.staleRead).toEqual(lost(/tensor from a GPU device that was lost; its data is gone: run the session again/));
-    expect(r.errors.midRun).toEqual(lost(/^GPU device lost \(destroyed.*\) during a run of test\.onnx; the next Session\.run recreates the device/));
+    const lost = (m: RegExp) =>
+      expect.objectContaining({ name: 'WgsegError', code: 'DEVICE_LOST', message: expect.stringMatching(m) });
+    expect(r.errors.staleRead).toEqual(
+      lost(/tensor from a GPU device that was lost; its data is gone: run the session again/),
+    );
+    expect(r.errors.midRun).toEqual(
+      lost(/^GPU device lost \(destroyed.*\) during a run of test\.onnx; the next Session\.run recreates the device/),
+    );
     expect(r.errors.midRead).toEqual(lost(/^GPU device lost \(destroyed.*\) while reading a \[1,2,8,8\] f32 tensor/));
     expect(r.errors.callerDevice).toEqual(lost(/the device was given by the caller, so wgseg cannot recreate it/));
     expect(errors).toEqual([]);

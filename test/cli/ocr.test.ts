@@ -22,7 +22,10 @@ const { width, height, data } = scene.image;
 const png = new PNG({ width, height });
 png.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 writeFileSync(tmp('scene.png'), PNG.sync.write(png));
-writeFileSync(tmp('scene.jpg'), jpeg.encode({ data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), width, height }, 92).data);
+writeFileSync(
+  tmp('scene.jpg'),
+  jpeg.encode({ data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), width, height }, 92).data,
+);
 writeFileSync(tmp('not-an-image.png'), 'hello');
 
 const LINE = /^("(?:[^"\\]|\\.)*")  confidence (\d\.\d{3})  box ((?:-?[\d.]+,-?[\d.]+ ?){4})$/;
@@ -32,20 +35,31 @@ function checkOutput(out: string[]) {
   const rows = out.slice(0, -1).map((l) => {
     const m = LINE.exec(l);
     expect(m, `line "${l}"`).not.toBeNull();
-    return { text: JSON.parse(m![1]) as string, conf: Number(m![2]), box: m![3].trim().split(' ').map((p) => p.split(',').map(Number)) };
+    return {
+      text: JSON.parse(m![1]) as string,
+      conf: Number(m![2]),
+      box: m![3]
+        .trim()
+        .split(' ')
+        .map((p) => p.split(',').map(Number)),
+    };
   });
   expect(rows.length).toBe(scene.lines.length);
   rows.forEach((r, i) => {
-    const want = scene.lines[i].text.replace(/\s/g, ''), got = r.text.replace(/\s/g, '');
+    const want = scene.lines[i].text.replace(/\s/g, ''),
+      got = r.text.replace(/\s/g, '');
     expect(editDistance(want, got) / want.length, `"${r.text}" vs "${scene.lines[i].text}"`).toBeLessThanOrEqual(0.02);
     expect(r.conf).toBeGreaterThan(0.5);
     expect(r.box).toHaveLength(4);
   });
-  expect(out[out.length - 1]).toMatch(/^# 2 lines in \d+x\d+; ms: preprocess [\d.]+, det [\d.]+, boxes [\d.]+ \(host [\d.]+\), rectify [\d.]+, rec [\d.]+, decode [\d.]+, total [\d.]+/);
+  expect(out[out.length - 1]).toMatch(
+    /^# 2 lines in \d+x\d+; ms: preprocess [\d.]+, det [\d.]+, boxes [\d.]+ \(host [\d.]+\), rectify [\d.]+, rec [\d.]+, decode [\d.]+, total [\d.]+/,
+  );
 }
 
 async function wgseg(...argv: string[]) {
-  const out: string[] = [], err: string[] = [];
+  const out: string[] = [],
+    err: string[] = [];
   const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), debug: false });
   return { code, out, err };
 }

@@ -17,7 +17,8 @@ async function expectRight(out: Record<string, Tensor>, label: string) {
   expectClose(await out[net.output].read(), net.want, TOL.f32Reduce, label);
 }
 
-const lostError = (reason: RegExp) => expect.objectContaining({ name: 'WgsegError', code: 'DEVICE_LOST', message: expect.stringMatching(reason) });
+const lostError = (reason: RegExp) =>
+  expect.objectContaining({ name: 'WgsegError', code: 'DEVICE_LOST', message: expect.stringMatching(reason) });
 
 describe('device loss (Dawn)', () => {
   it('between runs: the next run recreates device, pipelines and weights; old tensors refuse read()', async () => {
@@ -36,8 +37,12 @@ describe('device loss (Dawn)', () => {
     expect(s.rt.generation).toBe(old.generation + 1);
     await expectRight(after, 'after recovery');
     expect(before[net.output].stale).toBe(true);
-    await expect(before[net.output].read()).rejects.toThrow(/tensor from a GPU device that was lost; its data is gone: run the session again/);
-    await expect(s.run({ x: before[net.output] })).rejects.toThrow(/input x is a tensor from a GPU device that was lost/);
+    await expect(before[net.output].read()).rejects.toThrow(
+      /tensor from a GPU device that was lost; its data is gone: run the session again/,
+    );
+    await expect(s.run({ x: before[net.output] })).rejects.toThrow(
+      /input x is a tensor from a GPU device that was lost/,
+    );
     before[net.output].dispose(); // a no-op on the new device's pool
     after[net.output].dispose();
     s.dispose();
@@ -50,7 +55,11 @@ describe('device loss (Dawn)', () => {
     destroyAfterNextSubmit(device);
     const err = await s.run(feeds()).catch((e) => e);
     expect(err).toBeInstanceOf(WgsegError);
-    expect(err).toEqual(lostError(/^GPU device lost \(destroyed.*\) during a run of test\.onnx; the next Session\.run recreates the device/));
+    expect(err).toEqual(
+      lostError(
+        /^GPU device lost \(destroyed.*\) during a run of test\.onnx; the next Session\.run recreates the device/,
+      ),
+    );
     await expectRight(await s.run(feeds()), 'run after the failed one');
     expect(s.rt.device).not.toBe(device);
     s.dispose();
@@ -60,7 +69,9 @@ describe('device loss (Dawn)', () => {
     const s = await Session.create(net.graph);
     const out = await s.run(feeds());
     destroyDuringNextMap(s.rt.device);
-    await expect(out[net.output].read()).rejects.toEqual(lostError(/^GPU device lost \(destroyed.*\) while reading a \[1,2,8,8\] f32 tensor/));
+    await expect(out[net.output].read()).rejects.toEqual(
+      lostError(/^GPU device lost \(destroyed.*\) while reading a \[1,2,8,8\] f32 tensor/),
+    );
     await expectRight(await s.run(feeds()), 'after the lost read-back');
     s.dispose();
   });
@@ -87,7 +98,11 @@ describe('device loss (Dawn)', () => {
     device.destroy();
     await device.lost;
     for (let i = 0; i < 2; i++) {
-      await expect(s.run(feeds())).rejects.toEqual(lostError(/^GPU device lost \(destroyed.*\) earlier; the device was given by the caller, so wgseg cannot recreate it: make a new GPUDevice and a new Session/));
+      await expect(s.run(feeds())).rejects.toEqual(
+        lostError(
+          /^GPU device lost \(destroyed.*\) earlier; the device was given by the caller, so wgseg cannot recreate it: make a new GPUDevice and a new Session/,
+        ),
+      );
     }
     s.dispose();
     // the documented way out: a new device, a new session

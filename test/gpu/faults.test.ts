@@ -18,8 +18,23 @@ const OUT_BYTES = 2 * 8 * 8 * 4;
 function constBytes(rt: Runtime): number {
   const conv = kernelFor('Conv');
   const packed = (w: Float32Array, shape: number[], x: number[], attrs: Attrs) =>
-    conv.prepack!(rt, 1, w, [{ shape: x, dtype: 'f32' }, { shape, dtype: 'f32' }], attrs)!.data.length;
-  return (packed(net.weights.w1, [4, 2, 3, 3], SMALL_NET_DIMS, { pads: [1, 1, 1, 1] }) + 4 + packed(net.weights.w2, [2, 4, 1, 1], [1, 4, 8, 8], {}) + 2) * 4;
+    conv.prepack!(
+      rt,
+      1,
+      w,
+      [
+        { shape: x, dtype: 'f32' },
+        { shape, dtype: 'f32' },
+      ],
+      attrs,
+    )!.data.length;
+  return (
+    (packed(net.weights.w1, [4, 2, 3, 3], SMALL_NET_DIMS, { pads: [1, 1, 1, 1] }) +
+      4 +
+      packed(net.weights.w2, [2, 4, 1, 1], [1, 4, 8, 8], {}) +
+      2) *
+    4
+  );
 }
 const INPUT_SLOT = 2 * 8 * 8 * 4;
 
@@ -55,7 +70,11 @@ describe('out of memory', () => {
     rt.faults.outOfMemory = 2;
     const err = await Session.create(net.graph, { device: rt }).catch((e) => e);
     expect(err).toMatchObject({ name: 'WgsegError', code: 'OUT_OF_MEMORY' });
-    expect(err.message).toMatch(new RegExp(`^test\\.onnx: the plan's buffers \\(\\d+ intermediates, \\d+ bytes; 4 constants, ${CONST_BYTES} bytes\\): GPU out of memory: planned ${planned} bytes; available: the device refused them twice \\(wgseg held \\d+ bytes, 8192 freed by flushing the buffer pool before the retry; WebGPU reports no free-memory figure, only the per-buffer limit maxBufferSize \\d+\\): out-of-memory injected`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `^test\\.onnx: the plan's buffers \\(\\d+ intermediates, \\d+ bytes; 4 constants, ${CONST_BYTES} bytes\\): GPU out of memory: planned ${planned} bytes; available: the device refused them twice \\(wgseg held \\d+ bytes, 8192 freed by flushing the buffer pool before the retry; WebGPU reports no free-memory figure, only the per-buffer limit maxBufferSize \\d+\\): out-of-memory injected`,
+      ),
+    );
     expect(gpuMemory()).toEqual(base);
     rt.dispose();
   });
@@ -67,7 +86,14 @@ describe('out of memory', () => {
     const once = await s.run(feeds());
     expectClose(await once[net.output].read(), net.want, TOL.f32Reduce, 'retried run');
     rt.faults.outOfMemory = 2;
-    await expect(s.run(feeds())).rejects.toMatchObject({ code: 'OUT_OF_MEMORY', message: expect.stringMatching(new RegExp(`^test\\.onnx: a run \\(outputs ${OUT_BYTES} bytes, planned intermediates \\d+ bytes already held\\): GPU out of memory: planned ${OUT_BYTES} bytes`)) });
+    await expect(s.run(feeds())).rejects.toMatchObject({
+      code: 'OUT_OF_MEMORY',
+      message: expect.stringMatching(
+        new RegExp(
+          `^test\\.onnx: a run \\(outputs ${OUT_BYTES} bytes, planned intermediates \\d+ bytes already held\\): GPU out of memory: planned ${OUT_BYTES} bytes`,
+        ),
+      ),
+    });
     expectClose(await (await s.run(feeds()))[net.output].read(), net.want, TOL.f32Reduce, 'run after the failure');
     s.dispose();
     rt.dispose();
@@ -76,7 +102,11 @@ describe('out of memory', () => {
 
 describe('debug mode: validation errors name the kernel', () => {
   /** A tensor whose buffer cannot be bound as storage: a broken call into a kernel. */
-  const mappable = (rt: Runtime, n: number) => ({ buffer: rt.device.createBuffer({ size: n * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }), shape: [n], dtype: 'f32' as const });
+  const mappable = (rt: Runtime, n: number) => ({
+    buffer: rt.device.createBuffer({ size: n * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+    shape: [n],
+    dtype: 'f32' as const,
+  });
 
   it('a bind-group error surfaces at sync() with kernel, shapes, shader and buffers', async () => {
     const rt = await Runtime.create({ debug: true });
@@ -86,7 +116,9 @@ describe('debug mode: validation errors name the kernel', () => {
     rt.context = '';
     const err = await rt.sync().catch((e) => e);
     expect(err).toMatchObject({ name: 'WgsegError', code: 'GPU_VALIDATION' });
-    expect(err.message).toMatch(/^test node relu_0 \(Relu\): kernel Relu\[4\] \(shader elementwise\/unary\.wgsl, workgroups 1x1; buffers x: 16 B, usage 0x9; y: 16 B, usage 0x8c\): .*usage.* \(and 1 more validation error\)$/s);
+    expect(err.message).toMatch(
+      /^test node relu_0 \(Relu\): kernel Relu\[4\] \(shader elementwise\/unary\.wgsl, workgroups 1x1; buffers x: 16 B, usage 0x9; y: 16 B, usage 0x8c\): .*usage.* \(and 1 more validation error\)$/s,
+    );
     // the runtime stays usable: a correct call afterwards runs
     rt.release(y);
     const [z] = runKernel(rt, kernelFor('Relu'), [rt.upload([-1, 2], [2])]);
@@ -97,8 +129,18 @@ describe('debug mode: validation errors name the kernel', () => {
   it('a pipeline that fails to compile names the kernel', async () => {
     const rt = await Runtime.create({ debug: true });
     const buf = rt.pool.acquire(16);
-    rt.dispatch({ name: 'Broken[4]', shader: 'elementwise/unary.wgsl', defines: { T: 'bogus_type' }, uniforms: { n: 4, op: 0, a: 0, b: 0 }, buffers: { x: buf, y: buf }, workgroups: [1] });
-    await expect(rt.sync()).rejects.toMatchObject({ code: 'GPU_VALIDATION', message: expect.stringMatching(/^kernel Broken\[4\] \(shader elementwise\/unary\.wgsl.*bogus_type/s) });
+    rt.dispatch({
+      name: 'Broken[4]',
+      shader: 'elementwise/unary.wgsl',
+      defines: { T: 'bogus_type' },
+      uniforms: { n: 4, op: 0, a: 0, b: 0 },
+      buffers: { x: buf, y: buf },
+      workgroups: [1],
+    });
+    await expect(rt.sync()).rejects.toMatchObject({
+      code: 'GPU_VALIDATION',
+      message: expect.stringMatching(/^kernel Broken\[4\] \(shader elementwise\/unary\.wgsl.*bogus_type/s),
+    });
     rt.dispose();
   });
 
@@ -130,16 +172,30 @@ describe('validation errors of concurrent runs', () => {
   it('a run fed a destroyed buffer rejects; a run beside it on the same session succeeds', async () => {
     const rt = await Runtime.create();
     const s = await Session.create(net.graph, { device: rt });
-    const foreign = rt.device.createBuffer({ size: net.input.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    const foreign = rt.device.createBuffer({
+      size: net.input.byteLength,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    });
     foreign.destroy();
     for (const order of ['bad first', 'good first']) {
       const bad = () => s.run({ x: { buffer: foreign, dims: SMALL_NET_DIMS, type: 'float32' } });
       const good = () => s.run(feeds());
-      const [b, g] = order === 'bad first' ? await Promise.allSettled([bad(), good()]) : (await Promise.allSettled([good(), bad()])).reverse();
+      const [b, g] =
+        order === 'bad first'
+          ? await Promise.allSettled([bad(), good()])
+          : (await Promise.allSettled([good(), bad()])).reverse();
       expect(b.status, order).toBe('rejected');
-      expect((b as PromiseRejectedResult).reason, order).toMatchObject({ code: 'GPU_VALIDATION', message: expect.stringMatching(/^test\.onnx: .*destroyed/s) });
+      expect((b as PromiseRejectedResult).reason, order).toMatchObject({
+        code: 'GPU_VALIDATION',
+        message: expect.stringMatching(/^test\.onnx: .*destroyed/s),
+      });
       expect(g.status, `${order}: ${(g as PromiseRejectedResult).reason}`).toBe('fulfilled');
-      expectClose(await (g as PromiseFulfilledResult<Awaited<ReturnType<typeof good>>>).value[net.output].read(), net.want, TOL.f32Reduce, order);
+      expectClose(
+        await (g as PromiseFulfilledResult<Awaited<ReturnType<typeof good>>>).value[net.output].read(),
+        net.want,
+        TOL.f32Reduce,
+        order,
+      );
     }
     s.dispose();
     rt.dispose();

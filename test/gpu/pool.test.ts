@@ -4,24 +4,35 @@ import { BufferPool, bucketSize } from '../../src/gpu/buffer-pool';
 
 class FakeBuffer {
   destroyed = false;
-  constructor(readonly size: number, readonly usage: number) {}
+  constructor(
+    readonly size: number,
+    readonly usage: number,
+  ) {}
   destroy() {
     this.destroyed = true;
   }
 }
 function fakeDevice(maxBufferSize = 1 << 30) {
   const created: FakeBuffer[] = [];
-  const device = { limits: { maxBufferSize }, createBuffer: ({ size, usage }: { size: number; usage: number }) => {
-    const b = new FakeBuffer(size, usage);
-    created.push(b);
-    return b;
-  } };
+  const device = {
+    limits: { maxBufferSize },
+    createBuffer: ({ size, usage }: { size: number; usage: number }) => {
+      const b = new FakeBuffer(size, usage);
+      created.push(b);
+      return b;
+    },
+  };
   return { device: device as unknown as GPUDevice, created };
 }
 
 beforeAll(() => {
   // the GPU* enums exist only once Dawn/the browser installs them; the pool reads them lazily
-  (globalThis as Record<string, unknown>).GPUBufferUsage ??= { STORAGE: 0x80, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40 };
+  (globalThis as Record<string, unknown>).GPUBufferUsage ??= {
+    STORAGE: 0x80,
+    COPY_SRC: 0x4,
+    COPY_DST: 0x8,
+    UNIFORM: 0x40,
+  };
 });
 
 describe('bucketSize', () => {

@@ -9,7 +9,11 @@ describe('runtime', () => {
   it('reports the adapter and the optional features it got', async () => {
     const rt = await Runtime.create();
     expect(rt.info.adapter.length).toBeGreaterThan(0);
-    for (const [flag, feature] of [[rt.info.f16, 'shader-f16'], [rt.info.timestamps, 'timestamp-query'], [rt.info.subgroups, 'subgroups']] as const) {
+    for (const [flag, feature] of [
+      [rt.info.f16, 'shader-f16'],
+      [rt.info.timestamps, 'timestamp-query'],
+      [rt.info.subgroups, 'subgroups'],
+    ] as const) {
       expect(flag).toBe(rt.device.features.has(feature));
     }
     expect(rt.device.limits.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(128 << 20);
@@ -48,7 +52,10 @@ describe('runtime', () => {
 
   it('compiles asynchronously once per key and names the shader on failure', async () => {
     const rt = await Runtime.create();
-    const [a, b] = await Promise.all([rt.pipelines.compile('elementwise/unary.wgsl', { T: 'f32' }, { WG: 64 }), rt.pipelines.compile('elementwise/unary.wgsl', { T: 'f32' }, { WG: 64 })]);
+    const [a, b] = await Promise.all([
+      rt.pipelines.compile('elementwise/unary.wgsl', { T: 'f32' }, { WG: 64 }),
+      rt.pipelines.compile('elementwise/unary.wgsl', { T: 'f32' }, { WG: 64 }),
+    ]);
     expect(a).toBe(b);
     await expect(rt.pipelines.compile('elementwise/unary.wgsl', { T: 'bogus_type' })).rejects.toThrow(/unary\.wgsl/);
   });

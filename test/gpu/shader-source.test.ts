@@ -28,7 +28,11 @@ struct P { n: u32, k: i32, s: f32, shape: vec4<u32>, f: vec4<f32> }
 @compute @workgroup_size(1) fn main() { y[0] = x[0] + params.s; }`;
   it('reads bindings and offsets from the WGSL', () => {
     const l = reflectShader(text);
-    expect(l.bindings.map((b) => [b.name, b.kind])).toEqual([['x', 'read-only-storage'], ['y', 'storage'], ['params', 'uniform']]);
+    expect(l.bindings.map((b) => [b.name, b.kind])).toEqual([
+      ['x', 'read-only-storage'],
+      ['y', 'storage'],
+      ['params', 'uniform'],
+    ]);
     expect(l.uniform!.fields.get('shape')!.offset).toBe(16);
     expect(l.uniform!.fields.get('f')!.offset).toBe(32);
     expect(l.uniform!.size).toBe(48);
@@ -38,13 +42,19 @@ struct P { n: u32, k: i32, s: f32, shape: vec4<u32>, f: vec4<f32> }
     const buf = packUniforms(u, { n: 7, k: -3, s: 0.5, shape: [1, 2, 3, 4], f: [0.25, 0, 0, -1] }, 't');
     const v = new DataView(buf);
     expect([v.getUint32(0, true), v.getInt32(4, true), v.getFloat32(8, true)]).toEqual([7, -3, 0.5]);
-    expect([v.getUint32(16, true), v.getUint32(28, true), v.getFloat32(32, true), v.getFloat32(44, true)]).toEqual([1, 4, 0.25, -1]);
+    expect([v.getUint32(16, true), v.getUint32(28, true), v.getFloat32(32, true), v.getFloat32(44, true)]).toEqual([
+      1, 4, 0.25, -1,
+    ]);
   });
   it('names missing, extra and mis-sized fields', () => {
     const u = reflectShader(text).uniform!;
     expect(() => packUniforms(u, { n: 1, k: 1, s: 1, shape: [1, 2, 3, 4] }, 'k1')).toThrow(/"f" not given/);
-    expect(() => packUniforms(u, { n: 1, k: 1, s: 1, shape: [1, 2, 3], f: [0, 0, 0, 0] }, 'k1')).toThrow(/"shape" wants 4/);
-    expect(() => packUniforms(u, { n: 1, k: 1, s: 1, shape: [1, 2, 3, 4], f: [0, 0, 0, 0], zz: 1 }, 'k1')).toThrow(/no field "zz"/);
+    expect(() => packUniforms(u, { n: 1, k: 1, s: 1, shape: [1, 2, 3], f: [0, 0, 0, 0] }, 'k1')).toThrow(
+      /"shape" wants 4/,
+    );
+    expect(() => packUniforms(u, { n: 1, k: 1, s: 1, shape: [1, 2, 3, 4], f: [0, 0, 0, 0], zz: 1 }, 'k1')).toThrow(
+      /no field "zz"/,
+    );
   });
 });
 
@@ -56,7 +66,8 @@ describe('helpers', () => {
     expect(x * y * 256).toBeGreaterThanOrEqual(65536 * 256 * 3 + 1);
   });
   it('f16 conversion round-trips and rounds to nearest even', () => {
-    for (const v of [0, 1, -2.5, 65504, 6.1035e-5, 5.96e-8, 0.1, 3.14159]) expect(Math.abs(fromHalf(toHalf(v)) - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -11 + 2 ** -25);
+    for (const v of [0, 1, -2.5, 65504, 6.1035e-5, 5.96e-8, 0.1, 3.14159])
+      expect(Math.abs(fromHalf(toHalf(v)) - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -11 + 2 ** -25);
     expect(toHalf(1 + 2 ** -11)).toBe(0x3c00); // tie -> even
     expect(toHalf(1e6)).toBe(0x7c00);
     expect(Number.isNaN(fromHalf(toHalf(NaN)))).toBe(true);

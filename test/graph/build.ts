@@ -12,7 +12,11 @@ export class GraphBuilder {
     return name;
   }
   const(name: string, shape: number[], data: number[], type: ElemType = 'int64'): string {
-    const d: ConstData = type.startsWith('float') ? Float32Array.from(data) : type === 'bool' ? Uint8Array.from(data) : Float64Array.from(data);
+    const d: ConstData = type.startsWith('float')
+      ? Float32Array.from(data)
+      : type === 'bool'
+        ? Uint8Array.from(data)
+        : Float64Array.from(data);
     this.g.values.set(name, { name, type, shape, data: d });
     return name;
   }

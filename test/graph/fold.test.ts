@@ -6,7 +6,11 @@ import { resolve } from '../../src/graph/shapes';
 import type { Attrs } from '../../src/core/attrs';
 import { GraphBuilder } from './build';
 
-const t = (shape: number[], data: number[], type: HostTensor['type'] = 'int64'): HostTensor => ({ type, shape, data: type.startsWith('float') ? Float32Array.from(data) : Float64Array.from(data) });
+const t = (shape: number[], data: number[], type: HostTensor['type'] = 'int64'): HostTensor => ({
+  type,
+  shape,
+  data: type.startsWith('float') ? Float32Array.from(data) : Float64Array.from(data),
+});
 const fold = (op: string, inputs: (HostTensor | undefined)[], attrs: Attrs = {}, tensors?: Node['tensors']) => {
   const r = foldNode({ op, name: op, inputs: [], outputs: [], attrs, tensors }, inputs);
   return { shape: r.shape, data: Array.from(r.data), type: r.type };
@@ -18,18 +22,32 @@ describe('host folding of single ops (no GPU)', () => {
     const x = t([2, 3], [0, 1, 2, 3, 4, 5], 'float32');
     expect(fold('Shape', [x])).toEqual({ shape: [2], data: [2, 3], type: 'int64' });
     expect(fold('Shape', [x], { start: -1 })).toEqual({ shape: [1], data: [3], type: 'int64' });
-    expect(fold('Gather', [x, t([2], [-1, 0])], { axis: 1 })).toEqual({ shape: [2, 2], data: [2, 0, 5, 3], type: 'float32' });
+    expect(fold('Gather', [x, t([2], [-1, 0])], { axis: 1 })).toEqual({
+      shape: [2, 2],
+      data: [2, 0, 5, 3],
+      type: 'float32',
+    });
     expect(fold('Gather', [t([4], [1, 3, 5, 7]), t([], [2])])).toEqual({ shape: [], data: [5], type: 'int64' });
     expect(fold('Slice', [x, t([1], [1]), t([1], [INT64_MAX]), t([1], [1])]).data).toEqual([1, 2, 4, 5]);
-    expect(fold('Slice', [t([5], [0, 1, 2, 3, 4]), t([1], [-1]), t([1], [-INT64_MAX]), t([1], [0]), t([1], [-2])]).data).toEqual([4, 2, 0]);
+    expect(
+      fold('Slice', [t([5], [0, 1, 2, 3, 4]), t([1], [-1]), t([1], [-INT64_MAX]), t([1], [0]), t([1], [-2])]).data,
+    ).toEqual([4, 2, 0]);
     expect(fold('Concat', [t([1], [1]), t([2], [-1, 7])], { axis: 0 }).data).toEqual([1, -1, 7]);
     expect(fold('Concat', [x, t([2, 1], [9, 8], 'float32')], { axis: 1 }).data).toEqual([0, 1, 2, 9, 3, 4, 5, 8]);
-    expect(fold('Cast', [t([3], [-1.7, 2.5, 3.9], 'float32')], { to: 7 })).toEqual({ shape: [3], data: [-1, 2, 3], type: 'int64' });
+    expect(fold('Cast', [t([3], [-1.7, 2.5, 3.9], 'float32')], { to: 7 })).toEqual({
+      shape: [3],
+      data: [-1, 2, 3],
+      type: 'int64',
+    });
     expect(fold('Cast', [t([2], [0, 3])], { to: 1 }).type).toBe('float32');
     expect(fold('Range', [t([], [1]), t([], [10]), t([], [3])]).data).toEqual([1, 4, 7]);
-    expect(fold('ConstantOfShape', [t([2], [2, 2])], {}, { value: { type: 'int64', shape: [1], data: Float64Array.of(5) } })).toEqual({ shape: [2, 2], data: [5, 5, 5, 5], type: 'int64' });
+    expect(
+      fold('ConstantOfShape', [t([2], [2, 2])], {}, { value: { type: 'int64', shape: [1], data: Float64Array.of(5) } }),
+    ).toEqual({ shape: [2, 2], data: [5, 5, 5, 5], type: 'int64' });
     expect(fold('Expand', [t([2, 1], [1, 2]), t([2], [2, 3])]).data).toEqual([1, 1, 1, 2, 2, 2]);
-    expect(fold('Where', [{ type: 'bool', shape: [3], data: Uint8Array.of(1, 0, 1) }, t([3], [1, 2, 3]), t([], [0])]).data).toEqual([1, 0, 3]);
+    expect(
+      fold('Where', [{ type: 'bool', shape: [3], data: Uint8Array.of(1, 0, 1) }, t([3], [1, 2, 3]), t([], [0])]).data,
+    ).toEqual([1, 0, 3]);
     expect(fold('Div', [t([2], [7, -7]), t([], [2])]).data).toEqual([3, -3]);
     expect(fold('Mul', [t([2], [1.5, 2], 'float32'), t([], [2], 'float32')]).data).toEqual([3, 4]);
     expect(fold('Equal', [t([3], [1, 2, 3]), t([1], [2])])).toEqual({ shape: [3], data: [0, 1, 0], type: 'bool' });
@@ -55,7 +73,11 @@ describe('resolve: binding, folding, inference (no GPU)', () => {
     const hw = b.node('Slice', [b.node('Shape', [x]), b.const('st', [1], [2]), b.const('en', [1], [4])]);
     const f = b.node('Cast', [hw], { to: 1 });
     const big = b.node('Cast', [b.node('Mul', [f, b.const('two', [], [2], 'float32')])], { to: 7 });
-    const sizes = b.node('Concat', [b.node('Slice', [b.node('Shape', [x]), b.const('s0', [1], [0]), b.const('e2', [1], [2])]), big], { axis: 0 });
+    const sizes = b.node(
+      'Concat',
+      [b.node('Slice', [b.node('Shape', [x]), b.const('s0', [1], [0]), b.const('e2', [1], [2])]), big],
+      { axis: 0 },
+    );
     const up = b.node('Resize', [x, '', '', sizes], { mode: 'nearest' });
     b.output(r).output(up);
     return b.g;
@@ -92,7 +114,9 @@ describe('resolve: binding, folding, inference (no GPU)', () => {
     const x = b.input('x', [2, 3]);
     const s = b.node('Cast', [b.node('ArgMax', [x], { axis: 1, keepdims: 0 })], { to: 7 });
     b.output(b.node('Reshape', [x, s]));
-    expect(() => resolve(b.g, {})).toThrow(/test.onnx: node reshape_2 \(Reshape\): input 1 \(cast_1\) is computed at run time, not supported/);
+    expect(() => resolve(b.g, {})).toThrow(
+      /test.onnx: node reshape_2 \(Reshape\): input 1 \(cast_1\) is computed at run time, not supported/,
+    );
   });
 
   it('names the node in kernel shape errors', () => {

@@ -13,7 +13,8 @@ function model(seed = 3) {
   const r = rng(seed);
   const b = new OnnxBuilder({ opset: 17 });
   const x = b.input('x', DIMS);
-  const w = (name: string, m: number, c: number, k: number) => b.init(name, r.array(m * c * k * k, -0.5, 0.5), [m, c, k, k]);
+  const w = (name: string, m: number, c: number, k: number) =>
+    b.init(name, r.array(m * c * k * k, -0.5, 0.5), [m, c, k, k]);
   const bias = (name: string, m: number) => b.init(name, r.array(m), [m]);
   const padded = b.node('Pad', [x, b.initInt64('pads', [0, 0, 1, 1, 0, 0, 1, 0])], { mode: 'constant' });
   const c1 = b.node('Conv', [padded, w('w1', 4, 4, 3), bias('b1', 4)], { pads: [0, 0, 0, 1] });
@@ -99,14 +100,20 @@ describe('fusion and executor features (GPU)', () => {
     const x = b.input('x', ['N', 2, 'H', 'W']);
     // torch.flatten(x, 2) via Shape/Gather/Unsqueeze/Concat/Reshape, then Softmax
     const sh = b.node('Shape', [x]);
-    const n = b.node('Unsqueeze', [b.node('Gather', [sh, b.initInt64('i0', [0], [])], { axis: 0 }), b.initInt64('ax', [0])]);
+    const n = b.node('Unsqueeze', [
+      b.node('Gather', [sh, b.initInt64('i0', [0], [])], { axis: 0 }),
+      b.initInt64('ax', [0]),
+    ]);
     const target = b.node('Concat', [n, b.initInt64('c', [2]), b.initInt64('m', [-1])], { axis: 0 });
     const y = b.node('Softmax', [b.node('Reshape', [x, target])], { axis: -1 });
     b.output(y);
     const bytes = b.bytes();
     const s = await Session.create(bytes, { device: rt });
     expect(s.plannedPeakBytes).toBeUndefined();
-    for (const dims of [[1, 2, 3, 4], [2, 2, 5, 5]]) {
+    for (const dims of [
+      [1, 2, 3, 4],
+      [2, 2, 5, 5],
+    ]) {
       const data = Float32Array.from(r.array(dims.reduce((a, v) => a * v, 1)));
       const ref = Object.values(await ortRun(bytes, { x: { data, dims } }))[0];
       const out = Object.values(await s.run({ x: { data, dims } }))[0];

@@ -28,7 +28,14 @@ const err = async (p: Promise<unknown>): Promise<WgsegError> => {
 function conv(h: number, w: number, cout = 16): Uint8Array {
   const b = new OnnxBuilder({ opset: 17 });
   const x = b.input('x', [1, 3, h, w]);
-  b.output(b.node('Conv', [x, b.init('w', new Float32Array(cout * 27), [cout, 3, 3, 3])], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] }, { name: 'conv0', output: 'c' }));
+  b.output(
+    b.node(
+      'Conv',
+      [x, b.init('w', new Float32Array(cout * 27), [cout, 3, 3, 3])],
+      { pads: [1, 1, 1, 1], kernel_shape: [3, 3] },
+      { name: 'conv0', output: 'c' },
+    ),
+  );
   return b.bytes();
 }
 
@@ -39,18 +46,32 @@ describe('GPU buffer limits (checked before allocating)', () => {
     b.output(b.node('Relu', [b.node('Sigmoid', [x])]));
     const r = resolve(b.g, {});
     const p = planMemory(r.graph, r.gpu);
-    const lim = { maxBufferBytes: 1 << 20, bufferLimit: 'test limit', maxTotalBytes: 1 << 30, totalLimit: 'test total' };
+    const lim = {
+      maxBufferBytes: 1 << 20,
+      bufferLimit: 'test limit',
+      maxTotalBytes: 1 << 30,
+      totalLimit: 'test total',
+    };
     expect(() => checkLimits(r.graph, r.gpu, p, lim)).not.toThrow();
     const small = { ...lim, maxBufferBytes: 32768 };
-    expect(() => checkLimits(r.graph, r.gpu, p, small)).toThrow(/input x \[1,4,64,64\] f32 needs 65536 bytes .*over the limit of 32768 bytes per buffer .*test limit/);
-    expect(() => checkLimits(r.graph, r.gpu, p, { ...lim, maxTotalBytes: 100000 })).toThrow(/the plan needs 262144 bytes .* over the limit of 100000 bytes .*test total/);
+    expect(() => checkLimits(r.graph, r.gpu, p, small)).toThrow(
+      /input x \[1,4,64,64\] f32 needs 65536 bytes .*over the limit of 32768 bytes per buffer .*test limit/,
+    );
+    expect(() => checkLimits(r.graph, r.gpu, p, { ...lim, maxTotalBytes: 100000 })).toThrow(
+      /the plan needs 262144 bytes .* over the limit of 100000 bytes .*test total/,
+    );
     // a weight over the limit is named with the node that reads it (here nothing else is over)
     const c = new GraphBuilder();
     const cx = c.input('x', [1, 300, 1, 1]);
-    c.output(c.node('Conv', [cx, c.const('w6', [16, 300, 1, 1], new Array(16 * 300).fill(0.01), 'float32')], { kernel_shape: [1, 1] }));
+    c.output(
+      c.node('Conv', [cx, c.const('w6', [16, 300, 1, 1], new Array(16 * 300).fill(0.01), 'float32')], {
+        kernel_shape: [1, 1],
+      }),
+    );
     const rc = resolve(c.g, {});
-    expect(() => checkLimits(rc.graph, rc.gpu, planMemory(rc.graph, rc.gpu), { ...lim, maxBufferBytes: 8192 }))
-      .toThrow(/constant w6 \[16,300,1,1\] f32 \(read by node conv_0 \(Conv\): input 1\) needs 19200 bytes/);
+    expect(() => checkLimits(rc.graph, rc.gpu, planMemory(rc.graph, rc.gpu), { ...lim, maxBufferBytes: 8192 })).toThrow(
+      /constant w6 \[16,300,1,1\] f32 \(read by node conv_0 \(Conv\): input 1\) needs 19200 bytes/,
+    );
   });
 
   it("a conv output over the adapter's maxStorageBufferBindingSize: TOO_LARGE at create, nothing allocated", async () => {
@@ -61,7 +82,11 @@ describe('GPU buffer limits (checked before allocating)', () => {
     const before = gpuMemory();
     const e = await err(Session.create(conv(side, side), { device: rt, source: 'big.onnx' }));
     expect(e.code).toBe('TOO_LARGE');
-    expect(e.message).toMatch(new RegExp(`^big\\.onnx: node conv0 \\(Conv\\): output c \\[1,16,${side},${side}\\] f32 needs ${64 * side * side} bytes .*over the limit of ${bind} bytes per buffer .*maxStorageBufferBindingSize`));
+    expect(e.message).toMatch(
+      new RegExp(
+        `^big\\.onnx: node conv0 \\(Conv\\): output c \\[1,16,${side},${side}\\] f32 needs ${64 * side * side} bytes .*over the limit of ${bind} bytes per buffer .*maxStorageBufferBindingSize`,
+      ),
+    );
     expect(gpuMemory()).toEqual(before);
   });
 
@@ -69,10 +94,16 @@ describe('GPU buffer limits (checked before allocating)', () => {
     const rt = await gpu();
     let e = await err(Session.create(conv(32, 32), { device: rt, source: 'c.onnx', maxBufferBytes: 32 * 1024 }));
     expect(e.code).toBe('TOO_LARGE');
-    expect(e.message).toMatch(/^c\.onnx: node conv0 \(Conv\): output c \[1,16,32,32\] f32 needs 65536 bytes .*SessionOptions\.maxBufferBytes/);
+    expect(e.message).toMatch(
+      /^c\.onnx: node conv0 \(Conv\): output c \[1,16,32,32\] f32 needs 65536 bytes .*SessionOptions\.maxBufferBytes/,
+    );
     e = await err(Session.create(conv(32, 32), { device: rt, source: 'c.onnx', maxTotalBytes: 100_000 }));
-    expect(e.message).toMatch(/^c\.onnx: the plan needs \d+ bytes .*over the limit of 100000 bytes .*SessionOptions\.maxTotalBytes/);
-    expect((await err(Session.create(conv(8, 8), { device: rt, maxBufferBytes: -1 }))).message).toBe('maxBufferBytes must be a positive number of bytes, got -1');
+    expect(e.message).toMatch(
+      /^c\.onnx: the plan needs \d+ bytes .*over the limit of 100000 bytes .*SessionOptions\.maxTotalBytes/,
+    );
+    expect((await err(Session.create(conv(8, 8), { device: rt, maxBufferBytes: -1 }))).message).toBe(
+      'maxBufferBytes must be a positive number of bytes, got -1',
+    );
 
     const b = new OnnxBuilder({ opset: 17 });
     b.output(b.node('Relu', [b.input('x', [1, 'C', 'H', 'W'])], {}, { output: 'y', name: 'relu0' }));

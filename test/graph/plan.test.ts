@@ -4,7 +4,12 @@ import { resolve } from '../../src/graph/shapes';
 import { GraphBuilder } from './build';
 
 /** Every pair of values whose lifetimes overlap must sit in different slots (views excepted), each slot big enough. */
-function checkPlan(p: MemoryPlan, g: ReturnType<typeof resolve>['graph'], gpu: ReturnType<typeof resolve>['gpu'], views: Set<string>) {
+function checkPlan(
+  p: MemoryPlan,
+  g: ReturnType<typeof resolve>['graph'],
+  gpu: ReturnType<typeof resolve>['gpu'],
+  views: Set<string>,
+) {
   const life = new Map<string, [number, number]>();
   g.inputs.forEach((x) => life.set(x, [-1, -1]));
   g.nodes.forEach((n, i) => n.outputs.forEach((o) => !views.has(n.op) && life.set(o, [i, i])));
@@ -15,13 +20,18 @@ function checkPlan(p: MemoryPlan, g: ReturnType<typeof resolve>['graph'], gpu: R
   g.nodes.forEach((n, i) => n.inputs.forEach((x) => life.has(owner(x)) && (life.get(owner(x))![1] = i)));
   g.outputs.forEach((o) => (life.get(owner(o))![1] = g.nodes.length));
   const vs = [...life.keys()];
-  for (const v of vs) expect(p.slots[p.slotOf.get(v)!]).toBeGreaterThanOrEqual(valueBytes(g.values.get(v)!.shape as number[], gpu.get(v)!));
-  for (const a of vs) for (const b of vs) {
-    if (a >= b) continue;
-    const [s1, e1] = life.get(a)!, [s2, e2] = life.get(b)!;
-    const overlap = s1 <= e2 && s2 <= e1;
-    if (overlap) expect(p.slotOf.get(a), `${a} and ${b} overlap in time`).not.toBe(p.slotOf.get(b));
-  }
+  for (const v of vs)
+    expect(p.slots[p.slotOf.get(v)!]).toBeGreaterThanOrEqual(
+      valueBytes(g.values.get(v)!.shape as number[], gpu.get(v)!),
+    );
+  for (const a of vs)
+    for (const b of vs) {
+      if (a >= b) continue;
+      const [s1, e1] = life.get(a)!,
+        [s2, e2] = life.get(b)!;
+      const overlap = s1 <= e2 && s2 <= e1;
+      if (overlap) expect(p.slotOf.get(a), `${a} and ${b} overlap in time`).not.toBe(p.slotOf.get(b));
+    }
 }
 
 describe('memory plan (no GPU)', () => {

@@ -15,7 +15,17 @@ function convNet(seed = 1) {
   const w1 = b.init('w1', r.array(8 * 3 * 9), [8, 3, 3, 3]);
   const b1 = b.init('b1', r.array(8), [8]);
   const c1 = b.node('Conv', [x, w1, b1], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
-  const bn = b.node('BatchNormalization', [c1, b.init('s', r.array(8, 0.5, 1.5), [8]), b.init('bb', r.array(8), [8]), b.init('m', r.array(8), [8]), b.init('v', r.array(8, 0.5, 2), [8])], { epsilon: 1e-5 });
+  const bn = b.node(
+    'BatchNormalization',
+    [
+      c1,
+      b.init('s', r.array(8, 0.5, 1.5), [8]),
+      b.init('bb', r.array(8), [8]),
+      b.init('m', r.array(8), [8]),
+      b.init('v', r.array(8, 0.5, 2), [8]),
+    ],
+    { epsilon: 1e-5 },
+  );
   const a1 = b.node('Relu', [bn]);
   const w2 = b.init('w2', r.array(8 * 8 * 9), [8, 8, 3, 3]);
   const c2 = b.node('Conv', [a1, w2, ''], { pads: [1, 1, 1, 1] });
@@ -43,7 +53,14 @@ describe('Session (GPU)', () => {
     expectNetClose(await out[name].read(), ref[name].data, 'conv-net');
     // second run on the same plan, unfused session agrees
     const plain = await Session.create(bytes, { device: rt, fuse: false });
-    expect(plain.optimizedGraph!.nodes.map((n) => n.op)).toEqual(['Conv', 'BatchNormalization', 'Relu', 'Conv', 'Add', 'Sigmoid']);
+    expect(plain.optimizedGraph!.nodes.map((n) => n.op)).toEqual([
+      'Conv',
+      'BatchNormalization',
+      'Relu',
+      'Conv',
+      'Add',
+      'Sigmoid',
+    ]);
     const out2 = await plain.run({ x: { data: input, dims: [1, 3, 16, 16] } });
     expectNetClose(await out2[name].read(), ref[name].data, 'conv-net unfused');
     expect(s.plannedPeakBytes!).toBeLessThan(plain.plannedSumBytes!);
@@ -56,9 +73,13 @@ describe('Session (GPU)', () => {
   it('names unknown and missing inputs', async () => {
     const rt = await gpu();
     const s = await Session.create(convNet().bytes, { device: rt, source: 'm.onnx' });
-    await expect(s.run({ y: { data: new Float32Array(768), dims: [1, 3, 16, 16] } })).rejects.toThrow(/m.onnx: unknown input "y"; expected inputs: x/);
+    await expect(s.run({ y: { data: new Float32Array(768), dims: [1, 3, 16, 16] } })).rejects.toThrow(
+      /m.onnx: unknown input "y"; expected inputs: x/,
+    );
     await expect(s.run({})).rejects.toThrow(/missing input "x"/);
-    await expect(s.run({ x: { data: new Float32Array(3 * 32 * 32), dims: [1, 3, 32, 32] } })).rejects.toThrow(/input x: expected dims \[1,3,16,16\], given \[1,3,32,32\]/);
+    await expect(s.run({ x: { data: new Float32Array(3 * 32 * 32), dims: [1, 3, 32, 32] } })).rejects.toThrow(
+      /input x: expected dims \[1,3,16,16\], given \[1,3,32,32\]/,
+    );
     await expect(s.run({ x: { data: new Int32Array(768), dims: [1, 3, 16, 16] } })).rejects.toThrow(WgsegError);
     s.dispose();
   });
@@ -68,7 +89,12 @@ describe('Session (GPU)', () => {
     const b = new GraphBuilder();
     const x = b.input('x', [2, 3]);
     const shape = b.node('Shape', [x]);
-    const big = b.const('big', [300, 300], Array.from({ length: 90000 }, (_, i) => i % 7), 'float32');
+    const big = b.const(
+      'big',
+      [300, 300],
+      Array.from({ length: 90000 }, (_, i) => i % 7),
+      'float32',
+    );
     const flat = b.node('Reshape', [big, b.const('s', [1], [-1])]);
     const first = b.node('Slice', [flat, b.const('st', [1], [0]), b.const('en', [1], [6])]);
     const y = b.node('Add', [x, b.node('Reshape', [first, b.const('s2', [2], [2, 3])])]);
@@ -89,6 +115,8 @@ describe('Session (GPU)', () => {
     const b = new GraphBuilder();
     const x = b.input('x', [2, 3]);
     b.output(b.node('Einsum', [b.node('Relu', [b.node('NonZero', [x])])]));
-    await expect(Session.create(b.g, { device: await gpu() })).rejects.toThrow(/test.onnx: unsupported ops: NonZero \(node nonzero_0\), Einsum \(node einsum_2\)/);
+    await expect(Session.create(b.g, { device: await gpu() })).rejects.toThrow(
+      /test.onnx: unsupported ops: NonZero \(node nonzero_0\), Einsum \(node einsum_2\)/,
+    );
   });
 });

@@ -80,7 +80,11 @@ export async function buildSite(): Promise<string> {
   const out = mkdtempSync(join(tmpdir(), 'wgseg-site-'));
   const vite = join(ROOT, 'node_modules/vite/bin/vite.js');
   try {
-    await promisify(execFile)(process.execPath, [vite, 'build', '--outDir', out, '--emptyOutDir', '--logLevel', 'warn'], { cwd: ROOT });
+    await promisify(execFile)(
+      process.execPath,
+      [vite, 'build', '--outDir', out, '--emptyOutDir', '--logLevel', 'warn'],
+      { cwd: ROOT },
+    );
   } catch (e) {
     const err = e as { stderr?: string; message: string };
     throw new Error(`vite build of the demo site failed: ${err.stderr || err.message}`);
@@ -109,7 +113,11 @@ export async function serveDir(dir: string, opts: ServeOptions = {}): Promise<Se
     if (file !== root && !file.startsWith(root + sep)) return void res.writeHead(403).end();
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...opts.headers?.(path) });
+      res.writeHead(200, {
+        'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+        'cache-control': 'no-store',
+        ...opts.headers?.(path),
+      });
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch {
       res.writeHead(404).end();
@@ -141,7 +149,9 @@ export async function launchChromium(extraFlags: string[] = []): Promise<Browser
     return context;
   } catch (e) {
     rmSync(profile, { recursive: true, force: true });
-    throw new Error(`browser tests: ${CHROMIUM} could not be launched (WGSEG_NO_BROWSER=1 skips these tests): ${(e as Error).message}`);
+    throw new Error(
+      `browser tests: ${CHROMIUM} could not be launched (WGSEG_NO_BROWSER=1 skips these tests): ${(e as Error).message}`,
+    );
   }
 }
 
@@ -157,11 +167,13 @@ export async function closeChromium(context: BrowserContext): Promise<void> {
  * their URL). The browser's own /favicon.ico request is not counted: no demo declares an icon.
  */
 export function watchPage(page: Page): { errors: string[]; logs: string[] } {
-  const errors: string[] = [], logs: string[] = [];
+  const errors: string[] = [],
+    logs: string[] = [];
   const favicon = (url: string) => new URL(url, 'http://x').pathname === '/favicon.ico';
   page.on('console', (m) => {
     logs.push(`${m.type()}: ${m.text()}`);
-    if (m.type() === 'error' && !(m.text().startsWith('Failed to load resource') && favicon(m.location().url))) errors.push(`console: ${m.text()}`);
+    if (m.type() === 'error' && !(m.text().startsWith('Failed to load resource') && favicon(m.location().url)))
+      errors.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => errors.push(`page error: ${e.stack ?? e.message}`));
   page.on('response', (r) => {
@@ -178,7 +190,12 @@ export function watchPage(page: Page): { errors: string[]; logs: string[] } {
  * Screenshot to test-artifacts/<name>.png (and to each of `copies`, repo-relative); the full page, or
  * only the element `selector` picks (e.g. 'body' crops a centred page to its content). Returns the path.
  */
-export async function saveScreenshot(page: Page, name: string, copies: string[] = [], selector?: string): Promise<string> {
+export async function saveScreenshot(
+  page: Page,
+  name: string,
+  copies: string[] = [],
+  selector?: string,
+): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const png = selector ? await page.locator(selector).screenshot() : await page.screenshot({ fullPage: true });
   const path = join(ARTIFACTS, `${name}.png`);

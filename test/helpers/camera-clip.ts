@@ -8,7 +8,9 @@ import { selfieScene } from '../models/selfie-scene';
 import { fakeCameraFlags, openSite, WEBGPU_CANVAS_FLAGS, type ServeOptions, type Site } from './browser';
 
 export const CLIP = { width: 256, height: 256, frames: 20 };
-const W = CLIP.width, H = CLIP.height, FRAMES = CLIP.frames;
+const W = CLIP.width,
+  H = CLIP.height,
+  FRAMES = CLIP.frames;
 
 /** A 4:2:0 y4m clip (BT.601 limited range, which is how Chromium's file camera reads it): crops of a wide scene, panning right to left so the person moves left to right. */
 export function writeCameraClip(path: string): Uint8Array[] {
@@ -18,7 +20,9 @@ export function writeCameraClip(path: string): Uint8Array[] {
   const parts: Buffer[] = [Buffer.from(`YUV4MPEG2 W${W} H${H} F10:1 Ip A1:1 C420\n`)];
   for (let f = 0; f < FRAMES; f++) {
     const x0 = Math.round(((wide - W) * (FRAMES - 1 - f)) / (FRAMES - 1));
-    const y = Buffer.alloc(W * H), u = Buffer.alloc((W / 2) * (H / 2)), v = Buffer.alloc((W / 2) * (H / 2));
+    const y = Buffer.alloc(W * H),
+      u = Buffer.alloc((W / 2) * (H / 2)),
+      v = Buffer.alloc((W / 2) * (H / 2));
     const px = (r: number, c: number) => rgb.subarray((r * wide + x0 + c) * 3, (r * wide + x0 + c) * 3 + 3);
     const frame = new Uint8Array(W * H * 3);
     for (let r = 0; r < H; r++) frame.set(rgb.subarray((r * wide + x0) * 3, (r * wide + x0 + W) * 3), r * W * 3);
@@ -30,8 +34,15 @@ export function writeCameraClip(path: string): Uint8Array[] {
       }
     for (let r = 0; r < H / 2; r++)
       for (let c = 0; c < W / 2; c++) {
-        let R = 0, G = 0, B = 0;
-        for (const [dr, dc] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+        let R = 0,
+          G = 0,
+          B = 0;
+        for (const [dr, dc] of [
+          [0, 0],
+          [0, 1],
+          [1, 0],
+          [1, 1],
+        ]) {
           const p = px(2 * r + dr, 2 * c + dc);
           (R += p[0] / 4), (G += p[1] / 4), (B += p[2] / 4);
         }
@@ -55,7 +66,16 @@ export async function openCameraSite(serve: ServeOptions = {}): Promise<Site & {
     const clip = writeCameraClip(join(dir, 'person.y4m'));
     const site = await openSite([...WEBGPU_CANVAS_FLAGS, ...fakeCameraFlags(join(dir, 'person.y4m'))], serve);
     const close = site.close.bind(site);
-    return Object.assign(site, { clip, close: async () => { try { await close(); } finally { rmSync(dir, { recursive: true, force: true }); } } });
+    return Object.assign(site, {
+      clip,
+      close: async () => {
+        try {
+          await close();
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    });
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;

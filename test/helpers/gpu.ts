@@ -2,6 +2,7 @@ import { Runtime } from '../../src/gpu/runtime';
 import type { DType, HostArray } from '../../src/core/dtype';
 import { runKernel } from '../../src/kernels/dispatch';
 import { kernelFor } from '../../src/kernels/registry';
+import { applicable } from '../../src/kernels/variants';
 import type { Attrs } from '../../src/core/attrs';
 import type { HostValues } from '../../src/core/op';
 
@@ -18,13 +19,27 @@ export interface HostTensor {
   dtype?: DType;
 }
 
-/** Upload inputs, run one registered op, read every output back, release everything. */
-export async function runOp(op: string, inputs: (HostTensor | undefined)[], attrs: Attrs = {}, host: HostValues = []): Promise<{ data: HostArray; shape: number[] }[]> {
-  const r = await gpu();
+/**
+ * Upload inputs, run one registered op, read every output back, release everything. `opts.variant`
+ * forces one of the op's kernel variants (see `variantsOf`); `opts.rt` runs on another runtime
+ * (`swiftshader()`) than the worker's default one.
+ */
+export async function runOp(
+  op: string,
+  inputs: (HostTensor | undefined)[],
+  attrs: Attrs = {},
+  host: HostValues = [],
+  opts: RunOpOptions = {},
+): Promise<{ data: HostArray; shape: number[] }[]> {
+  const r = opts.rt ?? (await gpu());
   const k = kernelFor(op);
-  const ts = inputs.map((t, i) => (t && !k.hostInputs?.includes(i) ? r.upload(t.data, t.shape, t.dtype ?? 'f32') : undefined));
-  const hostVals: HostValues = inputs.map((t, i) => host[i] ?? (t && k.hostInputs?.includes(i) ? Array.from(t.data) : undefined));
-  const outs = runKernel(r, k, ts, attrs, hostVals);
+  const ts = inputs.map((t, i) =>
+    t && !k.hostInputs?.includes(i) ? r.upload(t.data, t.shape, t.dtype ?? 'f32') : undefined,
+  );
+  const hostVals: HostValues = inputs.map(
+    (t, i) => host[i] ?? (t && k.hostInputs?.includes(i) ? Array.from(t.data) : undefined),
+  );
+  const outs = runKernel(r, k, ts, attrs, hostVals, opts.variant);
   try {
     return await Promise.all(outs.map(async (o) => ({ data: await r.read(o), shape: o.shape })));
   } finally {
@@ -32,4 +47,40 @@ export async function runOp(op: string, inputs: (HostTensor | undefined)[], attr
     if (!k.view) r.release(...outs); // a view's output is its input's buffer
     r.submit();
   }
+}
+
+export interface RunOpOptions {
+  /** force this kernel variant of the op (BAD_INPUT where it does not apply) */
+  variant?: string;
+  /** the runtime to run on (default: `gpu()`) */
+  rt?: Runtime;
+}
+
+/** Names of the kernel variants of `op` that apply to these inputs on `rt` (default `gpu()`; empty: the op has none). */
+export async function variantsOf(
+  op: string,
+  inputs: (HostTensor | undefined)[],
+  attrs: Attrs = {},
+  rt?: Runtime,
+): Promise<string[]> {
+  const r = rt ?? (await gpu());
+  const infos = inputs.map((t) => t && { shape: t.shape, dtype: t.dtype ?? ('f32' as DType) });
+  return applicable(kernelFor(op), infos, attrs, r.info).map((v) => v.name);
+}
+
+let swift: Promise<Runtime> | null = null;
+
+/**
+ * A second runtime on SwiftShader (Chromium's Vulkan ICD; no subgroups, no f16), beside the default
+ * one (lavapipe, subgroups of 8), in the same process: variant tests run on both adapters. Throws
+ * naming the reason when SwiftShader is missing (scripts/setup-webgpu.sh installs chromium).
+ */
+export function swiftshader(): Promise<Runtime> {
+  return (swift ??= Runtime.create({ adapter: 'swiftshader' }));
+}
+
+/** Both test adapters by Dawn's name for them: the worker's default (`gpu()`, lavapipe) and SwiftShader. */
+export async function adapters(): Promise<[string, Runtime][]> {
+  const rts = [await gpu(), await swiftshader()];
+  return rts.map((rt) => [rt.info.adapter, rt]);
 }

@@ -13,11 +13,15 @@ export function ensureCliBuilt(): void {
     return st.isDirectory() ? Math.max(0, ...readdirSync(p).map((f) => newest(join(p, f)))) : st.mtimeMs;
   };
   const src = Math.max(...['src', 'shaders', 'vite.lib.config.ts', 'package.json'].map((p) => newest(join(ROOT, p))));
-  if (!existsSync(cli) || statSync(cli).mtimeMs < src) execFileSync('npm', ['run', 'build:cli'], { cwd: ROOT, stdio: 'ignore' });
+  if (!existsSync(cli) || statSync(cli).mtimeMs < src)
+    execFileSync('npm', ['run', 'build:cli'], { cwd: ROOT, stdio: 'ignore' });
 }
 
 /** `npx wgseg ...args` as a user runs it: exit code, stdout lines and stderr lines (npm's own warnings dropped). */
-export function npxWgseg(args: string[], env: Record<string, string> = {}): { code: number; out: string[]; err: string[] } {
+export function npxWgseg(
+  args: string[],
+  env: Record<string, string> = {},
+): { code: number; out: string[]; err: string[] } {
   const r = spawnSync('npx', ['wgseg', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
   // npm itself may warn about this machine's npm config ("npm warn ..."): not wgseg's output
   const err = r.stderr.split('\n').filter((l) => l && !/^npm (warn|notice)/i.test(l));

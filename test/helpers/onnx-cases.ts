@@ -5,7 +5,13 @@ import { WgsegError } from '../../src/core/errors';
 import type { Runtime } from '../../src/gpu/runtime';
 import { numel } from '../../src/core/dtype';
 import type { ElemType } from '../../src/core/dtype';
-import { decodeModel, decodeTensor, type OnnxDType, type OnnxModel, type TensorData } from '../../src/import/onnx-proto';
+import {
+  decodeModel,
+  decodeTensor,
+  type OnnxDType,
+  type OnnxModel,
+  type TensorData,
+} from '../../src/import/onnx-proto';
 import { canFold } from '../../src/graph/fold';
 import { registry } from '../../src/kernels/registry';
 import { Session } from '../../src/session';
@@ -54,17 +60,51 @@ export const KNOWN_GAPS: Record<string, { reason: string; disputed?: true }> = {
   test_einsum_scalar: { reason: 'Einsum: ' + NOT_WGSEG },
   test_einsum_sum: { reason: 'Einsum: ' + NOT_WGSEG },
   test_einsum_transpose: { reason: 'Einsum: ' + NOT_WGSEG },
-  test_resize_downsample_scales_linear_align_corners: { reason: 'expected values disputed (onnxruntime disagrees too)', disputed: true },
-  test_resize_downsample_scales_cubic_align_corners: { reason: 'expected values disputed (onnxruntime disagrees too)', disputed: true },
+  test_resize_downsample_scales_linear_align_corners: {
+    reason: 'expected values disputed (onnxruntime disagrees too)',
+    disputed: true,
+  },
+  test_resize_downsample_scales_cubic_align_corners: {
+    reason: 'expected values disputed (onnxruntime disagrees too)',
+    disputed: true,
+  },
 };
 
 /** Ops whose (non-expanded) cases are required unless listed above. */
 export const REQUIRED_OPS = new Set([
-  'Conv', 'ConvTranspose', 'GridSample', 'AffineGrid', 'Resize', 'MaxPool', 'AveragePool', 'GlobalMaxPool', 'GlobalAveragePool',
-  'BatchNormalization', 'InstanceNormalization', 'Softmax', 'ArgMax', 'Concat', 'Pad', 'Transpose', 'Reshape', 'Gemm', 'MatMul',
-  'Add', 'Sub', 'Mul', 'Div', 'Sum', 'Relu', 'Sigmoid', 'Tanh', 'Clip', 'LeakyRelu',
+  'Conv',
+  'ConvTranspose',
+  'GridSample',
+  'AffineGrid',
+  'Resize',
+  'MaxPool',
+  'AveragePool',
+  'GlobalMaxPool',
+  'GlobalAveragePool',
+  'BatchNormalization',
+  'InstanceNormalization',
+  'Softmax',
+  'ArgMax',
+  'Concat',
+  'Pad',
+  'Transpose',
+  'Reshape',
+  'Gemm',
+  'MatMul',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Sum',
+  'Relu',
+  'Sigmoid',
+  'Tanh',
+  'Clip',
+  'LeakyRelu',
   // beyond the brief's list, kept required once their kernels landed and passed
-  'DepthToSpace', 'SpaceToDepth', 'Upsample',
+  'DepthToSpace',
+  'SpaceToDepth',
+  'Upsample',
 ]);
 
 export interface OnnxCase {
@@ -96,41 +136,80 @@ function classify(name: string, ops: string[]): Pick<OnnxCase, 'kind' | 'reason'
   if (gap) return { kind: 'gap', reason: gap.reason, disputed: !!gap.disputed };
   if (/_expanded(_ver\d+)?$/.test(name)) {
     const missing = ops.filter((o) => !registry.has(o) && !canFold(o));
-    if (missing.length) return { kind: 'gap', reason: `expanded graph uses ops wgseg neither runs nor folds on the host: ${missing.join(', ')}`, disputed: false };
+    if (missing.length)
+      return {
+        kind: 'gap',
+        reason: `expanded graph uses ops wgseg neither runs nor folds on the host: ${missing.join(', ')}`,
+        disputed: false,
+      };
     return { kind: 'required', reason: '', disputed: false };
   }
   const other = ops.filter((o) => !REQUIRED_OPS.has(o));
-  if (other.length) return { kind: 'unclassified', reason: `ops ${other.join(', ')} are neither required nor in KNOWN_GAPS`, disputed: false };
+  if (other.length)
+    return {
+      kind: 'unclassified',
+      reason: `ops ${other.join(', ')} are neither required nor in KNOWN_GAPS`,
+      disputed: false,
+    };
   return { kind: 'required', reason: '', disputed: false };
 }
 
 export function loadData(c: OnnxCase): { inputs: TensorData[]; outputs: TensorData[] } {
   const ds = join(c.dir, 'test_data_set_0');
   const files = readdirSync(ds);
-  const read = (prefix: string) => files.filter((f) => f.startsWith(prefix)).sort((a, b) => parseInt(a.slice(prefix.length)) - parseInt(b.slice(prefix.length)))
-    .map((f) => decodeTensor(readFileSync(join(ds, f))));
+  const read = (prefix: string) =>
+    files
+      .filter((f) => f.startsWith(prefix))
+      .sort((a, b) => parseInt(a.slice(prefix.length), 10) - parseInt(b.slice(prefix.length), 10))
+      .map((f) => decodeTensor(readFileSync(join(ds, f))));
   return { inputs: read('input_'), outputs: read('output_') };
 }
 
 /** A GPU value read back, converted to the ONNX dtype (integers wrapped to their width). */
 export function toOnnx(v: number, d: OnnxDType): number {
   switch (d) {
-    case 'int8': return (v << 24) >> 24;
-    case 'uint8': return v & 0xff;
-    case 'int16': return (v << 16) >> 16;
-    case 'uint16': return v & 0xffff;
-    case 'int32': case 'int64': return v | 0;
-    case 'uint32': case 'uint64': return v >>> 0;
-    case 'bool': return v !== 0 ? 1 : 0;
-    default: return v;
+    case 'int8':
+      return (v << 24) >> 24;
+    case 'uint8':
+      return v & 0xff;
+    case 'int16':
+      return (v << 16) >> 16;
+    case 'uint16':
+      return v & 0xffff;
+    case 'int32':
+    case 'int64':
+      return v | 0;
+    case 'uint32':
+    case 'uint64':
+      return v >>> 0;
+    case 'bool':
+      return v !== 0 ? 1 : 0;
+    default:
+      return v;
   }
 }
 const isFloat = (d: OnnxDType) => d === 'float' || d === 'double' || d === 'float16' || d === 'bfloat16';
 
-export interface CaseOutput { name: string; dtype: OnnxDType; dims: number[]; data: ArrayLike<number> }
+export interface CaseOutput {
+  name: string;
+  dtype: OnnxDType;
+  dims: number[];
+  data: ArrayLike<number>;
+}
 
 const ONNX_OF: Record<ElemType, OnnxDType> = {
-  float32: 'float', float16: 'float16', float64: 'double', int64: 'int64', uint64: 'uint64', int32: 'int32', uint32: 'uint32', int16: 'int16', uint16: 'uint16', int8: 'int8', uint8: 'uint8', bool: 'bool',
+  float32: 'float',
+  float16: 'float16',
+  float64: 'double',
+  int64: 'int64',
+  uint64: 'uint64',
+  int32: 'int32',
+  uint32: 'uint32',
+  int16: 'int16',
+  uint16: 'uint16',
+  int8: 'int8',
+  uint8: 'uint8',
+  bool: 'bool',
 };
 
 /**
@@ -144,7 +223,8 @@ export async function runGraph(rt: Runtime, model: OnnxCase | Uint8Array, inputs
   const session = await Session.create(bytes, { device: rt, source });
   try {
     const names = session.inputs.map((i) => i.name);
-    if (names.length !== inputs.length) throw new WgsegError('BAD_INPUT', `graph has ${names.length} inputs, test data ${inputs.length}`);
+    if (names.length !== inputs.length)
+      throw new WgsegError('BAD_INPUT', `graph has ${names.length} inputs, test data ${inputs.length}`);
     const feeds = Object.fromEntries(names.map((n, i) => [n, { data: inputs[i].data, dims: inputs[i].dims }]));
     const out = await session.run(feeds);
     const result: CaseOutput[] = [];
@@ -166,11 +246,15 @@ export function compareOutput(got: CaseOutput, want: TensorData): string | null 
   const n = numel(want.dims);
   if (got.data.length < n) return `${got.name}: ${got.data.length} values for ${n} elements`;
   const { abs, rel } = isFloat(want.dtype) ? TOL.onnx : TOL.exact;
-  let bad = 0, first = -1;
+  let bad = 0,
+    first = -1;
   for (let i = 0; i < n; i++) {
-    const g = isFloat(want.dtype) ? got.data[i] : toOnnx(got.data[i], want.dtype), w = want.data[i];
+    const g = isFloat(want.dtype) ? got.data[i] : toOnnx(got.data[i], want.dtype),
+      w = want.data[i];
     if (Number.isNaN(w) && Number.isNaN(g)) continue;
-    if (!(Math.abs(g - w) <= abs + rel * Math.abs(w)) && g !== w) (bad++, first < 0 && (first = i));
+    if (!(Math.abs(g - w) <= abs + rel * Math.abs(w)) && g !== w) bad++, first < 0 && (first = i);
   }
-  return bad ? `${got.name}: ${bad}/${n} values off, first at ${first}: got ${got.data[first]} want ${want.data[first]} (tol abs ${abs} rel ${rel})` : null;
+  return bad
+    ? `${got.name}: ${bad}/${n} values off, first at ${first}: got ${got.data[first]} want ${want.data[first]} (tol abs ${abs} rel ${rel})`
+    : null;
 }

@@ -20,7 +20,8 @@ export interface OrtOutput {
   type: string;
 }
 
-const typeOf = (d: OrtFeed['data']) => (d instanceof Float32Array ? 'float32' : d instanceof Int32Array ? 'int32' : 'int64');
+const typeOf = (d: OrtFeed['data']) =>
+  d instanceof Float32Array ? 'float32' : d instanceof Int32Array ? 'int32' : 'int64';
 
 /** Run a model (ONNX bytes) in onnxruntime-web on the CPU; every graph output, by name. */
 export async function ortRun(bytes: Uint8Array, feeds: Record<string, OrtFeed>): Promise<Record<string, OrtOutput>> {
@@ -50,19 +51,30 @@ export type NetTol = typeof NET_TOL;
  * index, both values and the largest error. Returns the largest error and the worst error/allowed
  * ratio (<= 1 passes) so tests can print how much margin there was.
  */
-export function expectNetClose(got: ArrayLike<number>, ref: ArrayLike<number>, label: string, tol: NetTol = NET_TOL): { maxAbsErr: number; worst: number } {
+export function expectNetClose(
+  got: ArrayLike<number>,
+  ref: ArrayLike<number>,
+  label: string,
+  tol: NetTol = NET_TOL,
+): { maxAbsErr: number; worst: number } {
   expect(got.length, `${label}: length`).toBe(ref.length);
   let maxRef = 0;
   for (let i = 0; i < ref.length; i++) maxRef = Math.max(maxRef, Math.abs(ref[i]));
-  const atol = tol.atol * Math.max(1, maxRef), rtol = tol.rtol;
-  let worst = 0, worstAt = -1, maxAbsErr = 0;
+  const atol = tol.atol * Math.max(1, maxRef),
+    rtol = tol.rtol;
+  let worst = 0,
+    worstAt = -1,
+    maxAbsErr = 0;
   for (let i = 0; i < ref.length; i++) {
     const err = Math.abs(got[i] - ref[i]);
     const ratio = Number.isNaN(err) ? Infinity : err / (atol + rtol * Math.abs(ref[i]));
     maxAbsErr = Math.max(maxAbsErr, Number.isNaN(err) ? Infinity : err);
     if (ratio > worst) (worst = ratio), (worstAt = i);
   }
-  if (worst > 1) expect.fail(`${label}: index ${worstAt} got ${got[worstAt]} want ${ref[worstAt]} (atol ${atol.toExponential(2)} rtol ${rtol}; max |ref| ${maxRef.toPrecision(4)}; max abs err ${maxAbsErr.toExponential(3)})`);
+  if (worst > 1)
+    expect.fail(
+      `${label}: index ${worstAt} got ${got[worstAt]} want ${ref[worstAt]} (atol ${atol.toExponential(2)} rtol ${rtol}; max |ref| ${maxRef.toPrecision(4)}; max abs err ${maxAbsErr.toExponential(3)})`,
+    );
   return { maxAbsErr, worst };
 }
 
@@ -71,20 +83,32 @@ export function expectNetClose(got: ArrayLike<number>, ref: ArrayLike<number>, l
  * the reference scores of both labels lie within the tolerance of each other. Returns how many
  * positions were near-ties that flipped.
  */
-export function expectArgMaxClose(got: ArrayLike<number>, ref: ArrayLike<number>, refLogits: ArrayLike<number>, dims: number[], label: string, tol: NetTol = NET_TOL): number {
+export function expectArgMaxClose(
+  got: ArrayLike<number>,
+  ref: ArrayLike<number>,
+  refLogits: ArrayLike<number>,
+  dims: number[],
+  label: string,
+  tol: NetTol = NET_TOL,
+): number {
   expect(got.length, `${label}: length`).toBe(ref.length);
-  const [n, c, h, w] = dims, hw = h * w;
+  const [n, c, h, w] = dims,
+    hw = h * w;
   let maxRef = 0;
   for (let i = 0; i < refLogits.length; i++) maxRef = Math.max(maxRef, Math.abs(refLogits[i]));
   let flips = 0;
   for (let b = 0; b < n; b++)
     for (let p = 0; p < hw; p++) {
-      const i = b * hw + p, g = got[i], r = ref[i];
+      const i = b * hw + p,
+        g = got[i],
+        r = ref[i];
       if (g === r) continue;
       expect(g >= 0 && g < c, `${label}: label ${g} at ${i} out of range`).toBe(true);
-      const sg = refLogits[(b * c + g) * hw + p], sr = refLogits[(b * c + r) * hw + p];
+      const sg = refLogits[(b * c + g) * hw + p],
+        sr = refLogits[(b * c + r) * hw + p];
       const allowed = 2 * (tol.atol * Math.max(1, maxRef) + tol.rtol * Math.abs(sr));
-      if (sr - sg > allowed) expect.fail(`${label}: index ${i} got label ${g} (score ${sg}) want ${r} (score ${sr}), not a near-tie`);
+      if (sr - sg > allowed)
+        expect.fail(`${label}: index ${i} got label ${g} (score ${sg}) want ${r} (score ${sr}), not a near-tie`);
       flips++;
     }
   return flips;

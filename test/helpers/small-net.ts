@@ -8,7 +8,13 @@ import { rng } from './random';
 export const SMALL_NET_DIMS = [1, 2, 8, 8];
 
 /** Conv 3x3 (2->4, pad 1, bias) -> Relu -> Conv 1x1 (4->2, bias) -> Sigmoid on [1,2,8,8]. */
-export function smallNet(seed = 7): { graph: Graph; input: Float32Array; output: string; want: Float64Array; weights: Record<string, Float32Array> } {
+export function smallNet(seed = 7): {
+  graph: Graph;
+  input: Float32Array;
+  output: string;
+  want: Float64Array;
+  weights: Record<string, Float32Array>;
+} {
   const r = rng(seed);
   const f32 = (n: number) => Float32Array.from(r.array(n));
   const weights = { w1: f32(4 * 2 * 9), b1: f32(4), w2: f32(2 * 4), b2: f32(2) };
@@ -25,6 +31,21 @@ export function smallNet(seed = 7): { graph: Graph; input: Float32Array; output:
 
 /** float64 reference of smallNet from the operator definitions (test/reference/conv.ts). */
 export function smallNetRef(x: ArrayLike<number>, w: Record<string, ArrayLike<number>>): Float64Array {
-  const h = convRef({ x, xShape: SMALL_NET_DIMS, w: w.w1, wShape: [4, 2, 3, 3], b: w.b1, pads: [1, 1, 1, 1], activation: fusedActivation('Relu') });
-  return convRef({ x: h.data, xShape: h.shape, w: w.w2, wShape: [2, 4, 1, 1], b: w.b2, activation: fusedActivation('Sigmoid') }).data;
+  const h = convRef({
+    x,
+    xShape: SMALL_NET_DIMS,
+    w: w.w1,
+    wShape: [4, 2, 3, 3],
+    b: w.b1,
+    pads: [1, 1, 1, 1],
+    activation: fusedActivation('Relu'),
+  });
+  return convRef({
+    x: h.data,
+    xShape: h.shape,
+    w: w.w2,
+    wShape: [2, 4, 1, 1],
+    b: w.b2,
+    activation: fusedActivation('Sigmoid'),
+  }).data;
 }

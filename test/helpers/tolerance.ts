@@ -17,13 +17,16 @@ export type Tol = { abs: number; rel: number };
 /** Assert elementwise closeness; the message names the worst index and both values. */
 export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: Tol, label = ''): void {
   expect(got.length, `${label}: length`).toBe(want.length);
-  let worst = -1, worstExcess = 0;
+  let worst = -1,
+    worstExcess = 0;
   for (let i = 0; i < want.length; i++) {
-    const g = got[i], w = want[i];
+    const g = got[i],
+      w = want[i];
     if (g === w) continue; // also equal infinities
     if (Number.isNaN(w) && Number.isNaN(g)) continue;
     const excess = Math.abs(g - w) - (tol.abs + tol.rel * Math.abs(w));
-    if (!(excess <= 0) && (worst < 0 || excess > worstExcess || Number.isNaN(excess))) (worst = i), (worstExcess = excess);
+    if (!(excess <= 0) && (worst < 0 || excess > worstExcess || Number.isNaN(excess)))
+      (worst = i), (worstExcess = excess);
   }
   if (worst >= 0) {
     expect.fail(`${label}: index ${worst} got ${got[worst]} want ${want[worst]} (tol abs ${tol.abs} rel ${tol.rel})`);

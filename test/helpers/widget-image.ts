@@ -22,7 +22,8 @@ export type MaskSample = { mask: number[]; maskW: number; maskH: number };
 /** IoU of (mask > 0.5) with the drawn person, sampled at each mask pixel's centre (the model saw the whole image, stretched). */
 export function personIoU(s: MaskSample, person: Uint8Array): number {
   const { width: iw, height: ih } = WIDGET_IMAGE;
-  let inter = 0, union = 0;
+  let inter = 0,
+    union = 0;
   for (let y = 0; y < s.maskH; y++)
     for (let x = 0; x < s.maskW; x++) {
       const p = person[Math.floor(((y + 0.5) * ih) / s.maskH) * iw + Math.floor(((x + 0.5) * iw) / s.maskW)] > 0;
@@ -34,7 +35,8 @@ export function personIoU(s: MaskSample, person: Uint8Array): number {
 }
 
 /** The message a `<wgseg-view>` shows over itself ('' when hidden). */
-export const viewMessage = (page: Page, id: string) => page.evaluate((id) => {
-  const m = document.getElementById(id)!.shadowRoot!.querySelector('.msg') as HTMLElement;
-  return m.hidden ? '' : m.textContent;
-}, id);
+export const viewMessage = (page: Page, id: string) =>
+  page.evaluate((id) => {
+    const m = document.getElementById(id)!.shadowRoot!.querySelector('.msg') as HTMLElement;
+    return m.hidden ? '' : m.textContent;
+  }, id);

@@ -14,7 +14,14 @@ describe('malformed models through a Session', () => {
       try {
         const s = await Session.create(c.bytes, { source, device: rt });
         try {
-          await s.run(Object.fromEntries(c.inputs.map((i) => [i.name, { data: new Float32Array(i.dims.reduce((a, b) => a * b, 1)), dims: i.dims }])));
+          await s.run(
+            Object.fromEntries(
+              c.inputs.map((i) => [
+                i.name,
+                { data: new Float32Array(i.dims.reduce((a, b) => a * b, 1)), dims: i.dims },
+              ]),
+            ),
+          );
         } finally {
           s.dispose();
         }

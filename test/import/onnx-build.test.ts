@@ -16,8 +16,19 @@ describe('OnnxBuilder (test helper)', () => {
     const h = b.init('h', [0.5, -1], [2], 'float16');
     const s = b.initInt64('s', [1, -1]);
     const y = b.node('Foo', [x, w, wt, h, s, ''], {
-      a: 2, alpha: 1, b: 0.5, c: f(3), d: i(4), e: [1, 2], g: [0.5, 1], k: fs([1, 2]), l: is([]), m: 'abc', n: ['p', 'q'],
-      value: tensor([7, 8], [2], 'int64'), sub: graph(new OnnxBuilder()),
+      a: 2,
+      alpha: 1,
+      b: 0.5,
+      c: f(3),
+      d: i(4),
+      e: [1, 2],
+      g: [0.5, 1],
+      k: fs([1, 2]),
+      l: is([]),
+      m: 'abc',
+      n: ['p', 'q'],
+      value: tensor([7, 8], [2], 'int64'),
+      sub: graph(new OnnxBuilder()),
     });
     const [u, v] = b.node('Split', [y], { axis: 1 }, { outputs: 2, name: 'split' });
     b.output(u);
@@ -52,13 +63,24 @@ describe('OnnxBuilder (test helper)', () => {
     const bd = Float32Array.from(r.array(4));
     const b = new OnnxBuilder({ opset: 17 });
     const x = b.input('x', ['N', 3, 6, 6]);
-    const y = b.node('Conv', [x, b.init('w', wd, [4, 3, 3, 3]), b.init('b', bd, [4])], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
+    const y = b.node('Conv', [x, b.init('w', wd, [4, 3, 3, 3]), b.init('b', bd, [4])], {
+      pads: [1, 1, 1, 1],
+      kernel_shape: [3, 3],
+    });
     b.output(b.node('LeakyRelu', [y], { alpha: 0.125 }));
     const s = await ort.InferenceSession.create(b.bytes());
     const out = await s.run({ x: new ort.Tensor('float32', xd, [1, 3, 6, 6]) });
     const got = out[s.outputNames[0]];
     expect(got.dims).toEqual([1, 4, 6, 6]);
-    const ref = convRef({ x: xd, xShape: [1, 3, 6, 6], w: wd, wShape: [4, 3, 3, 3], b: bd, pads: [1, 1, 1, 1], activation: (v) => (v > 0 ? v : 0.125 * v) });
+    const ref = convRef({
+      x: xd,
+      xShape: [1, 3, 6, 6],
+      w: wd,
+      wShape: [4, 3, 3, 3],
+      b: bd,
+      pads: [1, 1, 1, 1],
+      activation: (v) => (v > 0 ? v : 0.125 * v),
+    });
     const data = got.data as Float32Array;
     for (let k = 0; k < data.length; k++) {
       expect(Math.abs(data[k] - ref.data[k])).toBeLessThan(1e-5);

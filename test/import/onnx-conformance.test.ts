@@ -5,8 +5,16 @@ import { WgsegError } from '../../src/core/errors';
 import { decodeModel, decodeTensor } from '../../src/import/onnx-proto';
 import { onnxType } from '../helpers/onnx-build';
 import { gpu } from '../helpers/gpu';
-import { KNOWN_GAPS, ONNX_TESTS_DIR, compareOutput, listCases, loadData, runGraph, toOnnx, type OnnxCase } from '../helpers/onnx-cases';
-
+import {
+  KNOWN_GAPS,
+  ONNX_TESTS_DIR,
+  compareOutput,
+  listCases,
+  loadData,
+  runGraph,
+  toOnnx,
+  type OnnxCase,
+} from '../helpers/onnx-cases';
 
 const encode = (type: 'ModelProto' | 'TensorProto', obj: object) => {
   const T = onnxType(type);
@@ -21,23 +29,44 @@ describe('ONNX protobuf reader (no GPU)', () => {
   const tinyModel = {
     irVersion: 9,
     producerName: 'wgseg-test',
-    opsetImport: [{ domain: '', version: 17 }, { domain: 'com.microsoft', version: 1 }],
+    opsetImport: [
+      { domain: '', version: 17 },
+      { domain: 'com.microsoft', version: 1 },
+    ],
     graph: {
       name: 'tiny',
       node: [
-        { opType: 'Conv', name: 'c0', input: ['x', 'w', ''], output: ['y'], attribute: [
-          { name: 'kernel_shape', type: 7, ints: [3, 3] },
-          { name: 'auto_pad', type: 3, s: new TextEncoder().encode('SAME_UPPER') },
-          { name: 'alpha', type: 1, f: 0.25 },
-          { name: 'group', type: 2, i: 2 },
-          { name: 'scales', type: 6, floats: [1.5, -2] },
-          { name: 'modes', type: 8, strings: [new TextEncoder().encode('a'), new TextEncoder().encode('bc')] },
-          { name: 'value', type: 4, t: { dims: [2], dataType: 7, int64Data: [-5, 1234567890123] } },
-        ] },
+        {
+          opType: 'Conv',
+          name: 'c0',
+          input: ['x', 'w', ''],
+          output: ['y'],
+          attribute: [
+            { name: 'kernel_shape', type: 7, ints: [3, 3] },
+            { name: 'auto_pad', type: 3, s: new TextEncoder().encode('SAME_UPPER') },
+            { name: 'alpha', type: 1, f: 0.25 },
+            { name: 'group', type: 2, i: 2 },
+            { name: 'scales', type: 6, floats: [1.5, -2] },
+            { name: 'modes', type: 8, strings: [new TextEncoder().encode('a'), new TextEncoder().encode('bc')] },
+            { name: 'value', type: 4, t: { dims: [2], dataType: 7, int64Data: [-5, 1234567890123] } },
+          ],
+        },
         { opType: 'Relu', domain: 'ai.onnx', input: ['y'], output: ['z'] },
       ],
-      initializer: [{ name: 'w', dims: [2, 1, 3, 3], dataType: 1, floatData: Array.from({ length: 18 }, (_, i) => i / 4) }],
-      input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'N' }, { dimValue: 2 }, { dimValue: 5 }, { dimValue: 5 }] } } } }],
+      initializer: [
+        { name: 'w', dims: [2, 1, 3, 3], dataType: 1, floatData: Array.from({ length: 18 }, (_, i) => i / 4) },
+      ],
+      input: [
+        {
+          name: 'x',
+          type: {
+            tensorType: {
+              elemType: 1,
+              shape: { dim: [{ dimParam: 'N' }, { dimValue: 2 }, { dimValue: 5 }, { dimValue: 5 }] },
+            },
+          },
+        },
+      ],
       output: [{ name: 'z', type: { tensorType: { elemType: 10 } } }],
     },
   };
@@ -119,28 +148,61 @@ describe('ONNX protobuf reader (no GPU)', () => {
       }
       return 'no error';
     };
-    for (const cut of [bytes.length - 1, bytes.length - 20, 7]) expect(code(() => decodeModel(bytes.slice(0, cut)))).toMatch(/^MALFORMED_FILE: ONNX ModelProto/);
+    for (const cut of [bytes.length - 1, bytes.length - 20, 7])
+      expect(code(() => decodeModel(bytes.slice(0, cut)))).toMatch(/^MALFORMED_FILE: ONNX ModelProto/);
     expect(code(() => decodeModel(new Uint8Array([0xff, 0xff, 0xff, 0xff])))).toMatch(/^MALFORMED_FILE/);
     expect(code(() => decodeModel(encode('ModelProto', { irVersion: 9 })))).toMatch(/^MALFORMED_FILE: .*no graph/);
-    expect(code(() => decodeModel(encode('ModelProto', { irVersion: 9, graph: { name: 'g' } })))).toMatch(/^MALFORMED_FILE: .*opset_import/);
-    expect(code(() => decodeTensor(encode('TensorProto', { name: 'w', dims: [3], dataType: 1, rawData: new Uint8Array(8) })))).toMatch(/^MALFORMED_FILE: ONNX tensor "w": raw_data has 8 bytes, want 3 x 4/);
-    expect(code(() => decodeTensor(encode('TensorProto', { name: 'w', dims: [3], dataType: 1, floatData: [1, 2] })))).toMatch(/^MALFORMED_FILE: .*2 values stored for 3 elements/);
-    expect(code(() => decodeTensor(encode('TensorProto', { name: 'w', dims: [1], dataType: 99 })))).toMatch(/^MALFORMED_FILE: .*unknown data_type 99/);
-    expect(code(() => decodeTensor(encode('TensorProto', { name: 's', dims: [1], dataType: 8, stringData: [new Uint8Array([65])] })))).toMatch(/^UNSUPPORTED_DTYPE: .*string/);
-    expect(code(() => decodeTensor(encode('TensorProto', { name: 'q', dims: [1], dataType: 17, rawData: new Uint8Array(1) })))).toMatch(/^UNSUPPORTED_DTYPE: ONNX tensor "q": dtype float8e4m3fn/);
-    expect(code(() => decodeTensor(encode('TensorProto', { name: 'q', dims: [2], dataType: 26, rawData: new Uint8Array(1) })))).toMatch(/^UNSUPPORTED_DTYPE: .*dtype int2/);
-    expect(code(() => decodeTensor(encode('TensorProto', { name: 'q', dims: [1], dataType: 27 })))).toMatch(/^MALFORMED_FILE: .*unknown data_type 27/);
+    expect(code(() => decodeModel(encode('ModelProto', { irVersion: 9, graph: { name: 'g' } })))).toMatch(
+      /^MALFORMED_FILE: .*opset_import/,
+    );
+    expect(
+      code(() =>
+        decodeTensor(encode('TensorProto', { name: 'w', dims: [3], dataType: 1, rawData: new Uint8Array(8) })),
+      ),
+    ).toMatch(/^MALFORMED_FILE: ONNX tensor "w": raw_data has 8 bytes, want 3 x 4/);
+    expect(
+      code(() => decodeTensor(encode('TensorProto', { name: 'w', dims: [3], dataType: 1, floatData: [1, 2] }))),
+    ).toMatch(/^MALFORMED_FILE: .*2 values stored for 3 elements/);
+    expect(code(() => decodeTensor(encode('TensorProto', { name: 'w', dims: [1], dataType: 99 })))).toMatch(
+      /^MALFORMED_FILE: .*unknown data_type 99/,
+    );
+    expect(
+      code(() =>
+        decodeTensor(encode('TensorProto', { name: 's', dims: [1], dataType: 8, stringData: [new Uint8Array([65])] })),
+      ),
+    ).toMatch(/^UNSUPPORTED_DTYPE: .*string/);
+    expect(
+      code(() =>
+        decodeTensor(encode('TensorProto', { name: 'q', dims: [1], dataType: 17, rawData: new Uint8Array(1) })),
+      ),
+    ).toMatch(/^UNSUPPORTED_DTYPE: ONNX tensor "q": dtype float8e4m3fn/);
+    expect(
+      code(() =>
+        decodeTensor(encode('TensorProto', { name: 'q', dims: [2], dataType: 26, rawData: new Uint8Array(1) })),
+      ),
+    ).toMatch(/^UNSUPPORTED_DTYPE: .*dtype int2/);
+    expect(code(() => decodeTensor(encode('TensorProto', { name: 'q', dims: [1], dataType: 27 })))).toMatch(
+      /^MALFORMED_FILE: .*unknown data_type 27/,
+    );
   });
 });
 
 describe('conformance comparison (no GPU)', () => {
   it('wraps integers to the ONNX width', () => {
-    expect([toOnnx(200, 'int8'), toOnnx(-1, 'uint8'), toOnnx(70000, 'int16'), toOnnx(-1, 'uint32'), toOnnx(5, 'bool')]).toEqual([-56, 255, 4464, 4294967295, 1]);
+    expect([
+      toOnnx(200, 'int8'),
+      toOnnx(-1, 'uint8'),
+      toOnnx(70000, 'int16'),
+      toOnnx(-1, 'uint32'),
+      toOnnx(5, 'bool'),
+    ]).toEqual([-56, 255, 4464, 4294967295, 1]);
   });
   it('flags wrong shapes, values out of tolerance and inexact integers', () => {
     const want = { name: 'y', dtype: 'float' as const, dims: [2], data: new Float32Array([1, 100]) };
     expect(compareOutput({ name: 'y', dtype: 'float', dims: [2], data: [1.0009, 100.09] }, want)).toBeNull();
-    expect(compareOutput({ name: 'y', dtype: 'float', dims: [2], data: [1.0021, 100] }, want)).toMatch(/1\/2 values off, first at 0/);
+    expect(compareOutput({ name: 'y', dtype: 'float', dims: [2], data: [1.0021, 100] }, want)).toMatch(
+      /1\/2 values off, first at 0/,
+    );
     expect(compareOutput({ name: 'y', dtype: 'float', dims: [1, 2], data: [1, 100] }, want)).toMatch(/shape/);
     const wantInt = { name: 'i', dtype: 'int8' as const, dims: [2], data: new Int8Array([-56, 3]) };
     expect(compareOutput({ name: 'i', dtype: 'int8', dims: [2], data: [200, 3] }, wantInt)).toBeNull();
@@ -172,24 +234,34 @@ describe.skipIf(!present)('ONNX backend node tests', () => {
     it(c.name, async () => {
       const rt = await gpu();
       const { inputs, outputs } = loadData(c);
-      let err: unknown = null, mismatch: string[] = [];
+      let err: unknown = null,
+        mismatch: string[] = [];
       rt.device.pushErrorScope('validation');
       try {
         const got = await runGraph(rt, c, inputs);
-        if (got.length !== outputs.length) throw new Error(`graph has ${got.length} outputs, test data ${outputs.length}`);
+        if (got.length !== outputs.length)
+          throw new Error(`graph has ${got.length} outputs, test data ${outputs.length}`);
         mismatch = got.map((g, i) => compareOutput(g, outputs[i])).filter((m): m is string => m !== null);
       } catch (e) {
         err = e;
       }
       const gpuError = await rt.device.popErrorScope();
       if (gpuError && !err) err = new WgsegError('GPU_VALIDATION', gpuError.message);
-      const msg = err ? (err instanceof WgsegError ? `${err.code}: ${err.message}` : String((err as Error)?.stack ?? err)) : mismatch.join('; ');
+      const msg = err
+        ? err instanceof WgsegError
+          ? `${err.code}: ${err.message}`
+          : String((err as Error)?.stack ?? err)
+        : mismatch.join('; ');
       const ok = !err && mismatch.length === 0;
-      const expectedGap = c.kind === 'gap' && ((err instanceof WgsegError && UNSUPPORTED.has(err.code)) || (c.disputed && !err));
+      const expectedGap =
+        c.kind === 'gap' && ((err instanceof WgsegError && UNSUPPORTED.has(err.code)) || (c.disputed && !err));
       if (ok) {
         tally.passed++;
-        if (c.kind === 'gap' && c.disputed) console.log(`onnx conformance: disputed case ${c.name} matches the ONNX expected values`);
-        else if (c.kind === 'gap') gapPasses.push(c.name), console.log(`onnx conformance: known gap ${c.name} now passes; trim it from KNOWN_GAPS (${c.reason})`);
+        if (c.kind === 'gap' && c.disputed)
+          console.log(`onnx conformance: disputed case ${c.name} matches the ONNX expected values`);
+        else if (c.kind === 'gap')
+          gapPasses.push(c.name),
+            console.log(`onnx conformance: known gap ${c.name} now passes; trim it from KNOWN_GAPS (${c.reason})`);
       } else if (expectedGap) {
         tally.gaps++;
         gapErrors.push(`  ${c.name}: ${msg.split('\n')[0]}`);
@@ -198,7 +270,8 @@ describe.skipIf(!present)('ONNX backend node tests', () => {
         failures.push({ op: c.ops.join('+'), name: c.name, msg });
       }
       if (c.kind === 'unclassified') expect.fail(`${c.name}: unclassified (${c.reason})`);
-      if (c.kind === 'gap' && !ok && !expectedGap) expect.fail(`${c.name} (known gap: ${c.reason}) must fail with an unsupported WgsegError, got: ${msg}`);
+      if (c.kind === 'gap' && !ok && !expectedGap)
+        expect.fail(`${c.name} (known gap: ${c.reason}) must fail with an unsupported WgsegError, got: ${msg}`);
       if (c.kind === 'required') expect(msg, `${c.name} [${c.ops.join(',')}]`).toBe('');
     });
   }
@@ -211,6 +284,8 @@ describe.skipIf(!present)('ONNX backend node tests', () => {
     // WGSEG_ONNX_VERBOSE=1 also lists how each known gap failed (to check it fails for its reason).
     if (process.env.WGSEG_ONNX_VERBOSE) console.log(`onnx conformance known gaps:\n${gapErrors.join('\n')}`);
     if (gapPasses.length) console.log(`onnx conformance: known gaps that pass: ${gapPasses.join(', ')}`);
-    console.log(`onnx conformance: ${tally.passed} passed, ${tally.failed} failed, ${tally.gaps} known gaps (of ${cases.length} cases)`);
+    console.log(
+      `onnx conformance: ${tally.passed} passed, ${tally.failed} failed, ${tally.gaps} known gaps (of ${cases.length} cases)`,
+    );
   });
 });

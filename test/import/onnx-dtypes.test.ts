@@ -21,7 +21,10 @@ function addModel(type: Wide, k: number[]): Uint8Array {
   const x = b.input('x', [k.length]);
   b.output(b.node('Add', [x, 'k'], {}, { output: 'y', name: 'add0' }));
   const m = b.model();
-  m.graph.input[0] = { name: 'x', type: { tensorType: { elemType: CODE[type], shape: { dim: [{ dimValue: k.length }] } } } };
+  m.graph.input[0] = {
+    name: 'x',
+    type: { tensorType: { elemType: CODE[type], shape: { dim: [{ dimValue: k.length }] } } },
+  };
   m.graph.initializer.push({ name: 'k', dims: [k.length], dataType: CODE[type], rawData: raw(type, k) });
   m.graph.output[0] = { name: 'y', type: { tensorType: { elemType: CODE[type] } } };
   return encodeModel(m);
@@ -49,7 +52,11 @@ describe('int16/uint16/uint32/uint64 graph inputs and initializers', () => {
   });
 
   it('inputs of 4-bit, 8-bit float and bfloat16 types are refused by name (no GPU)', () => {
-    for (const [code, name] of [[22, 'int4'], [19, 'float8e5m2'], [16, 'bfloat16']] as const) {
+    for (const [code, name] of [
+      [22, 'int4'],
+      [19, 'float8e5m2'],
+      [16, 'bfloat16'],
+    ] as const) {
       const m = new OnnxBuilder({ opset: 23 });
       m.output(m.node('Relu', [m.input('x', [2])], {}, { output: 'y' }));
       const obj = m.model();
@@ -61,7 +68,10 @@ describe('int16/uint16/uint32/uint64 graph inputs and initializers', () => {
         err = e;
       }
       expect(err).toBeInstanceOf(WgsegError);
-      expect([(err as WgsegError).code, (err as WgsegError).message]).toEqual(['UNSUPPORTED_DTYPE', `q.onnx: input "x" has element type ${name}, which wgseg does not take as an input`]);
+      expect([(err as WgsegError).code, (err as WgsegError).message]).toEqual([
+        'UNSUPPORTED_DTYPE',
+        `q.onnx: input "x" has element type ${name}, which wgseg does not take as an input`,
+      ]);
     }
   });
 
@@ -90,7 +100,10 @@ describe('int16/uint16/uint32/uint64 graph inputs and initializers', () => {
     const s = await Session.create(addModel('uint32', [1, 2]), { device: rt, source: 'u32.onnx' });
     try {
       const e = await caught(() => s.run({ x: { data: Uint32Array.of(3, 2 ** 31), dims: [2] } }));
-      expect([e.code, e.message]).toEqual(['BAD_INPUT', expect.stringMatching(/^u32\.onnx: .*x.*2147483648 at 1 does not fit the GPU's int32/)]);
+      expect([e.code, e.message]).toEqual([
+        'BAD_INPUT',
+        expect.stringMatching(/^u32\.onnx: .*x.*2147483648 at 1 does not fit the GPU's int32/),
+      ]);
     } finally {
       s.dispose();
     }

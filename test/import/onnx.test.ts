@@ -33,7 +33,8 @@ describe('importOnnx: malformed and unsupported files (no GPU)', () => {
     });
   }
   it('plan-level cases import cleanly (they fail later, in the graph layer)', () => {
-    for (const c of cases.filter((k) => k.stage === 'plan')) expect(importOnnx(c.bytes, `${c.name}.onnx`).nodes.length, c.name).toBeGreaterThan(0);
+    for (const c of cases.filter((k) => k.stage === 'plan'))
+      expect(importOnnx(c.bytes, `${c.name}.onnx`).nodes.length, c.name).toBeGreaterThan(0);
   });
   it('every truncation of a valid model is a MALFORMED_FILE error, never a crash', () => {
     const b = new OnnxBuilder();
@@ -55,7 +56,10 @@ describe('importOnnx: malformed and unsupported files (no GPU)', () => {
   it('random byte corruption gives a graph or a WgsegError, never another exception', () => {
     const b = new OnnxBuilder();
     const x = b.input('x', ['N', 2, 4, 4]);
-    const c = b.node('Conv', [x, b.init('w', new Float32Array(18).fill(0.5), [1, 2, 3, 3]), b.initInt64('k', [3])], { pads: [1, 1, 1, 1], alpha: 0.5 });
+    const c = b.node('Conv', [x, b.init('w', new Float32Array(18).fill(0.5), [1, 2, 3, 3]), b.initInt64('k', [3])], {
+      pads: [1, 1, 1, 1],
+      alpha: 0.5,
+    });
     b.output(b.node('Constant', [], { value: tensor([1, 2], [2]) }));
     b.output(b.node('Resize', [c, '', b.init('s', [1, 1, 2, 2], [4])], { mode: 'linear' }));
     const bytes = b.bytes();
@@ -95,7 +99,13 @@ describe('importOnnx: graph IR', () => {
     expect(g.values.get('s')).toMatchObject({ type: 'int64', shape: [3], data: Float64Array.from([1, -1, 2 ** 40]) });
     expect(g.values.get('k')).toMatchObject({ type: 'int32', data: Int32Array.from([7, -8]) });
     expect(g.nodes.map((n) => n.op)).toEqual(['Conv', 'Add', 'Reshape']);
-    expect(g.nodes[0]).toEqual({ op: 'Conv', name: 'conv', inputs: ['x', 'w', ''], outputs: [c], attrs: { __opset: 13, strides: [1, 1], auto_pad: 'VALID', alpha: 2 } });
+    expect(g.nodes[0]).toEqual({
+      op: 'Conv',
+      name: 'conv',
+      inputs: ['x', 'w', ''],
+      outputs: [c],
+      attrs: { __opset: 13, strides: [1, 1], auto_pad: 'VALID', alpha: 2 },
+    });
     expect(g.nodes[1].name).toBe('add_1');
   });
 
@@ -115,7 +125,12 @@ describe('importOnnx: graph IR', () => {
     b.output(b.node('Expand', [c5, c6]));
     const g = importOnnx(b.bytes(), 'c.onnx');
     expect(g.nodes.map((n) => n.op)).toEqual(['Mul', 'Add', 'ConstantOfShape', 'Add', 'Expand']);
-    expect(g.values.get(c1)).toEqual({ name: c1, type: 'float32', shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) });
+    expect(g.values.get(c1)).toEqual({
+      name: c1,
+      type: 'float32',
+      shape: [2, 3],
+      data: Float32Array.from([1, 2, 3, 4, 5, 6]),
+    });
     expect(g.values.get(c2)).toEqual({ name: c2, type: 'float32', shape: [], data: Float32Array.of(0.5) });
     expect(g.values.get(c3)).toEqual({ name: c3, type: 'int64', shape: [2], data: Float64Array.of(2, 3) });
     expect(g.values.get(c4)).toEqual({ name: c4, type: 'int64', shape: [], data: Float64Array.of(4) });
@@ -139,7 +154,13 @@ describe('importOnnx: graph IR', () => {
     expect(g.nodes.map((n) => n.name)).toEqual(['first', 'second', 'third', 'unrelated']);
     const sorted = new OnnxBuilder();
     sorted.input('x', [4]);
-    for (const [op, i, o] of [['Neg', 'x', 'a'], ['Abs', 'x', 'u'], ['Exp', 'a', 'b'], ['Relu', 'b', 'c']]) sorted.node(op, [i], {}, { output: o, name: o });
+    for (const [op, i, o] of [
+      ['Neg', 'x', 'a'],
+      ['Abs', 'x', 'u'],
+      ['Exp', 'a', 'b'],
+      ['Relu', 'b', 'c'],
+    ])
+      sorted.node(op, [i], {}, { output: o, name: o });
     sorted.output('c');
     expect(importOnnx(sorted.bytes(), 's.onnx').nodes.map((n) => n.name)).toEqual(['a', 'u', 'b', 'c']);
   });
@@ -177,7 +198,11 @@ describe('importOnnx: graph IR', () => {
     const s = b.node('Slice', [c], { starts: [1], ends: [3], axes: [2] });
     b.output(b.node('Upsample', [s, b.init('scales', [1, 1, 2, 2], [4])], { mode: 'nearest' }));
     const g = importOnnx(b.bytes(), 'old.onnx');
-    expect(g.nodes.map((n) => [n.op, n.attrs.__opset])).toEqual([['Clip', 9], ['Slice', 9], ['Upsample', 9]]);
+    expect(g.nodes.map((n) => [n.op, n.attrs.__opset])).toEqual([
+      ['Clip', 9],
+      ['Slice', 9],
+      ['Upsample', 9],
+    ]);
     expect(g.nodes[0].attrs).toMatchObject({ min: 0, max: 6 });
     const reject = (opset: number, op: string, inputs: (b: OnnxBuilder, x: string) => string[], attrs = {}) => {
       const m = new OnnxBuilder({ opset });
@@ -187,9 +212,21 @@ describe('importOnnx: graph IR', () => {
     };
     const e = reject(10, 'Resize', (m, y) => [y, m.init('scales', [1, 1, 2, 2], [4])]);
     expect(e.code).toBe('UNSUPPORTED_OP');
-    expect(e.message).toMatch(/^old\.onnx: node old_node \(Resize\): op Resize at opset 10: .*re-export with opset >= 11/);
+    expect(e.message).toMatch(
+      /^old\.onnx: node old_node \(Resize\): op Resize at opset 10: .*re-export with opset >= 11/,
+    );
     expect(reject(9, 'Mod', (_m, y) => [y, y]).message).toMatch(/op Mod at opset 9: .*re-export with opset >= 11/);
-    expect(importOnnx((() => { const m = new OnnxBuilder({ opset: 10 }); const y = m.input('x', [2]); m.output(m.node('Mod', [y, y], { fmod: 1 })); return m.bytes(); })(), 'mod.onnx').nodes[0].attrs.__opset).toBe(10);
+    expect(
+      importOnnx(
+        (() => {
+          const m = new OnnxBuilder({ opset: 10 });
+          const y = m.input('x', [2]);
+          m.output(m.node('Mod', [y, y], { fmod: 1 }));
+          return m.bytes();
+        })(),
+        'mod.onnx',
+      ).nodes[0].attrs.__opset,
+    ).toBe(10);
     expect(reject(10, 'Round', (_m, y) => [y]).message).toMatch(/op Round at opset 10/);
     const sw = new OnnxBuilder({ opset: 24 });
     sw.output(sw.node('Swish', [sw.input('x', [2])], { alpha: f(0.5) }));

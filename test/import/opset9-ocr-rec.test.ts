@@ -30,14 +30,22 @@ describe.skipIf(!existsSync(MODEL))('opset-9 model: PP-OCRv4 recognition', () =>
       expect(y.shape).toEqual(ref.dims);
       const got = await y.read();
       y.dispose();
-      const atol = 1e-4 * Math.max(1, want.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
-      let bad = 0, worst = 0;
+      const atol =
+        1e-4 *
+        Math.max(
+          1,
+          want.reduce((m, v) => Math.max(m, Math.abs(v)), 0),
+        );
+      let bad = 0,
+        worst = 0;
       for (let i = 0; i < want.length; i++) {
         const e = Math.abs(got[i] - want[i]);
         worst = Math.max(worst, e);
         if (!(e <= atol + 1e-3 * Math.abs(want[i]))) bad++;
       }
-      console.log(`PP-OCRv4 rec (opset 9) vs onnxruntime: max err ${worst.toExponential(2)} over ${want.length} values`);
+      console.log(
+        `PP-OCRv4 rec (opset 9) vs onnxruntime: max err ${worst.toExponential(2)} over ${want.length} values`,
+      );
       expect(bad, `max err ${worst}`).toBe(0);
     } finally {
       s.dispose();

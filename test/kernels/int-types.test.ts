@@ -26,8 +26,28 @@ describe('Swish-24 alpha through Session', () => {
 // ---- Cast to every integer type ------------------------------------------------------------------
 
 type IntType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'int32' | 'int64' | 'uint32' | 'uint64';
-const CODE: Record<IntType | 'float32' | 'bool', number> = { float32: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, bool: 9, uint32: 12, uint64: 13 };
-const BITS: Record<IntType, [number, boolean]> = { uint8: [8, false], int8: [8, true], uint16: [16, false], int16: [16, true], int32: [32, true], int64: [64, true], uint32: [32, false], uint64: [64, false] };
+const CODE: Record<IntType | 'float32' | 'bool', number> = {
+  float32: 1,
+  uint8: 2,
+  int8: 3,
+  uint16: 4,
+  int16: 5,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  uint32: 12,
+  uint64: 13,
+};
+const BITS: Record<IntType, [number, boolean]> = {
+  uint8: [8, false],
+  int8: [8, true],
+  uint16: [16, false],
+  int16: [16, true],
+  int32: [32, true],
+  int64: [64, true],
+  uint32: [32, false],
+  uint64: [64, false],
+};
 
 /** Exact integer wrapped to `type` (two's complement). */
 function wrapTo(v: number, type: IntType): number {
@@ -41,24 +61,35 @@ function wrapTo(v: number, type: IntType): number {
  * int32/uint32, then wrap to the width).
  */
 function castFloatRef(v: number, type: IntType): number {
-  const t = Math.trunc(v), [bits, signed] = BITS[type];
+  const t = Math.trunc(v),
+    [bits, signed] = BITS[type];
   if (bits === 64) return signed ? t : Math.max(t, 0);
   return wrapTo(signed ? Math.min(Math.max(t, -(2 ** 31)), 2 ** 31 - 1) : Math.min(Math.max(t, 0), 2 ** 32 - 1), type);
 }
 
 // in-range and wrapping values; the 32-bit targets only get values they can hold on the GPU (int32)
-const FLOATS = [0, 0.9, -0.9, 1.5, -1.5, 127.7, 128.2, -128.6, -129.9, 255.9, 256, 300.7, -300.7, 32767.5, 32768.1, -32769, 65535.5, 70000.2, -40000.9, 3e9, -3e9, 5e9];
-const INTS = [0, 1, -1, 127, 128, -128, -129, 255, 256, 300, -300, 32767, 32768, -32769, 65535, 65536, 70000, -40000, 2147483647, -2147483648];
+const FLOATS = [
+  0, 0.9, -0.9, 1.5, -1.5, 127.7, 128.2, -128.6, -129.9, 255.9, 256, 300.7, -300.7, 32767.5, 32768.1, -32769, 65535.5,
+  70000.2, -40000.9, 3e9, -3e9, 5e9,
+];
+const INTS = [
+  0, 1, -1, 127, 128, -128, -129, 255, 256, 300, -300, 32767, 32768, -32769, 65535, 65536, 70000, -40000, 2147483647,
+  -2147483648,
+];
 const NARROW = ['uint8', 'int8', 'uint16', 'int16'] as const;
 const holdable = (v: number) => v >= -(2 ** 31) && v < 2 ** 31;
 
 describe('Cast kernel: integer targets are i32 storage, wrapped to their width', () => {
   for (const type of NARROW) {
     it(`f32 and i32 -> ${type}`, async () => {
-      const [yf] = await runOp('Cast', [{ data: Float32Array.from(FLOATS), shape: [FLOATS.length] }], { to: CODE[type] });
+      const [yf] = await runOp('Cast', [{ data: Float32Array.from(FLOATS), shape: [FLOATS.length] }], {
+        to: CODE[type],
+      });
       expect(yf.data).toBeInstanceOf(Int32Array);
       expect(Array.from(yf.data)).toEqual(Array.from(Float32Array.from(FLOATS), (v) => castFloatRef(v, type)));
-      const [yi] = await runOp('Cast', [{ data: Int32Array.from(INTS), shape: [INTS.length], dtype: 'i32' }], { to: CODE[type] });
+      const [yi] = await runOp('Cast', [{ data: Int32Array.from(INTS), shape: [INTS.length], dtype: 'i32' }], {
+        to: CODE[type],
+      });
       expect(yi.data).toBeInstanceOf(Int32Array);
       expect(Array.from(yi.data)).toEqual(INTS.map((v) => wrapTo(v, type)));
     });
@@ -75,7 +106,10 @@ describe('Cast kernel: integer targets are i32 storage, wrapped to their width',
     expect(Array.from(b.data)).toEqual([0, 1, 1]);
     const [u] = await runOp('Cast', [{ data: Uint32Array.from([0, 1, 1]), shape: [3], dtype: 'u32' }], { to: 2 });
     expect(Array.from(u.data)).toEqual([0, 1, 1]);
-    const [like] = await runOp('CastLike', [{ data: Float32Array.from([0, 2.5, -3]), shape: [3] }, { data: [1], shape: [1], dtype: 'u32' }]);
+    const [like] = await runOp('CastLike', [
+      { data: Float32Array.from([0, 2.5, -3]), shape: [3] },
+      { data: [1], shape: [1], dtype: 'u32' },
+    ]);
     expect(Array.from(like.data)).toEqual([0, 1, 1]);
   });
 });
@@ -85,9 +119,16 @@ type OrtData = Float32Array | Int32Array | Uint8Array | Int8Array | Uint16Array 
 async function ortTyped(bytes: Uint8Array, feeds: Record<string, { type: string; data: OrtData; dims: number[] }>) {
   const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
   try {
-    const inputs = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor(v.type as 'float32', v.data as Float32Array, v.dims)]));
+    const inputs = Object.fromEntries(
+      Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor(v.type as 'float32', v.data as Float32Array, v.dims)]),
+    );
     const res = await s.run(inputs);
-    return Object.fromEntries(Object.entries(res).map(([k, t]) => [k, { type: t.type, data: Array.from(t.data as ArrayLike<number | bigint>, Number) }]));
+    return Object.fromEntries(
+      Object.entries(res).map(([k, t]) => [
+        k,
+        { type: t.type, data: Array.from(t.data as ArrayLike<number | bigint>, Number) },
+      ]),
+    );
   } finally {
     await s.release();
   }
@@ -96,7 +137,9 @@ async function ortTyped(bytes: Uint8Array, feeds: Record<string, { type: string;
 /** Declare graph output `i` of a built model as ONNX type `code` (the builder knows fewer types). */
 function outputTypes(b: OnnxBuilder, codes: number[]): Uint8Array {
   const m = b.model();
-  codes.forEach((c, i) => ((m.graph.output[i] as { type: { tensorType: { elemType: number } } }).type.tensorType.elemType = c));
+  codes.forEach(
+    (c, i) => ((m.graph.output[i] as { type: { tensorType: { elemType: number } } }).type.tensorType.elemType = c),
+  );
   return encodeModel(m);
 }
 
@@ -106,9 +149,17 @@ describe('Cast typing through Session vs onnxruntime', () => {
     const b = new OnnxBuilder({ opset: 17 });
     const x = b.input('x', [FLOATS.length]);
     for (const t of targets) b.output(b.node('Cast', [x], { to: CODE[t] }, { output: `x_${t}` }));
-    const k = b.init('k', INTS.filter((v) => v >= 0), [INTS.filter((v) => v >= 0).length], 'int32');
+    const k = b.init(
+      'k',
+      INTS.filter((v) => v >= 0),
+      [INTS.filter((v) => v >= 0).length],
+      'int32',
+    );
     for (const t of NARROW) b.output(b.node('Cast', [k], { to: CODE[t] }, { output: `k_${t}` }));
-    const bytes = outputTypes(b, [...targets, ...NARROW].map((t) => CODE[t]));
+    const bytes = outputTypes(
+      b,
+      [...targets, ...NARROW].map((t) => CODE[t]),
+    );
     // uint32 keeps to values int32 holds
     const data = Float32Array.from(FLOATS, (v) => (holdable(v) ? v : 7.5));
     const ref = await ortTyped(bytes, { x: { type: 'float32', data, dims: [data.length] } });
@@ -128,7 +179,8 @@ describe('Cast typing through Session vs onnxruntime', () => {
     const x = b.input('x', [4]);
     b.output(b.node('Add', [u, b.node('Cast', [x], { to: 2 })], {}, { output: 'y' }), 'uint8');
     const s = await Session.create(b.bytes(), { device: await gpu(), source: 'add-u8.onnx' });
-    const ud = Uint8Array.from([0, 10, 100, 50]), xd = Float32Array.from([1.9, 2.5, 27, 0]);
+    const ud = Uint8Array.from([0, 10, 100, 50]),
+      xd = Float32Array.from([1.9, 2.5, 27, 0]);
     const out = await s.run({ u: { data: ud, dims: [4] }, x: { data: xd, dims: [4] } });
     expect(out.y.type).toBe('uint8');
     // f64 reference: ONNX Cast truncates, uint8 Add
@@ -144,7 +196,9 @@ const NARROW_ARRAY = { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, 
 /** a, b of `type` -> Add, Sub, Mul, Div, Greater(Add(a, b), a) (a comparison after the overflow), Transpose(a); constants too (folded on the host). */
 function arithmetic(type: keyof typeof NARROW_ARRAY, consts?: { a: number[]; b: number[] }) {
   const m = new OnnxBuilder({ opset: 17 });
-  const [a, b] = consts ? [m.init('a', consts.a, [2, 4], 'int32'), m.init('b', consts.b, [2, 4], 'int32')] : [m.input('a', [2, 4]), m.input('b', [2, 4])];
+  const [a, b] = consts
+    ? [m.init('a', consts.a, [2, 4], 'int32'), m.init('b', consts.b, [2, 4], 'int32')]
+    : [m.input('a', [2, 4]), m.input('b', [2, 4])];
   m.node('Add', [a, b], {}, { output: 'add' });
   for (const op of ['Sub', 'Mul', 'Div']) m.node(op, [a, b], {}, { output: op.toLowerCase() });
   m.node('Greater', ['add', a], {}, { output: 'gt' });
@@ -158,10 +212,18 @@ function arithmetic(type: keyof typeof NARROW_ARRAY, consts?: { a: number[]; b: 
     if (t.type) t.type.tensorType.elemType = code;
     if (t.dataType !== undefined) {
       t.dataType = code;
-      t.rawData = new Uint8Array(NARROW_ARRAY[type].from(new Int32Array(t.rawData!.buffer.slice(t.rawData!.byteOffset, t.rawData!.byteOffset + t.rawData!.byteLength))).buffer);
+      t.rawData = new Uint8Array(
+        NARROW_ARRAY[type].from(
+          new Int32Array(t.rawData!.buffer.slice(t.rawData!.byteOffset, t.rawData!.byteOffset + t.rawData!.byteLength)),
+        ).buffer,
+      );
     }
   }
-  outs.forEach((o, i) => ((model.graph.output[i] as { type: { tensorType: { elemType: number } } }).type.tensorType.elemType = o === 'gt' ? CODE.bool : code));
+  outs.forEach(
+    (o, i) =>
+      ((model.graph.output[i] as { type: { tensorType: { elemType: number } } }).type.tensorType.elemType =
+        o === 'gt' ? CODE.bool : code),
+  );
   return encodeModel(model);
 }
 
@@ -177,11 +239,16 @@ describe('narrow integer arithmetic wraps to its width (vs onnxruntime)', () => 
       const { a, b } = data[type];
       const C = NARROW_ARRAY[type];
       const bytes = arithmetic(type);
-      const ref = await ortTyped(bytes, { a: { type, data: C.from(a), dims: [2, 4] }, b: { type, data: C.from(b), dims: [2, 4] } });
+      const ref = await ortTyped(bytes, {
+        a: { type, data: C.from(a), dims: [2, 4] },
+        b: { type, data: C.from(b), dims: [2, 4] },
+      });
       const rt = await gpu();
       const s = await Session.create(bytes, { device: rt, source: `${type}.onnx` });
       // a wrapping Cast after each arithmetic node, none after the comparison or the Transpose
-      expect(s.optimizedGraph!.nodes.map((n) => n.op).join(' ')).toBe('Add Cast Sub Cast Mul Cast Div Cast Greater Transpose');
+      expect(s.optimizedGraph!.nodes.map((n) => n.op).join(' ')).toBe(
+        'Add Cast Sub Cast Mul Cast Div Cast Greater Transpose',
+      );
       const before = rt.submits;
       const out = await s.run({ a: { data: C.from(a), dims: [2, 4] }, b: { data: C.from(b), dims: [2, 4] } });
       expect(rt.submits - before).toBe(1);
@@ -207,7 +274,8 @@ describe('narrow integer arithmetic wraps to its width (vs onnxruntime)', () => 
     m.output(m.node('Sum', [u, u, u], {}, { output: 'sum' }), 'uint8');
     m.output(m.node('Pow', [u, m.init('e', [3], [], 'uint8')], {}, { output: 'pow' }), 'uint8');
     const s = await Session.create(m.bytes(), { device: await gpu(), source: 'narrow-unary.onnx' });
-    const xd = Int8Array.from([-128, -5, 0, 127]), ud = Uint8Array.from([100, 7, 255, 0]);
+    const xd = Int8Array.from([-128, -5, 0, 127]),
+      ud = Uint8Array.from([100, 7, 255, 0]);
     const out = await s.run({ x: { data: xd, dims: [4] }, u: { data: ud, dims: [4] } });
     expect(Array.from(await out.neg.read())).toEqual(Array.from(xd, (v) => wrapTo(-v, 'int8')));
     expect(Array.from(await out.abs.read())).toEqual(Array.from(xd, (v) => wrapTo(Math.abs(v), 'int8')));
@@ -220,15 +288,25 @@ describe('narrow integer arithmetic wraps to its width (vs onnxruntime)', () => 
 describe('integer feeds outside their type are refused', () => {
   it('uint8 300, int8 200 (a Uint8Array for int8), uint32 -1: BAD_INPUT naming input, value and type', async () => {
     const m = new OnnxBuilder({ opset: 17 });
-    const u = m.input('u', [2], 'uint8'), k = m.input('k', [2], 'int8');
+    const u = m.input('u', [2], 'uint8'),
+      k = m.input('k', [2], 'int8');
     m.output(m.node('Add', [u, u], {}, { output: 'y' }), 'uint8');
     m.output(m.node('Neg', [k], {}, { output: 'z' }), 'int8');
     const s = await Session.create(m.bytes(), { device: await gpu(), source: 'feed.onnx' });
     const ok = { data: Int8Array.from([1, -2]), dims: [2] };
-    await expect(s.run({ u: { data: Int32Array.from([1, 300]), dims: [2] }, k: ok })).rejects.toThrow(/input u.*value 300 at 1 is outside uint8/);
-    await expect(s.run({ u: { data: Int32Array.from([-1, 3]), dims: [2] }, k: ok })).rejects.toThrow(/value -1 at 0 is outside uint8/);
-    await expect(s.run({ u: { data: Uint8Array.from([1, 2]), dims: [2] }, k: { data: Uint8Array.from([200, 1]), dims: [2] } })).rejects.toThrow(/value 200 at 0 is outside int8/);
-    const out = await s.run({ u: { data: Uint8Array.from([255, 128]), dims: [2] }, k: { data: Int8Array.from([-128, 127]), dims: [2] } });
+    await expect(s.run({ u: { data: Int32Array.from([1, 300]), dims: [2] }, k: ok })).rejects.toThrow(
+      /input u.*value 300 at 1 is outside uint8/,
+    );
+    await expect(s.run({ u: { data: Int32Array.from([-1, 3]), dims: [2] }, k: ok })).rejects.toThrow(
+      /value -1 at 0 is outside uint8/,
+    );
+    await expect(
+      s.run({ u: { data: Uint8Array.from([1, 2]), dims: [2] }, k: { data: Uint8Array.from([200, 1]), dims: [2] } }),
+    ).rejects.toThrow(/value 200 at 0 is outside int8/);
+    const out = await s.run({
+      u: { data: Uint8Array.from([255, 128]), dims: [2] },
+      k: { data: Int8Array.from([-128, 127]), dims: [2] },
+    });
     expect(Array.from(await out.y.read())).toEqual([254, 0]);
     expect(Array.from(await out.z.read())).toEqual([-128, -127]);
     s.dispose();

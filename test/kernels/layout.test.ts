@@ -6,7 +6,17 @@ import { gpu, runOp, type HostTensor } from '../helpers/gpu';
 import { rng, type Rng } from '../helpers/random';
 import { TOL, expectClose } from '../helpers/tolerance';
 import {
-  castRef, concatRef, depthToSpaceRef, expandRef, gatherRef, padRef, sliceRef, spaceToDepthRef, tileRef, transposeRef, type Ref,
+  castRef,
+  concatRef,
+  depthToSpaceRef,
+  expandRef,
+  gatherRef,
+  padRef,
+  sliceRef,
+  spaceToDepthRef,
+  tileRef,
+  transposeRef,
+  type Ref,
 } from '../reference/layout';
 
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -15,7 +25,10 @@ const r = rng(11);
 const tensor = (shape: number[], dtype: DType = 'f32', g: Rng = r): HostTensor & Ref => ({
   shape,
   dtype,
-  data: dtype === 'f32' || dtype === 'f16' ? Array.from(g.array(numel(shape), -64, 64), (v) => Math.round(v * 16) / 16) : Array.from({ length: numel(shape) }, () => g.int(dtype === 'u32' ? 0 : -1000, 1000)),
+  data:
+    dtype === 'f32' || dtype === 'f16'
+      ? Array.from(g.array(numel(shape), -64, 64), (v) => Math.round(v * 16) / 16)
+      : Array.from({ length: numel(shape) }, () => g.int(dtype === 'u32' ? 0 : -1000, 1000)),
 });
 const ints = (v: number[]) => ({ data: v, shape: [v.length] });
 
@@ -34,7 +47,8 @@ function permutations(xs: number[]): number[][] {
 describe('Transpose', () => {
   it('all 24 perms of a 4-D tensor', async () => {
     const x = tensor([2, 3, 4, 5]);
-    for (const perm of permutations([0, 1, 2, 3])) await check('Transpose', [x], { perm }, transposeRef(x, perm), `perm ${perm}`);
+    for (const perm of permutations([0, 1, 2, 3]))
+      await check('Transpose', [x], { perm }, transposeRef(x, perm), `perm ${perm}`);
   });
   it('default reverses the dims; 6-D; i32 and f16', async () => {
     const x = tensor([2, 3, 5]);
@@ -54,16 +68,42 @@ describe('Slice', () => {
     const x = tensor([4, 5, 6]);
     const cases: [number[], number[], number[] | undefined, number[] | undefined][] = [
       [[1, 0], [3, 4], undefined, undefined],
-      [[0, 1, 2], [-1, 1000, 6], [0, 1, 2], [1, 2, 3]],
+      [
+        [0, 1, 2],
+        [-1, 1000, 6],
+        [0, 1, 2],
+        [1, 2, 3],
+      ],
       [[-1], [-BIG], [-1], [-1]], // full reverse of the last axis
-      [[10, -2], [-10, 0], [1, 2], [-2, -1]], // starts past the end clamp to dim-1 for negative steps
-      [[-100, 2], [BIG, -1], [-3, -2], [1, 1]],
+      [
+        [10, -2],
+        [-10, 0],
+        [1, 2],
+        [-2, -1],
+      ], // starts past the end clamp to dim-1 for negative steps
+      [
+        [-100, 2],
+        [BIG, -1],
+        [-3, -2],
+        [1, 1],
+      ],
       [[3], [1], [0], [1]], // empty
-      [[2, 5], [-BIG, -7], [0, 1], [-1, -2]],
+      [
+        [2, 5],
+        [-BIG, -7],
+        [0, 1],
+        [-1, -2],
+      ],
     ];
     for (const [starts, ends, axes, steps] of cases) {
       const host = [x, ints(starts), ints(ends), axes && ints(axes), steps && ints(steps)];
-      await check('Slice', host, {}, sliceRef(x, starts, ends, axes, steps), `Slice ${starts}:${ends}:${axes}:${steps}`);
+      await check(
+        'Slice',
+        host,
+        {},
+        sliceRef(x, starts, ends, axes, steps),
+        `Slice ${starts}:${ends}:${axes}:${steps}`,
+      );
     }
   });
   it('random slices', async () => {
@@ -71,13 +111,26 @@ describe('Slice', () => {
       const shape = Array.from({ length: r.int(1, 4) }, () => r.int(1, 6));
       const x = tensor(shape, t % 2 ? 'i32' : 'f32');
       const axes = [...shape.keys()].filter(() => r.next() < 0.7).map((a) => (r.next() < 0.5 ? a - shape.length : a));
-      const starts = axes.map(() => r.int(-8, 8)), ends = axes.map(() => r.int(-8, 8)), steps = axes.map(() => r.pick([-3, -2, -1, 1, 2, 3]));
-      await check('Slice', [x, ints(starts), ints(ends), ints(axes), ints(steps)], {}, sliceRef(x, starts, ends, axes, steps), `Slice [${shape}] ${starts}:${ends}:${axes}:${steps}`);
+      const starts = axes.map(() => r.int(-8, 8)),
+        ends = axes.map(() => r.int(-8, 8)),
+        steps = axes.map(() => r.pick([-3, -2, -1, 1, 2, 3]));
+      await check(
+        'Slice',
+        [x, ints(starts), ints(ends), ints(axes), ints(steps)],
+        {},
+        sliceRef(x, starts, ends, axes, steps),
+        `Slice [${shape}] ${starts}:${ends}:${axes}:${steps}`,
+      );
     }
   });
   it('opset < 10 attributes', async () => {
     const x = tensor([3, 4, 5]);
-    await check('Slice', [x], { starts: [1, -3], ends: [100, -1], axes: [2, 0] }, sliceRef(x, [1, -3], [100, -1], [2, 0]));
+    await check(
+      'Slice',
+      [x],
+      { starts: [1, -3], ends: [100, -1], axes: [2, 0] },
+      sliceRef(x, [1, -3], [100, -1], [2, 0]),
+    );
   });
 });
 
@@ -88,7 +141,7 @@ describe('Pad', () => {
         const shape = Array.from({ length: r.int(1, 4) }, () => r.int(2, 5));
         const x = tensor(shape, t % 2 ? 'i32' : 'f32');
         // reflect pads stay below the (cropped) dim, as ONNX requires
-        const pads = [...shape, ...shape].map((d) => (mode === 'reflect' ? r.int(-1, 1) : r.int(-1, 3)));
+        const pads = [...shape, ...shape].map(() => (mode === 'reflect' ? r.int(-1, 1) : r.int(-1, 3)));
         const value = mode === 'constant' ? r.int(-5, 5) : 0;
         const host = [x, ints(pads), mode === 'constant' ? { data: [value], shape: [] } : undefined];
         await check('Pad', host, { mode }, padRef(x, pads, mode, value), `Pad ${mode} [${shape}] ${pads}`);
@@ -97,9 +150,19 @@ describe('Pad', () => {
   }
   it('axes input (negative axes), opset < 11 attributes, f32 constant value', async () => {
     const x = tensor([2, 3, 4]);
-    await check('Pad', [x, ints([1, 2, 0, 3]), { data: [1.5], shape: [] }, ints([-1, 0])], {}, padRef(x, [2, 0, 1, 3, 0, 0], 'constant', 1.5));
+    await check(
+      'Pad',
+      [x, ints([1, 2, 0, 3]), { data: [1.5], shape: [] }, ints([-1, 0])],
+      {},
+      padRef(x, [2, 0, 1, 3, 0, 0], 'constant', 1.5),
+    );
     await check('Pad', [x], { mode: 'edge', pads: [0, 1, 2, 1, 0, 0] }, padRef(x, [0, 1, 2, 1, 0, 0], 'edge'));
-    await check('Pad', [x], { pads: [0, 0, 1, 0, 0, 1], value: -2.25 }, padRef(x, [0, 0, 1, 0, 0, 1], 'constant', -2.25));
+    await check(
+      'Pad',
+      [x],
+      { pads: [0, 0, 1, 0, 0, 1], value: -2.25 },
+      padRef(x, [0, 0, 1, 0, 0, 1], 'constant', -2.25),
+    );
   });
   it('reflect and wrap pads larger than the dim; wrap after a crop', async () => {
     const x = tensor([2, 3]);
@@ -110,7 +173,12 @@ describe('Pad', () => {
   it('f16 constant', async () => {
     if (!(await gpu()).info.f16) return expect((await gpu()).info.f16).toBe(false);
     const x = tensor([2, 3], 'f16');
-    await check('Pad', [x, ints([1, 1, 0, 2]), { data: [0.75], shape: [] }], {}, padRef(x, [1, 1, 0, 2], 'constant', 0.75));
+    await check(
+      'Pad',
+      [x, ints([1, 1, 0, 2]), { data: [0.75], shape: [] }],
+      {},
+      padRef(x, [1, 1, 0, 2], 'constant', 0.75),
+    );
   });
 });
 
@@ -121,7 +189,9 @@ describe('Concat', () => {
       for (let axis = -rank; axis < rank; axis++) {
         const a = (axis + rank) % rank;
         const count = ((axis + rank * 3) % 3) + 1;
-        const xs = Array.from({ length: count }, (_, k) => tensor(base.map((d, i) => (i === a ? (k === 1 && rank === 3 ? 0 : r.int(1, 3)) : d))));
+        const xs = Array.from({ length: count }, (_, k) =>
+          tensor(base.map((d, i) => (i === a ? (k === 1 && rank === 3 ? 0 : r.int(1, 3)) : d))),
+        );
         await check('Concat', xs, { axis }, concatRef(xs, axis), `Concat rank ${rank} axis ${axis} x${count}`);
       }
     }
@@ -141,7 +211,9 @@ describe('views: Reshape, Flatten, Squeeze, Unsqueeze', () => {
     await check('Reshape', [x, ints([-1, 0, 2])], {}, same([4, 3, 2]));
     await check('Reshape', [x, ints([0, 0, 2, 2])], {}, same([2, 3, 2, 2]));
     await check('Reshape', [x, ints([24])], { allowzero: 1 }, same([24]));
-    expect(kernelFor('Reshape').infer([{ shape: [0, 3], dtype: 'f32' }], { allowzero: 1 }, [undefined, [3, 0]])[0].shape).toEqual([3, 0]);
+    expect(
+      kernelFor('Reshape').infer([{ shape: [0, 3], dtype: 'f32' }], { allowzero: 1 }, [undefined, [3, 0]])[0].shape,
+    ).toEqual([3, 0]);
   });
   it('Flatten, Squeeze, Unsqueeze (attributes and inputs)', async () => {
     await check('Flatten', [x], {}, same([2, 12]));
@@ -159,20 +231,50 @@ describe('views: Reshape, Flatten, Squeeze, Unsqueeze', () => {
 
 describe('Expand, Tile, Gather', () => {
   it('Expand (both directions, rank growth)', async () => {
-    for (const [sx, s] of [[[3, 1], [2, 1, 4]], [[1], [2, 3]], [[2, 1, 3], [1, 4, 1]], [[4], [4]]]) {
+    for (const [sx, s] of [
+      [
+        [3, 1],
+        [2, 1, 4],
+      ],
+      [[1], [2, 3]],
+      [
+        [2, 1, 3],
+        [1, 4, 1],
+      ],
+      [[4], [4]],
+    ]) {
       const x = tensor(sx, 'i32');
       await check('Expand', [x, ints(s)], {}, expandRef(x, s), `Expand [${sx}] to [${s}]`);
     }
   });
   it('Tile', async () => {
-    for (const [sx, reps] of [[[2, 3], [2, 3]], [[3], [4]], [[1, 2, 3], [2, 1, 2]], [[2, 2], [1, 0]]]) {
+    for (const [sx, reps] of [
+      [
+        [2, 3],
+        [2, 3],
+      ],
+      [[3], [4]],
+      [
+        [1, 2, 3],
+        [2, 1, 2],
+      ],
+      [
+        [2, 2],
+        [1, 0],
+      ],
+    ]) {
       const x = tensor(sx);
       await check('Tile', [x, ints(reps)], {}, tileRef(x, reps), `Tile [${sx}] x [${reps}]`);
     }
   });
   it('Gather on every axis, negative indices, scalar and 2-D indices', async () => {
     const x = tensor([3, 4, 5]);
-    const cases: [number, number[], number[]][] = [[0, [2, 0, -1, 1], [4]], [1, [3, -4, 0, 2, 1, -1], [2, 3]], [-1, [4], []], [2, [0, 0, -5], [3]]];
+    const cases: [number, number[], number[]][] = [
+      [0, [2, 0, -1, 1], [4]],
+      [1, [3, -4, 0, 2, 1, -1], [2, 3]],
+      [-1, [4], []],
+      [2, [0, 0, -5], [3]],
+    ];
     for (const [axis, idx, shape] of cases) {
       const indices = { data: idx, shape, dtype: 'i32' as const };
       await check('Gather', [x, indices], { axis }, gatherRef(x, indices, axis), `Gather axis ${axis} [${shape}]`);
@@ -182,9 +284,19 @@ describe('Expand, Tile, Gather', () => {
 
 describe('DepthToSpace, SpaceToDepth', () => {
   it('DCR and CRD, blocks 2 and 3', async () => {
-    for (const [b, shape] of [[2, [2, 8, 3, 2]], [3, [1, 18, 2, 3]]] as const) {
+    for (const [b, shape] of [
+      [2, [2, 8, 3, 2]],
+      [3, [1, 18, 2, 3]],
+    ] as const) {
       const x = tensor([...shape]);
-      for (const mode of ['DCR', 'CRD'] as const) await check('DepthToSpace', [x], { blocksize: b, mode }, depthToSpaceRef(x, b, mode), `DepthToSpace ${mode} b${b}`);
+      for (const mode of ['DCR', 'CRD'] as const)
+        await check(
+          'DepthToSpace',
+          [x],
+          { blocksize: b, mode },
+          depthToSpaceRef(x, b, mode),
+          `DepthToSpace ${mode} b${b}`,
+        );
     }
   });
   it('SpaceToDepth, and DCR DepthToSpace undoes it', async () => {
@@ -203,7 +315,12 @@ describe('Cast', () => {
     const f16 = (await gpu()).info.f16;
     const types = (f16 ? ['f32', 'f16', 'i32', 'u32'] : ['f32', 'i32', 'u32']) as DType[];
     for (const from of types) {
-      const vals = from === 'f32' || from === 'f16' ? [0, 1.75, -2.5, 7.25, -0.5, 100, 3.125, -65] : from === 'i32' ? [0, 1, -1, 70000, -2147483648, 5, -3, 2047] : [0, 1, 4294967295, 70000, 2147483648, 5, 3, 2047];
+      const vals =
+        from === 'f32' || from === 'f16'
+          ? [0, 1.75, -2.5, 7.25, -0.5, 100, 3.125, -65]
+          : from === 'i32'
+            ? [0, 1, -1, 70000, -2147483648, 5, -3, 2047]
+            : [0, 1, 4294967295, 70000, 2147483648, 5, 3, 2047];
       for (const to of types.filter((t) => t !== 'u32')) {
         // within f16's range for -> f16 (expectClose cannot compare infinities)
         const xs = vals.map((v) => (to === 'f16' && Math.abs(v) > 65504 ? 4097 : v));
@@ -218,12 +335,18 @@ describe('Cast', () => {
   });
   it('CastLike takes the dtype of its second input', async () => {
     const xs = [0, 1.75, -2.5, 7.25];
-    const [y] = await runOp('CastLike', [{ data: xs, shape: [4] }, { data: [0], shape: [1], dtype: 'i32' }]);
+    const [y] = await runOp('CastLike', [
+      { data: xs, shape: [4] },
+      { data: [0], shape: [1], dtype: 'i32' },
+    ]);
     expect(Array.from(y.data)).toEqual(xs.map((v) => castRef(v, 'f32', 'i32')));
-    expect(() => kernelFor('CastLike').infer([{ shape: [2], dtype: 'f32' }], {}, [])).toThrow(/CastLike: missing input 1/);
+    expect(() => kernelFor('CastLike').infer([{ shape: [2], dtype: 'f32' }], {}, [])).toThrow(
+      /CastLike: missing input 1/,
+    );
   });
   it('every integer code maps to i32, bool to u32', () => {
-    for (const to of [2, 3, 4, 5, 6, 7, 12, 13]) expect(kernelFor('Cast').infer([{ shape: [2], dtype: 'f32' }], { to }, [])[0].dtype).toBe('i32');
+    for (const to of [2, 3, 4, 5, 6, 7, 12, 13])
+      expect(kernelFor('Cast').infer([{ shape: [2], dtype: 'f32' }], { to }, [])[0].dtype).toBe('i32');
     expect(kernelFor('Cast').infer([{ shape: [2], dtype: 'f32' }], { to: 9 }, [])[0].dtype).toBe('u32');
   });
 });
@@ -241,22 +364,34 @@ describe('layout errors', () => {
   it('bad attributes', () => {
     expect(err('Transpose', [f([2, 3])], { perm: [0, 0] })).toMatch(/^BAD_ATTRIBUTE Transpose: perm \[0,0\]/);
     expect(err('Concat', [f([2, 3]), f([2, 3])], { axis: 2 })).toMatch(/^BAD_ATTRIBUTE Concat: axis 2 out of range/);
-    expect(err('Pad', [f([2, 3])], { mode: 'mirror' }, [undefined, [0, 0, 0, 0]])).toMatch(/^BAD_ATTRIBUTE Pad: mode "mirror"/);
+    expect(err('Pad', [f([2, 3])], { mode: 'mirror' }, [undefined, [0, 0, 0, 0]])).toMatch(
+      /^BAD_ATTRIBUTE Pad: mode "mirror"/,
+    );
     expect(err('Slice', [f([4])], {}, [undefined, [0], [2], [0], [0]])).toMatch(/^BAD_ATTRIBUTE Slice: step 0/);
-    expect(err('DepthToSpace', [f([1, 4, 2, 2])], { blocksize: 2, mode: 'XYZ' })).toMatch(/^BAD_ATTRIBUTE DepthToSpace: mode/);
+    expect(err('DepthToSpace', [f([1, 4, 2, 2])], { blocksize: 2, mode: 'XYZ' })).toMatch(
+      /^BAD_ATTRIBUTE DepthToSpace: mode/,
+    );
     expect(err('Cast', [f([2])], { to: 16 })).toMatch(/^UNSUPPORTED_DTYPE Cast: target type 16/);
     expect(err('Squeeze', [f([2, 1])], { axes: [1, -1] })).toMatch(/^BAD_ATTRIBUTE Squeeze: repeated axis/);
   });
   it('bad shapes', () => {
-    expect(err('Concat', [f([2, 3]), f([3, 3])], { axis: 1 })).toMatch(/^BAD_SHAPE Concat: shapes \[2,3\], \[3,3\] differ off axis 1/);
+    expect(err('Concat', [f([2, 3]), f([3, 3])], { axis: 1 })).toMatch(
+      /^BAD_SHAPE Concat: shapes \[2,3\], \[3,3\] differ off axis 1/,
+    );
     expect(err('Reshape', [f([2, 3])], {}, [undefined, [4, -1]])).toMatch(/^BAD_SHAPE Reshape: cannot infer -1/);
     expect(err('Reshape', [f([2, 3])], {}, [undefined, [5]])).toMatch(/^BAD_SHAPE Reshape: \[2,3\] \(6 elements\)/);
     expect(err('Squeeze', [f([2, 3])], {}, [undefined, [1]])).toMatch(/^BAD_SHAPE Squeeze: dim 1 of \[2,3\] is not 1/);
     expect(err('Expand', [f([2, 3])], {}, [undefined, [4, 3]])).toMatch(/^BAD_SHAPE Expand: shapes/);
     expect(err('DepthToSpace', [f([1, 6, 2, 2])], { blocksize: 2 })).toMatch(/^BAD_SHAPE DepthToSpace: channels 6/);
-    expect(err('SpaceToDepth', [f([1, 1, 3, 4])], { blocksize: 2 })).toMatch(/^BAD_SHAPE SpaceToDepth: spatial dims 3x4/);
-    expect(err('Pad', [f([2, 3])], { mode: 'constant' }, [undefined, [0, -4, 0, 0]])).toMatch(/^BAD_SHAPE Pad: pads -4,0 crop more/);
-    expect(err('Pad', [f([2, 3])], { mode: 'edge' }, [undefined, [0, -3, 0, 1]])).toMatch(/^BAD_SHAPE Pad: edge padding of an empty dim/);
+    expect(err('SpaceToDepth', [f([1, 1, 3, 4])], { blocksize: 2 })).toMatch(
+      /^BAD_SHAPE SpaceToDepth: spatial dims 3x4/,
+    );
+    expect(err('Pad', [f([2, 3])], { mode: 'constant' }, [undefined, [0, -4, 0, 0]])).toMatch(
+      /^BAD_SHAPE Pad: pads -4,0 crop more/,
+    );
+    expect(err('Pad', [f([2, 3])], { mode: 'edge' }, [undefined, [0, -3, 0, 1]])).toMatch(
+      /^BAD_SHAPE Pad: edge padding of an empty dim/,
+    );
     expect(err('Tile', [f([2, 3])], {}, [undefined, [2]])).toMatch(/^BAD_SHAPE Tile: repeats \[2\]/);
     expect(err('Gather', [f([2, 3]), f([2])], {})).toMatch(/^UNSUPPORTED_DTYPE Gather: indices must be i32/);
   });

@@ -9,7 +9,6 @@ import { TOL, expectClose, type Tol } from '../helpers/tolerance';
 import { unaryRef } from '../reference/elementwise';
 import { gemmRef, matmulRef, type GemmRefAttrs } from '../reference/matmul';
 
-
 const r = rng(7);
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 /** random data, rounded to what the GPU dtype stores so the f64 reference sees the same inputs */
@@ -19,17 +18,30 @@ const rand = (shape: number[], dtype: DType = 'f32') => {
 };
 
 async function checkMatMul(aShape: number[], bShape: number[], dtype: DType = 'f32', tol: Tol = TOL.f32Reduce) {
-  const a = rand(aShape, dtype), b = rand(bShape, dtype);
+  const a = rand(aShape, dtype),
+    b = rand(bShape, dtype);
   const want = matmulRef(a, aShape, b, bShape);
-  const [y] = await runOp('MatMul', [{ data: a, shape: aShape, dtype }, { data: b, shape: bShape, dtype }]);
+  const [y] = await runOp('MatMul', [
+    { data: a, shape: aShape, dtype },
+    { data: b, shape: bShape, dtype },
+  ]);
   const label = `MatMul ${dtype} [${aShape}] x [${bShape}]`;
   expect(y.shape, label).toEqual(want.shape);
   expectClose(y.data, want.data, tol, label);
 }
 
-async function checkGemm(M: number, N: number, K: number, cShape: number[] | null, attrs: GemmRefAttrs & Attrs = {}, dtype: DType = 'f32') {
-  const aShape = attrs.transA ? [K, M] : [M, K], bShape = attrs.transB ? [N, K] : [K, N];
-  const a = rand(aShape, dtype), b = rand(bShape, dtype);
+async function checkGemm(
+  M: number,
+  N: number,
+  K: number,
+  cShape: number[] | null,
+  attrs: GemmRefAttrs & Attrs = {},
+  dtype: DType = 'f32',
+) {
+  const aShape = attrs.transA ? [K, M] : [M, K],
+    bShape = attrs.transB ? [N, K] : [K, N];
+  const a = rand(aShape, dtype),
+    b = rand(bShape, dtype);
   const c = cShape ? { data: rand(cShape, dtype), shape: cShape, dtype } : undefined;
   const want = gemmRef(a, aShape, b, bShape, c, attrs);
   const act = attrs.activation as string | undefined;
@@ -54,7 +66,14 @@ function errorCode(f: () => unknown): string {
 
 describe('MatMul', () => {
   it('2-D with odd M, N, K (1, 3, 17, 65)', async () => {
-    for (const [M, N, K] of [[1, 1, 1], [3, 17, 65], [65, 3, 17], [17, 65, 3], [1, 65, 17], [65, 1, 1]]) {
+    for (const [M, N, K] of [
+      [1, 1, 1],
+      [3, 17, 65],
+      [65, 3, 17],
+      [17, 65, 3],
+      [1, 65, 17],
+      [65, 1, 1],
+    ]) {
       await checkMatMul([M, K], [K, N]);
     }
   });
@@ -86,7 +105,18 @@ describe('MatMul', () => {
     expect(() => k.infer([t([2, 3, 4]), t([3, 4, 5])], {}, [])).toThrow(/MatMul: batch dimensions do not broadcast/);
     expect(() => k.infer([t([1, 1, 1, 1, 1, 3, 4]), t([4, 5])], {}, [])).toThrow(/MatMul: at most 4 batch/);
     expect(() => k.infer([t([3, 4]), { shape: [4, 5], dtype: 'i32' }], {}, [])).toThrow(/MatMul: mixed dtypes/);
-    expect(errorCode(() => k.infer([{ shape: [3, 4], dtype: 'i32' }, { shape: [4, 5], dtype: 'i32' }], {}, []))).toBe('UNSUPPORTED_DTYPE');
+    expect(
+      errorCode(() =>
+        k.infer(
+          [
+            { shape: [3, 4], dtype: 'i32' },
+            { shape: [4, 5], dtype: 'i32' },
+          ],
+          {},
+          [],
+        ),
+      ),
+    ).toBe('UNSUPPORTED_DTYPE');
     expect(errorCode(() => k.infer([t([2, 3, 4]), t([3, 4, 5])], {}, []))).toBe('BAD_SHAPE');
   });
 });
@@ -106,22 +136,36 @@ describe('Gemm', () => {
   });
   it('fused activations', async () => {
     const acts: [string, number[] | undefined][] = [
-      ['Relu', undefined], ['Clip', [-0.5, 0.75]], ['LeakyRelu', [0.1]], ['Sigmoid', undefined],
-      ['HardSigmoid', [0.3, 0.4]], ['HardSwish', undefined], ['Tanh', undefined],
+      ['Relu', undefined],
+      ['Clip', [-0.5, 0.75]],
+      ['LeakyRelu', [0.1]],
+      ['Sigmoid', undefined],
+      ['HardSigmoid', [0.3, 0.4]],
+      ['HardSwish', undefined],
+      ['Tanh', undefined],
     ];
     for (const [activation, activation_params] of acts) {
-      await checkGemm(9, 6, 13, [6], { activation, ...(activation_params && { activation_params }), alpha: 2, transB: 1 });
+      await checkGemm(9, 6, 13, [6], {
+        activation,
+        ...(activation_params && { activation_params }),
+        alpha: 2,
+        transB: 1,
+      });
     }
   });
   it('bad attributes and shapes throw', () => {
     const k = kernelFor('Gemm');
     const t = (shape: number[]) => ({ shape, dtype: 'f32' as const });
     expect(() => k.infer([t([3, 4]), t([5, 6])], {}, [])).toThrow(/Gemm: inner dimensions differ/);
-    expect(() => k.infer([t([3, 4]), t([4, 6]), t([4, 6])], {}, [])).toThrow(/Gemm: C \[4,6\] does not broadcast to \[3,6\]/);
+    expect(() => k.infer([t([3, 4]), t([4, 6]), t([4, 6])], {}, [])).toThrow(
+      /Gemm: C \[4,6\] does not broadcast to \[3,6\]/,
+    );
     expect(() => k.infer([t([2, 3, 4]), t([4, 6])], {}, [])).toThrow(/Gemm: A and B must be 2-D/);
     expect(() => k.infer([t([3, 4]), t([4, 6])], { transA: 2 }, [])).toThrow(/Gemm: attribute transA must be 0 or 1/);
     expect(() => k.infer([t([3, 4]), t([4, 6])], { alpha: 'x' }, [])).toThrow(/Gemm: attribute alpha/);
-    expect(() => k.infer([t([3, 4]), t([4, 6])], { activation: 'Gelu' }, [])).toThrow(/Gemm: unsupported fused activation/);
+    expect(() => k.infer([t([3, 4]), t([4, 6])], { activation: 'Gelu' }, [])).toThrow(
+      /Gemm: unsupported fused activation/,
+    );
     expect(errorCode(() => k.infer([t([3, 4]), t([5, 6])], {}, []))).toBe('BAD_SHAPE');
     expect(errorCode(() => k.infer([t([3, 4]), t([4, 6])], { transB: -1 }, []))).toBe('BAD_ATTRIBUTE');
   });

@@ -6,27 +6,38 @@ import { rng } from '../helpers/random';
 import { TOL, expectClose } from '../helpers/tolerance';
 import { batchNormRef, batchNormTrainRef, instanceNormRef } from '../reference/norm';
 
-
 const r = rng(21);
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 async function expectError(p: Promise<unknown>, code: string, pattern: RegExp) {
-  const e = await p.then(() => null, (err: unknown) => err);
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(WgsegError);
   expect((e as WgsegError).code).toBe(code);
   expect((e as Error).message).toMatch(pattern);
 }
 
 describe('BatchNormalization (inference)', () => {
-  for (const shape of [[2, 3, 5, 7], [1, 5, 4, 9], [3, 6], [2, 7, 11]]) {
+  for (const shape of [
+    [2, 3, 5, 7],
+    [1, 5, 4, 9],
+    [3, 6],
+    [2, 7, 11],
+  ]) {
     it(`[${shape}]`, async () => {
       const c = shape[1];
       const x = Float32Array.from(r.array(numel(shape), -4, 4));
-      const [scale, b, mean] = [r.array(c, -2, 2), r.array(c, -1, 1), r.array(c, -1, 1)].map((a) => Float32Array.from(a));
+      const [scale, b, mean] = [r.array(c, -2, 2), r.array(c, -1, 1), r.array(c, -1, 1)].map((a) =>
+        Float32Array.from(a),
+      );
       const variance = Float32Array.from(r.array(c, 0.05, 3));
       const epsilon = r.pick([1e-5, 1e-2]);
       const p = (data: Float32Array) => ({ data, shape: [c] });
-      const [y] = await runOp('BatchNormalization', [{ data: x, shape }, p(scale), p(b), p(mean), p(variance)], { epsilon });
+      const [y] = await runOp('BatchNormalization', [{ data: x, shape }, p(scale), p(b), p(mean), p(variance)], {
+        epsilon,
+      });
       expectClose(y.data, batchNormRef(x, shape, scale, b, mean, variance, epsilon), TOL.f32Reduce, `[${shape}]`);
     });
   }
@@ -39,20 +50,36 @@ describe('BatchNormalization (inference)', () => {
     const variance = Float32Array.from(r.array(3, 0.5, 2));
     for (const pd of ['f32', 'f16'] as DType[]) {
       const p = (data: Float32Array) => ({ data, shape: [3], dtype: pd });
-      const [y] = await runOp('BatchNormalization', [{ data: x, shape, dtype: 'f16' }, p(scale), p(b), p(mean), p(variance)]);
+      const [y] = await runOp('BatchNormalization', [
+        { data: x, shape, dtype: 'f16' },
+        p(scale),
+        p(b),
+        p(mean),
+        p(variance),
+      ]);
       expectClose(y.data, batchNormRef(x, shape, scale, b, mean, variance, 1e-5), TOL.f16, `f16 X, ${pd} params`);
     }
   });
 
-  for (const shape of [[2, 3, 5, 7], [4, 5], [1, 2, 30, 20]]) {
+  for (const shape of [
+    [2, 3, 5, 7],
+    [4, 5],
+    [1, 2, 30, 20],
+  ]) {
     it(`training_mode=1 [${shape}]: batch statistics, running_mean / running_var outputs`, async () => {
       const c = shape[1];
       const x = Float32Array.from(r.array(numel(shape), -4, 6));
-      const [scale, b, mean] = [r.array(c, -2, 2), r.array(c, -1, 1), r.array(c, -1, 1)].map((a) => Float32Array.from(a));
+      const [scale, b, mean] = [r.array(c, -2, 2), r.array(c, -1, 1), r.array(c, -1, 1)].map((a) =>
+        Float32Array.from(a),
+      );
       const variance = Float32Array.from(r.array(c, 0.05, 3));
       const momentum = r.pick([0.9, 0.3]);
       const p = (data: Float32Array) => ({ data, shape: [c] });
-      const outs = await runOp('BatchNormalization', [{ data: x, shape }, p(scale), p(b), p(mean), p(variance)], { training_mode: 1, momentum, epsilon: 1e-3 });
+      const outs = await runOp('BatchNormalization', [{ data: x, shape }, p(scale), p(b), p(mean), p(variance)], {
+        training_mode: 1,
+        momentum,
+        epsilon: 1e-3,
+      });
       const want = batchNormTrainRef(x, shape, scale, b, mean, variance, 1e-3, momentum);
       expect(outs.map((o) => o.shape)).toEqual([shape, [c], [c]]);
       expectClose(outs[0].data, want.y, TOL.f32Reduce, 'Y');
@@ -64,20 +91,46 @@ describe('BatchNormalization (inference)', () => {
   it('rejects spatial=0, mismatched channel tensors and integer input', async () => {
     const p = { data: [1, 1], shape: [2] };
     const x = { data: new Float32Array(8), shape: [1, 2, 2, 2] };
-    await expectError(runOp('BatchNormalization', [x, p, p, p, p], { spatial: 0 }), 'BAD_ATTRIBUTE', /BatchNormalization: spatial=0/);
-    await expectError(runOp('BatchNormalization', [x, p, p, { data: [0, 0, 0], shape: [3] }, p]), 'BAD_SHAPE', /BatchNormalization: input_mean must be \[2\]/);
-    await expectError(runOp('BatchNormalization', [{ ...x, dtype: 'i32' }, p, p, p, p]), 'UNSUPPORTED_DTYPE', /BatchNormalization: X dtype i32/);
+    await expectError(
+      runOp('BatchNormalization', [x, p, p, p, p], { spatial: 0 }),
+      'BAD_ATTRIBUTE',
+      /BatchNormalization: spatial=0/,
+    );
+    await expectError(
+      runOp('BatchNormalization', [x, p, p, { data: [0, 0, 0], shape: [3] }, p]),
+      'BAD_SHAPE',
+      /BatchNormalization: input_mean must be \[2\]/,
+    );
+    await expectError(
+      runOp('BatchNormalization', [{ ...x, dtype: 'i32' }, p, p, p, p]),
+      'UNSUPPORTED_DTYPE',
+      /BatchNormalization: X dtype i32/,
+    );
   });
 });
 
 describe('InstanceNormalization', () => {
-  for (const shape of [[2, 3, 5, 7], [1, 5, 17, 19], [3, 2, 9], [1, 3, 1, 1]]) {
+  for (const shape of [
+    [2, 3, 5, 7],
+    [1, 5, 17, 19],
+    [3, 2, 9],
+    [1, 3, 1, 1],
+  ]) {
     it(`[${shape}]`, async () => {
       const c = shape[1];
       const x = Float32Array.from(r.array(numel(shape), -3, 5));
-      const scale = Float32Array.from(r.array(c, -2, 2)), b = Float32Array.from(r.array(c, -1, 1));
+      const scale = Float32Array.from(r.array(c, -2, 2)),
+        b = Float32Array.from(r.array(c, -1, 1));
       const epsilon = r.pick([1e-5, 1e-2]);
-      const [y] = await runOp('InstanceNormalization', [{ data: x, shape }, { data: scale, shape: [c] }, { data: b, shape: [c] }], { epsilon });
+      const [y] = await runOp(
+        'InstanceNormalization',
+        [
+          { data: x, shape },
+          { data: scale, shape: [c] },
+          { data: b, shape: [c] },
+        ],
+        { epsilon },
+      );
       expectClose(y.data, instanceNormRef(x, shape, scale, b, epsilon), TOL.f32Reduce, `[${shape}]`);
     });
   }
@@ -85,18 +138,31 @@ describe('InstanceNormalization', () => {
   it('large offset (two-pass variance) and f16 when supported', async () => {
     const shape = [1, 2, 30, 30];
     const x = Float32Array.from(r.array(1800, 1000, 1001));
-    const one = { data: [1, 1], shape: [2] }, zero = { data: [0, 0], shape: [2] };
+    const one = { data: [1, 1], shape: [2] },
+      zero = { data: [0, 0], shape: [2] };
     const [y] = await runOp('InstanceNormalization', [{ data: x, shape }, one, zero]);
     expectClose(y.data, instanceNormRef(x, shape, [1, 1], [0, 0], 1e-5), { abs: 2e-3, rel: 2e-3 }, 'offset');
     if (!(await gpu()).info.f16) return;
     const xs = Float32Array.from(r.array(1800, -2, 2));
-    const [h] = await runOp('InstanceNormalization', [{ data: xs, shape, dtype: 'f16' }, { ...one, dtype: 'f16' }, { ...zero, dtype: 'f16' }]);
+    const [h] = await runOp('InstanceNormalization', [
+      { data: xs, shape, dtype: 'f16' },
+      { ...one, dtype: 'f16' },
+      { ...zero, dtype: 'f16' },
+    ]);
     expectClose(h.data, instanceNormRef(xs, shape, [1, 1], [0, 0], 1e-5), TOL.f16, 'f16');
   });
 
   it('rejects a [N,C] input and a wrong scale shape', async () => {
     const p = { data: [1, 1], shape: [2] };
-    await expectError(runOp('InstanceNormalization', [{ data: [1, 2, 3, 4], shape: [2, 2] }, p, p]), 'BAD_SHAPE', /InstanceNormalization: X must be \[N,C,D1,...\]/);
-    await expectError(runOp('InstanceNormalization', [{ data: new Float32Array(8), shape: [1, 2, 4] }, { data: [1], shape: [1] }, p]), 'BAD_SHAPE', /InstanceNormalization: scale must be \[2\]/);
+    await expectError(
+      runOp('InstanceNormalization', [{ data: [1, 2, 3, 4], shape: [2, 2] }, p, p]),
+      'BAD_SHAPE',
+      /InstanceNormalization: X must be \[N,C,D1,...\]/,
+    );
+    await expectError(
+      runOp('InstanceNormalization', [{ data: new Float32Array(8), shape: [1, 2, 4] }, { data: [1], shape: [1] }, p]),
+      'BAD_SHAPE',
+      /InstanceNormalization: scale must be \[2\]/,
+    );
   });
 });

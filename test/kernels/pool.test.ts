@@ -6,7 +6,6 @@ import { TOL, expectClose } from '../helpers/tolerance';
 import { poolRef, type PoolOpts } from '../reference/pool';
 import { reduceAll } from '../reference/softmax';
 
-
 const r = rng(7);
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -36,7 +35,10 @@ const CASES: [number[], PoolOpts][] = [
 ];
 
 async function expectError(p: Promise<unknown>, code: string, pattern: RegExp) {
-  const e = await p.then(() => null, (err: unknown) => err);
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(WgsegError);
   expect((e as WgsegError).code).toBe(code);
   expect((e as Error).message).toMatch(pattern);
@@ -58,7 +60,8 @@ describe('MaxPool', () => {
   });
 
   it('integer inputs (i32, u32 for ONNX uint8) and ties pick the first index', async () => {
-    const shape = [2, 3, 6, 5], o: PoolOpts = { kernel: [3, 2], strides: [2, 1], pads: [1, 1, 0, 1] };
+    const shape = [2, 3, 6, 5],
+      o: PoolOpts = { kernel: [3, 2], strides: [2, 1], pads: [1, 1, 0, 1] };
     const x = Array.from({ length: numel(shape) }, () => r.int(0, 4));
     for (const dtype of ['i32', 'u32'] as const) {
       const want = poolRef('max', x, shape, o);
@@ -73,7 +76,11 @@ describe('MaxPool', () => {
 
   it('1-D pooling ([N,C,W]) and __outputs: 1 drops Indices', async () => {
     const x = Float32Array.from(r.array(2 * 3 * 11, -1, 1));
-    const [y, idx] = await runOp('MaxPool', [{ data: x, shape: [2, 3, 11] }], { kernel_shape: [3], strides: [2], pads: [1, 2] });
+    const [y, idx] = await runOp('MaxPool', [{ data: x, shape: [2, 3, 11] }], {
+      kernel_shape: [3],
+      strides: [2],
+      pads: [1, 2],
+    });
     const want = poolRef('max', x, [2, 3, 1, 11], { kernel: [1, 3], strides: [1, 2], pads: [0, 1, 0, 2] });
     expect(y.shape).toEqual([2, 3, 6]);
     expectClose(y.data, want.y, TOL.exact, 'max 1-D');
@@ -98,8 +105,20 @@ describe('AveragePool', () => {
 
   it('1-D pooling with ceil_mode and count_include_pad', async () => {
     const x = Float32Array.from(r.array(3 * 2 * 10, -1, 1));
-    const [y] = await runOp('AveragePool', [{ data: x, shape: [3, 2, 10] }], { kernel_shape: [4], strides: [3], pads: [1, 1], ceil_mode: 1, count_include_pad: 1 });
-    const want = poolRef('avg', x, [3, 2, 1, 10], { kernel: [1, 4], strides: [1, 3], pads: [0, 1, 0, 1], ceil: true, countIncludePad: true });
+    const [y] = await runOp('AveragePool', [{ data: x, shape: [3, 2, 10] }], {
+      kernel_shape: [4],
+      strides: [3],
+      pads: [1, 1],
+      ceil_mode: 1,
+      count_include_pad: 1,
+    });
+    const want = poolRef('avg', x, [3, 2, 1, 10], {
+      kernel: [1, 4],
+      strides: [1, 3],
+      pads: [0, 1, 0, 1],
+      ceil: true,
+      countIncludePad: true,
+    });
     expect(y.shape).toEqual([3, 2, 4]);
     expectClose(y.data, want.y, TOL.f32, 'avg 1-D');
   });
@@ -116,12 +135,19 @@ describe('AveragePool', () => {
 });
 
 describe('GlobalAveragePool / GlobalMaxPool', () => {
-  for (const shape of [[2, 3, 5, 7], [1, 5, 24, 20], [2, 3, 9]]) {
+  for (const shape of [
+    [2, 3, 5, 7],
+    [1, 5, 24, 20],
+    [2, 3, 9],
+  ]) {
     it(`[${shape}]`, async () => {
       const x = Float32Array.from(r.array(numel(shape), -3, 3));
       const spatial = shape.map((_, d) => d).filter((d) => d >= 2);
       const outShape = shape.map((s, d) => (d < 2 ? s : 1));
-      for (const [op, ref] of [['GlobalAveragePool', 'ReduceMean'], ['GlobalMaxPool', 'ReduceMax']]) {
+      for (const [op, ref] of [
+        ['GlobalAveragePool', 'ReduceMean'],
+        ['GlobalMaxPool', 'ReduceMax'],
+      ]) {
         const [y] = await runOp(op, [{ data: x, shape }]);
         expect(y.shape).toEqual(outShape);
         expectClose(y.data, reduceAll(ref, x, shape, spatial), TOL.f32Reduce, op);
@@ -134,11 +160,41 @@ describe('pool errors', () => {
   const x = { data: new Float32Array(2 * 8), shape: [1, 2, 2, 2, 2] };
   it('rejects 3-D pooling, missing kernel_shape, bad attributes, windows that do not fit, integer averages', async () => {
     await expectError(runOp('MaxPool', [x], { kernel_shape: [2, 2, 2] }), 'BAD_SHAPE', /MaxPool: 3-D pooling/);
-    await expectError(runOp('AveragePool', [{ data: new Float32Array(16), shape: [1, 1, 4, 4] }]), 'BAD_ATTRIBUTE', /AveragePool: attribute kernel_shape is required/);
-    await expectError(runOp('MaxPool', [{ data: new Float32Array(16), shape: [1, 1, 4, 4] }], { kernel_shape: [2] }), 'BAD_ATTRIBUTE', /MaxPool: kernel_shape \[2\] must be 2 integers/);
-    await expectError(runOp('MaxPool', [{ data: new Float32Array(16), shape: [1, 1, 4, 4] }], { kernel_shape: [2, 2], storage_order: 2 }), 'BAD_ATTRIBUTE', /MaxPool: storage_order 2/);
-    await expectError(runOp('MaxPool', [{ data: new Float32Array(16), shape: [1, 1, 4, 4] }], { kernel_shape: [2, 2], auto_pad: 'SAME' }), 'BAD_ATTRIBUTE', /MaxPool: auto_pad "SAME"/);
-    await expectError(runOp('AveragePool', [{ data: new Float32Array(16), shape: [1, 1, 4, 4] }], { kernel_shape: [5, 2] }), 'BAD_SHAPE', /AveragePool: window of 5/);
-    await expectError(runOp('AveragePool', [{ data: new Int32Array(16), shape: [1, 1, 4, 4], dtype: 'i32' }], { kernel_shape: [2, 2] }), 'UNSUPPORTED_DTYPE', /AveragePool: input dtype i32/);
+    await expectError(
+      runOp('AveragePool', [{ data: new Float32Array(16), shape: [1, 1, 4, 4] }]),
+      'BAD_ATTRIBUTE',
+      /AveragePool: attribute kernel_shape is required/,
+    );
+    await expectError(
+      runOp('MaxPool', [{ data: new Float32Array(16), shape: [1, 1, 4, 4] }], { kernel_shape: [2] }),
+      'BAD_ATTRIBUTE',
+      /MaxPool: kernel_shape \[2\] must be 2 integers/,
+    );
+    await expectError(
+      runOp('MaxPool', [{ data: new Float32Array(16), shape: [1, 1, 4, 4] }], {
+        kernel_shape: [2, 2],
+        storage_order: 2,
+      }),
+      'BAD_ATTRIBUTE',
+      /MaxPool: storage_order 2/,
+    );
+    await expectError(
+      runOp('MaxPool', [{ data: new Float32Array(16), shape: [1, 1, 4, 4] }], {
+        kernel_shape: [2, 2],
+        auto_pad: 'SAME',
+      }),
+      'BAD_ATTRIBUTE',
+      /MaxPool: auto_pad "SAME"/,
+    );
+    await expectError(
+      runOp('AveragePool', [{ data: new Float32Array(16), shape: [1, 1, 4, 4] }], { kernel_shape: [5, 2] }),
+      'BAD_SHAPE',
+      /AveragePool: window of 5/,
+    );
+    await expectError(
+      runOp('AveragePool', [{ data: new Int32Array(16), shape: [1, 1, 4, 4], dtype: 'i32' }], { kernel_shape: [2, 2] }),
+      'UNSUPPORTED_DTYPE',
+      /AveragePool: input dtype i32/,
+    );
   });
 });

@@ -5,13 +5,19 @@ import { rng } from '../helpers/random';
 import { TOL, expectClose } from '../helpers/tolerance';
 import { argRef, reduceAll, reduceRef, softmaxRef } from '../reference/softmax';
 
-
 const r = rng(13);
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
-const SHAPES = [[5, 7], [3, 4, 5], [2, 3, 5, 6]];
+const SHAPES = [
+  [5, 7],
+  [3, 4, 5],
+  [2, 3, 5, 6],
+];
 
 async function expectError(p: Promise<unknown>, code: string, pattern: RegExp) {
-  const e = await p.then(() => null, (err: unknown) => err);
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(WgsegError);
   expect((e as WgsegError).code).toBe(code);
   expect((e as Error).message).toMatch(pattern);
@@ -43,11 +49,20 @@ describe('Softmax / LogSoftmax', () => {
   });
 
   it('long rows (workgroup path) and many short rows (lane path)', async () => {
-    for (const shape of [[3, 1000], [2, 300, 3], [700, 5]]) {
+    for (const shape of [
+      [3, 1000],
+      [2, 300, 3],
+      [700, 5],
+    ]) {
       const x = Float32Array.from(r.array(numel(shape), -6, 6));
       for (const axis of [0, -1]) {
         const [y] = await runOp('Softmax', [{ data: x, shape }], { axis });
-        expectClose(y.data, softmaxRef(x, shape, [axis < 0 ? shape.length - 1 : axis]), TOL.f32Reduce, `[${shape}] axis ${axis}`);
+        expectClose(
+          y.data,
+          softmaxRef(x, shape, [axis < 0 ? shape.length - 1 : axis]),
+          TOL.f32Reduce,
+          `[${shape}] axis ${axis}`,
+        );
       }
     }
   });
@@ -70,8 +85,16 @@ describe('Softmax / LogSoftmax', () => {
   });
 
   it('rejects a bad axis and integer input', async () => {
-    await expectError(runOp('Softmax', [{ data: [1, 2], shape: [1, 2] }], { axis: 2 }), 'BAD_ATTRIBUTE', /Softmax: axis 2 out of range/);
-    await expectError(runOp('LogSoftmax', [{ data: [1, 2], shape: [2], dtype: 'i32' }]), 'UNSUPPORTED_DTYPE', /LogSoftmax: input dtype i32/);
+    await expectError(
+      runOp('Softmax', [{ data: [1, 2], shape: [1, 2] }], { axis: 2 }),
+      'BAD_ATTRIBUTE',
+      /Softmax: axis 2 out of range/,
+    );
+    await expectError(
+      runOp('LogSoftmax', [{ data: [1, 2], shape: [2], dtype: 'i32' }]),
+      'UNSUPPORTED_DTYPE',
+      /LogSoftmax: input dtype i32/,
+    );
   });
 });
 
@@ -83,10 +106,18 @@ describe('ArgMax / ArgMin', () => {
         const x = Float32Array.from({ length: numel(shape) }, () => r.int(-3, 3));
         for (let axis = -shape.length; axis < shape.length; axis++) {
           const a = axis < 0 ? axis + shape.length : axis;
-          for (const [keepdims, last] of [[1, 0], [0, 1], [1, 1]]) {
+          for (const [keepdims, last] of [
+            [1, 0],
+            [0, 1],
+            [1, 1],
+          ]) {
             const [y] = await runOp(op, [{ data: x, shape }], { axis, keepdims, select_last_index: last });
-            expect(y.shape).toEqual(keepdims ? shape.map((s, d) => (d === a ? 1 : s)) : shape.filter((_, d) => d !== a));
-            expect(Array.from(y.data), `${op} axis ${axis} last ${last}`).toEqual(argRef(x, shape, a, op === 'ArgMin', last === 1));
+            expect(y.shape).toEqual(
+              keepdims ? shape.map((s, d) => (d === a ? 1 : s)) : shape.filter((_, d) => d !== a),
+            );
+            expect(Array.from(y.data), `${op} axis ${axis} last ${last}`).toEqual(
+              argRef(x, shape, a, op === 'ArgMin', last === 1),
+            );
           }
         }
       });
@@ -99,13 +130,21 @@ describe('ArgMax / ArgMin', () => {
     for (const last of [0, 1]) {
       const [y] = await runOp('ArgMax', [{ data: x, shape, dtype: 'i32' }], { select_last_index: last });
       expect(Array.from(y.data)).toEqual(argRef(x, shape, 0, false, last === 1));
-      const [z] = await runOp('ArgMin', [{ data: x, shape: [3, 600], dtype: 'i32' }], { axis: 1, keepdims: 0, select_last_index: last });
+      const [z] = await runOp('ArgMin', [{ data: x, shape: [3, 600], dtype: 'i32' }], {
+        axis: 1,
+        keepdims: 0,
+        select_last_index: last,
+      });
       expect(Array.from(z.data)).toEqual(argRef(x, [3, 600], 1, true, last === 1));
     }
   });
 
   it('rejects an out-of-range axis', async () => {
-    await expectError(runOp('ArgMax', [{ data: [1, 2], shape: [1, 2] }], { axis: -3 }), 'BAD_ATTRIBUTE', /ArgMax: axis -3 out of range for rank 2/);
+    await expectError(
+      runOp('ArgMax', [{ data: [1, 2], shape: [1, 2] }], { axis: -3 }),
+      'BAD_ATTRIBUTE',
+      /ArgMax: axis -3 out of range for rank 2/,
+    );
   });
 });
 
@@ -122,9 +161,18 @@ describe('Reduce*', () => {
         const keepdims = r.int(0, 1);
         const asInput = r.next() < 0.5;
         const [y] = asInput
-          ? await runOp(op, [{ data: x, shape }, { data: signed, shape: [signed.length], dtype: 'i32' }], { keepdims })
+          ? await runOp(
+              op,
+              [
+                { data: x, shape },
+                { data: signed, shape: [signed.length], dtype: 'i32' },
+              ],
+              { keepdims },
+            )
           : await runOp(op, [{ data: x, shape }], { axes: signed, keepdims });
-        expect(y.shape).toEqual(keepdims ? shape.map((s, d) => (axes.includes(d) ? 1 : s)) : shape.filter((_, d) => !axes.includes(d)));
+        expect(y.shape).toEqual(
+          keepdims ? shape.map((s, d) => (axes.includes(d) ? 1 : s)) : shape.filter((_, d) => !axes.includes(d)),
+        );
         expectClose(y.data, reduceAll(op, x, shape, axes), TOL.f32Reduce, `${op} [${shape}] axes [${signed}]`);
       }
     }
@@ -134,7 +182,14 @@ describe('Reduce*', () => {
     const shape = [3, 5, 7];
     const x = Float32Array.from(r.array(105, 0.1, 2));
     for (const op of ['ReduceSum', 'ReduceL2', 'ReduceLogSumExp', 'ReduceSumSquare']) {
-      const [all] = await runOp(op, [{ data: x, shape }, { data: [], shape: [0] }], { keepdims: 0 });
+      const [all] = await runOp(
+        op,
+        [
+          { data: x, shape },
+          { data: [], shape: [0] },
+        ],
+        { keepdims: 0 },
+      );
       expect(all.shape).toEqual([]);
       expectClose(all.data, reduceAll(op, x, shape, [0, 1, 2]), TOL.f32Reduce, `${op} all`);
       const [none] = await runOp(op, [{ data: x, shape }], { noop_with_empty_axes: 1 });
@@ -146,7 +201,12 @@ describe('Reduce*', () => {
   it('long reductions (workgroup path) and rank 6', async () => {
     const shape = [2, 3, 2, 5, 4, 3];
     const x = Float32Array.from(r.array(numel(shape), -1, 1));
-    for (const [op, axes] of [['ReduceMean', [1, 3, 5]], ['ReduceLogSumExp', [0, 2, 4]], ['ReduceMax', [5]], ['ReduceSum', [0, 1, 2, 3, 4, 5]]] as const) {
+    for (const [op, axes] of [
+      ['ReduceMean', [1, 3, 5]],
+      ['ReduceLogSumExp', [0, 2, 4]],
+      ['ReduceMax', [5]],
+      ['ReduceSum', [0, 1, 2, 3, 4, 5]],
+    ] as const) {
       const [y] = await runOp(op, [{ data: x, shape }], { axes: [...axes] });
       expectClose(y.data, reduceAll(op, x, shape, [...axes]), TOL.f32Reduce, `${op} rank 6`);
     }
@@ -162,7 +222,12 @@ describe('Reduce*', () => {
     const shape = [3, 4, 50];
     // values exactly representable in f16 so the reference sees the stored inputs
     const x = Float32Array.from({ length: numel(shape) }, () => r.int(-64, 64) / 32);
-    for (const [op, axes] of [['ReduceSum', [2]], ['ReduceMax', [0, 2]], ['ReduceMean', [1]], ['ReduceLogSumExp', [2]]] as const) {
+    for (const [op, axes] of [
+      ['ReduceSum', [2]],
+      ['ReduceMax', [0, 2]],
+      ['ReduceMean', [1]],
+      ['ReduceLogSumExp', [2]],
+    ] as const) {
       const [y] = await runOp(op, [{ data: x, shape, dtype: 'f16' }], { axes: [...axes], keepdims: 0 });
       expectClose(y.data, reduceAll(op, x, shape, [...axes]), TOL.f16, `f16 ${op}`);
     }
@@ -171,7 +236,15 @@ describe('Reduce*', () => {
   });
 
   it('rejects repeated or out-of-range axes', async () => {
-    await expectError(runOp('ReduceSum', [{ data: [1, 2], shape: [1, 2] }], { axes: [1, -1] }), 'BAD_ATTRIBUTE', /ReduceSum: repeated entry in axes/);
-    await expectError(runOp('ReduceMax', [{ data: [1, 2], shape: [1, 2] }], { axes: [2] }), 'BAD_ATTRIBUTE', /ReduceMax: axes entry 2 out of range/);
+    await expectError(
+      runOp('ReduceSum', [{ data: [1, 2], shape: [1, 2] }], { axes: [1, -1] }),
+      'BAD_ATTRIBUTE',
+      /ReduceSum: repeated entry in axes/,
+    );
+    await expectError(
+      runOp('ReduceMax', [{ data: [1, 2], shape: [1, 2] }], { axes: [2] }),
+      'BAD_ATTRIBUTE',
+      /ReduceMax: axes entry 2 out of range/,
+    );
   });
 });

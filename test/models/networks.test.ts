@@ -38,26 +38,48 @@ async function check(net: SeedNet, precision: 'f32' | 'f16' = 'f32') {
       const out = await s.run(net.feeds);
       if (run === 0) {
         const ops = s.optimizedGraph!.nodes.map((n) => n.op);
-        expect(ops.filter((op) => FOLDED.has(op)), `${net.name}: ops left after folding`).toEqual([]);
+        expect(
+          ops.filter((op) => FOLDED.has(op)),
+          `${net.name}: ops left after folding`,
+        ).toEqual([]);
       }
       expect(rt.submits - before, `${net.name}: submits in run ${run}`).toBe(1);
       for (const o of net.outputs) {
-        const r = ref[o.name], t = out[o.name];
+        const r = ref[o.name],
+          t = out[o.name];
         expect(t.shape, `${net.name}.${o.name} shape`).toEqual(r.dims);
         const got = await t.read();
         t.dispose();
         if (o.type === 'int64') {
           const logits = net.outputs.find((x) => x.type !== 'int64')!.name;
-          const flips = expectArgMaxClose(got, r.data, ref[logits].data, ref[logits].dims, `${net.name}.${o.name}`, precision === 'f16' ? F16_TOL : undefined);
-          if (run === 0) console.log(`${net.name} ${precision} ${o.name}: ${flips} near-tie label flips of ${got.length}`);
+          const flips = expectArgMaxClose(
+            got,
+            r.data,
+            ref[logits].data,
+            ref[logits].dims,
+            `${net.name}.${o.name}`,
+            precision === 'f16' ? F16_TOL : undefined,
+          );
+          if (run === 0)
+            console.log(`${net.name} ${precision} ${o.name}: ${flips} near-tie label flips of ${got.length}`);
         } else {
-          const { maxAbsErr, worst } = expectNetClose(got, r.data, `${net.name}.${o.name} (${precision})`, precision === 'f16' ? F16_TOL : undefined);
-          if (run === 0) console.log(`${net.name} ${precision} ${o.name} [${r.dims}]: max abs err ${maxAbsErr.toExponential(2)}, ${(worst * 100).toFixed(1)}% of the allowed error`);
+          const { maxAbsErr, worst } = expectNetClose(
+            got,
+            r.data,
+            `${net.name}.${o.name} (${precision})`,
+            precision === 'f16' ? F16_TOL : undefined,
+          );
+          if (run === 0)
+            console.log(
+              `${net.name} ${precision} ${o.name} [${r.dims}]: max abs err ${maxAbsErr.toExponential(2)}, ${(worst * 100).toFixed(1)}% of the allowed error`,
+            );
         }
       }
     }
     const sum = await intermediateBytes(net);
-    console.log(`${net.name} ${precision}: planned peak ${s.plannedPeakBytes} B, sum of intermediates ${sum} B (onnxruntime), ${s.plannedSumBytes} B (wgseg, after folding/fusion)`);
+    console.log(
+      `${net.name} ${precision}: planned peak ${s.plannedPeakBytes} B, sum of intermediates ${sum} B (onnxruntime), ${s.plannedSumBytes} B (wgseg, after folding/fusion)`,
+    );
     expect(s.plannedPeakBytes).toBeGreaterThan(0);
     expect(s.plannedPeakBytes!).toBeLessThan(sum);
     expect(s.plannedPeakBytes!).toBeLessThan(s.plannedSumBytes!);
@@ -81,7 +103,8 @@ describe('one session, batch 2 then batch 1 (plans again)', () => {
     const [logits] = net.outputs;
     const s = await Session.create(net.bytes, { device: rt, source: `${net.name}.onnx` });
     try {
-      const x2 = net.feeds.input, x1 = { data: x2.data.slice(0, x2.data.length / 2), dims: [1, ...x2.dims.slice(1)] };
+      const x2 = net.feeds.input,
+        x1 = { data: x2.data.slice(0, x2.data.length / 2), dims: [1, ...x2.dims.slice(1)] };
       for (const x of [x2, x1]) {
         const ref = await ortRun(net.bytes, { input: x });
         const out = await s.run({ input: x });

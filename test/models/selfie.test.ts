@@ -20,9 +20,11 @@ const FIX = join(import.meta.dirname, '..', 'fixtures', 'selfie');
 const sums = JSON.parse(readFileSync(join(FIX, 'scene-sums.json'), 'utf8')) as Record<string, number>;
 
 function iou(a: ArrayLike<number>, b: ArrayLike<number>, t = 0.5): number {
-  let inter = 0, union = 0;
+  let inter = 0,
+    union = 0;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i] > t, y = b[i] > t;
+    const x = a[i] > t,
+      y = b[i] > t;
     if (x && y) inter++;
     if (x || y) union++;
   }
@@ -45,7 +47,10 @@ describe.each([
 
   it.each(['f32', 'f16'] as const)('matches the independent reference on a drawn scene (%s)', async (precision) => {
     const { rgb, person } = selfieScene(h, w);
-    expect(rgb.reduce((a, b) => a + b, 0), 'scene changed: regenerate the fixtures').toBe(sums[name]);
+    expect(
+      rgb.reduce((a, b) => a + b, 0),
+      'scene changed: regenerate the fixtures',
+    ).toBe(sums[name]);
     const want = readNpy(new Uint8Array(readFileSync(join(FIX, `${name}.mask.npy`)))).data as Float32Array;
     const s = await Session.create(join(PKG, `${name}.tflite`), { device: await gpu(), precision });
     sessions.push(s);
@@ -55,8 +60,11 @@ describe.each([
     out[output].dispose();
     let maxDiff = 0;
     for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - want[i]));
-    const mIoU = iou(got, want), drawn = iou(want, person);
-    console.log(`${name} ${precision}: max |wgseg - reference| ${maxDiff.toExponential(2)}, mask IoU (0.5) ${mIoU.toFixed(5)}; reference vs drawn person IoU ${drawn.toFixed(3)}`);
+    const mIoU = iou(got, want),
+      drawn = iou(want, person);
+    console.log(
+      `${name} ${precision}: max |wgseg - reference| ${maxDiff.toExponential(2)}, mask IoU (0.5) ${mIoU.toFixed(5)}; reference vs drawn person IoU ${drawn.toFixed(3)}`,
+    );
     expect(drawn, 'the reference finds the drawn person').toBeGreaterThan(0.8);
     expect(maxDiff).toBeLessThan(precision === 'f32' ? 1e-3 : 6e-2);
     expect(mIoU).toBeGreaterThan(precision === 'f32' ? 0.999 : 0.99);
@@ -67,7 +75,8 @@ describe('wgseg CLI on .tflite', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wgseg-selfie-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const wgseg = async (...argv: string[]) => {
-    const out: string[] = [], err: string[] = [];
+    const out: string[] = [],
+      err: string[] = [];
     const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), debug: false });
     return { code, out, err };
   };
@@ -85,16 +94,32 @@ describe('wgseg CLI on .tflite', () => {
 
   it('run writes the mask .npy (landscape model, same numbers as the reference)', async () => {
     const { rgb } = selfieScene(144, 256);
-    writeFileSync(join(dir, 'scene.npy'), writeNpy('float32', [1, 144, 256, 3], Float32Array.from(rgb, (v) => v / 255)));
-    const r = await wgseg('run', join(PKG, 'selfie_segmentation_landscape.tflite'), '--input', `input_1=${join(dir, 'scene.npy')}`, '--out', dir);
+    writeFileSync(
+      join(dir, 'scene.npy'),
+      writeNpy(
+        'float32',
+        [1, 144, 256, 3],
+        Float32Array.from(rgb, (v) => v / 255),
+      ),
+    );
+    const r = await wgseg(
+      'run',
+      join(PKG, 'selfie_segmentation_landscape.tflite'),
+      '--input',
+      `input_1=${join(dir, 'scene.npy')}`,
+      '--out',
+      dir,
+    );
     expect(r.code, r.err.join('\n')).toBe(0);
     expect(r.out).toHaveLength(1);
     expect(r.out[0]).toMatch(/^segment_back\s+\[1, 144, 256, 1\]/);
     const got = readNpy(new Uint8Array(readFileSync(join(dir, 'segment_back.npy'))));
     expect(got.shape).toEqual([1, 144, 256, 1]);
-    const want = readNpy(new Uint8Array(readFileSync(join(FIX, 'selfie_segmentation_landscape.mask.npy')))).data as Float32Array;
+    const want = readNpy(new Uint8Array(readFileSync(join(FIX, 'selfie_segmentation_landscape.mask.npy'))))
+      .data as Float32Array;
     let maxDiff = 0;
-    for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs((got.data as Float32Array)[i] - want[i]));
+    for (let i = 0; i < want.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs((got.data as Float32Array)[i] - want[i]));
     expect(maxDiff).toBeLessThan(1e-3);
   });
 

@@ -51,10 +51,15 @@ async function runWgseg(name: string, feed: Float32Array, n: number, session?: S
 }
 
 describe('trained STN on distorted MNIST (models/stn-mnist)', () => {
-  it('the TS distortion (demo, test, eval) reproduces the training script\'s torch distortion', () => {
+  it("the TS distortion (demo, test, eval) reproduces the training script's torch distortion", () => {
     // tools/train_stn.py FIXTURE_DISTORTIONS: MNIST test digit 0 through affine_grid + grid_sample
     const ref = readNpy(new Uint8Array(readFileSync('test/fixtures/models/stn-mnist-distort.npy')));
-    const params = [[0, 1, 0, 0], [35, 0.8, 0.15, -0.1], [-60, 1.2, -0.3, 0.3], [90, 0.7, 0.05, 0.2]];
+    const params = [
+      [0, 1, 0, 0],
+      [35, 0.8, 0.15, -0.1],
+      [-60, 1.2, -0.3, 0.3],
+      [90, 0.7, 0.05, 0.2],
+    ];
     expect(ref.shape).toEqual([params.length, CANVAS, CANVAS]);
     params.forEach(([angle, scale, tx, ty], k) => {
       const got = distortDigit(images.subarray(0, 28 * 28), { angle, scale, tx, ty });
@@ -68,19 +73,27 @@ describe('trained STN on distorted MNIST (models/stn-mnist)', () => {
     expect(flat[7 * CANVAS + 7 + 14 * CANVAS + 14]).toBeCloseTo(digit[14 * 28 + 14] / 255, 6);
     const turned = distortDigit(digit, { angle: 90, scale: 1, tx: 0, ty: 0 });
     // a turn by +90 deg (forward q = R p): output (row i, col j) reads input (row 41-j, col i)
-    for (const [i, j] of [[10, 20], [25, 13], [30, 30]]) expect(turned[i * CANVAS + j]).toBeCloseTo(flat[(CANVAS - 1 - j) * CANVAS + i], 5);
+    for (const [i, j] of [
+      [10, 20],
+      [25, 13],
+      [30, 30],
+    ])
+      expect(turned[i * CANVAS + j]).toBeCloseTo(flat[(CANVAS - 1 - j) * CANVAS + i], 5);
   });
 
   it(`STN+CNN test error < CNN test error on ${N} distorted digits, both through wgseg`, async () => {
     const stn = errorRate((await runWgseg('stn', x, N)).log_probs);
     const cnn = errorRate((await runWgseg('cnn', x, N)).log_probs);
-    console.log(`distorted MNIST, first ${N} test digits, through wgseg: STN+CNN ${(100 * stn).toFixed(1)}% error, CNN ${(100 * cnn).toFixed(1)}%`);
+    console.log(
+      `distorted MNIST, first ${N} test digits, through wgseg: STN+CNN ${(100 * stn).toFixed(1)}% error, CNN ${(100 * cnn).toFixed(1)}%`,
+    );
     expect(stn).toBeLessThan(cnn);
     expect(stn).toBeLessThan(0.08);
   });
 
   it('STN model matches onnxruntime-web (log_probs, rectified view, theta); the rectified view is the sampler of theta', async () => {
-    const n = 64, feed = x.subarray(0, n * PIX);
+    const n = 64,
+      feed = x.subarray(0, n * PIX);
     const got = await runWgseg('stn', feed, n);
     const ref = await ortRun(model('stn'), { input: { data: feed, dims: [n, 1, CANVAS, CANVAS] } });
     for (const k of ['log_probs', 'rectified', 'theta']) {
@@ -95,13 +108,22 @@ describe('trained STN on distorted MNIST (models/stn-mnist)', () => {
   });
 
   it('the TS-built STN (src/models/stn.ts, AffineGrid) loads the shipped safetensors by PyTorch name and matches onnxruntime on the ONNX', async () => {
-    const n = 32, feed = x.subarray(0, n * PIX);
+    const n = 32,
+      feed = x.subarray(0, n * PIX);
     const ref = await ortRun(model('stn'), { input: { data: feed, dims: [n, 1, CANVAS, CANVAS] } });
-    for (const [name, stn] of [['stn', true], ['cnn', false]] as const) {
-      const m = stnClassifier({ size: CANVAS, stn }).load(new Uint8Array(readFileSync(`${DIR}/${name}.safetensors`)), `${name}.safetensors`);
+    for (const [name, stn] of [
+      ['stn', true],
+      ['cnn', false],
+    ] as const) {
+      const m = stnClassifier({ size: CANVAS, stn }).load(
+        new Uint8Array(readFileSync(`${DIR}/${name}.safetensors`)),
+        `${name}.safetensors`,
+      );
       const got = await runWgseg(name, feed, n, await m.session({ device: await gpu() }));
-      const want = name === 'stn' ? ref : await ortRun(model('cnn'), { input: { data: feed, dims: [n, 1, CANVAS, CANVAS] } });
-      for (const k of stn ? ['log_probs', 'rectified', 'theta'] : ['log_probs']) expectNetClose(got[k], want[k].data, `TS ${name}.${k}`);
+      const want =
+        name === 'stn' ? ref : await ortRun(model('cnn'), { input: { data: feed, dims: [n, 1, CANVAS, CANVAS] } });
+      for (const k of stn ? ['log_probs', 'rectified', 'theta'] : ['log_probs'])
+        expectNetClose(got[k], want[k].data, `TS ${name}.${k}`);
     }
   });
 });

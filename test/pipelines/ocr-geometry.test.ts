@@ -1,16 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { ctcGreedy, parseDictionary } from '../../src/pipelines/ocr/ctc';
 import { components, dbBoxes, rectScore } from '../../src/pipelines/ocr/db';
-import { applyHomography, convexHull, homography, minAreaRect, readingQuad, type Point, type Quad } from '../../src/pipelines/ocr/geometry';
+import {
+  applyHomography,
+  convexHull,
+  homography,
+  minAreaRect,
+  readingQuad,
+  type Point,
+  type Quad,
+} from '../../src/pipelines/ocr/geometry';
 import { rng } from '../helpers/random';
 
 /** Host-side OCR pieces (no GPU) against brute-force f64 references. */
 
 const randomPoints = (seed: number, n: number): Point[] => {
   const r = rng(seed);
-  const a = r.uniform(0, Math.PI), c = Math.cos(a), s = Math.sin(a), w = r.uniform(5, 60), h = r.uniform(1, 15);
+  const a = r.uniform(0, Math.PI),
+    c = Math.cos(a),
+    s = Math.sin(a),
+    w = r.uniform(5, 60),
+    h = r.uniform(1, 15);
   return Array.from({ length: n }, () => {
-    const u = r.uniform(-w, w), v = r.uniform(-h, h);
+    const u = r.uniform(-w, w),
+      v = r.uniform(-h, h);
     return [Math.round(50 + u * c - v * s), Math.round(40 + u * s + v * c)] as Point;
   });
 };
@@ -18,11 +31,14 @@ const randomPoints = (seed: number, n: number): Point[] => {
 describe('convexHull / minAreaRect', () => {
   it('hull holds every point and is convex (random sets)', () => {
     for (let seed = 1; seed <= 20; seed++) {
-      const pts = randomPoints(seed, 40), hull = convexHull(pts);
+      const pts = randomPoints(seed, 40),
+        hull = convexHull(pts);
       const n = hull.length;
       for (let i = 0; i < n; i++) {
-        const a = hull[i], b = hull[(i + 1) % n];
-        for (const p of pts) expect((b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])).toBeGreaterThanOrEqual(-1e-9);
+        const a = hull[i],
+          b = hull[(i + 1) % n];
+        for (const p of pts)
+          expect((b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])).toBeGreaterThanOrEqual(-1e-9);
       }
     }
   });
@@ -33,10 +49,16 @@ describe('convexHull / minAreaRect', () => {
       const r = minAreaRect(pts);
       let sweep = Infinity;
       for (let k = 0; k < 36000; k++) {
-        const a = (k * Math.PI) / 36000, c = Math.cos(a), s = Math.sin(a);
-        let a0 = Infinity, a1 = -Infinity, b0 = Infinity, b1 = -Infinity;
+        const a = (k * Math.PI) / 36000,
+          c = Math.cos(a),
+          s = Math.sin(a);
+        let a0 = Infinity,
+          a1 = -Infinity,
+          b0 = Infinity,
+          b1 = -Infinity;
         for (const [x, y] of pts) {
-          const p = x * c + y * s, q = -x * s + y * c;
+          const p = x * c + y * s,
+            q = -x * s + y * c;
           (a0 = Math.min(a0, p)), (a1 = Math.max(a1, p)), (b0 = Math.min(b0, q)), (b1 = Math.max(b1, q));
         }
         sweep = Math.min(sweep, (a1 - a0) * (b1 - b0));
@@ -44,7 +66,8 @@ describe('convexHull / minAreaRect', () => {
       expect(r.w * r.h).toBeLessThanOrEqual(sweep + 1e-9);
       expect(r.w * r.h).toBeGreaterThan(sweep * (1 - 1e-3) - 1e-6);
       for (const [x, y] of pts) {
-        const dx = x - r.cx, dy = y - r.cy;
+        const dx = x - r.cx,
+          dy = y - r.cy;
         expect(Math.abs(dx * r.u[0] + dy * r.u[1])).toBeLessThanOrEqual(r.w / 2 + 1e-9);
         expect(Math.abs(-dx * r.u[1] + dy * r.u[0])).toBeLessThanOrEqual(r.h / 2 + 1e-9);
       }
@@ -56,8 +79,12 @@ describe('convexHull / minAreaRect', () => {
       const a = (deg * Math.PI) / 180;
       for (const flip of [1, -1]) {
         // the same rectangle, described with u along its long side (either sign) or along its short side
-        const u: Point = [flip * Math.cos(a), flip * Math.sin(a)], v: Point = [-u[1], u[0]];
-        for (const r of [{ cx: 10, cy: 20, w: 40, h: 10, u }, { cx: 10, cy: 20, w: 10, h: 40, u: v }]) {
+        const u: Point = [flip * Math.cos(a), flip * Math.sin(a)],
+          v: Point = [-u[1], u[0]];
+        for (const r of [
+          { cx: 10, cy: 20, w: 40, h: 10, u },
+          { cx: 10, cy: 20, w: 10, h: 40, u: v },
+        ]) {
           const q = readingQuad(r);
           const dir = Math.atan2(q[1][1] - q[0][1], q[1][0] - q[0][0]);
           expect(Math.abs(dir - a)).toBeLessThan(1e-9);
@@ -70,8 +97,18 @@ describe('convexHull / minAreaRect', () => {
   });
 
   it('homography maps the four corners (and is projective in between)', () => {
-    const from: Quad = [[0, 0], [100, 0], [100, 48], [0, 48]];
-    const to: Quad = [[12.5, 30], [140, 10], [150, 70], [20, 95]];
+    const from: Quad = [
+      [0, 0],
+      [100, 0],
+      [100, 48],
+      [0, 48],
+    ];
+    const to: Quad = [
+      [12.5, 30],
+      [140, 10],
+      [150, 70],
+      [20, 95],
+    ];
     const h = homography(from, to);
     from.forEach((p, i) => {
       const q = applyHomography(h, p);
@@ -87,7 +124,9 @@ describe('convexHull / minAreaRect', () => {
 describe('DB post-processing', () => {
   it('8-connected components equal a flood fill on random maps', () => {
     for (const seed of [1, 2, 3, 4]) {
-      const r = rng(seed), w = 37, h = 29;
+      const r = rng(seed),
+        w = 37,
+        h = 29;
       const map = Uint8Array.from({ length: w * h }, () => (r.next() < 0.45 ? 128 | r.int(0, 127) : r.int(0, 127)));
       const label = new Int32Array(w * h).fill(-1);
       let count = 0;
@@ -96,10 +135,14 @@ describe('DB post-processing', () => {
         const stack = [i];
         label[i] = count;
         while (stack.length) {
-          const p = stack.pop()!, x = p % w, y = (p - x) / w;
+          const p = stack.pop()!,
+            x = p % w,
+            y = (p - x) / w;
           for (let dy = -1; dy <= 1; dy++)
             for (let dx = -1; dx <= 1; dx++) {
-              const X = x + dx, Y = y + dy, q = Y * w + X;
+              const X = x + dx,
+                Y = y + dy,
+                q = Y * w + X;
               if (X >= 0 && Y >= 0 && X < w && Y < h && map[q] & 128 && label[q] < 0) (label[q] = count), stack.push(q);
             }
         }
@@ -118,13 +161,18 @@ describe('DB post-processing', () => {
   });
 
   it('box score is the mean probability over the rectangle; boxes of drawn rotated bars, unclipped by area*1.5/perimeter', () => {
-    const w = 120, h = 80, map = new Uint8Array(w * h);
+    const w = 120,
+      h = 80,
+      map = new Uint8Array(w * h);
     // an axis-aligned bar x 10..49, y 10..17 (40 x 8 pixels) at p = 100/127, and a bar rotated by 20 degrees at p = 120/127
     for (let y = 10; y <= 17; y++) for (let x = 10; x <= 49; x++) map[y * w + x] = 128 | 100;
     const a = (20 * Math.PI) / 180;
     for (let y = 0; y < h; y++)
       for (let x = 0; x < w; x++) {
-        const dx = x - 80, dy = y - 55, s = dx * Math.cos(a) + dy * Math.sin(a), t = -dx * Math.sin(a) + dy * Math.cos(a);
+        const dx = x - 80,
+          dy = y - 55,
+          s = dx * Math.cos(a) + dy * Math.sin(a),
+          t = -dx * Math.sin(a) + dy * Math.cos(a);
         if (Math.abs(s) <= 25 && Math.abs(t) <= 5) map[y * w + x] = 128 | 120;
       }
     const bar = { cx: 29.5, cy: 13.5, w: 39, h: 7, u: [1, 0] as Point };

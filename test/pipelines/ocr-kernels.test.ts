@@ -14,19 +14,31 @@ function randomRgba(seed: number, w: number, h: number) {
 }
 
 /** f64 reference: bilinear at a continuous point (pixel centres at +0.5), edge pixels repeated; channel c of RGBA in [0,1]. */
-function bilinear(img: { data: ArrayLike<number>; width: number; height: number }, x: number, y: number, c: number): number {
+function bilinear(
+  img: { data: ArrayLike<number>; width: number; height: number },
+  x: number,
+  y: number,
+  c: number,
+): number {
   const at = (i: number, j: number) => {
-    const ci = Math.min(img.width - 1, Math.max(0, i)), cj = Math.min(img.height - 1, Math.max(0, j));
+    const ci = Math.min(img.width - 1, Math.max(0, i)),
+      cj = Math.min(img.height - 1, Math.max(0, j));
     return img.data[(cj * img.width + ci) * 4 + c] / 255;
   };
-  const tx = x - 0.5, ty = y - 0.5, i = Math.floor(tx), j = Math.floor(ty), fx = tx - i, fy = ty - j;
+  const tx = x - 0.5,
+    ty = y - 0.5,
+    i = Math.floor(tx),
+    j = Math.floor(ty),
+    fx = tx - i,
+    fy = ty - j;
   return (at(i, j) * (1 - fx) + at(i + 1, j) * fx) * (1 - fy) + (at(i, j + 1) * (1 - fx) + at(i + 1, j + 1) * fx) * fy;
 }
 const taps = (ratio: number) => Math.min(8, Math.max(1, Math.ceil(ratio - 1e-6)));
 
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, label: string) {
   expect(got.length, label).toBe(want.length);
-  let worst = 0, at = -1;
+  let worst = 0,
+    at = -1;
   for (let i = 0; i < want.length; i++) {
     const e = Math.abs(got[i] - want[i]);
     if (!(e <= worst)) (worst = e), (at = i);
@@ -38,19 +50,27 @@ function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: numbe
 describe('OCR kernels', () => {
   it('det input: planar B,G,R resize (enlarging: one bilinear tap; shrinking: taps over the footprint) vs f64', async () => {
     const rt = await gpu();
-    for (const [w, h, ow, oh] of [[37, 23, 64, 32], [100, 70, 32, 32]]) {
+    for (const [w, h, ow, oh] of [
+      [37, 23, 64, 32],
+      [100, 70, 32, 32],
+    ]) {
       const src = randomRgba(w * h, w, h);
       const img = uploadSource(rt, src);
       const out = detInput(rt, img, ow, oh);
       const got = await rt.read(out);
       rt.release(out), rt.pool.release(img.buffer);
       const want = new Float64Array(3 * ow * oh);
-      const sx = w / ow, sy = h / oh, kx = taps(sx), ky = taps(sy);
+      const sx = w / ow,
+        sy = h / oh,
+        kx = taps(sx),
+        ky = taps(sy);
       for (let y = 0; y < oh; y++)
         for (let x = 0; x < ow; x++)
           for (let c = 0; c < 3; c++) {
             let acc = 0;
-            for (let b = 0; b < ky; b++) for (let a = 0; a < kx; a++) acc += bilinear(src, (x + (a + 0.5) / kx) * sx, (y + (b + 0.5) / ky) * sy, c);
+            for (let b = 0; b < ky; b++)
+              for (let a = 0; a < kx; a++)
+                acc += bilinear(src, (x + (a + 0.5) / kx) * sx, (y + (b + 0.5) / ky) * sy, c);
             want[(2 - c) * ow * oh + y * ow + x] = acc / (kx * ky); // plane 0 = B
           }
       expectClose(got, want, 2e-5, `detInput ${w}x${h}->${ow}x${oh}`);
@@ -61,13 +81,36 @@ describe('OCR kernels', () => {
     const rt = await gpu();
     const src = randomRgba(7, 61, 45);
     const img = uploadSource(rt, src);
-    const H = 12, W = 32;
+    const H = 12,
+      W = 32;
     const quads: Quad[] = [
-      [[5.5, 20], [50, 8.25], [53, 20.5], [8, 33]], // rotated, slightly perspective
-      [[10, 5], [30, 5], [30, 40], [10, 40]], // tall: shrinks 35/12 -> 3 taps
+      [
+        [5.5, 20],
+        [50, 8.25],
+        [53, 20.5],
+        [8, 33],
+      ], // rotated, slightly perspective
+      [
+        [10, 5],
+        [30, 5],
+        [30, 40],
+        [10, 40],
+      ], // tall: shrinks 35/12 -> 3 taps
     ];
     const widths = [29, 7];
-    const lines: LineWarp[] = quads.map((q, i) => ({ h: homography([[0, 0], [widths[i], 0], [widths[i], H], [0, H]], q), width: widths[i], shrink: i === 1 ? 35 / H : 1 }));
+    const lines: LineWarp[] = quads.map((q, i) => ({
+      h: homography(
+        [
+          [0, 0],
+          [widths[i], 0],
+          [widths[i], H],
+          [0, H],
+        ],
+        q,
+      ),
+      width: widths[i],
+      shrink: i === 1 ? 35 / H : 1,
+    }));
     const out = rectify(rt, img, lines, W, H, { scale: 2, bias: -1, pad: 0.25 });
     const got = await rt.read(out);
     rt.release(out), rt.pool.release(img.buffer);
@@ -111,9 +154,11 @@ describe('OCR kernels', () => {
 
   it('ctcArgmax: index (first on ties) and value of each row max', async () => {
     const rt = await gpu();
-    const r = rng(4), rows = 37, C = 6625;
+    const r = rng(4),
+      rows = 37,
+      C = 6625;
     const x = Float32Array.from({ length: rows * C }, () => r.next());
-    x[5 * C + 100] = 2, x[5 * C + 4000] = 2; // tie: the first wins
+    (x[5 * C + 100] = 2), (x[5 * C + 4000] = 2); // tie: the first wins
     x[9 * C + C - 1] = 3; // last class
     const t = rt.upload(x, [rows, C]);
     const out = ctcArgmax(rt, t, rows, C);

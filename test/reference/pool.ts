@@ -15,7 +15,8 @@ export interface PoolOpts {
 
 /** Output sizes and effective pads [top, left, bottom, right] of one 2-D pool. */
 export function poolShape(h: number, w: number, o: PoolOpts): { oh: number; ow: number; pads: number[] } {
-  const s = o.strides ?? [1, 1], d = o.dilations ?? [1, 1];
+  const s = o.strides ?? [1, 1],
+    d = o.dilations ?? [1, 1];
   const pads = [...(o.pads ?? [0, 0, 0, 0])];
   const size = [h, w];
   const out = [0, 0];
@@ -40,15 +41,22 @@ export function poolShape(h: number, w: number, o: PoolOpts): { oh: number; ow: 
 export function poolRef(kind: 'max' | 'avg', x: ArrayLike<number>, shape: number[], o: PoolOpts) {
   const [n, c, h, w] = shape;
   const { oh, ow, pads } = poolShape(h, w, o);
-  const s = o.strides ?? [1, 1], d = o.dilations ?? [1, 1];
-  const y: number[] = [], idx: number[] = [];
+  const s = o.strides ?? [1, 1],
+    d = o.dilations ?? [1, 1];
+  const y: number[] = [],
+    idx: number[] = [];
   for (let p = 0; p < n * c; p++) {
     for (let i = 0; i < oh; i++) {
       for (let j = 0; j < ow; j++) {
-        let best = -Infinity, bestAt = -1, sum = 0, inside = 0, padded = 0;
+        let best = -Infinity,
+          bestAt = -1,
+          sum = 0,
+          inside = 0,
+          padded = 0;
         for (let a = 0; a < o.kernel[0]; a++) {
           for (let b = 0; b < o.kernel[1]; b++) {
-            const r = i * s[0] - pads[0] + a * d[0], q = j * s[1] - pads[1] + b * d[1];
+            const r = i * s[0] - pads[0] + a * d[0],
+              q = j * s[1] - pads[1] + b * d[1];
             if (r >= -pads[0] && r < h + pads[2] && q >= -pads[1] && q < w + pads[3]) padded++;
             if (r < 0 || r >= h || q < 0 || q >= w) continue;
             const v = x[p * h * w + r * w + q];

@@ -40,7 +40,8 @@ function cubicCoeffs(A: number, antialias: boolean): Coeffs {
   if (!antialias) return (r) => [keys(r + 1, A), keys(r, A), keys(1 - r, A), keys(2 - r, A)];
   return (ratio, scale) => {
     const s = Math.min(scale, 1);
-    const iStart = Math.floor(-2 / s) + 1, iEnd = 2 - iStart;
+    const iStart = Math.floor(-2 / s) + 1,
+      iEnd = 2 - iStart;
     const c: number[] = [];
     for (let i = iStart; i < iEnd; i++) c.push(keys(s * (i - ratio), A));
     const sum = c.reduce((p, q) => p + q, 0);
@@ -52,8 +53,11 @@ function linearCoeffs(antialias: boolean): Coeffs {
   if (!antialias) return (r) => [1 - r, r];
   return (ratio, scale) => {
     const s = Math.min(scale, 1);
-    const start = Math.floor(-1 / s) + 1, footprint = 2 - 2 * start;
-    const c = Array.from({ length: footprint }, (_, i) => Math.min(Math.max(1 - Math.abs((start + i - ratio) * s), 0), 1));
+    const start = Math.floor(-1 / s) + 1,
+      footprint = 2 - 2 * start;
+    const c = Array.from({ length: footprint }, (_, i) =>
+      Math.min(Math.max(1 - Math.abs((start + i - ratio) * s), 0), 1),
+    );
     const sum = c.reduce((p, q) => p + q, 0);
     return c.map((v) => v / sum);
   };
@@ -61,16 +65,27 @@ function linearCoeffs(antialias: boolean): Coeffs {
 
 /** the n indices of the edge-padded array nearest to x (ties: smaller), in unpadded coordinates */
 function neighbours(x: number, n: number, len: number): number[] {
-  const pad = Math.ceil(n / 2), xp = x + pad;
+  const pad = Math.ceil(n / 2),
+    xp = x + pad;
   const all = Array.from({ length: len + 2 * pad }, (_, i) => i);
   all.sort((p, q) => Math.abs(xp - p) - Math.abs(xp - q) || p - q);
-  return all.slice(0, n).sort((p, q) => p - q).map((i) => i - pad);
+  return all
+    .slice(0, n)
+    .sort((p, q) => p - q)
+    .map((i) => i - pad);
 }
 
-interface Axis { len: number; scale: number; outInt: number; roi: [number, number] }
+interface Axis {
+  len: number;
+  scale: number;
+  outInt: number;
+  roi: [number, number];
+}
 
 function interp1d(get: (i: number) => number, ax: Axis, x: number, coeffs: Coeffs, o: ResizeOpts): number {
-  const len = ax.len, outW = ax.scale * len, coord = o.coord ?? 'half_pixel';
+  const len = ax.len,
+    outW = ax.scale * len,
+    coord = o.coord ?? 'half_pixel';
   let xo: number;
   if (coord === 'align_corners') xo = outW === 1 ? 0 : (x * (len - 1)) / (outW - 1);
   else if (coord === 'asymmetric') xo = x / ax.scale;
@@ -86,18 +101,23 @@ function interp1d(get: (i: number) => number, ax: Axis, x: number, coeffs: Coeff
   const c = coeffs(ratio, ax.scale);
   const idx = neighbours(xo, c.length, len);
   if (o.exclude) {
-    idx.forEach((i, k) => { if (i < 0 || i >= len) c[k] = 0; });
+    idx.forEach((i, k) => {
+      if (i < 0 || i >= len) c[k] = 0;
+    });
     const sum = c.reduce((p, q) => p + q, 0);
     for (let k = 0; k < c.length; k++) c[k] /= sum;
   }
   let v = 0;
-  idx.forEach((i, k) => { if (c[k] !== 0) v += c[k] * get(Math.min(Math.max(i, 0), len - 1)); });
+  idx.forEach((i, k) => {
+    if (c[k] !== 0) v += c[k] * get(Math.min(Math.max(i, 0), len - 1));
+  });
   return v;
 }
 
 /** Output shape and per-dim scales, as ONNX computes them (sizes: out/in, keep_aspect_ratio_policy). */
 export function resizeShape(shape: number[], o: ResizeOpts): { out: number[]; scales: number[] } {
-  const r = shape.length, axes = o.axes?.map((a) => (a < 0 ? a + r : a)) ?? shape.map((_, i) => i);
+  const r = shape.length,
+    axes = o.axes?.map((a) => (a < 0 ? a + r : a)) ?? shape.map((_, i) => i);
   if (o.scales) {
     const scales = shape.map(() => 1);
     axes.forEach((d, i) => (scales[d] = o.scales![i]));
@@ -115,13 +135,23 @@ export function resizeShape(shape: number[], o: ResizeOpts): { out: number[]; sc
   return { out, scales };
 }
 
-export function resizeRef(x: ArrayLike<number>, shape: number[], o: ResizeOpts): { data: Float64Array; shape: number[] } {
-  const r = shape.length, { out, scales } = resizeShape(shape, o);
+export function resizeRef(
+  x: ArrayLike<number>,
+  shape: number[],
+  o: ResizeOpts,
+): { data: Float64Array; shape: number[] } {
+  const r = shape.length,
+    { out, scales } = resizeShape(shape, o);
   const axes = o.axes?.map((a) => (a < 0 ? a + r : a)) ?? shape.map((_, i) => i);
   const roi: [number, number][] = shape.map(() => [0, 1]);
   if (o.roi) axes.forEach((d, i) => (roi[d] = [o.roi![i], o.roi![axes.length + i]]));
   const mode = o.mode ?? 'nearest';
-  const coeffs = mode === 'nearest' ? nearestCoeffs(o.nearest ?? 'round_prefer_floor') : mode === 'cubic' ? cubicCoeffs(o.a ?? -0.75, !!o.antialias) : linearCoeffs(!!o.antialias);
+  const coeffs =
+    mode === 'nearest'
+      ? nearestCoeffs(o.nearest ?? 'round_prefer_floor')
+      : mode === 'cubic'
+        ? cubicCoeffs(o.a ?? -0.75, !!o.antialias)
+        : linearCoeffs(!!o.antialias);
   const strides = shape.map((_, i) => shape.slice(i + 1).reduce((p, q) => p * q, 1));
   const ax: Axis[] = shape.map((len, d) => ({ len, scale: scales[d], outInt: out[d], roi: roi[d] }));
   // value at output coordinate `oc` from dims d.. with the input offset fixed for dims < d

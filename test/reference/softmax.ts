@@ -5,7 +5,9 @@ function groups(shape: number[], axes: Set<number>): { key: number; members: num
   const n = shape.reduce((a, b) => a * b, 1);
   const byKey = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
-    let rem = i, key = 0, mul = 1;
+    let rem = i,
+      key = 0,
+      mul = 1;
     for (let d = shape.length - 1; d >= 0; d--) {
       const c = rem % shape[d];
       rem = Math.floor(rem / shape[d]);
@@ -29,11 +31,18 @@ export function softmaxRef(x: ArrayLike<number>, shape: number[], axes: number[]
 }
 
 /** Index along `axis` of the max (min) element; ties: first, or last with selectLast. */
-export function argRef(x: ArrayLike<number>, shape: number[], axis: number, isMin: boolean, selectLast: boolean): number[] {
+export function argRef(
+  x: ArrayLike<number>,
+  shape: number[],
+  axis: number,
+  isMin: boolean,
+  selectLast: boolean,
+): number[] {
   return groups(shape, new Set([axis])).map(({ members }) => {
     let best = 0;
     for (let j = 1; j < members.length; j++) {
-      const v = x[members[j]], b = x[members[best]];
+      const v = x[members[j]],
+        b = x[members[best]];
       if ((isMin ? v < b : v > b) || (v === b && selectLast)) best = j;
     }
     return best;

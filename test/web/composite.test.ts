@@ -7,8 +7,13 @@ import { COMPOSITE_MODES, Compositor, coverFit, type CompositeMode } from '../..
 import { gpu } from '../helpers/gpu';
 import { rng } from '../helpers/random';
 
-const W = 64, H = 48, MW = 16, MH = 12;
-const LO = 0.3, HI = 0.7, TINT = [0.1, 0.9, 0.4, 0.5];
+const W = 64,
+  H = 48,
+  MW = 16,
+  MH = 12;
+const LO = 0.3,
+  HI = 0.7,
+  TINT = [0.1, 0.9, 0.4, 0.5];
 
 /** The background for 'replace' at pixel (x, y), channel c: the default gradient unless given. */
 type BgRef = (x: number, y: number, c: number) => number;
@@ -16,24 +21,47 @@ const gradient: BgRef = (_x, y, c) => [0.15, 0.35, 0.6][c] * (1 - (y + 0.5) / H)
 
 /** Bilinear, edge-clamped sample of an RGBA8 image at uv (texel centres at (i + 0.5) / size). */
 function bilinear(img: Uint8Array, iw: number, ih: number, u: number, v: number, c: number): number {
-  const px = u * iw - 0.5, py = v * ih - 0.5, fx = Math.floor(px), fy = Math.floor(py), tx = px - fx, ty = py - fy;
-  const at = (x: number, y: number) => img[(Math.min(ih - 1, Math.max(0, y)) * iw + Math.min(iw - 1, Math.max(0, x))) * 4 + c] / 255;
-  return (at(fx, fy) * (1 - tx) + at(fx + 1, fy) * tx) * (1 - ty) + (at(fx, fy + 1) * (1 - tx) + at(fx + 1, fy + 1) * tx) * ty;
+  const px = u * iw - 0.5,
+    py = v * ih - 0.5,
+    fx = Math.floor(px),
+    fy = Math.floor(py),
+    tx = px - fx,
+    ty = py - fy;
+  const at = (x: number, y: number) =>
+    img[(Math.min(ih - 1, Math.max(0, y)) * iw + Math.min(iw - 1, Math.max(0, x))) * 4 + c] / 255;
+  return (
+    (at(fx, fy) * (1 - tx) + at(fx + 1, fy) * tx) * (1 - ty) +
+    (at(fx, fy + 1) * (1 - tx) + at(fx + 1, fy + 1) * tx) * ty
+  );
 }
 
-function reference(mode: CompositeMode, frame: Uint8Array, mask: Float32Array, background: BgRef = gradient): Float64Array {
+function reference(
+  mode: CompositeMode,
+  frame: Uint8Array,
+  mask: Float32Array,
+  background: BgRef = gradient,
+): Float64Array {
   const out = new Float64Array(W * H * 3);
   const at = (x: number, y: number) => mask[Math.min(MH - 1, Math.max(0, y)) * MW + Math.min(MW - 1, Math.max(0, x))];
   for (let y = 0; y < H; y++)
     for (let x = 0; x < W; x++) {
-      const u = (x + 0.5) / W, v = (y + 0.5) / H;
-      const px = u * MW - 0.5, py = v * MH - 0.5, fx = Math.floor(px), fy = Math.floor(py), tx = px - fx, ty = py - fy;
-      const top = at(fx, fy) * (1 - tx) + at(fx + 1, fy) * tx, bottom = at(fx, fy + 1) * (1 - tx) + at(fx + 1, fy + 1) * tx;
+      const u = (x + 0.5) / W,
+        v = (y + 0.5) / H;
+      const px = u * MW - 0.5,
+        py = v * MH - 0.5,
+        fx = Math.floor(px),
+        fy = Math.floor(py),
+        tx = px - fx,
+        ty = py - fy;
+      const top = at(fx, fy) * (1 - tx) + at(fx + 1, fy) * tx,
+        bottom = at(fx, fy + 1) * (1 - tx) + at(fx + 1, fy + 1) * tx;
       const raw = top * (1 - ty) + bottom * ty;
-      const t = Math.min(1, Math.max(0, (raw - LO) / (HI - LO))), m = t * t * (3 - 2 * t);
+      const t = Math.min(1, Math.max(0, (raw - LO) / (HI - LO))),
+        m = t * t * (3 - 2 * t);
       for (let c = 0; c < 3; c++) {
         const rgb = frame[(y * W + x) * 4 + c] / 255;
-        const bg = mode === 'replace' ? background(x, y, c) : Math.floor(x / 16) + Math.floor(y / 16) & 1 ? 0.55 : 0.8;
+        const bg =
+          mode === 'replace' ? background(x, y, c) : (Math.floor(x / 16) + Math.floor(y / 16)) & 1 ? 0.55 : 0.8;
         out[(y * W + x) * 3 + c] = mode === 'mask' ? rgb + (TINT[c] - rgb) * m * TINT[3] : bg + (rgb - bg) * m;
       }
     }
@@ -42,7 +70,8 @@ function reference(mode: CompositeMode, frame: Uint8Array, mask: Float32Array, b
 
 // the image background: 32x48 on the 64x48 frame, cover-fitted (uv scale 1 x 0.5, offset 0 x 0.25):
 // every sample falls at a quarter texel, which the sampler's 8-bit filter weights hold exactly
-const BW = 32, BH = 48;
+const BW = 32,
+  BH = 48;
 const BG_COLOR: [number, number, number] = [0.2, 0.7, 0.35];
 
 type Case = { name: string; mode: CompositeMode; background?: 'color' | 'image' };
@@ -63,34 +92,61 @@ describe('Compositor', () => {
 
   it.each(CASES)('$name matches the float64 reference', async ({ mode, background }) => {
     expect(COMPOSITE_MODES).toContain(mode);
-    const rt = await gpu(), device = rt.device, r = rng(5);
+    const rt = await gpu(),
+      device = rt.device,
+      r = rng(5);
     const frame = Uint8Array.from({ length: W * H * 4 }, (_, i) => (i % 4 === 3 ? 255 : Math.floor(r.next() * 256)));
     // a blob plus noise, so values cross the smoothstep band
-    const mask = Float32Array.from({ length: MW * MH }, (_, i) => Math.min(1, Math.max(0, 1.2 - Math.hypot((i % MW) - 8, Math.floor(i / MW) - 6) / 5 + (r.next() - 0.5) * 0.3)));
-    const bgImage = Uint8Array.from({ length: BW * BH * 4 }, (_, i) => (i % 4 === 3 ? 255 : Math.floor(r.next() * 256)));
-    const tex = device.createTexture({ size: [W, H], format: 'rgba8unorm', usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST });
+    const mask = Float32Array.from({ length: MW * MH }, (_, i) =>
+      Math.min(1, Math.max(0, 1.2 - Math.hypot((i % MW) - 8, Math.floor(i / MW) - 6) / 5 + (r.next() - 0.5) * 0.3)),
+    );
+    const bgImage = Uint8Array.from({ length: BW * BH * 4 }, (_, i) =>
+      i % 4 === 3 ? 255 : Math.floor(r.next() * 256),
+    );
+    const tex = device.createTexture({
+      size: [W, H],
+      format: 'rgba8unorm',
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+    });
     device.queue.writeTexture({ texture: tex }, frame, { bytesPerRow: W * 4 }, [W, H]);
-    const bgTex = device.createTexture({ size: [BW, BH], format: 'rgba8unorm', usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST });
+    const bgTex = device.createTexture({
+      size: [BW, BH],
+      format: 'rgba8unorm',
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+    });
     device.queue.writeTexture({ texture: bgTex }, bgImage, { bytesPerRow: BW * 4 }, [BW, BH]);
-    const target = device.createTexture({ size: [W, H], format: 'rgba8unorm', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
+    const target = device.createTexture({
+      size: [W, H],
+      format: 'rgba8unorm',
+      usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC,
+    });
     const maskBuf = rt.upload(mask, [MH, MW]);
     const read = device.createBuffer({ size: W * H * 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
     const comp = new Compositor(device, 'rgba8unorm');
     try {
       const enc = device.createCommandEncoder();
       const bg = background === 'color' ? { color: BG_COLOR } : background === 'image' ? { texture: bgTex } : undefined;
-      comp.encode(enc, target.createView(), tex, maskBuf.buffer, MW, MH, { mode, lo: LO, hi: HI, tint: TINT as [number, number, number, number], background: bg });
+      comp.encode(enc, target.createView(), tex, maskBuf.buffer, MW, MH, {
+        mode,
+        lo: LO,
+        hi: HI,
+        tint: TINT as [number, number, number, number],
+        background: bg,
+      });
       enc.copyTextureToBuffer({ texture: target }, { buffer: read, bytesPerRow: W * 4 }, [W, H]);
       device.queue.submit([enc.finish()]);
       await read.mapAsync(GPUMapMode.READ);
       const got = new Uint8Array(read.getMappedRange().slice(0));
       const bgRef: BgRef | undefined =
-        background === 'color' ? (_x, _y, c) => BG_COLOR[c]
-        : background === 'image' ? (x, y, c) => bilinear(bgImage, BW, BH, (x + 0.5) / W, ((y + 0.5) / H) * 0.5 + 0.25, c)
-        : undefined;
+        background === 'color'
+          ? (_x, _y, c) => BG_COLOR[c]
+          : background === 'image'
+            ? (x, y, c) => bilinear(bgImage, BW, BH, (x + 0.5) / W, ((y + 0.5) / H) * 0.5 + 0.25, c)
+            : undefined;
       const want = reference(mode, frame, mask, bgRef);
       let worst = 0;
-      for (let i = 0; i < W * H; i++) for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(got[i * 4 + c] / 255 - want[i * 3 + c]));
+      for (let i = 0; i < W * H; i++)
+        for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(got[i * 4 + c] / 255 - want[i * 3 + c]));
       expect(worst).toBeLessThan(1.5 / 255);
     } finally {
       comp.dispose();

@@ -15,13 +15,24 @@ const SHADER = 'web/preprocess.wgsl';
 describe('web/preprocess.wgsl reflection', () => {
   it('binds per entry point what that entry uses, with texture, sampler and external-texture kinds', () => {
     const text = shaderText(SHADER);
-    const main = reflectShader(text, 'main'), toFrame = reflectShader(text, 'to_frame');
-    expect(main.bindings.map((b) => [b.name, b.binding, b.kind])).toEqual([['frame', 0, 'texture'], ['smp', 1, 'sampler'], ['dst', 2, 'storage'], ['params', 3, 'uniform']]);
+    const main = reflectShader(text, 'main'),
+      toFrame = reflectShader(text, 'to_frame');
+    expect(main.bindings.map((b) => [b.name, b.binding, b.kind])).toEqual([
+      ['frame', 0, 'texture'],
+      ['smp', 1, 'sampler'],
+      ['dst', 2, 'storage'],
+      ['params', 3, 'uniform'],
+    ]);
     expect(main.bindings[0].entry).toEqual({ texture: { sampleType: 'float', viewDimension: '2d' } });
     expect(main.bindings[1].entry).toEqual({ sampler: { type: 'filtering' } });
     expect(main.uniform?.fields.has('scale')).toBe(true);
-    expect(toFrame.bindings.map((b) => [b.name, b.binding, b.kind])).toEqual([['camera', 4, 'external-texture'], ['frame_out', 5, 'storage-texture']]);
-    expect(toFrame.bindings[1].entry).toEqual({ storageTexture: { format: 'rgba8unorm', access: 'write-only', viewDimension: '2d' } });
+    expect(toFrame.bindings.map((b) => [b.name, b.binding, b.kind])).toEqual([
+      ['camera', 4, 'external-texture'],
+      ['frame_out', 5, 'storage-texture'],
+    ]);
+    expect(toFrame.bindings[1].entry).toEqual({
+      storageTexture: { format: 'rgba8unorm', access: 'write-only', viewDimension: '2d' },
+    });
     expect(toFrame.uniform).toBeUndefined();
     expect(reflectShader(text).bindings).toHaveLength(6); // the whole file, without an entry
   });
@@ -29,19 +40,37 @@ describe('web/preprocess.wgsl reflection', () => {
 
 /** Bilinear, edge-clamped sample of an RGBA8 image at uv (texel centres at (i + 0.5) / size). */
 function bilinear(img: Uint8Array, iw: number, ih: number, u: number, v: number, c: number): number {
-  const px = u * iw - 0.5, py = v * ih - 0.5, fx = Math.floor(px), fy = Math.floor(py), tx = px - fx, ty = py - fy;
-  const at = (x: number, y: number) => img[(Math.min(ih - 1, Math.max(0, y)) * iw + Math.min(iw - 1, Math.max(0, x))) * 4 + c] / 255;
-  return (at(fx, fy) * (1 - tx) + at(fx + 1, fy) * tx) * (1 - ty) + (at(fx, fy + 1) * (1 - tx) + at(fx + 1, fy + 1) * tx) * ty;
+  const px = u * iw - 0.5,
+    py = v * ih - 0.5,
+    fx = Math.floor(px),
+    fy = Math.floor(py),
+    tx = px - fx,
+    ty = py - fy;
+  const at = (x: number, y: number) =>
+    img[(Math.min(ih - 1, Math.max(0, y)) * iw + Math.min(iw - 1, Math.max(0, x))) * 4 + c] / 255;
+  return (
+    (at(fx, fy) * (1 - tx) + at(fx + 1, fy) * tx) * (1 - ty) +
+    (at(fx, fy + 1) * (1 - tx) + at(fx + 1, fy + 1) * tx) * ty
+  );
 }
 
 describe('Runtime.dispatch with textures and samplers', () => {
   it('the resize entry: frame texture + linear sampler -> NCHW, mirrored, scale and bias', async () => {
     const rt = await gpu();
     const { device } = rt;
-    const IW = 13, IH = 9, W = 7, H = 5, r = rng(11);
+    const IW = 13,
+      IH = 9,
+      W = 7,
+      H = 5,
+      r = rng(11);
     const img = Uint8Array.from({ length: IW * IH * 4 }, () => Math.floor(r.next() * 256));
-    const scale = [0.5, 2, -1], bias = [0.25, -1, 0.5];
-    const tex = device.createTexture({ size: [IW, IH], format: 'rgba8unorm', usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST });
+    const scale = [0.5, 2, -1],
+      bias = [0.25, -1, 0.5];
+    const tex = device.createTexture({
+      size: [IW, IH],
+      format: 'rgba8unorm',
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+    });
     device.queue.writeTexture({ texture: tex }, img, { bytesPerRow: IW * 4 }, [IW, IH]);
     const sampler = device.createSampler({ magFilter: 'linear', minFilter: 'linear' });
     const out = rt.alloc([3, H, W]);
@@ -75,12 +104,31 @@ describe('Runtime.dispatch with textures and samplers', () => {
   it('names a texture the program does not give; a caller encoder takes the uniform struct as a buffer', async () => {
     const rt = await gpu();
     const out = rt.alloc([3, 2, 2]);
-    const base = { name: 'test preprocess', shader: SHADER, buffers: { dst: out.buffer }, workgroups: [1, 1] as [number, number] };
+    const base = {
+      name: 'test preprocess',
+      shader: SHADER,
+      buffers: { dst: out.buffer },
+      workgroups: [1, 1] as [number, number],
+    };
     try {
-      expect(() => rt.dispatch({ ...base, uniforms: { out_w: 2, out_h: 2, nchw: 0, mirror: 0, scale: [1, 1, 1, 1], bias: [0, 0, 0, 0] } })).toThrow(/texture "frame" not given/);
-      const tex = rt.device.createTexture({ size: [2, 2], format: 'rgba8unorm', usage: GPUTextureUsage.TEXTURE_BINDING });
+      expect(() =>
+        rt.dispatch({
+          ...base,
+          uniforms: { out_w: 2, out_h: 2, nchw: 0, mirror: 0, scale: [1, 1, 1, 1], bias: [0, 0, 0, 0] },
+        }),
+      ).toThrow(/texture "frame" not given/);
+      const tex = rt.device.createTexture({
+        size: [2, 2],
+        format: 'rgba8unorm',
+        usage: GPUTextureUsage.TEXTURE_BINDING,
+      });
       const enc = rt.device.createCommandEncoder();
-      const p = { ...base, textures: { frame: tex.createView() }, samplers: { smp: rt.device.createSampler() }, uniforms: { out_w: 2 } };
+      const p = {
+        ...base,
+        textures: { frame: tex.createView() },
+        samplers: { smp: rt.device.createSampler() },
+        uniforms: { out_w: 2 },
+      };
       expect(() => rt.dispatch(p, enc)).toThrow(WgsegError);
       expect(() => rt.dispatch(p, enc)).toThrow(/uniformBuffer/);
       enc.finish();
@@ -90,9 +138,15 @@ describe('Runtime.dispatch with textures and samplers', () => {
     }
   });
 
-  it('Preprocessor on a device or on a Runtime: the device\'s one pipeline cache', async () => {
+  it("Preprocessor on a device or on a Runtime: the device's one pipeline cache", async () => {
     const rt = await gpu();
-    const pre = new Preprocessor(rt.device, { width: 4, height: 3, layout: 'nhwc', scale: [2, 2, 2], bias: [-1, -1, -1] });
+    const pre = new Preprocessor(rt.device, {
+      width: 4,
+      height: 3,
+      layout: 'nhwc',
+      scale: [2, 2, 2],
+      bias: [-1, -1, -1],
+    });
     const again = new Preprocessor(rt, { width: 4, height: 3, layout: 'nchw' });
     try {
       expect(pre.dims).toEqual([1, 3, 4, 3]);

@@ -7,10 +7,14 @@ import { rng } from '../helpers/random';
 describe('MaskSmoother', () => {
   it('first frame copied, then state = state + alpha * (mask - state); reset starts over', async () => {
     const rt = await gpu();
-    const n = 1000, r = rng(3);
+    const n = 1000,
+      r = rng(3);
     const s = new MaskSmoother(rt.device, n);
     const want = new Float64Array(n);
-    const frames = [1, 0.3, 0.3, 0.7, 1].map((alpha) => ({ alpha, mask: Float32Array.from({ length: n }, () => r.next()) }));
+    const frames = [1, 0.3, 0.3, 0.7, 1].map((alpha) => ({
+      alpha,
+      mask: Float32Array.from({ length: n }, () => r.next()),
+    }));
     try {
       for (const [k, { alpha, mask }] of frames.entries()) {
         const t = rt.upload(mask, [n]);

@@ -31,7 +31,10 @@ export interface Outcome {
 }
 
 /** Limits every fuzz session runs under (so a hostile shape is refused before allocation, not by the machine). */
-export const FUZZ_LIMITS: Pick<SessionOptions, 'maxBufferBytes' | 'maxTotalBytes'> = { maxBufferBytes: 64 * 2 ** 20, maxTotalBytes: 256 * 2 ** 20 };
+export const FUZZ_LIMITS: Pick<SessionOptions, 'maxBufferBytes' | 'maxTotalBytes'> = {
+  maxBufferBytes: 64 * 2 ** 20,
+  maxTotalBytes: 256 * 2 ** 20,
+};
 /** inputs bigger than this are not generated (the session loaded; the run is skipped) */
 const MAX_FEED = 2 ** 22;
 
@@ -45,7 +48,11 @@ function feedsFor(s: Session, seed: number): Record<string, TensorInput> | null 
     const dims = v.shape.map((d) => (typeof d === 'number' ? d : 2));
     const n = dims.reduce((a, b) => a * b, 1);
     if (n > MAX_FEED) return null;
-    const data = isFloat(v.type) ? Float32Array.from({ length: n }, () => r.uniform()) : v.type === 'bool' ? Uint8Array.from({ length: n }, () => r.int(0, 1)) : Int32Array.from({ length: n }, () => r.int(0, 2));
+    const data = isFloat(v.type)
+      ? Float32Array.from({ length: n }, () => r.uniform())
+      : v.type === 'bool'
+        ? Uint8Array.from({ length: n }, () => r.int(0, 1))
+        : Int32Array.from({ length: n }, () => r.int(0, 2));
     feeds[v.name] = { data, dims };
   }
   return feeds;
@@ -69,8 +76,10 @@ function snapshot(feeds: Record<string, TensorInput>): Map<string, unknown[]> {
 function checkUnchanged(feeds: Record<string, TensorInput>, before: Map<string, unknown[]>): void {
   for (const [k, f] of Object.entries(feeds)) {
     if (!('data' in f)) continue;
-    const now = Array.from(f.data as ArrayLike<unknown>), was = before.get(k)!;
-    if (now.length !== was.length || now.some((v, i) => !Object.is(v, was[i]))) throw new Error(`FUZZ: input ${k} was modified by the run`);
+    const now = Array.from(f.data as ArrayLike<unknown>),
+      was = before.get(k)!;
+    if (now.length !== was.length || now.some((v, i) => !Object.is(v, was[i])))
+      throw new Error(`FUZZ: input ${k} was modified by the run`);
   }
 }
 
@@ -95,14 +104,21 @@ async function modelCase(bytes: Uint8Array, format: Format, rt: Runtime, seed: n
   }
 }
 
-async function safetensorsCase(bytes: Uint8Array, model: SeedModel | undefined, rt: Runtime, seed: number): Promise<Outcome> {
+async function safetensorsCase(
+  bytes: Uint8Array,
+  model: SeedModel | undefined,
+  rt: Runtime,
+  seed: number,
+): Promise<Outcome> {
   let stage = 'import';
   let s: Session | undefined;
   try {
     const tensors = readSafetensors(bytes, 'case.safetensors');
     if (!model) return { status: 'ok', stage };
     stage = 'create';
-    s = await buildSeedModel(model).load(tensors, 'case.safetensors').session({ device: rt, ...FUZZ_LIMITS });
+    s = await buildSeedModel(model)
+      .load(tensors, 'case.safetensors')
+      .session({ device: rt, ...FUZZ_LIMITS });
     stage = 'run';
     const feeds = feedsFor(s, seed);
     if (feeds) await runOnce(s, feeds);
@@ -158,10 +174,20 @@ function asOutcome(e: unknown, stage: string): Outcome {
   throw e;
 }
 
-export function exercise(format: Format, bytes: Uint8Array, model: SeedModel | undefined, rt: Runtime, seed: number): Promise<Outcome> {
+export function exercise(
+  format: Format,
+  bytes: Uint8Array,
+  model: SeedModel | undefined,
+  rt: Runtime,
+  seed: number,
+): Promise<Outcome> {
   switch (format) {
-    case 'onnx': case 'tflite': return modelCase(bytes, format, rt, seed);
-    case 'safetensors': return safetensorsCase(bytes, model, rt, seed);
-    case 'npy': return npyCase(bytes, rt);
+    case 'onnx':
+    case 'tflite':
+      return modelCase(bytes, format, rt, seed);
+    case 'safetensors':
+      return safetensorsCase(bytes, model, rt, seed);
+    case 'npy':
+      return npyCase(bytes, rt);
   }
 }

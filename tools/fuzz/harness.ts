@@ -92,16 +92,22 @@ class Worker {
   constructor(env: Record<string, string> = {}) {
     const viteNode = createRequire(join(ROOT, 'package.json')).resolve('vite-node/cli');
     this.child = fork(viteNode, [join(ROOT, 'tools/fuzz/worker.ts')], {
-      cwd: ROOT, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, ...env },
+      cwd: ROOT,
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, ...env },
       execArgv: ['--max-old-space-size=1024', '--expose-gc'],
     });
     this.child.stderr!.on('data', (d) => (this.stderr = (this.stderr + d).slice(-4000)));
     this.ready = new Promise((res, rej) => {
-      this.child.on('message', (m: { ready?: boolean; adapter?: string; baselineRss?: number; fatal?: string } & Partial<ResultMsg>) => {
-        if (m.ready) res({ adapter: m.adapter ?? '', baselineRss: m.baselineRss ?? 0 });
-        else if (m.fatal) rej(new Error(`fuzz worker failed to start: ${m.fatal}`));
-        else if (this.pending) this.pending(m as ResultMsg), (this.pending = null);
-      });
+      this.child.on(
+        'message',
+        (m: { ready?: boolean; adapter?: string; baselineRss?: number; fatal?: string } & Partial<ResultMsg>) => {
+          if (m.ready) res({ adapter: m.adapter ?? '', baselineRss: m.baselineRss ?? 0 });
+          else if (m.fatal) rej(new Error(`fuzz worker failed to start: ${m.fatal}`));
+          else if (this.pending) this.pending(m as ResultMsg), (this.pending = null);
+        },
+      );
       this.child.on('exit', (code, sig) => {
         const why = `worker exited (code ${code}, signal ${sig})${this.stderr ? `: ${this.stderr.trim().split('\n').slice(-6).join(' | ')}` : ''}`;
         rej(new Error(why));
@@ -122,11 +128,14 @@ class Worker {
 
 export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
   const log = o.log ?? (() => {});
-  const timeoutMs = o.timeoutMs ?? 20_000, maxRss = o.maxRss ?? 2 * 2 ** 30, maxGrowth = o.maxGrowth ?? 256 * 2 ** 20;
+  const timeoutMs = o.timeoutMs ?? 20_000,
+    maxRss = o.maxRss ?? 2 * 2 ** 30,
+    maxGrowth = o.maxGrowth ?? 256 * 2 ** 20;
   const outDir = o.outDir ?? join(ROOT, '.cache', 'fuzz');
   const t0 = performance.now();
   const stats: Record<string, FormatStats> = {};
-  for (const f of o.formats) stats[f] = { cases: 0, ok: 0, errors: {}, failures: 0, maxMs: 0, peakRss: 0, growth: 0, stages: {} };
+  for (const f of o.formats)
+    stats[f] = { cases: 0, ok: 0, errors: {}, failures: 0, maxMs: 0, peakRss: 0, growth: 0, stages: {} };
   const failures: Failure[] = [];
   let pipelines = 0;
   const env = { WGSEG_FUZZ_FORMATS: o.formats.join(','), ...o.env };
@@ -137,9 +146,14 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     mkdirSync(outDir, { recursive: true });
     const file = join(outDir, `${c.format}-s${o.seed}-${c.index}.${EXT[c.format]}`);
     writeFileSync(file, c.bytes);
-    writeFileSync(`${file}.txt`, `seed ${o.seed} case ${c.index} (${c.format}, seed file ${c.seed})\nmutation: ${c.what}\nreproduce: npm run fuzz -- --seed ${o.seed} --only ${c.index} --format ${o.formats.join(',')}\n\n${reason}\n`);
+    writeFileSync(
+      `${file}.txt`,
+      `seed ${o.seed} case ${c.index} (${c.format}, seed file ${c.seed})\nmutation: ${c.what}\nreproduce: npm run fuzz -- --seed ${o.seed} --only ${c.index} --format ${o.formats.join(',')}\n\n${reason}\n`,
+    );
     failures.push({ index: c.index, format: c.format, seed: c.seed, what: c.what, reason, file });
-    log(`FAIL case ${c.index} (${c.format}/${c.seed}: ${c.what.slice(0, 160)}): ${reason.split('\n')[0].slice(0, 300)}\n  saved ${file}`);
+    log(
+      `FAIL case ${c.index} (${c.format}/${c.seed}: ${c.what.slice(0, 160)}): ${reason.split('\n')[0].slice(0, 300)}\n  saved ${file}`,
+    );
   };
   const indices = o.only ?? Array.from({ length: o.cases }, (_, i) => i);
   /** RSS growth over the bound: since which case (the one after the last check under it), for how many checks */
@@ -156,7 +170,10 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     const watchdog = new Promise<{ exit: string }>((res) => {
       timer = setInterval(() => {
         peak = Math.max(peak, vmRss(worker.child.pid!));
-        if (peak > maxRss) res({ exit: `memory: worker RSS ${(peak / 2 ** 20).toFixed(0)} MiB over the bound of ${(maxRss / 2 ** 20).toFixed(0)} MiB` });
+        if (peak > maxRss)
+          res({
+            exit: `memory: worker RSS ${(peak / 2 ** 20).toFixed(0)} MiB over the bound of ${(maxRss / 2 ** 20).toFixed(0)} MiB`,
+          });
         else if (performance.now() - started > timeoutMs) res({ exit: `hang: no result within ${timeoutMs} ms` });
       }, 50);
     });
@@ -183,10 +200,23 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
         sinceCheck = null;
       }
       if (r.failure) reason = r.failure;
-      else if (peak > maxRss) reason = `memory: peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB over the bound of ${(maxRss / 2 ** 20).toFixed(0)} MiB`;
+      else if (peak > maxRss)
+        reason = `memory: peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB over the bound of ${(maxRss / 2 ** 20).toFixed(0)} MiB`;
       else if (r.outcome) {
         const out = r.outcome;
-        o.outcomes?.(JSON.stringify({ index, format: c.format, seed: c.seed, what: c.what.slice(0, 300), ms: Math.round(r.ms), peakMiB: Math.round(r.peakRss / 2 ** 20), ...(r.settledRss ? { settledMiB: Math.round(r.settledRss / 2 ** 20) } : {}), pipelines: r.pipelines, ...out }));
+        o.outcomes?.(
+          JSON.stringify({
+            index,
+            format: c.format,
+            seed: c.seed,
+            what: c.what.slice(0, 300),
+            ms: Math.round(r.ms),
+            peakMiB: Math.round(r.peakRss / 2 ** 20),
+            ...(r.settledRss ? { settledMiB: Math.round(r.settledRss / 2 ** 20) } : {}),
+            pipelines: r.pipelines,
+            ...out,
+          }),
+        );
         st.stages[out.stage] = (st.stages[out.stage] ?? 0) + 1;
         if (out.status === 'ok') st.ok++;
         else st.errors[out.code!] = (st.errors[out.code!] ?? 0) + 1;
@@ -204,7 +234,8 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
         sinceCheck = null;
       }
     }
-    if ((index + 1) % 500 === 0) log(`  ${index + 1} cases, ${failures.length} failures, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    if ((index + 1) % 500 === 0)
+      log(`  ${index + 1} cases, ${failures.length} failures, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
   worker.kill();
   return { stats, failures, adapter, wallMs: performance.now() - t0, pipelines };
@@ -216,9 +247,28 @@ export function table(rep: FuzzReport): string {
   const codes = [...new Set(rows.flatMap(([, s]) => Object.keys(s.errors)))].sort();
   const head = ['format', 'cases', 'ok', ...codes, 'failures', 'max ms', 'peak RSS MiB', 'RSS growth MiB'];
   const mib = (b: number) => (b / 2 ** 20).toFixed(0);
-  const cells = rows.map(([f, s]) => [f, s.cases, s.ok, ...codes.map((c) => s.errors[c] ?? 0), s.failures, s.maxMs.toFixed(0), mib(s.peakRss), mib(s.growth)].map(String));
+  const cells = rows.map(([f, s]) =>
+    [
+      f,
+      s.cases,
+      s.ok,
+      ...codes.map((c) => s.errors[c] ?? 0),
+      s.failures,
+      s.maxMs.toFixed(0),
+      mib(s.peakRss),
+      mib(s.growth),
+    ].map(String),
+  );
   const max = (k: 'maxMs' | 'peakRss' | 'growth') => Math.max(...rows.map(([, s]) => s[k]));
-  const total = ['all', ...[1, 2].map((i) => rows.reduce((a, r) => a + Number(cells[rows.indexOf(r)][i]), 0)), ...codes.map((c) => rows.reduce((a, [, s]) => a + (s.errors[c] ?? 0), 0)), rep.failures.length, max('maxMs').toFixed(0), mib(max('peakRss')), mib(max('growth'))].map(String);
+  const total = [
+    'all',
+    ...[1, 2].map((i) => rows.reduce((a, r) => a + Number(cells[rows.indexOf(r)][i]), 0)),
+    ...codes.map((c) => rows.reduce((a, [, s]) => a + (s.errors[c] ?? 0), 0)),
+    rep.failures.length,
+    max('maxMs').toFixed(0),
+    mib(max('peakRss')),
+    mib(max('growth')),
+  ].map(String);
   const all = [head, ...cells, ...(rows.length > 1 ? [total] : [])];
   const w = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
   return all.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')).join('\n');

@@ -30,7 +30,8 @@ export function fieldSpots(bytes: Uint8Array): Spot[] {
     if (seen.has(pos)) return;
     seen.add(pos);
     spots.push({ at: pos, width: 4, what: 'vtable soffset' });
-    const vt = pos - bb.readInt32(pos), len = bb.readUint16(vt);
+    const vt = pos - bb.readInt32(pos),
+      len = bb.readUint16(vt);
     spots.push({ at: vt, width: 2, what: 'vtable length' });
     for (let k = 4; k < len; k += 2) spots.push({ at: vt + k, width: 2, what: `vtable entry ${(k - 4) / 2}` });
   };
@@ -54,14 +55,16 @@ export function fieldSpots(bytes: Uint8Array): Spot[] {
     if (elems) for (const p of at) spots.push({ at: p, width: 4, what });
     return at;
   };
-  const tables = (pos: number, slot: number, what: string) => vector(pos, slot, what, false).map((p) => p + bb.readUint32(p));
+  const tables = (pos: number, slot: number, what: string) =>
+    vector(pos, slot, what, false).map((p) => p + bb.readUint32(p));
   const scalar = (pos: number, slot: number, width: 1 | 4, what: string) => {
     const p = field(pos, slot);
     if (p) spots.push({ at: p, width, what });
   };
   const root = bb.readUint32(0);
   scalar(root, 0, 4, 'version');
-  for (const c of tables(root, 1, 'opcodes')) scalar(c, 0, 1, 'deprecated builtin code'), scalar(c, 3, 4, 'builtin code');
+  for (const c of tables(root, 1, 'opcodes'))
+    scalar(c, 0, 1, 'deprecated builtin code'), scalar(c, 3, 4, 'builtin code');
   for (const g of tables(root, 2, 'subgraphs')) {
     for (const t of tables(g, 0, 'tensors')) {
       vector(t, 0, 'shape dim', true);
@@ -118,10 +121,27 @@ function mutateDesc(d0: TfliteDesc, r: Rng): Mutated {
   const what: string[] = [];
   for (let s = 0, steps = r.pick([1, 1, 2, 3]); s < steps; s++) {
     switch (r.int(0, 13)) {
-      case 0: { const t = tensor(); const i = r.int(0, Math.max(0, t.shape.length - 1)); t.shape[i] = r.pick(HOSTILE_DIMS); what.push(`${t.name} dim ${i} = ${t.shape[i]}`); break; }
-      case 1: { const t = tensor(); t.shape = r.pick([[], [1], [1, 1, 1, 1, 1], [...t.shape, 2], t.shape.slice(1)]); what.push(`${t.name} shape [${t.shape}]`); break; }
-      case 2: { const t = tensor(); t.type = r.int(0, 20); what.push(`${t.name} type ${t.type}`); break; }
-      case 3: { // data cut, grown, dropped or given to a non-constant
+      case 0: {
+        const t = tensor();
+        const i = r.int(0, Math.max(0, t.shape.length - 1));
+        t.shape[i] = r.pick(HOSTILE_DIMS);
+        what.push(`${t.name} dim ${i} = ${t.shape[i]}`);
+        break;
+      }
+      case 1: {
+        const t = tensor();
+        t.shape = r.pick([[], [1], [1, 1, 1, 1, 1], [...t.shape, 2], t.shape.slice(1)]);
+        what.push(`${t.name} shape [${t.shape}]`);
+        break;
+      }
+      case 2: {
+        const t = tensor();
+        t.type = r.int(0, 20);
+        what.push(`${t.name} type ${t.type}`);
+        break;
+      }
+      case 3: {
+        // data cut, grown, dropped or given to a non-constant
         const t = tensor();
         const how = r.int(0, 3);
         if (how === 0 && t.data) t.data = t.data.slice(0, r.int(0, t.data.length));
@@ -131,49 +151,87 @@ function mutateDesc(d0: TfliteDesc, r: Rng): Mutated {
         what.push(`${t.name} data ${['cut', 'grown', 'dropped', 'added'][how]}`);
         break;
       }
-      case 4: { // quantization
+      case 4: {
+        // quantization
         const t = tensor();
-        t.quant = { scale: Array.from({ length: r.pick([0, 1, 2, 6, 7]) }, () => r.pick([0.1, 0, -1, NaN, 1e38])), zeroPoint: Array.from({ length: r.pick([0, 1, 6]) }, () => r.pick([0, 3, -128, 2 ** 40])), axis: r.pick([0, -1, 3, 7, 2 ** 31 - 1]) };
+        t.quant = {
+          scale: Array.from({ length: r.pick([0, 1, 2, 6, 7]) }, () => r.pick([0.1, 0, -1, NaN, 1e38])),
+          zeroPoint: Array.from({ length: r.pick([0, 1, 6]) }, () => r.pick([0, 3, -128, 2 ** 40])),
+          axis: r.pick([0, -1, 3, 7, 2 ** 31 - 1]),
+        };
         what.push(`${t.name} quantization ${JSON.stringify(t.quant)}`);
         break;
       }
-      case 5: { const o = op(); const i = r.int(0, Math.max(0, o.inputs.length - 1)); o.inputs[i] = idx(); what.push(`op ${o.op} input ${i} = ${o.inputs[i]}`); break; }
-      case 6: { const o = op(); o.outputs[0] = idx(); what.push(`op ${o.op} output = ${o.outputs[0]}`); break; }
-      case 7: { // cycle: an op reads its own output, or a later op's
-        const i = r.int(0, d.ops.length - 1), j = r.int(i, d.ops.length - 1);
+      case 5: {
+        const o = op();
+        const i = r.int(0, Math.max(0, o.inputs.length - 1));
+        o.inputs[i] = idx();
+        what.push(`op ${o.op} input ${i} = ${o.inputs[i]}`);
+        break;
+      }
+      case 6: {
+        const o = op();
+        o.outputs[0] = idx();
+        what.push(`op ${o.op} output = ${o.outputs[0]}`);
+        break;
+      }
+      case 7: {
+        // cycle: an op reads its own output, or a later op's
+        const i = r.int(0, d.ops.length - 1),
+          j = r.int(i, d.ops.length - 1);
         d.ops[i].inputs[0] = d.ops[j].outputs[0];
         what.push(`cycle: op ${i} reads op ${j}'s output`);
         break;
       }
-      case 8: { const o = op(); o.op = r.next() < 0.8 ? r.int(0, 200) : r.pick(['Convolution2DTransposeBias', 'MaxPoolingWithArgmax2D', '', 'x']); what.push(`opcode ${o.op}`); break; }
-      case 9: { const o = op(); o.optionsType = r.int(0, 130); what.push(`options type ${o.optionsType}`); break; }
-      case 10: { // hostile option field
+      case 8: {
         const o = op();
-        const slot = r.int(0, 7), v = r.pick([0, -1, 2, 99, 2 ** 31 - 1, -(2 ** 31), 65536]);
+        o.op =
+          r.next() < 0.8 ? r.int(0, 200) : r.pick(['Convolution2DTransposeBias', 'MaxPoolingWithArgmax2D', '', 'x']);
+        what.push(`opcode ${o.op}`);
+        break;
+      }
+      case 9: {
+        const o = op();
+        o.optionsType = r.int(0, 130);
+        what.push(`options type ${o.optionsType}`);
+        break;
+      }
+      case 10: {
+        // hostile option field
+        const o = op();
+        const slot = r.int(0, 7),
+          v = r.pick([0, -1, 2, 99, 2 ** 31 - 1, -(2 ** 31), 65536]);
         o.options = [...(o.options ?? []).filter(([sl]) => sl !== slot), [slot, r.pick(['i8', 'i32'] as const), v]];
         what.push(`op ${o.op} option ${slot} = ${v}`);
         break;
       }
-      case 11: { // graph inputs / outputs
+      case 11: {
+        // graph inputs / outputs
         const which = r.next() < 0.5 ? d.inputs : d.outputs;
         which[0] = idx();
         if (r.next() < 0.3) which.length = 0;
         what.push(`subgraph ${which === d.inputs ? 'inputs' : 'outputs'} [${which}]`);
         break;
       }
-      case 12: { // duplicate or drop an op
+      case 12: {
+        // duplicate or drop an op
         if (r.next() < 0.5) d.ops.push(structuredClone(op()));
         else d.ops.splice(r.int(0, d.ops.length - 1), 1);
         what.push('duplicate/drop op');
         break;
       }
-      default: d.version = r.pick([0, 1, 2, 4, -1]); what.push(`version ${d.version}`);
+      default:
+        d.version = r.pick([0, 1, 2, 4, -1]);
+        what.push(`version ${d.version}`);
     }
   }
   try {
     return { bytes: buildTflite(d), what: `tflite desc ${what.join('; ')}` };
   } catch (e) {
-    return { bytes: buildTflite(d0), what: `tflite desc ${what.join('; ')} (not buildable: ${(e as Error).message}; seed unchanged)` };
+    return {
+      bytes: buildTflite(d0),
+      what: `tflite desc ${what.join('; ')} (not buildable: ${(e as Error).message}; seed unchanged)`,
+    };
   }
 }
 

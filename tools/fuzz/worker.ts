@@ -73,7 +73,9 @@ async function main() {
   let gpuErrors: string[] = [];
   rt.device.addEventListener('uncapturederror', (e) => gpuErrors.push((e as GPUUncapturedErrorEvent).error.message));
   // every buffer the device is asked for: none may be over the sessions' maxBufferBytes, nor all of a case's over maxTotalBytes
-  let biggest = 0, live = 0, peakLive = 0;
+  let biggest = 0,
+    live = 0,
+    peakLive = 0;
   const create = rt.device.createBuffer.bind(rt.device);
   rt.device.createBuffer = (d: GPUBufferDescriptor) => {
     biggest = Math.max(biggest, d.size);
@@ -109,19 +111,35 @@ async function main() {
     try {
       if (selftest) await misbehave(m.bytes, rt);
       outcome = await exercise(m.format, m.bytes, model(m.format, m.seed), rt, m.id);
-      if (outcome.code === 'GPU_VALIDATION') failure = `GPU validation error (a check is missing before the GPU): ${outcome.message}`;
+      if (outcome.code === 'GPU_VALIDATION')
+        failure = `GPU validation error (a check is missing before the GPU): ${outcome.message}`;
     } catch (e) {
-      failure = e instanceof WgsegError ? `${e.code}: ${e.message}` : e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : `thrown ${typeof e}: ${String(e)}`;
+      failure =
+        e instanceof WgsegError
+          ? `${e.code}: ${e.message}`
+          : e instanceof Error
+            ? (e.stack ?? `${e.name}: ${e.message}`)
+            : `thrown ${typeof e}: ${String(e)}`;
     }
-    if (!failure && (gpuErrors.length || rt.isLost)) failure = rt.isLost ? 'the GPU device was lost' : `uncaptured GPU error: ${gpuErrors[0]}`;
-    if (!failure && biggest > FUZZ_LIMITS.maxBufferBytes!) failure = `a GPU buffer of ${biggest} bytes was created, over the sessions' maxBufferBytes ${FUZZ_LIMITS.maxBufferBytes}`;
+    if (!failure && (gpuErrors.length || rt.isLost))
+      failure = rt.isLost ? 'the GPU device was lost' : `uncaptured GPU error: ${gpuErrors[0]}`;
+    if (!failure && biggest > FUZZ_LIMITS.maxBufferBytes!)
+      failure = `a GPU buffer of ${biggest} bytes was created, over the sessions' maxBufferBytes ${FUZZ_LIMITS.maxBufferBytes}`;
     // the plan's buffers, plus read-back staging, the pool's cached outputs and uniform chunks: allowed 2x
-    if (!failure && peakLive - liveBefore > 2 * FUZZ_LIMITS.maxTotalBytes!) failure = `GPU buffers of ${peakLive - liveBefore} bytes were live at once, over twice the sessions' maxTotalBytes ${FUZZ_LIMITS.maxTotalBytes}`;
+    if (!failure && peakLive - liveBefore > 2 * FUZZ_LIMITS.maxTotalBytes!)
+      failure = `GPU buffers of ${peakLive - liveBefore} bytes were live at once, over twice the sessions' maxTotalBytes ${FUZZ_LIMITS.maxTotalBytes}`;
     const ms = performance.now() - t0;
     const peakRss = rss('VmHWM');
     const settledRss = m.settle ? settle() : undefined;
     rss('VmHWM', true); // the next case's peak starts from here
-    const res: ResultMsg = { id: m.id, ms, peakRss, pipelines: rt.pipelines.size, ...(settledRss !== undefined ? { settledRss } : {}), ...(failure ? { failure: failure.slice(0, 4000) } : { outcome }) };
+    const res: ResultMsg = {
+      id: m.id,
+      ms,
+      peakRss,
+      pipelines: rt.pipelines.size,
+      ...(settledRss !== undefined ? { settledRss } : {}),
+      ...(failure ? { failure: failure.slice(0, 4000) } : { outcome }),
+    };
     send(res);
     if (rt.isLost) process.exit(3); // the harness starts a fresh worker
   });

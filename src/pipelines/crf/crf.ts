@@ -78,7 +78,13 @@ export class DenseCRF {
       if (!ok) throw new WgsegError('BAD_ATTRIBUTE', `DenseCRF: ${what} ${v} out of range`);
     };
     bad('iterations', this.iterations, Number.isInteger(this.iterations) && this.iterations >= 0);
-    for (const [k, v] of Object.entries({ 'bilateral.sigmaXY': this.alpha, 'bilateral.sigmaRGB': this.beta, 'gaussian.sigmaXY': this.gamma, eps: this.eps })) bad(k, v, v > 0);
+    for (const [k, v] of Object.entries({
+      'bilateral.sigmaXY': this.alpha,
+      'bilateral.sigmaRGB': this.beta,
+      'gaussian.sigmaXY': this.gamma,
+      eps: this.eps,
+    }))
+      bad(k, v, v > 0);
     bad('gaussian.sigmaXY', this.gamma, this.gamma >= 0.25);
     bad('cellScale', this.cellScale, this.cellScale > 0 && this.cellScale <= 1.5);
   }
@@ -99,20 +105,35 @@ export class DenseCRF {
     let q = rt.alloc([1, C, H, W]);
     const labels = rt.alloc([1, H, W], 'i32');
     rt.dispatch({
-      name: `crf.unary ${C}x${H}x${W}`, shader: 'crf/unary.wgsl', defines: { T: x.dtype }, overrides: { WG },
+      name: `crf.unary ${C}x${H}x${W}`,
+      shader: 'crf/unary.wgsl',
+      defines: { T: x.dtype },
+      overrides: { WG },
       uniforms: { n: N, c: C, logits: opt.logits ? 1 : 0, eps: this.eps },
-      buffers: { x: x.buffer, unary: unary.buffer, q: q.buffer }, workgroups: linearGrid(N, WG),
+      buffers: { x: x.buffer, unary: unary.buffer, q: q.buffer },
+      workgroups: linearGrid(N, WG),
     });
-    const mg = rt.alloc([C, N]), mb = rt.alloc([C, N]), tmp = rt.alloc([C, N]);
+    const mg = rt.alloc([C, N]),
+      mb = rt.alloc([C, N]),
+      tmp = rt.alloc([C, N]);
     const grid = this.iterations > 0 ? this.grid(img, H, W) : null;
     for (let it = 0; it < this.iterations; it++) {
       this.gaussian(q, tmp, mg, C, H, W);
       grid!.filter(q, mb);
       const next = rt.alloc([1, C, H, W]);
       rt.dispatch({
-        name: `crf.update ${C}x${H}x${W}`, shader: 'crf/update.wgsl', overrides: { WG },
+        name: `crf.update ${C}x${H}x${W}`,
+        shader: 'crf/update.wgsl',
+        overrides: { WG },
         uniforms: { n: N, c: C, w_gauss: this.w2, w_bilat: this.w1 },
-        buffers: { unary: unary.buffer, q: q.buffer, mg: mg.buffer, mb: mb.buffer, qout: next.buffer, labels: labels.buffer },
+        buffers: {
+          unary: unary.buffer,
+          q: q.buffer,
+          mg: mg.buffer,
+          mb: mb.buffer,
+          qout: next.buffer,
+          labels: labels.buffer,
+        },
         workgroups: linearGrid(N, WG),
       });
       rt.release(q);
@@ -137,7 +158,9 @@ export class DenseCRF {
     const [C, H, W] = this.checkScores(q);
     classChunk(this.rt, C, this.gridShape(H, W), this.opts.maxGridBytes);
     const { img, owned } = this.imageTensor(image, H, W);
-    const mg = this.rt.alloc([1, C, H, W]), mb = this.rt.alloc([1, C, H, W]), tmp = this.rt.alloc([C, H * W]);
+    const mg = this.rt.alloc([1, C, H, W]),
+      mb = this.rt.alloc([1, C, H, W]),
+      tmp = this.rt.alloc([C, H * W]);
     this.gaussian(q, tmp, mg, C, H, W);
     const grid = this.grid(img, H, W);
     grid.filter(q, mb);
@@ -148,7 +171,10 @@ export class DenseCRF {
 
   private checkScores(x: GpuTensor): [number, number, number] {
     if (x.shape.length !== 4 || x.shape[0] !== 1 || x.dtype === 'i32' || x.dtype === 'u32') {
-      throw new WgsegError('BAD_SHAPE', `DenseCRF: scores must be float [1,C,H,W], got ${x.dtype} [${x.shape.join(',')}]`);
+      throw new WgsegError(
+        'BAD_SHAPE',
+        `DenseCRF: scores must be float [1,C,H,W], got ${x.dtype} [${x.shape.join(',')}]`,
+      );
     }
     const [, C, H, W] = x.shape;
     if (C < 1 || H < 1 || W < 1) throw new WgsegError('BAD_SHAPE', `DenseCRF: empty scores [${x.shape.join(',')}]`);
@@ -159,7 +185,10 @@ export class DenseCRF {
     if ('data' in image) {
       const ch = image.channels ?? 4;
       if (image.width !== W || image.height !== H || image.data.length !== W * H * ch) {
-        throw new WgsegError('BAD_SHAPE', `DenseCRF: image ${image.width}x${image.height}x${ch} (${image.data.length} bytes) for ${W}x${H} scores`);
+        throw new WgsegError(
+          'BAD_SHAPE',
+          `DenseCRF: image ${image.width}x${image.height}x${ch} (${image.data.length} bytes) for ${W}x${H} scores`,
+        );
       }
       const planar = new Float32Array(3 * H * W);
       for (let i = 0; i < H * W; i++) for (let k = 0; k < 3; k++) planar[k * H * W + i] = image.data[i * ch + k];
@@ -179,17 +208,29 @@ export class DenseCRF {
     const total = C * H * W;
     const radius = Math.ceil(TRUNC * this.gamma);
     const inv2s2 = 1 / (2 * this.gamma * this.gamma);
-    for (const [axis, src, dst] of [[0, q, tmp], [1, tmp, mg]] as const) {
+    for (const [axis, src, dst] of [
+      [0, q, tmp],
+      [1, tmp, mg],
+    ] as const) {
       this.rt.dispatch({
-        name: `crf.gauss${axis} ${C}x${H}x${W}`, shader: 'crf/gauss.wgsl', overrides: { WG },
+        name: `crf.gauss${axis} ${C}x${H}x${W}`,
+        shader: 'crf/gauss.wgsl',
+        overrides: { WG },
         uniforms: { w: W, h: H, total, axis, radius, inv2s2 },
-        buffers: { x: src.buffer, y: dst.buffer }, workgroups: linearGrid(total, WG),
+        buffers: { x: src.buffer, y: dst.buffer },
+        workgroups: linearGrid(total, WG),
       });
     }
   }
 
   private grid(img: GpuTensor, H: number, W: number) {
-    return new BilateralGrid(this.rt, img, H, W, { alpha: this.alpha, beta: this.beta, cellScale: this.cellScale, splat: this.splat, maxGridBytes: this.opts.maxGridBytes });
+    return new BilateralGrid(this.rt, img, H, W, {
+      alpha: this.alpha,
+      beta: this.beta,
+      cellScale: this.cellScale,
+      splat: this.splat,
+      maxGridBytes: this.opts.maxGridBytes,
+    });
   }
 
   /** Bilateral grid geometry for an H x W image (cells per dimension x, y, r, g, b). */
@@ -201,9 +242,18 @@ export class DenseCRF {
   private argmax(q: GpuTensor, labels: GpuTensor, unary: GpuTensor, C: number, N: number) {
     const out = this.rt.alloc([C, N]);
     this.rt.dispatch({
-      name: `crf.argmax ${C}x${N}`, shader: 'crf/update.wgsl', overrides: { WG },
+      name: `crf.argmax ${C}x${N}`,
+      shader: 'crf/update.wgsl',
+      overrides: { WG },
       uniforms: { n: N, c: C, w_gauss: 0, w_bilat: 0 },
-      buffers: { unary: unary.buffer, q: q.buffer, mg: q.buffer, mb: q.buffer, qout: out.buffer, labels: labels.buffer },
+      buffers: {
+        unary: unary.buffer,
+        q: q.buffer,
+        mg: q.buffer,
+        mb: q.buffer,
+        qout: out.buffer,
+        labels: labels.buffer,
+      },
       workgroups: linearGrid(N, WG),
     });
     this.rt.release(out);

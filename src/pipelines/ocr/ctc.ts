@@ -22,7 +22,9 @@ export interface Decoded {
  * (class 0), collapse repeats of the same class in consecutive steps, map class i to chars[i-1].
  */
 export function ctcGreedy(classes: ArrayLike<number>, probs: ArrayLike<number>, chars: string[]): Decoded {
-  let text = '', sum = 0, n = 0;
+  let text = '',
+    sum = 0,
+    n = 0;
   for (let t = 0; t < classes.length; t++) {
     const c = classes[t];
     if (c === 0 || (t > 0 && classes[t - 1] === c)) continue;

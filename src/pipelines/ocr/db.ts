@@ -36,9 +36,11 @@ export function components(map: Uint8Array, width: number, height: number): { y:
     while (parent[i] !== i) i = parent[i] = parent[parent[i]];
     return i;
   };
-  let prevStart = 0, prevEnd = 0;
+  let prevStart = 0,
+    prevEnd = 0;
   for (let y = 0; y < height; y++) {
-    const rowStart = runs.length, o = y * width;
+    const rowStart = runs.length,
+      o = y * width;
     for (let x = 0; x < width; x++) {
       if (!(map[o + x] & 128)) continue;
       const x0 = x;
@@ -51,7 +53,8 @@ export function components(map: Uint8Array, width: number, height: number): { y:
         const r = runs[j];
         if (r.x1 < x0 - 1) continue;
         if (r.x0 > x + 1) break;
-        const a = find(j), b = find(id);
+        const a = find(j),
+          b = find(id);
         if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
       }
     }
@@ -70,14 +73,21 @@ export function components(map: Uint8Array, width: number, height: number): { y:
 
 /** Mean of the probability bits over pixels whose centres lie in the rectangle (half a pixel of slack, as a filled polygon covers its edge pixels). */
 export function rectScore(map: Uint8Array, width: number, height: number, r: RotatedRect): number {
-  const [ux, uy] = r.u, hw = r.w / 2 + 0.5, hh = r.h / 2 + 0.5;
-  const ext = Math.abs(ux) * hw + Math.abs(uy) * hh, eyt = Math.abs(uy) * hw + Math.abs(ux) * hh;
-  const x0 = Math.max(0, Math.floor(r.cx - ext)), x1 = Math.min(width - 1, Math.ceil(r.cx + ext));
-  const y0 = Math.max(0, Math.floor(r.cy - eyt)), y1 = Math.min(height - 1, Math.ceil(r.cy + eyt));
-  let sum = 0, n = 0;
+  const [ux, uy] = r.u,
+    hw = r.w / 2 + 0.5,
+    hh = r.h / 2 + 0.5;
+  const ext = Math.abs(ux) * hw + Math.abs(uy) * hh,
+    eyt = Math.abs(uy) * hw + Math.abs(ux) * hh;
+  const x0 = Math.max(0, Math.floor(r.cx - ext)),
+    x1 = Math.min(width - 1, Math.ceil(r.cx + ext));
+  const y0 = Math.max(0, Math.floor(r.cy - eyt)),
+    y1 = Math.min(height - 1, Math.ceil(r.cy + eyt));
+  let sum = 0,
+    n = 0;
   for (let y = y0; y <= y1; y++)
     for (let x = x0; x <= x1; x++) {
-      const dx = x - r.cx, dy = y - r.cy;
+      const dx = x - r.cx,
+        dy = y - r.cy;
       if (Math.abs(dx * ux + dy * uy) > hw || Math.abs(-dx * uy + dy * ux) > hh) continue;
       sum += map[y * width + x] & 127;
       n++;
@@ -86,7 +96,10 @@ export function rectScore(map: Uint8Array, width: number, height: number, r: Rot
 }
 
 export function dbBoxes(map: Uint8Array, width: number, height: number, opts: DbOptions = {}): DbBox[] {
-  const boxThresh = opts.boxThresh ?? 0.6, ratio = opts.unclipRatio ?? 1.5, minSize = opts.minSize ?? 3, max = opts.maxCandidates ?? 1000;
+  const boxThresh = opts.boxThresh ?? 0.6,
+    ratio = opts.unclipRatio ?? 1.5,
+    minSize = opts.minSize ?? 3,
+    max = opts.maxCandidates ?? 1000;
   const out: DbBox[] = [];
   for (const runs of components(map, width, height).slice(0, max)) {
     const pts: Point[] = [];

@@ -9,7 +9,8 @@ const cross = (o: Point, a: Point, b: Point) => (a[0] - o[0]) * (b[1] - o[1]) - 
 export function convexHull(points: Point[]): Point[] {
   const p = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   if (p.length < 3) return p;
-  const lower: Point[] = [], upper: Point[] = [];
+  const lower: Point[] = [],
+    upper: Point[] = [];
   for (const q of p) {
     while (lower.length >= 2 && cross(lower[lower.length - 2], lower[lower.length - 1], q) <= 0) lower.pop();
     lower.push(q);
@@ -40,21 +41,30 @@ export function minAreaRect(points: Point[]): RotatedRect {
   if (hull.length === 0) return { cx: 0, cy: 0, w: 0, h: 0, u: [1, 0] };
   const dirs: Point[] = [[1, 0]];
   for (let i = 0; i < hull.length; i++) {
-    const a = hull[i], b = hull[(i + 1) % hull.length];
-    const dx = b[0] - a[0], dy = b[1] - a[1], len = Math.hypot(dx, dy);
+    const a = hull[i],
+      b = hull[(i + 1) % hull.length];
+    const dx = b[0] - a[0],
+      dy = b[1] - a[1],
+      len = Math.hypot(dx, dy);
     if (len > 0) dirs.push([dx / len, dy / len]);
   }
-  let best: RotatedRect | null = null, bestArea = Infinity;
+  let best: RotatedRect | null = null,
+    bestArea = Infinity;
   for (const u of dirs) {
-    let a0 = Infinity, a1 = -Infinity, b0 = Infinity, b1 = -Infinity;
+    let a0 = Infinity,
+      a1 = -Infinity,
+      b0 = Infinity,
+      b1 = -Infinity;
     for (const q of hull) {
-      const s = q[0] * u[0] + q[1] * u[1], t = -q[0] * u[1] + q[1] * u[0];
-      a0 = Math.min(a0, s), a1 = Math.max(a1, s), b0 = Math.min(b0, t), b1 = Math.max(b1, t);
+      const s = q[0] * u[0] + q[1] * u[1],
+        t = -q[0] * u[1] + q[1] * u[0];
+      (a0 = Math.min(a0, s)), (a1 = Math.max(a1, s)), (b0 = Math.min(b0, t)), (b1 = Math.max(b1, t));
     }
     const area = (a1 - a0) * (b1 - b0);
     if (area < bestArea - 1e-9) {
       bestArea = area;
-      const s = (a0 + a1) / 2, t = (b0 + b1) / 2;
+      const s = (a0 + a1) / 2,
+        t = (b0 + b1) / 2;
       best = { cx: s * u[0] - t * u[1], cy: s * u[1] + t * u[0], w: a1 - a0, h: b1 - b0, u };
     }
   }
@@ -76,7 +86,8 @@ export function readingQuad(r: RotatedRect, vertical = 1.5): Quad {
   if (useV) [u, w, h] = [v, h, w];
   if (u[0] < 0 || (u[0] === 0 && u[1] > 0)) u = [-u[0], -u[1]];
   const n: Point = [-u[1], u[0]]; // points "down" the line (y grows) for a left-to-right axis
-  const hw = w / 2, hh = h / 2;
+  const hw = w / 2,
+    hh = h / 2;
   const at = (s: number, t: number): Point => [r.cx + s * u[0] + t * n[0], r.cy + s * u[1] + t * n[1]];
   return [at(-hw, -hh), at(hw, -hh), at(hw, hh), at(-hw, hh)];
 }
@@ -93,7 +104,8 @@ export function expandRect(r: RotatedRect, d: number): RotatedRect {
 export function homography(from: Quad, to: Quad): number[] {
   const A: number[][] = [];
   for (let i = 0; i < 4; i++) {
-    const [x, y] = from[i], [X, Y] = to[i];
+    const [x, y] = from[i],
+      [X, Y] = to[i];
     A.push([x, y, 1, 0, 0, 0, -x * X, -y * X, X]);
     A.push([0, 0, 0, x, y, 1, -x * Y, -y * Y, Y]);
   }

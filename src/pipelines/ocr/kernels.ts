@@ -13,9 +13,21 @@ const taps = (ratio: number) => Math.min(MAX_TAPS, Math.max(1, Math.ceil(ratio -
 export function detInput(rt: Runtime, img: GpuImage, w: number, h: number, scale = 1, bias = 0): GpuTensor {
   const out = rt.alloc([1, 3, h, w]);
   rt.dispatch({
-    name: `ocr.detInput ${img.width}x${img.height}->${w}x${h}`, shader: 'ocr/det-input.wgsl',
-    uniforms: { src_w: img.width, src_h: img.height, pitch: img.pitch, out_w: w, out_h: h, taps_x: taps(img.width / w), taps_y: taps(img.height / h), scale, bias },
-    buffers: { src: img.buffer, dst: out.buffer }, workgroups: [Math.ceil(w / 8), Math.ceil(h / 8)],
+    name: `ocr.detInput ${img.width}x${img.height}->${w}x${h}`,
+    shader: 'ocr/det-input.wgsl',
+    uniforms: {
+      src_w: img.width,
+      src_h: img.height,
+      pitch: img.pitch,
+      out_w: w,
+      out_h: h,
+      taps_x: taps(img.width / w),
+      taps_y: taps(img.height / h),
+      scale,
+      bias,
+    },
+    buffers: { src: img.buffer, dst: out.buffer },
+    workgroups: [Math.ceil(w / 8), Math.ceil(h / 8)],
   });
   return out;
 }
@@ -25,8 +37,12 @@ export function binarize(rt: Runtime, prob: GpuTensor, n: number, thresh: number
   const words = Math.ceil(n / 4);
   const out = rt.alloc([words], 'u32');
   rt.dispatch({
-    name: `ocr.binarize ${n}`, shader: 'ocr/binarize.wgsl', overrides: { WG: 256 },
-    uniforms: { n, thresh }, buffers: { prob: prob.buffer, bytes: out.buffer }, workgroups: linearGrid(words, 256),
+    name: `ocr.binarize ${n}`,
+    shader: 'ocr/binarize.wgsl',
+    overrides: { WG: 256 },
+    uniforms: { n, thresh },
+    buffers: { prob: prob.buffer, bytes: out.buffer },
+    workgroups: linearGrid(words, 256),
   });
   return out;
 }
@@ -40,18 +56,36 @@ export interface LineWarp {
 }
 
 /** Source quads -> [lines, 3, height, width] straight line images, B,G,R * scale + bias, `pad` past each line's width. */
-export function rectify(rt: Runtime, img: GpuImage, lines: LineWarp[], width: number, height: number, norm: { scale: number; bias: number; pad: number }): GpuTensor {
+export function rectify(
+  rt: Runtime,
+  img: GpuImage,
+  lines: LineWarp[],
+  width: number,
+  height: number,
+  norm: { scale: number; bias: number; pad: number },
+): GpuTensor {
   const params = new Float32Array(lines.length * 12);
   lines.forEach((l, i) => {
-    const h = l.h, t = taps(l.shrink);
+    const h = l.h,
+      t = taps(l.shrink);
     params.set([h[0], h[1], h[2], l.width, h[3], h[4], h[5], t, h[6], h[7], h[8], 0], i * 12);
   });
   const p = rt.upload(params, [params.length]);
   const out = rt.alloc([lines.length, 3, height, width]);
   rt.dispatch({
-    name: `ocr.rectify ${lines.length}x${height}x${width}`, shader: 'ocr/rectify.wgsl',
-    uniforms: { src_w: img.width, src_h: img.height, pitch: img.pitch, out_w: width, out_h: height, lines: lines.length, ...norm },
-    buffers: { src: img.buffer, lines: p.buffer, dst: out.buffer }, workgroups: [Math.ceil(width / 8), Math.ceil(height / 8), lines.length],
+    name: `ocr.rectify ${lines.length}x${height}x${width}`,
+    shader: 'ocr/rectify.wgsl',
+    uniforms: {
+      src_w: img.width,
+      src_h: img.height,
+      pitch: img.pitch,
+      out_w: width,
+      out_h: height,
+      lines: lines.length,
+      ...norm,
+    },
+    buffers: { src: img.buffer, lines: p.buffer, dst: out.buffer },
+    workgroups: [Math.ceil(width / 8), Math.ceil(height / 8), lines.length],
   });
   rt.release(p);
   return out;
@@ -61,8 +95,12 @@ export function rectify(rt: Runtime, img: GpuImage, lines: LineWarp[], width: nu
 export function ctcArgmax(rt: Runtime, probs: GpuTensor, rows: number, classes: number): GpuTensor {
   const out = rt.alloc([rows, 2], 'u32');
   rt.dispatch({
-    name: `ocr.ctcArgmax ${rows}x${classes}`, shader: 'ocr/ctc-argmax.wgsl', overrides: { WG: 64 },
-    uniforms: { rows, classes }, buffers: { probs: probs.buffer, out: out.buffer }, workgroups: linearGrid(rows, 1),
+    name: `ocr.ctcArgmax ${rows}x${classes}`,
+    shader: 'ocr/ctc-argmax.wgsl',
+    overrides: { WG: 64 },
+    uniforms: { rows, classes },
+    buffers: { probs: probs.buffer, out: out.buffer },
+    workgroups: linearGrid(rows, 1),
   });
   return out;
 }

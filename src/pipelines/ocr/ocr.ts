@@ -9,7 +9,7 @@ import { homography, type Point, type Quad } from './geometry';
 import { binarize, ctcArgmax, detInput, rectify, type LineWarp } from './kernels';
 import { defaultAssets, loadBytes, type OcrAsset } from './load';
 import { ShapeSessions } from './sessions';
-import { uploadSource, type GpuImage, type OcrSource } from './source';
+import { uploadSource, type OcrSource } from './source';
 
 /**
  * Text reading on WebGPU with PaddleOCR's PP-OCRv4 nets: GPU preprocessing -> DB text detection
@@ -87,25 +87,41 @@ export class Ocr {
 
   static async create(opts: OcrOptions = {}): Promise<Ocr> {
     const o = {
-      maxSide: opts.maxSide ?? 960, detThresh: opts.detThresh ?? 0.3, boxThresh: opts.boxThresh ?? 0.6, unclipRatio: opts.unclipRatio ?? 1.5,
-      maxLineWidth: opts.maxLineWidth ?? 960, batch: opts.batch ?? 8, minConfidence: opts.minConfidence ?? 0.5,
+      maxSide: opts.maxSide ?? 960,
+      detThresh: opts.detThresh ?? 0.3,
+      boxThresh: opts.boxThresh ?? 0.6,
+      unclipRatio: opts.unclipRatio ?? 1.5,
+      maxLineWidth: opts.maxLineWidth ?? 960,
+      batch: opts.batch ?? 8,
+      minConfidence: opts.minConfidence ?? 0.5,
     };
     const positive = (k: keyof typeof o, int = false) => {
       const v = o[k];
-      if (!(typeof v === 'number' && v > 0 && Number.isFinite(v) && (!int || Number.isInteger(v)))) throw new WgsegError('BAD_INPUT', `ocr: ${k} must be a positive ${int ? 'integer' : 'number'}, got ${v}`);
+      if (!(typeof v === 'number' && v > 0 && Number.isFinite(v) && (!int || Number.isInteger(v))))
+        throw new WgsegError('BAD_INPUT', `ocr: ${k} must be a positive ${int ? 'integer' : 'number'}, got ${v}`);
     };
     positive('maxSide'), positive('unclipRatio'), positive('maxLineWidth', true), positive('batch', true);
     if (o.maxSide < 32) throw new WgsegError('BAD_INPUT', `ocr: maxSide ${o.maxSide} is below 32`);
-    for (const k of ['detThresh', 'boxThresh', 'minConfidence'] as const) if (!(o[k] >= 0 && o[k] < 1)) throw new WgsegError('BAD_INPUT', `ocr: ${k} must be in [0, 1), got ${o[k]}`);
+    for (const k of ['detThresh', 'boxThresh', 'minConfidence'] as const)
+      if (!(o[k] >= 0 && o[k] < 1)) throw new WgsegError('BAD_INPUT', `ocr: ${k} must be in [0, 1), got ${o[k]}`);
     const needDefaults = !opts.detModel || !opts.recModel || !opts.dict;
     const d = needDefaults ? await defaultAssets() : null;
     const [detBytes, recBytes, dictBytes] = await Promise.all([
-      loadBytes(opts.detModel ?? d!.detModel, 'detModel'), loadBytes(opts.recModel ?? d!.recModel, 'recModel'), loadBytes(opts.dict ?? d!.dict, 'dict'),
+      loadBytes(opts.detModel ?? d!.detModel, 'detModel'),
+      loadBytes(opts.recModel ?? d!.recModel, 'recModel'),
+      loadBytes(opts.dict ?? d!.dict, 'dict'),
     ]);
     const detGraph = loadGraph(detBytes, typeof opts.detModel === 'string' ? opts.detModel : 'det model');
     const recGraph = loadGraph(recBytes, typeof opts.recModel === 'string' ? opts.recModel : 'rec model');
-    for (const [g, what] of [[detGraph, 'det'], [recGraph, 'rec']] as const)
-      if (g.inputs.length !== 1 || g.outputs.length !== 1) throw new WgsegError('BAD_INPUT', `ocr: the ${what} model must have one input and one output, has ${g.inputs.length} and ${g.outputs.length}`);
+    for (const [g, what] of [
+      [detGraph, 'det'],
+      [recGraph, 'rec'],
+    ] as const)
+      if (g.inputs.length !== 1 || g.outputs.length !== 1)
+        throw new WgsegError(
+          'BAD_INPUT',
+          `ocr: the ${what} model must have one input and one output, has ${g.inputs.length} and ${g.outputs.length}`,
+        );
     const chars = parseDictionary(new TextDecoder().decode(dictBytes));
     const dev = opts.device;
     const rt = dev instanceof Runtime ? dev : dev ? new Runtime(dev) : await Runtime.create();
@@ -121,7 +137,8 @@ export class Ocr {
 
   private async readNow(source: OcrSource): Promise<OcrLine[]> {
     if (this.disposed) throw new WgsegError('BAD_INPUT', 'ocr: read() after dispose()');
-    const rt = this.rt, o = this.opts;
+    const rt = this.rt,
+      o = this.opts;
     const t: Partial<OcrTimings> = {};
     let mark = performance.now();
     const lap = async (k: keyof OcrTimings) => {
@@ -136,13 +153,16 @@ export class Ocr {
     try {
       // 1. preprocess: resize to multiples of 32 (longer side <= maxSide), planar BGR in [0,1]
       const r = Math.min(1, o.maxSide / Math.max(img.width, img.height));
-      const dw = Math.max(32, Math.ceil((img.width * r) / 32) * 32), dh = Math.max(32, Math.ceil((img.height * r) / 32) * 32);
+      const dw = Math.max(32, Math.ceil((img.width * r) / 32) * 32),
+        dh = Math.max(32, Math.ceil((img.height * r) / 32) * 32);
       const x = detInput(rt, img, dw, dh);
       held.push(x);
       await lap('preprocess');
       // 2. detection
       const det = await this.det.get([1, 3, dh, dw]);
-      const prob = Object.values(await det.run({ [det.inputs[0].name]: { buffer: x.buffer, dims: x.shape, type: 'float32' } }))[0];
+      const prob = Object.values(
+        await det.run({ [det.inputs[0].name]: { buffer: x.buffer, dims: x.shape, type: 'float32' } }),
+      )[0];
       held.push(prob.gpu);
       await lap('det');
       // 3. boxes: threshold + byte packing on the GPU, the rest on the host
@@ -152,7 +172,8 @@ export class Ocr {
       const cpu0 = performance.now();
       const map = new Uint8Array(words.buffer, words.byteOffset, dw * dh);
       const boxes = dbBoxes(map, dw, dh, { boxThresh: o.boxThresh, unclipRatio: o.unclipRatio });
-      const sx = img.width / dw, sy = img.height / dh;
+      const sx = img.width / dw,
+        sy = img.height / dh;
       const quads = boxes.map((b) => b.quad.map(([px, py]) => [(px + 0.5) * sx, (py + 0.5) * sy]) as Quad);
       t.boxesCpu = performance.now() - cpu0;
       await lap('boxes');
@@ -174,10 +195,16 @@ export class Ocr {
       const picks: GpuTensor[] = [];
       for (const b of batches) {
         const s = await this.rec.get(b.x.shape);
-        const y = Object.values(await s.run({ [s.inputs[0].name]: { buffer: b.x.buffer, dims: b.x.shape, type: 'float32' } }))[0];
+        const y = Object.values(
+          await s.run({ [s.inputs[0].name]: { buffer: b.x.buffer, dims: b.x.shape, type: 'float32' } }),
+        )[0];
         held.push(y.gpu);
         const [n, steps, classes] = y.shape;
-        if (classes !== this.chars.length + 1) throw new WgsegError('BAD_INPUT', `ocr: the rec model has ${classes} classes; the dictionary gives ${this.chars.length} characters + blank`);
+        if (classes !== this.chars.length + 1)
+          throw new WgsegError(
+            'BAD_INPUT',
+            `ocr: the rec model has ${classes} classes; the dictionary gives ${this.chars.length} characters + blank`,
+          );
         const p = ctcArgmax(rt, y.gpu, n * steps, classes);
         held.push(p);
         picks.push(p);
@@ -190,10 +217,12 @@ export class Ocr {
         const f = new Float32Array(raw.buffer, raw.byteOffset, raw.length);
         const steps = raw.length / 2 / batches[bi].idx.length;
         batches[bi].idx.forEach((li, j) => {
-          const cls = new Array<number>(steps), pr = new Array<number>(steps);
+          const cls = new Array<number>(steps),
+            pr = new Array<number>(steps);
           for (let s = 0; s < steps; s++) (cls[s] = raw[2 * (j * steps + s)]), (pr[s] = f[2 * (j * steps + s) + 1]);
           const d = ctcGreedy(cls, pr, this.chars);
-          if (d.text.trim() && d.confidence >= o.minConfidence) out.push({ ...d, box: clipQuad(quads[li], img.width, img.height) });
+          if (d.text.trim() && d.confidence >= o.minConfidence)
+            out.push({ ...d, box: clipQuad(quads[li], img.width, img.height) });
         });
       }
       t.decode = performance.now() - mark;
@@ -210,9 +239,18 @@ export class Ocr {
   /** A source quad -> the homography from its straight LINE_H-high strip, the strip's width and the shrink factor. */
   private warp(q: Quad): LineWarp {
     const d = (a: Point, b: Point) => Math.hypot(a[0] - b[0], a[1] - b[1]);
-    const len = (d(q[0], q[1]) + d(q[3], q[2])) / 2, hgt = Math.max(1e-3, (d(q[0], q[3]) + d(q[1], q[2])) / 2);
+    const len = (d(q[0], q[1]) + d(q[3], q[2])) / 2,
+      hgt = Math.max(1e-3, (d(q[0], q[3]) + d(q[1], q[2])) / 2);
     const width = Math.max(8, Math.min(this.opts.maxLineWidth, Math.round((LINE_H * len) / hgt)));
-    const h = homography([[0, 0], [width, 0], [width, LINE_H], [0, LINE_H]], q);
+    const h = homography(
+      [
+        [0, 0],
+        [width, 0],
+        [width, LINE_H],
+        [0, LINE_H],
+      ],
+      q,
+    );
     return { h, width, shrink: Math.max(hgt / LINE_H, len / width) };
   }
 
@@ -225,14 +263,16 @@ export class Ocr {
   }
 }
 
-const clipQuad = (q: Quad, w: number, h: number): Quad => q.map(([x, y]) => [Math.min(w, Math.max(0, x)), Math.min(h, Math.max(0, y))]) as Quad;
+const clipQuad = (q: Quad, w: number, h: number): Quad =>
+  q.map(([x, y]) => [Math.min(w, Math.max(0, x)), Math.min(h, Math.max(0, y))]) as Quad;
 
 /** Top to bottom; lines whose centres are within half a line height of each other, left to right. */
 function readingOrder(lines: OcrLine[]): OcrLine[] {
   const c = (l: OcrLine) => [(l.box[0][0] + l.box[2][0]) / 2, (l.box[0][1] + l.box[2][1]) / 2];
   const hgt = (l: OcrLine) => Math.hypot(l.box[0][0] - l.box[3][0], l.box[0][1] - l.box[3][1]);
   return [...lines].sort((a, b) => {
-    const [ax, ay] = c(a), [bx, by] = c(b);
+    const [ax, ay] = c(a),
+      [bx, by] = c(b);
     return Math.abs(ay - by) < Math.min(hgt(a), hgt(b)) / 2 ? ax - bx : ay - by;
   });
 }

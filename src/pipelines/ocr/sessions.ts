@@ -29,13 +29,20 @@ export class ShapeSessions {
     while (this.byKey.size > this.max) {
       const [oldest, old] = this.byKey.entries().next().value!;
       this.byKey.delete(oldest);
-      old.then((x) => x.dispose(), () => {});
+      old.then(
+        (x) => x.dispose(),
+        () => {},
+      );
     }
     return s;
   }
 
   dispose(): void {
-    for (const s of this.byKey.values()) s.then((x) => x.dispose(), () => {});
+    for (const s of this.byKey.values())
+      s.then(
+        (x) => x.dispose(),
+        () => {},
+      );
     this.byKey.clear();
   }
 }

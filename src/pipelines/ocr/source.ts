@@ -19,17 +19,20 @@ export interface GpuImage {
   pitch: number;
 }
 
-const isRgba = (s: unknown): s is RgbaImage => typeof s === 'object' && s !== null && 'data' in s && 'width' in s && 'height' in s;
+const isRgba = (s: unknown): s is RgbaImage =>
+  typeof s === 'object' && s !== null && 'data' in s && 'width' in s && 'height' in s;
 
 function sizeOf(s: Exclude<OcrSource, RgbaImage>): [number, number] {
   if (typeof VideoFrame !== 'undefined' && s instanceof VideoFrame) return [s.displayWidth, s.displayHeight];
-  if (typeof HTMLImageElement !== 'undefined' && s instanceof HTMLImageElement) return [s.naturalWidth, s.naturalHeight];
+  if (typeof HTMLImageElement !== 'undefined' && s instanceof HTMLImageElement)
+    return [s.naturalWidth, s.naturalHeight];
   const { width, height } = s as { width: number; height: number };
   return [width, height];
 }
 
 function checkSize(w: number, h: number, what: string): void {
-  if (!(Number.isInteger(w) && Number.isInteger(h) && w > 0 && h > 0)) throw new WgsegError('BAD_INPUT', `ocr: ${what} has size ${w}x${h}; width and height must be positive integers`);
+  if (!(Number.isInteger(w) && Number.isInteger(h) && w > 0 && h > 0))
+    throw new WgsegError('BAD_INPUT', `ocr: ${what} has size ${w}x${h}; width and height must be positive integers`);
 }
 
 /**
@@ -39,12 +42,24 @@ function checkSize(w: number, h: number, what: string): void {
  * never modified.
  */
 export function uploadSource(rt: Runtime, source: OcrSource): GpuImage {
-  if (source === null || typeof source !== 'object') throw new WgsegError('BAD_INPUT', `ocr: the source must be an image (ImageBitmap, VideoFrame, image, canvas) or {data, width, height} RGBA bytes, got ${source === null ? 'null' : typeof source}`);
+  if (source === null || typeof source !== 'object')
+    throw new WgsegError(
+      'BAD_INPUT',
+      `ocr: the source must be an image (ImageBitmap, VideoFrame, image, canvas) or {data, width, height} RGBA bytes, got ${source === null ? 'null' : typeof source}`,
+    );
   if (isRgba(source)) {
     const { data, width, height } = source;
     checkSize(width, height, 'the RGBA image');
-    if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) throw new WgsegError('BAD_INPUT', `ocr: RGBA data must be a Uint8Array or Uint8ClampedArray, got ${(data as object)?.constructor?.name ?? typeof data}`);
-    if (data.length !== width * height * 4) throw new WgsegError('BAD_INPUT', `ocr: RGBA data holds ${data.length} bytes; ${width}x${height} needs ${width * height * 4} (4 per pixel)`);
+    if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray))
+      throw new WgsegError(
+        'BAD_INPUT',
+        `ocr: RGBA data must be a Uint8Array or Uint8ClampedArray, got ${(data as object)?.constructor?.name ?? typeof data}`,
+      );
+    if (data.length !== width * height * 4)
+      throw new WgsegError(
+        'BAD_INPUT',
+        `ocr: RGBA data holds ${data.length} bytes; ${width}x${height} needs ${width * height * 4} (4 per pixel)`,
+      );
     const buffer = rt.pool.acquire(data.length);
     rt.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return { buffer, width, height, pitch: width };
