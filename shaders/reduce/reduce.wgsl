@@ -1,9 +1,11 @@
 // ReduceSum/Mean/Max/Min/Prod/SumSquare/L1/L2/LogSum/LogSumExp over any set of axes, f32 accumulation.
 // op: 0 sum, 1 mean, 2 max, 3 min, 4 prod, 5 sum-square, 6 l1, 7 l2, 8 log-sum, 9 log-sum-exp.
-// `main`: one workgroup per output (long reductions); `serial`: one invocation per output.
+// `main`: one workgroup per output (long reductions); `serial`: one invocation per output;
+// `segmented`: L lanes per output, WG / L outputs per workgroup (reduce/segment.wgsl).
 // #include reduce/geometry.wgsl
 // #include common/index.wgsl
 // #include common/workgroup-reduce.wgsl
+// #include reduce/segment.wgsl
 
 struct Params {
   kshape0: vec4<u32>, kshape1: vec4<u32>, kstride0: vec4<u32>, kstride1: vec4<u32>,
@@ -85,4 +87,24 @@ fn serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   var acc = identity(params.op);
   for (var r = 0u; r < params.r_len; r++) { acc = combine(acc, mapIn(load(base, r), params.op, shift), params.op); }
   y[o] = {{T}}(finish(acc, params.op, shift));
+}
+
+@compute @workgroup_size(WG)
+fn segmented(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let o = segRow(wid, nwg, lid);
+  let live = o < params.n_out;
+  let base = select(0u, keptBase(o), live);
+  let end = select(0u, params.r_len, live);  // lanes past the last output still join the barriers
+  let j = lid % L;
+  var shift = 0.0;
+  if (params.op == 9u) {
+    var m = infinity(true);
+    for (var r = j; r < end; r += L) { m = max(m, load(base, r)); }
+    m = segReduce(lid, m, OP_MAX);
+    shift = select(m, 0.0, m == infinity(true));
+  }
+  var acc = identity(params.op);
+  for (var r = j; r < end; r += L) { acc = combine(acc, mapIn(load(base, r), params.op, shift), params.op); }
+  acc = segReduce(lid, acc, params.op);
+  if (live && j == 0u) { y[o] = {{T}}(finish(acc, params.op, shift)); }
 }

@@ -5,10 +5,13 @@ import type { GpuTensor } from '../core/op';
 import { intAttr, intsAttr } from '../core/attrs';
 import { linearGrid } from './dispatch';
 import type { Attrs } from '../core/attrs';
-import type { HostValues, OpKernel, TensorInfo } from '../core/op';
+import type { HostValues, OpKernel, TensorInfo, Variant } from '../core/op';
+import { withVariants } from './variants';
 
 // Softmax, LogSoftmax, ArgMax/ArgMin and the Reduce* ops: one geometry (kept dims x reduced dims,
-// shaders/reduce/geometry.wgsl), one workgroup per output for long reductions, else one lane.
+// shaders/reduce/geometry.wgsl). Variants of Softmax/LogSoftmax and Reduce*: 'split' (one workgroup
+// per output for long reductions, else one lane) and 'segmented' (L lanes per output, several
+// outputs per workgroup; Softmax with an online max-and-sum).
 
 const MAX_RANK = 8;
 const FLOAT: DType[] = ['f32', 'f16'];
@@ -26,18 +29,36 @@ export function splitGeometry(shape: number[], reduced: Set<number>) {
     else list.push([shape[d], strides[d]]);
     prev = kind;
   }
-  const pack = (l: [number, number][], i: 0 | 1) => Array.from({ length: MAX_RANK }, (_, d) => l[d]?.[i] ?? (i === 0 ? 1 : 0));
+  const pack = (l: [number, number][], i: 0 | 1) =>
+    Array.from({ length: MAX_RANK }, (_, d) => l[d]?.[i] ?? (i === 0 ? 1 : 0));
   const [ks, kt, rs, rt] = [pack(lists.k, 0), pack(lists.k, 1), pack(lists.r, 0), pack(lists.r, 1)];
   const size = (l: [number, number][]) => l.reduce((a, [s]) => a * s, 1);
   return {
-    kshape0: ks.slice(0, 4), kshape1: ks.slice(4), kstride0: kt.slice(0, 4), kstride1: kt.slice(4),
-    rshape0: rs.slice(0, 4), rshape1: rs.slice(4), rstride0: rt.slice(0, 4), rstride1: rt.slice(4),
-    nk: lists.k.length, nr: lists.r.length, n_out: size(lists.k), r_len: size(lists.r),
+    kshape0: ks.slice(0, 4),
+    kshape1: ks.slice(4),
+    kstride0: kt.slice(0, 4),
+    kstride1: kt.slice(4),
+    rshape0: rs.slice(0, 4),
+    rshape1: rs.slice(4),
+    rstride0: rt.slice(0, 4),
+    rstride1: rt.slice(4),
+    nk: lists.k.length,
+    nr: lists.r.length,
+    n_out: size(lists.k),
+    r_len: size(lists.r),
   };
 }
 
 /** Dispatch of a split-geometry shader: a workgroup per output when rows are long, else a lane each. */
-export function dispatchSplit(rt: KernelContext, name: string, shader: string, x: GpuTensor, y: GpuTensor, reduced: Set<number>, extra: Record<string, number>): void {
+export function dispatchSplit(
+  rt: KernelContext,
+  name: string,
+  shader: string,
+  x: GpuTensor,
+  y: GpuTensor,
+  reduced: Set<number>,
+  extra: Record<string, number>,
+): void {
   const g = splitGeometry(x.shape, reduced);
   const wide = g.r_len > 256 || (g.r_len > 16 && g.n_out < 4096);
   rt.dispatch({
@@ -52,11 +73,69 @@ export function dispatchSplit(rt: KernelContext, name: string, shader: string, x
   });
 }
 
+/** Workgroup size of the segmented entry points; lanes per row at most SEG_WG / 2 (two rows or more per workgroup). */
+const SEG_WG = 64;
+
+/**
+ * Lanes per row: about PER_LANE elements per lane, a power of two from 1 (rows of up to 32: no tree,
+ * a lane per row) to SEG_WG / 2. Measured on lavapipe with 4 to 64 per lane: 32 was best or near
+ * it for GlobalAveragePool 960x8x8 (0.26 ms vs 0.66 ms at 8), ReduceMean [512, 2048] and Softmax.
+ */
+const PER_LANE = 32;
+export function segmentLanes(rLen: number): number {
+  return Math.min(SEG_WG / 2, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(rLen / PER_LANE)))));
+}
+
+/** Dispatch of a shader's `segmented` entry: segmentLanes(r_len) lanes per output, SEG_WG / lanes outputs per workgroup. */
+export function dispatchSegmented(
+  rt: KernelContext,
+  name: string,
+  shader: string,
+  x: GpuTensor,
+  y: GpuTensor,
+  reduced: Set<number>,
+  extra: Record<string, number>,
+): void {
+  const g = splitGeometry(x.shape, reduced);
+  const L = segmentLanes(g.r_len);
+  rt.dispatch({
+    name: `${name}Segmented[${x.shape.join('x')}]`,
+    shader,
+    entry: 'segmented',
+    defines: { T: x.dtype },
+    overrides: { WG: SEG_WG, L },
+    uniforms: { ...g, ...extra },
+    buffers: { x: x.buffer, y: y.buffer },
+    workgroups: linearGrid(g.n_out, SEG_WG / L),
+  });
+}
+
+/** The two variants of a split-geometry op: today's 'split' first (the default), then 'segmented'. */
+function splitVariants(
+  op: string,
+  shader: string,
+  reduced: (x: TensorInfo, attrs: Attrs, host: HostValues) => Set<number>,
+  extra: Record<string, number>,
+): Variant[] {
+  return [
+    {
+      name: 'split',
+      encode: (rt, [x], [y], attrs, host) => dispatchSplit(rt, op, shader, x!, y, reduced(x!, attrs, host), extra),
+    },
+    {
+      name: 'segmented',
+      encode: (rt, [x], [y], attrs, host) => dispatchSegmented(rt, op, shader, x!, y, reduced(x!, attrs, host), extra),
+    },
+  ];
+}
+
 function input(op: string, inputs: (TensorInfo | undefined)[], dtypes: DType[]): TensorInfo {
   const x = inputs[0];
   if (!x) throw new WgsegError('BAD_INPUT', `${op}: missing input 0`);
-  if (x.shape.length > MAX_RANK) throw new WgsegError('BAD_SHAPE', `${op}: rank ${x.shape.length} of [${x.shape.join(',')}] exceeds ${MAX_RANK}`);
-  if (!dtypes.includes(x.dtype)) throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: input dtype ${x.dtype} not supported (${dtypes.join('/')})`);
+  if (x.shape.length > MAX_RANK)
+    throw new WgsegError('BAD_SHAPE', `${op}: rank ${x.shape.length} of [${x.shape.join(',')}] exceeds ${MAX_RANK}`);
+  if (!dtypes.includes(x.dtype))
+    throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: input dtype ${x.dtype} not supported (${dtypes.join('/')})`);
   return x;
 }
 
@@ -76,17 +155,17 @@ function softmaxAxes(op: string, shape: number[], attrs: Attrs): Set<number> {
 }
 
 function softmax(op: 'Softmax' | 'LogSoftmax'): OpKernel {
-  return {
+  return withVariants({
     op,
     infer(inputs, attrs) {
       const x = input(op, inputs, FLOAT);
       softmaxAxes(op, x.shape, attrs);
       return [{ shape: [...x.shape], dtype: x.dtype }];
     },
-    encode(rt, [x], [y], attrs) {
-      dispatchSplit(rt, op, 'softmax/softmax.wgsl', x!, y, softmaxAxes(op, x!.shape, attrs), { log_out: op === 'LogSoftmax' ? 1 : 0 });
-    },
-  };
+    variants: splitVariants(op, 'softmax/softmax.wgsl', (x, attrs) => softmaxAxes(op, x.shape, attrs), {
+      log_out: op === 'LogSoftmax' ? 1 : 0,
+    }),
+  });
 }
 
 function arg(op: 'ArgMax' | 'ArgMin'): OpKernel {
@@ -97,7 +176,8 @@ function arg(op: 'ArgMax' | 'ArgMin'): OpKernel {
       const x = input(op, inputs, ['f32', 'f16', 'i32', 'u32']);
       const axis = axisOf(x, attrs);
       const keep = intAttr(attrs, 'keepdims', 1, op) !== 0;
-      if (x.shape[axis] === 0) throw new WgsegError('BAD_SHAPE', `${op}: axis ${axis} of [${x.shape.join(',')}] is empty`);
+      if (x.shape[axis] === 0)
+        throw new WgsegError('BAD_SHAPE', `${op}: axis ${axis} of [${x.shape.join(',')}] is empty`);
       const shape = keep ? x.shape.map((s, d) => (d === axis ? 1 : s)) : x.shape.filter((_, d) => d !== axis);
       return [{ shape, dtype: 'i32' }];
     },
@@ -109,21 +189,32 @@ function arg(op: 'ArgMax' | 'ArgMin'): OpKernel {
 }
 
 const REDUCE_CODES: Record<string, number> = {
-  ReduceSum: 0, ReduceMean: 1, ReduceMax: 2, ReduceMin: 3, ReduceProd: 4,
-  ReduceSumSquare: 5, ReduceL1: 6, ReduceL2: 7, ReduceLogSum: 8, ReduceLogSumExp: 9,
+  ReduceSum: 0,
+  ReduceMean: 1,
+  ReduceMax: 2,
+  ReduceMin: 3,
+  ReduceProd: 4,
+  ReduceSumSquare: 5,
+  ReduceL1: 6,
+  ReduceL2: 7,
+  ReduceLogSum: 8,
+  ReduceLogSumExp: 9,
 };
 
 /** Reduced axes: input 1 (ReduceSum 13+, all 18+) or the `axes` attribute; empty = all, or none with noop_with_empty_axes. */
 export function reduceAxes(op: string, rank: number, attrs: Attrs, host: HostValues): Set<number> {
   const given = host[1] ?? intsAttr(attrs, 'axes', [], op);
   const axes = given.map((a) => normAxis(op, 'axes entry', a, rank));
-  if (new Set(axes).size !== axes.length) throw new WgsegError('BAD_ATTRIBUTE', `${op}: repeated entry in axes [${given.join(',')}]`);
+  if (new Set(axes).size !== axes.length)
+    throw new WgsegError('BAD_ATTRIBUTE', `${op}: repeated entry in axes [${given.join(',')}]`);
   if (axes.length > 0) return new Set(axes);
-  return intAttr(attrs, 'noop_with_empty_axes', 0, op) !== 0 ? new Set() : new Set(Array.from({ length: rank }, (_, d) => d));
+  return intAttr(attrs, 'noop_with_empty_axes', 0, op) !== 0
+    ? new Set()
+    : new Set(Array.from({ length: rank }, (_, d) => d));
 }
 
 function reduce(op: string): OpKernel {
-  return {
+  return withVariants({
     op,
     // a reduction over nothing is its identity; Max/Min pick one of their inputs
     emptyInputOk: true,
@@ -136,13 +227,16 @@ function reduce(op: string): OpKernel {
       const shape = keep ? x.shape.map((s, d) => (axes.has(d) ? 1 : s)) : x.shape.filter((_, d) => !axes.has(d));
       return [{ shape, dtype: x.dtype }];
     },
-    encode(rt, [x], [y], attrs, host) {
-      const axes = reduceAxes(op, x!.shape.length, attrs, host);
-      dispatchSplit(rt, op, 'reduce/reduce.wgsl', x!, y, axes, { op: REDUCE_CODES[op] });
-    },
-  };
+    variants: splitVariants(op, 'reduce/reduce.wgsl', (x, attrs, host) => reduceAxes(op, x.shape.length, attrs, host), {
+      op: REDUCE_CODES[op],
+    }),
+  });
 }
 
 export const softmaxKernels: OpKernel[] = [
-  softmax('Softmax'), softmax('LogSoftmax'), arg('ArgMax'), arg('ArgMin'), ...Object.keys(REDUCE_CODES).map(reduce),
+  softmax('Softmax'),
+  softmax('LogSoftmax'),
+  arg('ArgMax'),
+  arg('ArgMin'),
+  ...Object.keys(REDUCE_CODES).map(reduce),
 ];
