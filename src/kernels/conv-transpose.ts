@@ -4,7 +4,9 @@ import { activationUniforms } from './activation';
 import { intAttr, intsAttr, strAttr } from '../core/attrs';
 import { ceilDiv, linearGrid } from './dispatch';
 import type { Attrs } from '../core/attrs';
-import type { OpKernel, TensorInfo } from '../core/op';
+import type { DeviceInfo, GpuTensor, OpKernel, TensorInfo, Variant } from '../core/op';
+import { numel } from '../core/dtype';
+import { withVariants } from './variants';
 
 const OP = 'ConvTranspose';
 /**
@@ -17,13 +19,20 @@ const OP = 'ConvTranspose';
  * 1.3-1.6x faster than the portable kernel on the FCN shapes (measured alternately, same process).
  * The kernel files read px/maxMb4/maxMb8 (at most 4/3/3, the shaders' array sizes) from here.
  */
-const WG = 64, MAX_WGX = 16;
+const WG = 64,
+  MAX_WGX = 16;
 /** Tuning switches (tests turn subgroups off to exercise the portable kernel; the bench compares). */
 export const convTransposeTuning = { subgroups: true, px: 4, maxMb4: 3, maxMb8: 3 };
 const MAX_Z = 65535;
 
 /** One spatial axis: stride, begin pad, dilation, kernel size, output size. */
-interface Axis { s: number; pad: number; d: number; k: number; out: number }
+interface Axis {
+  s: number;
+  pad: number;
+  d: number;
+  k: number;
+  out: number;
+}
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 function modInverse(a: number, m: number): number {
@@ -34,7 +43,10 @@ function modInverse(a: number, m: number): number {
 function spatial(a: Attrs, name: string, dflt: number[], len: number, min: number): number[] {
   const v = intsAttr(a, name, dflt, OP);
   if (v.length !== len || v.some((e) => !Number.isInteger(e) || e < min)) {
-    throw new WgsegError('BAD_ATTRIBUTE', `${OP}: attribute ${name} must be ${len} integers >= ${min}, got [${v.join(',')}]`);
+    throw new WgsegError(
+      'BAD_ATTRIBUTE',
+      `${OP}: attribute ${name} must be ${len} integers >= ${min}, got [${v.join(',')}]`,
+    );
   }
   return v;
 }
@@ -43,24 +55,34 @@ function spatial(a: Attrs, name: string, dflt: number[], len: number, min: numbe
 function geometry(x: TensorInfo | undefined, w: TensorInfo | undefined, b: TensorInfo | undefined, attrs: Attrs) {
   if (!x || !w) throw new WgsegError('BAD_INPUT', `${OP}: needs inputs X and W`);
   if (x.shape.length !== 4) {
-    throw new WgsegError('BAD_SHAPE', `${OP}: only 2-D is supported (X of rank 4, NCHW); got X [${x.shape.join(',')}] (${x.shape.length - 2}-D)`);
+    throw new WgsegError(
+      'BAD_SHAPE',
+      `${OP}: only 2-D is supported (X of rank 4, NCHW); got X [${x.shape.join(',')}] (${x.shape.length - 2}-D)`,
+    );
   }
-  if (x.dtype !== 'f32' && x.dtype !== 'f16') throw new WgsegError('UNSUPPORTED_DTYPE', `${OP}: X dtype ${x.dtype} (f32 or f16 only)`);
-  if (w.dtype !== x.dtype || (b && b.dtype !== x.dtype)) throw new WgsegError('UNSUPPORTED_DTYPE', `${OP}: W and B must have X's dtype ${x.dtype}`);
+  if (x.dtype !== 'f32' && x.dtype !== 'f16')
+    throw new WgsegError('UNSUPPORTED_DTYPE', `${OP}: X dtype ${x.dtype} (f32 or f16 only)`);
+  if (w.dtype !== x.dtype || (b && b.dtype !== x.dtype))
+    throw new WgsegError('UNSUPPORTED_DTYPE', `${OP}: W and B must have X's dtype ${x.dtype}`);
   const [N, C, H, W] = x.shape;
   const group = intAttr(attrs, 'group', 1, OP);
-  if (!Number.isInteger(group) || group < 1 || C % group !== 0) throw new WgsegError('BAD_ATTRIBUTE', `${OP}: group ${group} must be a positive divisor of C=${C}`);
-  if (w.shape.length !== 4 || w.shape[0] !== C) throw new WgsegError('BAD_SHAPE', `${OP}: W [${w.shape.join(',')}] must be [C=${C}, M/group, kH, kW]`);
+  if (!Number.isInteger(group) || group < 1 || C % group !== 0)
+    throw new WgsegError('BAD_ATTRIBUTE', `${OP}: group ${group} must be a positive divisor of C=${C}`);
+  if (w.shape.length !== 4 || w.shape[0] !== C)
+    throw new WgsegError('BAD_SHAPE', `${OP}: W [${w.shape.join(',')}] must be [C=${C}, M/group, kH, kW]`);
   const [, Mg, kH, kW] = w.shape;
   const M = Mg * group;
-  if (b && (b.shape.length !== 1 || b.shape[0] !== M)) throw new WgsegError('BAD_SHAPE', `${OP}: B [${b.shape.join(',')}] must be [M=${M}]`);
+  if (b && (b.shape.length !== 1 || b.shape[0] !== M))
+    throw new WgsegError('BAD_SHAPE', `${OP}: B [${b.shape.join(',')}] must be [M=${M}]`);
   const ks = spatial(attrs, 'kernel_shape', [kH, kW], 2, 1);
-  if (ks[0] !== kH || ks[1] !== kW) throw new WgsegError('BAD_ATTRIBUTE', `${OP}: kernel_shape [${ks}] does not match W [${w.shape.join(',')}]`);
+  if (ks[0] !== kH || ks[1] !== kW)
+    throw new WgsegError('BAD_ATTRIBUTE', `${OP}: kernel_shape [${ks}] does not match W [${w.shape.join(',')}]`);
   const s = spatial(attrs, 'strides', [1, 1], 2, 1);
   const d = spatial(attrs, 'dilations', [1, 1], 2, 1);
   const op = spatial(attrs, 'output_padding', [0, 0], 2, 0);
   const autoPad = strAttr(attrs, 'auto_pad', 'NOTSET', OP);
-  if (!['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'].includes(autoPad)) throw new WgsegError('BAD_ATTRIBUTE', `${OP}: auto_pad "${autoPad}" unknown`);
+  if (!['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'].includes(autoPad))
+    throw new WgsegError('BAD_ATTRIBUTE', `${OP}: auto_pad "${autoPad}" unknown`);
   const full = [0, 1].map((i) => s[i] * ([H, W][i] - 1) + op[i] + (ks[i] - 1) * d[i] + 1);
   let pads: number[];
   let target: number[] | undefined;
@@ -75,10 +97,17 @@ function geometry(x: TensorInfo | undefined, w: TensorInfo | undefined, b: Tenso
     // total_padding split per the spec: SAME_UPPER puts the odd unit at the end, otherwise at the beginning
     const total = [0, 1].map((i) => full[i] - target![i]);
     const half = total.map((t) => Math.floor(t / 2));
-    pads = autoPad === 'SAME_UPPER' ? [half[0], half[1], total[0] - half[0], total[1] - half[1]] : [total[0] - half[0], total[1] - half[1], half[0], half[1]];
+    pads =
+      autoPad === 'SAME_UPPER'
+        ? [half[0], half[1], total[0] - half[0], total[1] - half[1]]
+        : [total[0] - half[0], total[1] - half[1], half[0], half[1]];
   } else pads = autoPad === 'VALID' ? [0, 0, 0, 0] : spatial(attrs, 'pads', [0, 0, 0, 0], 4, 0);
   const out = [0, 1].map((i) => full[i] - pads[i] - pads[i + 2]);
-  if (out[0] < 1 || out[1] < 1) throw new WgsegError('BAD_SHAPE', `${OP}: output size [${out}] from X [${x.shape.join(',')}], pads [${pads}] is empty`);
+  if (out[0] < 1 || out[1] < 1)
+    throw new WgsegError(
+      'BAD_SHAPE',
+      `${OP}: output size [${out}] from X [${x.shape.join(',')}], pads [${pads}] is empty`,
+    );
   const axes: Axis[] = [0, 1].map((i) => ({ s: s[i], pad: pads[i], d: d[i], k: ks[i], out: out[i] }));
   return { N, C, H, W, M, Mg, group, axes, dtype: x.dtype };
 }
@@ -89,77 +118,168 @@ function axisUniforms(a: Axis): { geo: number[]; tap: number[] } {
   return { geo: [a.s, a.pad, a.d, g], tap: [a.s / g, a.d / g, modInverse((a.d / g) % (a.s / g), a.s / g), a.k] };
 }
 
+type Inputs = (GpuTensor | undefined)[];
+type Geometry = ReturnType<typeof geometry>;
+
+/** The stride-phase kernels (conv-transpose.wgsl, conv-transpose-subgroup.wgsl) on packed weights. */
+function encodePhase(sg: boolean, rt: KernelContext, [x, w, b]: Inputs, y: GpuTensor, attrs: Attrs): void {
+  const g = geometry(x, w, b, attrs);
+  const [ah, aw] = g.axes;
+  const { MB4, mblocks } = packLayout(sg, g);
+  const Cg = g.C / g.group,
+    KK = ah.k * aw.k;
+  const name = `${OP}[${x!.shape}]x[${w!.shape}] s${ah.s},${aw.s} ${g.dtype}`;
+  if (w!.packed !== undefined && w!.packed !== packKey(MB4))
+    throw new WgsegError(
+      'BAD_INPUT',
+      `${OP}: weights were packed at load as ${w!.packed}, the kernel now wants ${packKey(MB4)} (tuning changed after the session was made)`,
+    );
+  let wp = w!.buffer;
+  if (w!.packed === undefined) {
+    // weights that are not a constant: packed here, every run
+    const packed = g.group * mblocks * KK * Cg * MB4;
+    wp = rt.pool.acquire(packed * 16);
+    rt.dispatch({
+      name: `${name} pack`,
+      shader: 'conv-transpose/pack-weight.wgsl',
+      defines: { T: g.dtype },
+      uniforms: { dims: [Cg, g.Mg, KK, g.group], blocks: [mblocks, MB4, packed, 0] },
+      buffers: { w: w!.buffer, wp },
+      workgroups: linearGrid(packed, 256),
+    });
+  }
+  const uniforms = {
+    ...commonUniforms(g, attrs, b !== undefined),
+    part: [Cg, g.group, mblocks, aw.k],
+  };
+  const { PX, qx, WGX, WGY, zs, gy } = phaseGrid(sg, g);
+  for (let z0 = 0; z0 < zs; z0 += MAX_Z) {
+    rt.dispatch({
+      name: sg ? `${name} subgroup` : name,
+      shader: sg ? 'conv-transpose/conv-transpose-subgroup.wgsl' : 'conv-transpose/conv-transpose.wgsl',
+      defines: { T: g.dtype },
+      overrides: sg ? { WGX, WGY, PX, MB8: MB4 / 2 } : { WGX, WGY, PX, MB4 },
+      uniforms: { ...uniforms, z_base: z0 },
+      buffers: { x: x!.buffer, wp, bias: (b ?? x!).buffer, y: y.buffer },
+      workgroups: [ceilDiv(qx, WGX), gy, Math.min(MAX_Z, zs - z0)],
+    });
+  }
+  if (wp !== w!.buffer) rt.pool.release(wp);
+}
+
+/** Uniforms every kernel shares (conv-transpose/common.wgsl's Params), less `part` and `z_base`. */
+function commonUniforms(g: Geometry, attrs: Attrs, bias: boolean) {
+  const [ah, aw] = g.axes;
+  const h = axisUniforms(ah),
+    v = axisUniforms(aw);
+  return {
+    x_dims: [g.N, g.C, g.H, g.W],
+    y_dims: [g.M, ah.out, aw.out, g.Mg],
+    geo_h: h.geo,
+    geo_w: v.geo,
+    tap_h: h.tap,
+    tap_w: v.tap,
+    has_bias: bias ? 1 : 0,
+    ...activationUniforms(attrs, OP),
+  };
+}
+
+/** Workgroup shape of the phase kernels: 64 lanes, as wide as a sub-grid row needs (the subgroup kernel cannot retire idle lanes). */
+function phaseGrid(sg: boolean, g: Geometry) {
+  const [ah, aw] = g.axes;
+  const { px: PX } = convTransposeTuning;
+  const qx = ceilDiv(ceilDiv(aw.out, aw.s), PX);
+  const WGX = sg ? Math.min(MAX_WGX, 2 ** Math.ceil(Math.log2(qx))) : MAX_WGX,
+    WGY = WG / WGX;
+  const zs = g.N * g.group * packLayout(sg, g).mblocks * ah.s;
+  return { PX, qx, WGX, WGY, zs, gy: ceilDiv(ceilDiv(ah.out, ah.s), WGY) };
+}
+
+/**
+ * The direct kernel (conv-transpose-direct.wgsl): one output element per invocation, 64 per
+ * workgroup, reading W [C, M/group, kH, kW] as given (no packing, no register block). Its shader is
+ * a fraction of the phase kernels' size, so it compiles fast: the cold-start candidate for small
+ * layers (on lavapipe a pipeline compiles at its first dispatch).
+ */
+function encodeDirect(rt: KernelContext, [x, w, b]: Inputs, y: GpuTensor, attrs: Attrs): void {
+  const g = geometry(x, w, b, attrs);
+  if (w!.packed !== undefined)
+    throw new WgsegError('BAD_INPUT', `${OP}: the direct kernel reads unpacked weights, got ${w!.packed}`);
+  const total = numel(y.shape);
+  rt.dispatch({
+    name: `${OP}[${x!.shape}]x[${w!.shape}] s${g.axes[0].s},${g.axes[1].s} ${g.dtype} direct`,
+    shader: 'conv-transpose/conv-transpose-direct.wgsl',
+    defines: { T: g.dtype },
+    overrides: { WG },
+    uniforms: {
+      ...commonUniforms(g, attrs, b !== undefined),
+      part: [g.C / g.group, g.group, total, g.axes[1].k],
+      z_base: 0,
+    },
+    buffers: { x: x!.buffer, w: w!.buffer, bias: (b ?? x!).buffer, y: y.buffer },
+    workgroups: linearGrid(total, WG),
+  });
+}
+
+const subgroupsOk = (info: DeviceInfo) => convTransposeTuning.subgroups && info.subgroups && info.subgroupMinSize >= 8;
+
+/** A phase-kernel variant: the subgroup one needs subgroups of >= 8 lanes; both need their grid within the limits. */
+function phaseVariant(sg: boolean): Variant {
+  return {
+    name: sg ? 'subgroup' : 'portable',
+    applies(inputs, attrs, info) {
+      if (sg && !subgroupsOk(info)) return false;
+      const p = phaseGrid(sg, geometry(inputs[0], inputs[1], inputs[2], attrs));
+      return ceilDiv(p.qx, p.WGX) <= MAX_Z && p.gy <= MAX_Z;
+    },
+    prepack(_rt, index, data, [x, w, b], attrs) {
+      if (index !== 1) return undefined;
+      const g = geometry(x, w, b, attrs);
+      const { MB4, mblocks } = packLayout(sg, g);
+      return {
+        data: packConvTransposeWeights(data, g.C / g.group, g.Mg, g.axes[0].k * g.axes[1].k, g.group, mblocks, MB4),
+        dtype: 'f32',
+        key: packKey(MB4),
+      };
+    },
+    encode: (rt, inputs, [y], attrs) => encodePhase(sg, rt, inputs, y, attrs),
+  };
+}
+
+/**
+ * Variants in default order: today's kernel first (the subgroup one where the device has subgroups
+ * of 8, else the portable one), then the direct kernel. The direct one wins cold start on small
+ * layers and loses warm (bench/resample-variants.ts); the autotuner picks by measurement.
+ */
 export const convTransposeKernels: OpKernel[] = [
-  {
+  withVariants({
     op: OP,
     infer([x, w, b], attrs) {
       const g = geometry(x, w, b, attrs);
       activationUniforms(attrs, OP);
       return [{ shape: [g.N, g.M, g.axes[0].out, g.axes[1].out], dtype: g.dtype }];
     },
-    encode(rt, [x, w, b], [y], attrs) {
-      const g = geometry(x, w, b, attrs);
-      const [ah, aw] = g.axes;
-      const h = axisUniforms(ah), v = axisUniforms(aw);
-      const { sg, MB4, mblocks } = packLayout(rt, g);
-      const { px: PX } = convTransposeTuning;
-      const Cg = g.C / g.group, KK = ah.k * aw.k;
-      const name = `${OP}[${x!.shape}]x[${w!.shape}] s${ah.s},${aw.s} ${g.dtype}`;
-      if (w!.packed !== undefined && w!.packed !== packKey(MB4)) throw new WgsegError('BAD_INPUT', `${OP}: weights were packed at load as ${w!.packed}, the kernel now wants ${packKey(MB4)} (tuning changed after the session was made)`);
-      let wp = w!.buffer;
-      if (w!.packed === undefined) {
-        // weights that are not a constant: packed here, every run
-        const packed = g.group * mblocks * KK * Cg * MB4;
-        wp = rt.pool.acquire(packed * 16);
-        rt.dispatch({
-          name: `${name} pack`,
-          shader: 'conv-transpose/pack-weight.wgsl',
-          defines: { T: g.dtype },
-          uniforms: { dims: [Cg, g.Mg, KK, g.group], blocks: [mblocks, MB4, packed, 0] },
-          buffers: { w: w!.buffer, wp },
-          workgroups: linearGrid(packed, 256),
-        });
-      }
-      const uniforms = {
-        x_dims: [g.N, g.C, g.H, g.W],
-        y_dims: [g.M, ah.out, aw.out, g.Mg],
-        part: [Cg, g.group, mblocks, aw.k],
-        geo_h: h.geo, geo_w: v.geo, tap_h: h.tap, tap_w: v.tap,
-        has_bias: b ? 1 : 0,
-        ...activationUniforms(attrs, OP),
-      };
-      // 64-lane workgroups, as wide as a sub-grid row needs (the subgroup kernel cannot retire idle lanes)
-      const qx = ceilDiv(ceilDiv(aw.out, aw.s), PX);
-      const WGX = sg ? Math.min(MAX_WGX, 2 ** Math.ceil(Math.log2(qx))) : MAX_WGX, WGY = WG / WGX;
-      const zs = g.N * g.group * mblocks * ah.s;
-      for (let z0 = 0; z0 < zs; z0 += MAX_Z) {
-        rt.dispatch({
-          name: sg ? `${name} subgroup` : name,
-          shader: sg ? 'conv-transpose/conv-transpose-subgroup.wgsl' : 'conv-transpose/conv-transpose.wgsl',
-          defines: { T: g.dtype },
-          overrides: sg ? { WGX, WGY, PX, MB8: MB4 / 2 } : { WGX, WGY, PX, MB4 },
-          uniforms: { ...uniforms, z_base: z0 },
-          buffers: { x: x!.buffer, wp, bias: (b ?? x!).buffer, y: y.buffer },
-          workgroups: [ceilDiv(qx, WGX), ceilDiv(ceilDiv(ah.out, ah.s), WGY), Math.min(MAX_Z, zs - z0)],
-        });
-      }
-      if (wp !== w!.buffer) rt.pool.release(wp);
-    },
-    prepack(rt, index, data, [x, w, b], attrs) {
-      if (index !== 1) return undefined;
-      const g = geometry(x, w, b, attrs);
-      const { MB4, mblocks } = packLayout(rt, g);
-      return { data: packConvTransposeWeights(data, g.C / g.group, g.Mg, g.axes[0].k * g.axes[1].k, g.group, mblocks, MB4), dtype: 'f32', key: packKey(MB4) };
-    },
-  },
+    variants: [
+      phaseVariant(true),
+      phaseVariant(false),
+      {
+        name: 'direct',
+        applies(inputs, attrs) {
+          const g = geometry(inputs[0], inputs[1], inputs[2], attrs);
+          const total = g.N * g.M * g.axes[0].out * g.axes[1].out;
+          return total < 2 ** 32 && Math.ceil(total / WG) <= MAX_Z * MAX_Z;
+        },
+        encode: (rt, inputs, [y], attrs) => encodeDirect(rt, inputs, y, attrs),
+      },
+    ],
+  }),
 ];
 
 /** Channel blocking of the packed weights: MB4 vec4s of output channels per block, mblocks blocks per group. */
-function packLayout(rt: KernelContext, g: { Mg: number }): { sg: boolean; MB4: number; mblocks: number } {
-  const sg = convTransposeTuning.subgroups && rt.info.subgroups && rt.info.subgroupMinSize >= 8;
+function packLayout(sg: boolean, g: { Mg: number }): { MB4: number; mblocks: number } {
   const { maxMb4, maxMb8 } = convTransposeTuning;
   const MB4 = sg ? 2 * Math.min(maxMb8, ceilDiv(g.Mg, 8)) : Math.min(maxMb4, ceilDiv(g.Mg, 4));
-  return { sg, MB4, mblocks: ceilDiv(g.Mg, 4 * MB4) };
+  return { MB4, mblocks: ceilDiv(g.Mg, 4 * MB4) };
 }
 
 const packKey = (MB4: number) => `conv-transpose MB4=${MB4}`;
@@ -169,14 +289,23 @@ const packKey = (MB4: number) => `conv-transpose MB4=${MB4}`;
  * f32 wp[(((grp * mblocks + mb) * KK + k) * Cg + c) * MB4 + b] = vec4 of output channels
  * (mb * MB4 + b) * 4 + 0..3 (zero past Mg).
  */
-export function packConvTransposeWeights(w: ArrayLike<number>, Cg: number, Mg: number, KK: number, groups: number, mblocks: number, MB4: number): Float32Array {
+export function packConvTransposeWeights(
+  w: ArrayLike<number>,
+  Cg: number,
+  Mg: number,
+  KK: number,
+  groups: number,
+  mblocks: number,
+  MB4: number,
+): Float32Array {
   const out = new Float32Array(groups * mblocks * KK * Cg * MB4 * 4);
   for (let grp = 0; grp < groups; grp++)
     for (let c = 0; c < Cg; c++)
       for (let m = 0; m < Mg; m++) {
-        const mb = Math.floor(m / (4 * MB4)), r = m % (4 * MB4);
+        const mb = Math.floor(m / (4 * MB4)),
+          r = m % (4 * MB4);
         const src = ((grp * Cg + c) * Mg + m) * KK;
-        const dst = (((grp * mblocks + mb) * KK * Cg + c) * MB4) * 4 + r;
+        const dst = ((grp * mblocks + mb) * KK * Cg + c) * MB4 * 4 + r;
         for (let k = 0; k < KK; k++) out[dst + k * Cg * MB4 * 4] = w[src + k];
       }
   return out;
