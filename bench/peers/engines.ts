@@ -43,7 +43,10 @@ export async function profileWgseg(l: Loaded, device: GPUDevice): Promise<NodeTi
  * per-node times include what the driver does at a pipeline's first dispatch (lavapipe compiles
  * its shader variants there, not in createComputePipeline).
  */
-export async function coldProfileWgseg(l: Loaded, device: GPUDevice): Promise<{ createMs: number; firstRunMs: number; nodes: NodeTiming[] }> {
+export async function coldProfileWgseg(
+  l: Loaded,
+  device: GPUDevice,
+): Promise<{ createMs: number; firstRunMs: number; nodes: NodeTiming[] }> {
   const t0 = performance.now();
   const s = await Session.create((l.onnx ?? l.tflite)!, { device, source: l.output, profile: true });
   const t1 = performance.now();
@@ -71,8 +74,14 @@ export const ortOptions = { layout: 'NHWC' as 'NHWC' | 'NCHW' };
 
 async function ortPrepare(l: Loaded, ep: 'webgpu' | 'wasm'): Promise<Prepared> {
   const ort = await loadOrt();
-  const provider = ep === 'wasm' ? 'wasm' : { name: 'webgpu' as const, preferredLayout: ortOptions.layout, validationMode: 'wgpuOnly' as const };
-  const s = await ort.InferenceSession.create(l.onnx!, { executionProviders: [provider], graphOptimizationLevel: 'all' });
+  const provider =
+    ep === 'wasm'
+      ? 'wasm'
+      : { name: 'webgpu' as const, preferredLayout: ortOptions.layout, validationMode: 'wgpuOnly' as const };
+  const s = await ort.InferenceSession.create(l.onnx!, {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+  });
   const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
   for (const [k, v] of Object.entries(l.feeds)) feeds[k] = new ort.Tensor('float32', v.data, v.dims);
   return {
@@ -123,4 +132,13 @@ export const tfjsWebgpu: Engine = {
   },
 };
 
-export const ENGINE_ADAPTERS: Record<EngineName, Engine> = { wgseg, 'ort-webgpu': ortWebgpu, 'tfjs-webgpu': tfjsWebgpu };
+/** The engines by name; Node adds ort-cpu (bench/peers/ort-cpu.ts, a native addon) with registerEngine. */
+export const ENGINE_ADAPTERS: Partial<Record<EngineName, Engine>> = {
+  wgseg,
+  'ort-webgpu': ortWebgpu,
+  'tfjs-webgpu': tfjsWebgpu,
+};
+
+export function registerEngine(e: Engine): void {
+  ENGINE_ADAPTERS[e.name] = e;
+}

@@ -1,6 +1,7 @@
 // The peer benchmark's measurement and table, shared by `npm run bench:peers` (Node) and demos/bench.
 // Per model: the onnxruntime CPU reference, then each engine: cold = create + first run (output read
-// back), then `runs` warm runs (host inputs in, compared output read back): median and p95.
+// back), then `runs` warm runs (host inputs in, compared output read back): median and p95. With an
+// ort-cpu row (onnxruntime-node, Node only) the tables add each engine's median over ort-cpu's.
 import type { NodeTiming } from '../../src/index';
 import { ENGINE_ADAPTERS, ortCpu, profileWgseg } from './engines';
 import type { EngineName, FileSource, Loaded, PeerModel, Prepared } from './models';
@@ -28,8 +29,11 @@ export function rowProblems(r: unknown): string[] {
   const bad: string[] = [];
   if (typeof o !== 'object' || !o) return ['not an object'];
   for (const k of ['model', 'input', 'engine']) if (typeof o[k] !== 'string') bad.push(`${k} is not a string`);
-  for (const k of ['coldMs', 'medianMs', 'p95Ms', 'maxAbsDiff']) if (o[k] !== null && !(typeof o[k] === 'number' && Number.isFinite(o[k]))) bad.push(`${k} is neither a finite number nor null`);
-  if (!['wgseg', 'ort-webgpu', 'tfjs-webgpu'].includes(o.engine as string)) bad.push(`engine ${o.engine} unknown`);
+  for (const k of ['coldMs', 'medianMs', 'p95Ms', 'maxAbsDiff'])
+    if (o[k] !== null && !(typeof o[k] === 'number' && Number.isFinite(o[k])))
+      bad.push(`${k} is neither a finite number nor null`);
+  if (!['wgseg', 'ort-webgpu', 'tfjs-webgpu', 'ort-cpu'].includes(o.engine as string))
+    bad.push(`engine ${o.engine} unknown`);
   if (o.medianMs === null && typeof o.note !== 'string') bad.push('an empty cell without a note');
   return bad;
 }
@@ -88,7 +92,8 @@ export function countPipelines(device: GPUDevice): { stop(): PipelineStats } {
       const desc = a[0] as GPUComputePipelineDescriptor | undefined;
       if (this === device) st.mine++;
       else st.elsewhere++;
-      const t = now(), label = desc?.label || desc?.compute?.module?.label || '?';
+      const t = now(),
+        label = desc?.label || desc?.compute?.module?.label || '?';
       const r = saved[i].apply(this, a);
       const done = () => st.compiles.push({ label, ms: now() - t });
       if (r instanceof Promise) r.then(done, () => {});
@@ -104,10 +109,28 @@ export function countPipelines(device: GPUDevice): { stop(): PipelineStats } {
   };
 }
 
-const empty = (m: PeerModel, engine: EngineName, note: string): Row => ({ model: m.name, input: m.input, engine, coldMs: null, medianMs: null, p95Ms: null, maxAbsDiff: null, note });
+const empty = (m: PeerModel, engine: EngineName, note: string): Row => ({
+  model: m.name,
+  input: m.input,
+  engine,
+  coldMs: null,
+  medianMs: null,
+  p95Ms: null,
+  maxAbsDiff: null,
+  note,
+});
 
-async function measure(m: PeerModel, l: Loaded, engine: EngineName, device: GPUDevice, ref: Float32Array | null, runs: number, log: (s: string) => void): Promise<Row> {
+async function measure(
+  m: PeerModel,
+  l: Loaded,
+  engine: EngineName,
+  device: GPUDevice,
+  ref: Float32Array | null,
+  runs: number,
+  log: (s: string) => void,
+): Promise<Row> {
   const e = ENGINE_ADAPTERS[engine];
+  if (!e) throw new Error(`${engine} is not available here (Node only: npm run bench:peers)`);
   await e.init?.(device);
   const count = countPipelines(device);
   let pipelines: PipelineStats = { mine: 0, elsewhere: 0, compiles: [] };
@@ -126,7 +149,10 @@ async function measure(m: PeerModel, l: Loaded, engine: EngineName, device: GPUD
   const coldMs = now() - t0;
   const slow = [...pipelines.compiles].sort((a, b) => b.ms - a.ms).slice(0, 4);
   const sum = pipelines.compiles.reduce((a, c) => a + c.ms, 0);
-  log(`${m.name} ${engine}: ${pipelines.compiles.length} pipelines in ${sum.toFixed(0)} ms of the ${coldMs.toFixed(0)} ms cold start; slowest ${slow.map((c) => `${c.label} ${c.ms.toFixed(0)} ms`).join(', ')}`);
+  if (pipelines.compiles.length)
+    log(
+      `${m.name} ${engine}: ${pipelines.compiles.length} pipelines in ${sum.toFixed(0)} ms of the ${coldMs.toFixed(0)} ms cold start; slowest ${slow.map((c) => `${c.label} ${c.ms.toFixed(0)} ms`).join(', ')}`,
+    );
   try {
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -135,11 +161,19 @@ async function measure(m: PeerModel, l: Loaded, engine: EngineName, device: GPUD
       times.push(now() - t);
     }
     return {
-      model: m.name, input: m.input, engine, coldMs: round(coldMs), medianMs: round(percentile(times, 0.5), 2), p95Ms: round(percentile(times, 0.95), 2),
-      maxAbsDiff: ref ? +maxAbsDiff(out, ref).toPrecision(3) : null, pipelines: pipelines.mine + pipelines.elsewhere,
+      model: m.name,
+      input: m.input,
+      engine,
+      coldMs: round(coldMs),
+      medianMs: round(percentile(times, 0.5), 2),
+      p95Ms: round(percentile(times, 0.95), 2),
+      maxAbsDiff: ref ? +maxAbsDiff(out, ref).toPrecision(3) : null,
+      pipelines: pipelines.mine + pipelines.elsewhere,
       ...(ref ? {} : { note: 'no onnxruntime reference (TFLite model)' }),
       // onnxruntime-web 1.30 ignores env.webgpu.device and requests its own device from navigator.gpu (same adapter)
-      ...(pipelines.elsewhere ? { note: `own GPUDevice on the same adapter (${pipelines.elsewhere} pipelines there)` } : {}),
+      ...(pipelines.elsewhere
+        ? { note: `own GPUDevice on the same adapter (${pipelines.elsewhere} pipelines there)` }
+        : {}),
     };
   } finally {
     await p.dispose();
@@ -151,7 +185,7 @@ export async function benchModel(m: PeerModel, device: GPUDevice, o: BenchOption
   const log = o.log ?? (() => {});
   const l = await m.load(o.files);
   if ('skip' in l) return { rows: o.engines.map((e) => empty(m, e, `skipped: ${l.skip}`)) };
-  for (const e of o.engines) await ENGINE_ADAPTERS[e].init?.(device); // before any ORT session: ORT reads its device once
+  for (const e of o.engines) await ENGINE_ADAPTERS[e]?.init?.(device); // before any ORT session: ORT reads its device once
   let ref: Float32Array | null = null;
   if (l.onnx) {
     const t = now();
@@ -167,7 +201,9 @@ export async function benchModel(m: PeerModel, device: GPUDevice, o: BenchOption
     }
     try {
       const r = await measure(m, l, engine, device, ref, o.runs, log);
-      log(`${m.name} ${engine}: cold ${r.coldMs} ms, median ${r.medianMs} ms, p95 ${r.p95Ms} ms, max diff ${r.maxAbsDiff}, ${r.pipelines} pipelines`);
+      log(
+        `${m.name} ${engine}: cold ${r.coldMs} ms, median ${r.medianMs} ms, p95 ${r.p95Ms} ms, max diff ${r.maxAbsDiff}, ${r.pipelines} pipelines`,
+      );
       rows.push(r);
     } catch (e) {
       const msg = (e as Error).message?.split('\n')[0] ?? String(e);
@@ -186,18 +222,49 @@ export function ratios(rows: Row[], r: Row): { median: number | null; cold: numb
   return { median: div(r.medianMs, w?.medianMs), cold: div(r.coldMs, w?.coldMs) };
 }
 
-const COLS = ['model', 'input', 'engine', 'cold ms', 'median ms', 'p95 ms', 'max abs diff', 'pipelines', 'median x wgseg', 'cold x wgseg'];
+/** this row's median / ort-cpu's median on the same model (null without an ort-cpu figure) */
+export function cpuRatio(rows: Row[], r: Row): number | null {
+  const c = rows.find((x) => x.model === r.model && x.engine === 'ort-cpu');
+  return r.engine !== 'ort-cpu' && r.medianMs && c?.medianMs ? r.medianMs / c.medianMs : null;
+}
+
+/** the column added when the rows have ort-cpu (the page's table never does: TABLE_COLUMNS is without it) */
+const CPU_COL = 'median / ort-cpu';
+const hasCpu = (rows: Row[]) => rows.some((r) => r.engine === 'ort-cpu');
+const columns = (rows: Row[]) => (hasCpu(rows) ? [...COLS, CPU_COL] : COLS);
+
+const COLS = [
+  'model',
+  'input',
+  'engine',
+  'cold ms',
+  'median ms',
+  'p95 ms',
+  'max abs diff',
+  'pipelines',
+  'median x wgseg',
+  'cold x wgseg',
+];
 
 /** The table as rows of cells (the page renders them, Node pads them). */
 export function tableCells(rows: Row[]): string[][] {
   const fmt = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '' : x.toFixed(d));
+  const cpu = hasCpu(rows);
   return rows.map((r) => {
     const q = ratios(rows, r);
     const isPeer = r.engine !== 'wgseg';
     return [
-      r.model, r.input, r.engine, fmt(r.coldMs, 0), fmt(r.medianMs, 1), fmt(r.p95Ms, 1),
-      r.maxAbsDiff === null ? '' : r.maxAbsDiff.toExponential(1), r.pipelines === undefined ? '' : String(r.pipelines),
-      isPeer ? fmt(q.median, 2) : '', isPeer ? fmt(q.cold, 2) : '',
+      r.model,
+      r.input,
+      r.engine,
+      fmt(r.coldMs, 0),
+      fmt(r.medianMs, 1),
+      fmt(r.p95Ms, 1),
+      r.maxAbsDiff === null ? '' : r.maxAbsDiff.toExponential(1),
+      r.pipelines === undefined ? '' : String(r.pipelines),
+      isPeer ? fmt(q.median, 2) : '',
+      isPeer ? fmt(q.cold, 2) : '',
+      ...(cpu ? [fmt(cpuRatio(rows, r), 2)] : []),
       ...(r.note ? [r.note] : []),
     ];
   });
@@ -206,9 +273,15 @@ export function tableCells(rows: Row[]): string[][] {
 /** Plain-text table: padded columns, notes at the end of their line. */
 export function formatTable(rows: Row[]): string {
   const cells = tableCells(rows);
-  const widths = COLS.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.slice(0, COLS.length).map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ') + (r[COLS.length] ? `  ${r[COLS.length]}` : '');
-  return [line(COLS), ...cells.map(line)].join('\n');
+  const cols = columns(rows);
+  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) =>
+    r
+      .slice(0, cols.length)
+      .map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd() + (r[cols.length] ? `  ${r[cols.length]}` : '');
+  return [line(cols), ...cells.map(line)].join('\n');
 }
 
 /**
@@ -219,20 +292,55 @@ export function markdownTable(rows: Row[]): string {
   const models = [...new Set(rows.map((r) => r.model))];
   const get = (m: string, e: EngineName) => rows.find((r) => r.model === m && r.engine === e);
   const ms = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '' : x.toFixed(d));
-  const x = (a: Row | undefined, b: Row | undefined, k: 'medianMs' | 'coldMs') => (a?.[k] && b?.[k] ? `${(a[k]! / b[k]!).toFixed(2)}x` : '');
-  const head = ['model', 'input', 'wgseg median (p95)', 'ORT median (p95)', 'TFJS median (p95)', 'ORT / wgseg', 'TFJS / wgseg', 'wgseg cold', 'ORT cold', 'TFJS cold', 'ORT / wgseg cold', 'max abs diff', 'pipelines w / ORT / TFJS'];
+  const x = (a: Row | undefined, b: Row | undefined, k: 'medianMs' | 'coldMs') =>
+    a?.[k] && b?.[k] ? `${(a[k]! / b[k]!).toFixed(2)}x` : '';
+  const head = [
+    'model',
+    'input',
+    'wgseg median (p95)',
+    'ORT median (p95)',
+    'TFJS median (p95)',
+    'ORT / wgseg',
+    'TFJS / wgseg',
+    'wgseg cold',
+    'ORT cold',
+    'TFJS cold',
+    'ORT / wgseg cold',
+    'max abs diff',
+    'pipelines w / ORT / TFJS',
+    ...(hasCpu(rows) ? ['ORT CPU median (p95)', 'wgseg / ORT CPU', 'ORT CPU cold'] : []),
+  ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`];
   const notes = new Map<string, string[]>(); // reason -> "model (engine)" of the empty cells
   for (const m of models) {
-    const w = get(m, 'wgseg'), o = get(m, 'ort-webgpu'), t = get(m, 'tfjs-webgpu');
+    const w = get(m, 'wgseg'),
+      o = get(m, 'ort-webgpu'),
+      t = get(m, 'tfjs-webgpu'),
+      c = get(m, 'ort-cpu');
     const cell = (r: Row | undefined) => {
       if (r && r.medianMs !== null) return `${ms(r.medianMs)} (${ms(r.p95Ms)})`;
       if (r?.note) notes.set(r.note, [...(notes.get(r.note) ?? []), `${m} (${r.engine})`]);
       return '';
     };
-    const diffs = [w, o, t].filter((r) => r?.maxAbsDiff != null).map((r) => r!.maxAbsDiff!);
-    lines.push(`| ${[m, w?.input ?? o?.input ?? '', cell(w), cell(o), cell(t), x(o, w, 'medianMs'), x(t, w, 'medianMs'), ms(w?.coldMs, 0), ms(o?.coldMs, 0), ms(t?.coldMs, 0), x(o, w, 'coldMs'),
-      diffs.length ? Math.max(...diffs).toExponential(1) : '', [w, o, t].map((r) => r?.pipelines ?? '-').join(' / ')].join(' | ')} |`);
+    const diffs = [w, o, t, c].filter((r) => r?.maxAbsDiff != null).map((r) => r!.maxAbsDiff!);
+    lines.push(
+      `| ${[
+        m,
+        w?.input ?? o?.input ?? '',
+        cell(w),
+        cell(o),
+        cell(t),
+        x(o, w, 'medianMs'),
+        x(t, w, 'medianMs'),
+        ms(w?.coldMs, 0),
+        ms(o?.coldMs, 0),
+        ms(t?.coldMs, 0),
+        x(o, w, 'coldMs'),
+        diffs.length ? Math.max(...diffs).toExponential(1) : '',
+        [w, o, t].map((r) => r?.pipelines ?? '-').join(' / '),
+        ...(hasCpu(rows) ? [cell(c), x(w, c, 'medianMs'), ms(c?.coldMs, 0)] : []),
+      ].join(' | ')} |`,
+    );
   }
   return [...lines, '', ...[...notes].map(([note, where]) => `- ${where.join(', ')}: ${note}`)].join('\n');
 }

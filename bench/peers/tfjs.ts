@@ -50,7 +50,9 @@ function weights(g: Graph): Map<string, tf.Tensor> {
       w.set(n.inputs[1], hwio(v.data as Float32Array, v.shape as number[]));
     }
   }
-  for (const [name, v] of g.values) if (v.data && !w.has(name) && v.type === 'float32') w.set(name, tf.tensor(v.data as Float32Array, v.shape as number[]));
+  for (const [name, v] of g.values)
+    if (v.data && !w.has(name) && v.type === 'float32')
+      w.set(name, tf.tensor(v.data as Float32Array, v.shape as number[]));
   return w;
 }
 
@@ -58,17 +60,40 @@ const OPS: Record<string, Op> = {
   Conv(n, [x, w, b]) {
     if (((n.attrs.group as number) ?? 1) !== 1) throw new Error('TFJS adapter: grouped Conv');
     const [pt, pl, pb, pr] = ints(n.attrs.pads, [0, 0, 0, 0]);
-    const s = ints(n.attrs.strides, [1, 1]) as [number, number], d = ints(n.attrs.dilations, [1, 1]) as [number, number];
-    const y = tf.conv2d(x as T4, w as T4, s, [[0, 0], [pt, pb], [pl, pr], [0, 0]], 'NHWC', d);
+    const s = ints(n.attrs.strides, [1, 1]) as [number, number],
+      d = ints(n.attrs.dilations, [1, 1]) as [number, number];
+    const y = tf.conv2d(
+      x as T4,
+      w as T4,
+      s,
+      [
+        [0, 0],
+        [pt, pb],
+        [pl, pr],
+        [0, 0],
+      ],
+      'NHWC',
+      d,
+    );
     return b ? tf.add(y, b) : y;
   },
   ConvTranspose(n, [x, w, b]) {
-    const [k] = ints(n.attrs.kernel_shape, []), [s] = ints(n.attrs.strides, [1, 1]);
+    const [k] = ints(n.attrs.kernel_shape, []),
+      [s] = ints(n.attrs.strides, [1, 1]);
     const [p, ...rest] = ints(n.attrs.pads, [0, 0, 0, 0]);
-    if (rest.some((q) => q !== p) || (p !== 0 && 2 * p !== k - s)) throw new Error(`TFJS adapter: ConvTranspose pads ${n.attrs.pads} are neither 'valid' nor 'same'`);
-    const [N, H, W] = x!.shape, M = w!.shape[2];
-    const oh = (H - 1) * s + k - 2 * p, ow = (W - 1) * s + k - 2 * p;
-    const y = tf.conv2dTranspose(x as T4, w as T4, [N, oh, ow, M] as [number, number, number, number], s, p === 0 ? 'valid' : 'same');
+    if (rest.some((q) => q !== p) || (p !== 0 && 2 * p !== k - s))
+      throw new Error(`TFJS adapter: ConvTranspose pads ${n.attrs.pads} are neither 'valid' nor 'same'`);
+    const [N, H, W] = x!.shape,
+      M = w!.shape[2];
+    const oh = (H - 1) * s + k - 2 * p,
+      ow = (W - 1) * s + k - 2 * p;
+    const y = tf.conv2dTranspose(
+      x as T4,
+      w as T4,
+      [N, oh, ow, M] as [number, number, number, number],
+      s,
+      p === 0 ? 'valid' : 'same',
+    );
     return b ? tf.add(y, b) : y;
   },
   Resize: (n, [x], g) => resize(g, n, x!),
@@ -78,7 +103,8 @@ const OPS: Record<string, Op> = {
   Relu: (_, [x]) => tf.relu(x!),
   Add: (_, [a, b]) => tf.add(a!, b!),
   MaxPool(n, [x]) {
-    const k = ints(n.attrs.kernel_shape, []) as [number, number], s = ints(n.attrs.strides, [1, 1]) as [number, number];
+    const k = ints(n.attrs.kernel_shape, []) as [number, number],
+      s = ints(n.attrs.strides, [1, 1]) as [number, number];
     if (ints(n.attrs.pads, [0, 0, 0, 0]).some((p) => p !== 0)) throw new Error('TFJS adapter: padded MaxPool');
     return tf.maxPool(x as T4, k, s, 'valid');
   },
@@ -91,10 +117,16 @@ const OPS: Record<string, Op> = {
 /** Resize (linear, half-pixel) with constant scales or sizes: tf.image.resizeBilinear with half-pixel centres. */
 function resize(g: Graph, n: Node, x: tf.Tensor): tf.Tensor {
   const mode = n.attrs.coordinate_transformation_mode ?? 'half_pixel';
-  if (n.attrs.mode !== 'linear' || (mode !== 'half_pixel' && mode !== 'pytorch_half_pixel')) throw new Error('TFJS adapter: Resize other than linear half-pixel');
+  if (n.attrs.mode !== 'linear' || (mode !== 'half_pixel' && mode !== 'pytorch_half_pixel'))
+    throw new Error('TFJS adapter: Resize other than linear half-pixel');
   const [, H, W] = x.shape;
-  const scales = g.values.get(n.inputs[2])?.data, sizes = g.values.get(n.inputs[3])?.data;
-  const [oh, ow] = sizes?.length ? [sizes[2], sizes[3]] : scales?.length ? [Math.floor(H * scales[2]), Math.floor(W * scales[3])] : [0, 0];
+  const scales = g.values.get(n.inputs[2])?.data,
+    sizes = g.values.get(n.inputs[3])?.data;
+  const [oh, ow] = sizes?.length
+    ? [sizes[2], sizes[3]]
+    : scales?.length
+      ? [Math.floor(H * scales[2]), Math.floor(W * scales[3])]
+      : [0, 0];
   if (!oh) throw new Error('TFJS adapter: Resize sizes are not constants');
   return tf.image.resizeBilinear(x as T4, [oh, ow], false, true);
 }
