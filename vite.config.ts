@@ -10,6 +10,14 @@ const demos = existsSync('demos')
       .map((d) => [d.name, resolve(`demos/${d.name}/index.html`)])
   : [];
 
+/** Tests that run on both software adapters (each kernel variant forced, the autotuner). */
+const BOTH_ADAPTERS = [
+  'test/kernels/*-variants.test.ts',
+  'test/kernels/conv-tiled.test.ts',
+  'test/kernels/conv-winograd.test.ts',
+  'test/graph/tuning.test.ts',
+];
+
 export default defineConfig({
   // demos/widget/ loads the widget library build (one ES module + the selfie models), as a user would
   plugins: [widgetSite()],
@@ -20,7 +28,19 @@ export default defineConfig({
     rollupOptions: { input: { main: resolve('index.html'), ...Object.fromEntries(demos) } },
   },
   test: {
-    include: ['test/**/*.test.ts'],
+    // Dawn serves one adapter per process: the kernel-variant and tuning tests run a second time in
+    // their own project on SwiftShader (headless Chromium's adapter), the rest on the default one
+    projects: [
+      { extends: true, test: { name: 'default', include: ['test/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'swiftshader',
+          include: BOTH_ADAPTERS,
+          env: { WGSEG_TUNE: 'off', WGSEG_TUNING_CACHE: 'off', WGSEG_ADAPTER: 'swiftshader' },
+        },
+      },
+    ],
     globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 300_000,
     hookTimeout: 300_000,

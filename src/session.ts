@@ -304,6 +304,15 @@ export class Session {
     return this.planned;
   }
 
+  /**
+   * Host milliseconds the last run spent recording its nodes, and whether it replayed the commands
+   * captured by the first run of this plan (pipelines, bind groups and uniforms made once; a run
+   * whose GPU-buffer inputs come in other buffers records afresh).
+   */
+  get lastEncode(): { ms: number; replayed: boolean } | undefined {
+    return this.planned ? { ...this.planned.exec.lastEncode } : undefined;
+  }
+
   /** Kernel variants for the plan's nodes: forced, cached, measured or default (SessionOptions.tune). */
   private async tune(resolved: Resolved): Promise<{ variants: (Variant | undefined)[]; tuning: TuningChoice[] }> {
     const mode = tuneMode(this.opts);

@@ -46,6 +46,11 @@ export class BufferPool {
 
   acquire(bytes: number, usage: number = BufferPool.STORAGE): GPUBuffer {
     const size = bucketSize(bytes);
+    if (this.holder) {
+      const own = createTracked(this.device, { size, usage, label: 'wgseg captured scratch' });
+      this.holder.push(own);
+      return own;
+    }
     const list = this.free.get(this.key(size, usage));
     const reused = list?.pop();
     if (reused) {
@@ -71,6 +76,13 @@ export class BufferPool {
     this.bytes += size;
     return buf;
   }
+
+  /**
+   * While set (synchronously, by Runtime.capture): `acquire` makes new buffers outside the pool and
+   * adds them here, for their owner (a Capture, whose commands bind them) to destroy; the pool's
+   * own buffers and figures are untouched.
+   */
+  holder: GPUBuffer[] | null = null;
 
   /** Return a buffer; it becomes reusable after the next `submitted()`. Releasing twice is a no-op. */
   release(buf: GPUBuffer): void {

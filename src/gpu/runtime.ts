@@ -4,6 +4,7 @@ import { BufferPool } from './buffer-pool';
 import { deviceInfo, deviceLostReason, getDevice, type GetDeviceOptions } from './device';
 import type { DeviceInfo } from '../core/op';
 import { DebugScopes, debugFromEnv } from './debug-scopes';
+import { Capture } from './capture';
 import { createTracked, destroyTracked, gpuMemory } from './memory';
 import { PipelineCache, type CachedPipeline } from './pipeline-cache';
 import { Profiler, type Timing } from './profiler';
@@ -41,6 +42,8 @@ export class Runtime {
   private finished: GPUCommandBuffer[] = [];
   private uniformChunks: { buffer: GPUBuffer; data: Uint8Array<ArrayBuffer>; used: number }[] = [];
   private profiler: Profiler | null = null;
+  /** the capture being recorded (see `capture`) */
+  private capturing: Capture | null = null;
   /** options to get a new device with after a loss; null: the device was the caller's */
   private deviceOptions: GetDeviceOptions | null = null;
   private recovering: Promise<void> | null = null;
@@ -234,6 +237,7 @@ export class Runtime {
     }
     this.dispatches++;
     const bindGroup = this.bindGroup(p, cp, false);
+    this.capturing?.commands.push({ pipeline: cp.pipeline, bindGroup, x, y, z });
     const wall = this.profiler && !this.profiler.timestamps ? this.device.createCommandEncoder() : null;
     const pass = wall
       ? wall.beginComputePass()
@@ -265,7 +269,10 @@ export class Runtime {
             `${p.name}: a dispatch into the caller's encoder takes its uniform "${b.name}" as uniformBuffer`,
           );
         else if (!cp.layout.uniform) throw new WgsegError('SHADER', `${p.shader}: uniform binding without struct`);
-        else resource = this.uniformSlot(packUniforms(cp.layout.uniform, p.uniforms ?? {}, p.name));
+        else {
+          const bytes = packUniforms(cp.layout.uniform, p.uniforms ?? {}, p.name);
+          resource = this.capturing ? this.capturing.uniform(bytes) : this.uniformSlot(bytes);
+        }
       } else if (b.kind === 'texture' || b.kind === 'storage-texture') resource = given('texture', p.textures, b.name);
       else if (b.kind === 'sampler') resource = given('sampler', p.samplers, b.name);
       else if (b.kind === 'external-texture') resource = given('external texture', p.externalTextures, b.name);
@@ -290,6 +297,7 @@ export class Runtime {
 
   /** Copy between buffers inside the current encoder (keeps order with dispatches). */
   copy(src: GPUBuffer, dst: GPUBuffer, bytes: number, srcOffset = 0, dstOffset = 0): void {
+    this.capturing?.commands.push({ src, dst, bytes, srcOffset, dstOffset });
     this.endPass();
     this.encoderNow().copyBufferToBuffer(src, srcOffset, dst, dstOffset, Math.ceil(bytes / 4) * 4);
   }
@@ -345,6 +353,56 @@ export class Runtime {
     } finally {
       this.profiler.dispose();
       this.profiler = null;
+    }
+  }
+
+  /**
+   * Record `record`'s dispatches and copies as usual and also into a Capture that `replay` records
+   * again without the kernels: no bind group, uniform packing or pipeline lookup per dispatch.
+   * Null (and `record` runs plainly) in debug or profiling mode, where each dispatch needs its own
+   * scope or timing.
+   */
+  capture(record: () => void): Capture | null {
+    if (this.scopes || this.profiler || this.capturing) {
+      record();
+      return null;
+    }
+    const c = new Capture(this._device, this.uniformAlign);
+    this.capturing = c;
+    this._pool.holder = c.held;
+    try {
+      record();
+    } catch (e) {
+      c.dispose();
+      throw e;
+    } finally {
+      this.capturing = null;
+      this._pool.holder = null;
+    }
+    c.writeUniforms();
+    return c;
+  }
+
+  /** Record a capture's commands again into the current encoder. */
+  replay(c: Capture): void {
+    if (this.isLost) throw this.lostError('before a captured run');
+    for (const cmd of c.commands) {
+      if ('pipeline' in cmd) {
+        const pass = this.passNow();
+        pass.setPipeline(cmd.pipeline);
+        pass.setBindGroup(0, cmd.bindGroup);
+        pass.dispatchWorkgroups(cmd.x, cmd.y, cmd.z);
+        this.dispatches++;
+      } else {
+        this.endPass();
+        this.encoderNow().copyBufferToBuffer(
+          cmd.src,
+          cmd.srcOffset,
+          cmd.dst,
+          cmd.dstOffset,
+          Math.ceil(cmd.bytes / 4) * 4,
+        );
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 import { WgsegError } from '../core/errors';
 import { BufferPool } from '../gpu/buffer-pool';
 import type { Timing } from '../gpu/profiler';
+import type { Capture } from '../gpu/capture';
 import type { Runtime } from '../gpu/runtime';
 import { BYTES, DTYPE_ONNX, encodeHost, numel, type DType } from '../core/dtype';
 import type { GpuTensor } from '../core/op';
@@ -168,11 +169,16 @@ export class Executor {
     };
   }
 
-  /** Write/bind the inputs, record every node and the output copies. Returns the output tensors. */
+  /**
+   * Write/bind the inputs, record every node and the output copies. Returns the output tensors.
+   * The nodes' commands are captured by the first run and replayed by the next ones (not when
+   * profiling: `marks`, nor in debug mode: Runtime.capture).
+   */
   private record(feeds: Map<string, Feed>, marks?: number[]): Map<string, GpuTensor> {
     const { rt } = this;
     const g = this.r.graph;
     const live = new Map<string, GpuTensor>(this.constants);
+    let uncapturable = !!marks;
     for (const name of g.inputs) {
       if (g.values.get(name)!.data) continue; // pinned: a constant of this plan
       const f = feeds.get(name);
@@ -183,12 +189,57 @@ export class Executor {
         rt.device.queue.writeBuffer(slot.buffer, 0, bytes, 0, Math.ceil(bytes.byteLength / 4) * 4);
         live.set(name, slot);
       } else if (f.gpu.dtype === slot.dtype) {
-        live.set(name, { ...f.gpu, shape: slot.shape });
+        // copied into the input's own buffer (one GPU copy), so that the captured commands bind
+        // only this plan's buffers whatever buffer the caller hands in next time
+        const bytes = Math.ceil((numel(slot.shape) * BYTES[slot.dtype]) / 4) * 4;
+        if (f.gpu.buffer.size >= bytes && f.gpu.buffer.usage & GPUBufferUsage.COPY_SRC) {
+          if (bytes > 0) rt.copy(f.gpu.buffer, slot.buffer, bytes);
+          live.set(name, slot);
+        } else {
+          // a buffer without COPY_SRC usage, or not padded to 4 bytes: bound as is, this run not captured
+          live.set(name, { ...f.gpu, shape: slot.shape });
+          uncapturable = true;
+        }
       } else {
         castOp.encode(rt, [f.gpu], [slot], { to: DTYPE_ONNX[slot.dtype] }, []);
         live.set(name, slot);
       }
     }
+    const t0 = performance.now();
+    this.lastEncode.replayed = false;
+    if (uncapturable) this.bind(live, true, marks);
+    else if (this.captured) {
+      this.lastEncode.replayed = true;
+      this.bind(live);
+      rt.replay(this.captured);
+    } else this.captured = rt.capture(() => this.bind(live, true));
+    this.lastEncode.ms = performance.now() - t0;
+    const result = new Map<string, GpuTensor>();
+    for (const name of g.outputs) {
+      const src = live.get(name)!;
+      const bytes = numel(src.shape) * BYTES[src.dtype];
+      const dst = { buffer: rt.pool.acquire(Math.max(16, bytes)), shape: [...src.shape], dtype: src.dtype };
+      if (bytes > 0) rt.copy(src.buffer, dst.buffer, bytes);
+      result.set(name, dst);
+    }
+    return result;
+  }
+
+  /** Host time of the last run's node recording (ms), and whether it replayed the captured commands. */
+  readonly lastEncode = { ms: 0, replayed: false };
+
+  /** The nodes' commands as the first run recorded them, replayed by the next runs (Runtime.capture). */
+  private captured: Capture | null = null;
+
+  private dropCapture(): void {
+    this.captured?.dispose();
+    this.captured = null;
+  }
+
+  /** Every node's input and output tensors into `live`; with `encode`, record the nodes' dispatches too. */
+  private bind(live: Map<string, GpuTensor>, encode = false, marks?: number[]): void {
+    const { rt } = this;
+    const g = this.r.graph;
     for (const s of this.steps) {
       marks?.push(rt.dispatches);
       const ins = s.inputs.map((x, i) =>
@@ -198,7 +249,7 @@ export class Executor {
         o ? (s.kernel.view ? { ...this.slotTensor(o), buffer: ins[0]!.buffer } : this.slotTensor(o)) : undefined,
       );
       outs.forEach((t, i) => t && live.set(s.node.outputs[i], t));
-      if (s.kernel.view || outs.every((t) => !t || numel(t.shape) === 0)) continue;
+      if (!encode || s.kernel.view || outs.every((t) => !t || numel(t.shape) === 0)) continue;
       rt.context = nodeWhere(g, s.node);
       try {
         s.impl.encode(rt, ins, outs as GpuTensor[], s.node.attrs, s.host);
@@ -211,15 +262,6 @@ export class Executor {
       }
     }
     marks?.push(rt.dispatches);
-    const result = new Map<string, GpuTensor>();
-    for (const name of g.outputs) {
-      const src = live.get(name)!;
-      const bytes = numel(src.shape) * BYTES[src.dtype];
-      const dst = { buffer: rt.pool.acquire(Math.max(16, bytes)), shape: [...src.shape], dtype: src.dtype };
-      if (bytes > 0) rt.copy(src.buffer, dst.buffer, bytes);
-      result.set(name, dst);
-    }
-    return result;
   }
 
   /**
@@ -254,7 +296,10 @@ export class Executor {
             scopes.push(dev.popErrorScope());
           }
         },
-        (o) => rt.release(...o.values()),
+        (o) => {
+          rt.release(...o.values());
+          this.dropCapture(); // it may bind a buffer the device could not make
+        },
       );
     } finally {
       const err = (await Promise.all(scopes)).find((e) => e);
@@ -307,6 +352,7 @@ export class Executor {
 
   dispose(): void {
     this.disposed = true;
+    this.dropCapture();
     this.release();
   }
 }

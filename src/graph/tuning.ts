@@ -1,5 +1,5 @@
 import type { Attrs } from '../core/attrs';
-import { numel } from '../core/dtype';
+import { BYTES, encodeHost, numel } from '../core/dtype';
 import { WgsegError } from '../core/errors';
 import type { GpuTensor, OpKernel, TensorInfo, Variant } from '../core/op';
 import { VERSION } from '../core/version';
@@ -165,12 +165,12 @@ async function measure(rt: Runtime, r: Resolved, s: Site): Promise<Record<string
         const data = g.values.get(s.node.inputs[i])!.data;
         const p = data && v.prepack?.(rt, i, data, s.infos, s.node.attrs);
         const u = p
-          ? { ...rt.upload(p.data, [p.data.length], p.dtype), shape: t.shape, dtype: t.dtype, packed: p.key }
-          : rt.upload(data ?? filler(t), t.shape, t.dtype);
+          ? { ...own(rt, p.data, [p.data.length], p.dtype), shape: t.shape, dtype: t.dtype, packed: p.key }
+          : own(rt, data ?? filler(t), t.shape, t.dtype);
         made.push(u);
         return u;
       });
-      const outputs = outs.map((o) => rt.alloc(o.shape, o.dtype));
+      const outputs = outs.map((o) => own(rt, null, o.shape, o.dtype));
       made.push(...outputs);
       const run = () => v.encode(rt, inputs, outputs, s.node.attrs, host);
       run(); // compiles the pipelines (lavapipe compiles at the first dispatch)
@@ -182,11 +182,23 @@ async function measure(rt: Runtime, r: Resolved, s: Site): Promise<Record<string
       // a candidate that cannot run here (too large, a validation error) is not chosen
       if (!(e instanceof WgsegError) || e.code === 'DEVICE_LOST') throw e;
     } finally {
-      rt.release(...made);
       rt.submit();
+      for (const t of made) rt.destroyBuffer(t.buffer);
     }
   }
   return times;
+}
+
+/**
+ * A tensor in a buffer of its own (not the pool's: measuring leaves the pool as it was), holding
+ * `data` when given.
+ */
+function own(rt: Runtime, data: ArrayLike<number> | null, shape: number[], dtype: TensorInfo['dtype']): GpuTensor {
+  const bytes = encodeHost(data ?? [], dtype);
+  const size = Math.max(16, Math.ceil((numel(shape) * BYTES[dtype]) / 16) * 16);
+  const buffer = rt.createBuffer(size, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+  if (data) rt.device.queue.writeBuffer(buffer, 0, bytes, 0, Math.ceil(bytes.byteLength / 4) * 4);
+  return { buffer, shape: [...shape], dtype };
 }
 
 /** Values in [-1, 1) for float inputs, zeros for integer ones (indices, sizes: always valid). */

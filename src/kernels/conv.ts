@@ -5,16 +5,32 @@ import { activationUniforms } from './activation';
 import { intAttr, intsAttr, strAttr } from '../core/attrs';
 import { ceilDiv, linearGrid } from './dispatch';
 import type { Attrs } from '../core/attrs';
-import type { OpKernel, TensorInfo } from '../core/op';
+import type { DeviceInfo, OpKernel, TensorInfo, Variant } from '../core/op';
+import { withVariants } from './variants';
+import { depthwiseFlat } from './conv-depthwise';
+import { winogradVariants } from './conv-winograd';
+import { gemmTiledVariant } from './conv-tiled';
 
 /** Everything one 2-D convolution needs, resolved from shapes and ONNX attributes. */
 export interface ConvGeometry {
-  N: number; C: number; H: number; W: number;
-  M: number; kH: number; kW: number; group: number; Cg: number; Mg: number;
-  sh: number; sw: number; dh: number; dw: number;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  M: number;
+  kH: number;
+  kW: number;
+  group: number;
+  Cg: number;
+  Mg: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
   /** top, left, bottom, right */
   pads: [number, number, number, number];
-  OH: number; OW: number;
+  OH: number;
+  OW: number;
 }
 
 /**
@@ -35,7 +51,17 @@ const SUBGROUP = { shader: 'conv/conv2d-subgroup.wgsl', PX: 4, FIXED: ['1x1', '3
 const DW = { WGX: 8, WGY: 8, RX: 8 }; // depthwise.wgsl
 
 /** ONNX Conv output size and pads along one axis (auto_pad per the operator definition). */
-function axis(op: string, autoPad: string, inp: number, k: number, s: number, d: number, pb: number, pe: number, name: string) {
+function axis(
+  op: string,
+  autoPad: string,
+  inp: number,
+  k: number,
+  s: number,
+  d: number,
+  pb: number,
+  pe: number,
+  name: string,
+) {
   const dk = (k - 1) * d + 1;
   if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
     const out = ceilDiv(inp, s);
@@ -45,9 +71,17 @@ function axis(op: string, autoPad: string, inp: number, k: number, s: number, d:
     return { out, pb, pe: total - pb };
   }
   if (autoPad === 'VALID') (pb = 0), (pe = 0);
-  else if (autoPad !== 'NOTSET') throw new WgsegError('BAD_ATTRIBUTE', `${op}: auto_pad "${autoPad}" is not NOTSET, SAME_UPPER, SAME_LOWER or VALID`);
+  else if (autoPad !== 'NOTSET')
+    throw new WgsegError(
+      'BAD_ATTRIBUTE',
+      `${op}: auto_pad "${autoPad}" is not NOTSET, SAME_UPPER, SAME_LOWER or VALID`,
+    );
   const out = Math.floor((inp + pb + pe - dk) / s) + 1;
-  if (out < 1) throw new WgsegError('BAD_SHAPE', `${op}: ${name} ${inp} with pads ${pb}+${pe} is smaller than the dilated kernel ${dk}`);
+  if (out < 1)
+    throw new WgsegError(
+      'BAD_SHAPE',
+      `${op}: ${name} ${inp} with pads ${pb}+${pe} is smaller than the dilated kernel ${dk}`,
+    );
   return { out, pb, pe };
 }
 
@@ -56,81 +90,165 @@ export function convGeometry(op: string, inputs: (TensorInfo | undefined)[], att
   if (!x || !w) throw new WgsegError('BAD_INPUT', `${op}: needs inputs X and W`);
   if (x.shape.length !== 4 || w.shape.length !== 4) {
     const what = x.shape.length === 3 ? '1-D' : x.shape.length === 5 ? '3-D' : `rank-${x.shape.length}`;
-    throw new WgsegError('UNSUPPORTED_OP', `${op}: only 2-D convolution (X [N,C,H,W], W [M,C/group,kH,kW]) is supported, got ${what} X [${x.shape}] and W [${w.shape}]`);
+    throw new WgsegError(
+      'UNSUPPORTED_OP',
+      `${op}: only 2-D convolution (X [N,C,H,W], W [M,C/group,kH,kW]) is supported, got ${what} X [${x.shape}] and W [${w.shape}]`,
+    );
   }
-  if (x.dtype !== 'f32' && x.dtype !== 'f16') throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: X dtype ${x.dtype}; only f32 and f16`);
-  for (const [t, n] of [[w, 'W'], [b, 'B'], [z, 'Z']] as const) {
-    if (t && t.dtype !== x.dtype) throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: ${n} dtype ${t.dtype} differs from X dtype ${x.dtype}`);
+  if (x.dtype !== 'f32' && x.dtype !== 'f16')
+    throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: X dtype ${x.dtype}; only f32 and f16`);
+  for (const [t, n] of [
+    [w, 'W'],
+    [b, 'B'],
+    [z, 'Z'],
+  ] as const) {
+    if (t && t.dtype !== x.dtype)
+      throw new WgsegError('UNSUPPORTED_DTYPE', `${op}: ${n} dtype ${t.dtype} differs from X dtype ${x.dtype}`);
   }
   const [N, C, H, W] = x.shape;
   const [M, Cg, kH, kW] = w.shape;
   const group = intAttr(attrs, 'group', 1, op);
   if (!Number.isInteger(group) || group < 1 || C % group !== 0 || M % group !== 0 || C / group !== Cg) {
-    throw new WgsegError('BAD_SHAPE', `${op}: group ${group} does not fit X [${x.shape}] (C=${C}) and W [${w.shape}] (need C = group * W[1] and M % group == 0)`);
+    throw new WgsegError(
+      'BAD_SHAPE',
+      `${op}: group ${group} does not fit X [${x.shape}] (C=${C}) and W [${w.shape}] (need C = group * W[1] and M % group == 0)`,
+    );
   }
   const ints = (name: string, dflt: number[], min: number) => {
     const v = intsAttr(attrs, name, dflt, op);
     if (v.length !== dflt.length || v.some((e) => !Number.isInteger(e) || e < min)) {
-      throw new WgsegError('BAD_ATTRIBUTE', `${op}: ${name} [${v}] must be ${dflt.length} integers >= ${min} for a 2-D conv`);
+      throw new WgsegError(
+        'BAD_ATTRIBUTE',
+        `${op}: ${name} [${v}] must be ${dflt.length} integers >= ${min} for a 2-D conv`,
+      );
     }
     return v;
   };
   const ks = ints('kernel_shape', [kH, kW], 1);
-  if (ks[0] !== kH || ks[1] !== kW) throw new WgsegError('BAD_ATTRIBUTE', `${op}: kernel_shape [${ks}] does not match W [${w.shape}]`);
+  if (ks[0] !== kH || ks[1] !== kW)
+    throw new WgsegError('BAD_ATTRIBUTE', `${op}: kernel_shape [${ks}] does not match W [${w.shape}]`);
   const [sh, sw] = ints('strides', [1, 1], 1);
   const [dh, dw] = ints('dilations', [1, 1], 1);
   const pads = ints('pads', [0, 0, 0, 0], 0);
   const autoPad = strAttr(attrs, 'auto_pad', 'NOTSET', op);
   const ah = axis(op, autoPad, H, kH, sh, dh, pads[0], pads[2], 'height');
   const aw = axis(op, autoPad, W, kW, sw, dw, pads[1], pads[3], 'width');
-  if (b && (b.shape.length !== 1 || b.shape[0] !== M)) throw new WgsegError('BAD_SHAPE', `${op}: B [${b.shape}] must be [${M}]`);
+  if (b && (b.shape.length !== 1 || b.shape[0] !== M))
+    throw new WgsegError('BAD_SHAPE', `${op}: B [${b.shape}] must be [${M}]`);
   const out = [N, M, ah.out, aw.out];
-  if (z && z.shape.join() !== out.join()) throw new WgsegError('BAD_SHAPE', `${op}: Z [${z.shape}] must match the output [${out}]`);
-  return { N, C, H, W, M, kH, kW, group, Cg, Mg: M / group, sh, sw, dh, dw, pads: [ah.pb, aw.pb, ah.pe, aw.pe], OH: ah.out, OW: aw.out };
+  if (z && z.shape.join() !== out.join())
+    throw new WgsegError('BAD_SHAPE', `${op}: Z [${z.shape}] must match the output [${out}]`);
+  return {
+    N,
+    C,
+    H,
+    W,
+    M,
+    kH,
+    kW,
+    group,
+    Cg,
+    Mg: M / group,
+    sh,
+    sw,
+    dh,
+    dw,
+    pads: [ah.pb, aw.pb, ah.pe, aw.pe],
+    OH: ah.out,
+    OW: aw.out,
+  };
 }
 
 /** Depthwise (and channel-multiplier) convolutions get their own kernel. */
 export const isDepthwise = (g: ConvGeometry) => g.group === g.C && g.Cg === 1 && g.group > 1;
 
-function encodeConv(rt: KernelContext, op: string, [x, w, b, z]: (GpuTensor | undefined)[], y: GpuTensor, attrs: Attrs) {
+interface ConvCall {
+  g: ConvGeometry;
+  T: string;
+  common: Record<string, number>;
+  act: { act: number; act_a: number; act_b: number };
+  io: Record<string, GPUBuffer>;
+  shape: string;
+}
+
+function convCall(op: string, [x, w, b, z]: (GpuTensor | undefined)[], y: GpuTensor, attrs: Attrs): ConvCall {
   const g = convGeometry(op, [x, w, b, z], attrs);
   const act = op === 'FusedConv' ? activationUniforms(attrs, op) : { act: 0, act_a: 0, act_b: 0 };
-  const T = x!.dtype;
   const common = {
-    C: g.C, H: g.H, W: g.W, M: g.M, OH: g.OH, OW: g.OW, kH: g.kH, kW: g.kW,
-    sh: g.sh, sw: g.sw, dh: g.dh, dw: g.dw, pt: g.pads[0], pl: g.pads[1],
-    has_bias: b ? 1 : 0, has_z: z ? 1 : 0, ...act,
+    C: g.C,
+    H: g.H,
+    W: g.W,
+    M: g.M,
+    OH: g.OH,
+    OW: g.OW,
+    kH: g.kH,
+    kW: g.kW,
+    sh: g.sh,
+    sw: g.sw,
+    dh: g.dh,
+    dw: g.dw,
+    pt: g.pads[0],
+    pl: g.pads[1],
+    has_bias: b ? 1 : 0,
+    has_z: z ? 1 : 0,
+    ...act,
   };
   const io = { x: x!.buffer, bias: (b ?? x!).buffer, z: (z ?? x!).buffer, y: y.buffer };
   const shape = `${g.N}x${g.C}x${g.H}x${g.W}->${g.M}x${g.OH}x${g.OW} k${g.kH}x${g.kW} s${g.sh} d${g.dh} g${g.group}`;
-  if (isDepthwise(g)) {
-    const planes = g.N * g.M;
-    if (planes > 65535) throw new WgsegError('BAD_SHAPE', `${op}: N*M = ${planes} depthwise planes exceed 65535`);
-    rt.dispatch({
-      name: `DepthwiseConv[${shape}]`, shader: 'conv/depthwise.wgsl', defines: { T },
-      overrides: { WGX: DW.WGX, WGY: DW.WGY },
-      uniforms: { ...common, mult: g.Mg },
-      buffers: { ...io, w: w!.buffer },
-      workgroups: [ceilDiv(g.OW, DW.WGX * DW.RX), ceilDiv(g.OH, DW.WGY), planes],
-    });
-    return;
-  }
+  return { g, T: x!.dtype, common, act, io, shape };
+}
+
+function encodeDepthwise(rt: KernelContext, op: string, inputs: (GpuTensor | undefined)[], y: GpuTensor, attrs: Attrs) {
+  const { g, T, common, io, shape } = convCall(op, inputs, y, attrs);
+  const planes = g.N * g.M;
+  if (planes > 65535) throw new WgsegError('BAD_SHAPE', `${op}: N*M = ${planes} depthwise planes exceed 65535`);
+  rt.dispatch({
+    name: `DepthwiseConv[${shape}]`,
+    shader: 'conv/depthwise.wgsl',
+    defines: { T },
+    overrides: { WGX: DW.WGX, WGY: DW.WGY },
+    uniforms: { ...common, mult: g.Mg },
+    buffers: { ...io, w: inputs[1]!.buffer },
+    workgroups: [ceilDiv(g.OW, DW.WGX * DW.RX), ceilDiv(g.OH, DW.WGY), planes],
+  });
+}
+
+/** The implicit-GEMM kernels: the subgroup one (`sg`) or the portable one. */
+function encodeGemm(
+  sg: boolean,
+  rt: KernelContext,
+  op: string,
+  inputs: (GpuTensor | undefined)[],
+  y: GpuTensor,
+  attrs: Attrs,
+) {
+  const { g, T, common, act, io, shape } = convCall(op, inputs, y, attrs);
+  const [, w, b, z] = inputs;
   const kHW = g.kH * g.kW;
-  const { sg, MB, Mq } = gemmLayout(rt, g);
-  if (!sg && kHW * PLAIN.RP > PLAIN.XS) throw new WgsegError('UNSUPPORTED_OP', `${op}: kernel ${g.kH}x${g.kW} has more than ${PLAIN.XS / PLAIN.RP} taps`);
+  const { MB, Mq } = gemmLayout(sg, g);
+  if (!sg && kHW * PLAIN.RP > PLAIN.XS)
+    throw new WgsegError('UNSUPPORTED_OP', `${op}: kernel ${g.kH}x${g.kW} has more than ${PLAIN.XS / PLAIN.RP} taps`);
   const WG = sg ? convTuning.wg : Math.min(64, Math.max(PLAIN.RP, 2 ** Math.ceil(Math.log2(Mq))));
   const mtiles = sg ? Mq / (MB / 4) : ceilDiv(Mq, WG);
-  if (g.group * mtiles > 65535) throw new WgsegError('BAD_SHAPE', `${op}: ${g.group * mtiles} channel tiles exceed 65535`);
+  if (g.group * mtiles > 65535)
+    throw new WgsegError('BAD_SHAPE', `${op}: ${g.group * mtiles} channel tiles exceed 65535`);
   let wp = w!.buffer;
-  if (w!.packed !== undefined && w!.packed !== packKey(Mq)) throw new WgsegError('BAD_INPUT', `${op}: weights were packed at load as ${w!.packed}, the kernel now wants ${packKey(Mq)} (conv tuning changed after the session was made)`);
+  if (w!.packed !== undefined && w!.packed !== packKey(Mq))
+    throw new WgsegError(
+      'BAD_INPUT',
+      `${op}: weights were packed at load as ${w!.packed}, the kernel now wants ${packKey(Mq)} (conv tuning changed after the session was made)`,
+    );
   if (w!.packed === undefined) {
     // weights that are not a constant: packed here, every run
     const packN = g.group * g.Cg * kHW * Mq;
     wp = rt.pool.acquire(packN * 4 * (T === 'f16' ? 2 : 4));
     rt.dispatch({
-      name: `ConvPackWeights[${g.M}x${g.Cg}x${g.kH}x${g.kW}]`, shader: 'conv/pack-weights.wgsl', defines: { T },
+      name: `ConvPackWeights[${g.M}x${g.Cg}x${g.kH}x${g.kW}]`,
+      shader: 'conv/pack-weights.wgsl',
+      defines: { T },
       uniforms: { n: packN, Cg: g.Cg, Mg: g.Mg, Mq, kHW },
-      buffers: { w: w!.buffer, wp }, workgroups: linearGrid(packN, 256),
+      buffers: { w: w!.buffer, wp },
+      workgroups: linearGrid(packN, 256),
     });
   }
   const P = g.N * g.OH * g.OW;
@@ -138,14 +256,23 @@ function encodeConv(rt: KernelContext, op: string, [x, w, b, z]: (GpuTensor | un
   const ck = sg ? g.Cg : Math.min(g.Cg, Math.floor(PLAIN.XS / (kHW * PLAIN.RP)));
   const fixed = convTuning.fixedSize && SUBGROUP.FIXED.includes(`${g.kH}x${g.kW}`);
   const sgOverrides = {
-    WG, MB, UNIT: g.sw === 1 && g.dw === 1 ? 1 : 0, KH: fixed ? g.kH : 0, KW: fixed ? g.kW : 0,
-    ACT: act.act, HAS_BIAS: b ? 1 : 0, HAS_Z: z ? 1 : 0,
+    WG,
+    MB,
+    UNIT: g.sw === 1 && g.dw === 1 ? 1 : 0,
+    KH: fixed ? g.kH : 0,
+    KW: fixed ? g.kW : 0,
+    ACT: act.act,
+    HAS_BIAS: b ? 1 : 0,
+    HAS_Z: z ? 1 : 0,
   };
   rt.dispatch({
-    name: `Conv[${shape}]`, shader: sg ? SUBGROUP.shader : PLAIN.shader, defines: { T },
+    name: `Conv[${shape}]`,
+    shader: sg ? SUBGROUP.shader : PLAIN.shader,
+    defines: { T },
     overrides: sg ? sgOverrides : { WG, XS: PLAIN.XS },
     uniforms: { ...common, P, Cg: g.Cg, Mg: g.Mg, Mq, ck, mtiles },
-    buffers: { ...io, wp }, workgroups: [tx, ty, g.group * mtiles],
+    buffers: { ...io, wp },
+    workgroups: [tx, ty, g.group * mtiles],
   });
   if (wp !== w!.buffer) rt.pool.release(wp);
 }
@@ -154,10 +281,9 @@ function encodeConv(rt: KernelContext, op: string, [x, w, b, z]: (GpuTensor | un
  * The GEMM kernels' weight layout: vec4 quads of output channels, Mq quads per group (a multiple of
  * MB / 4 for the subgroup kernel, whose MB is 32, or 16 for groups of at most 16 channels).
  */
-function gemmLayout(rt: KernelContext, g: ConvGeometry): { sg: boolean; MB: number; Mq: number } {
-  const sg = convTuning.subgroups && rt.info.subgroups && rt.info.subgroupMinSize >= 8;
+function gemmLayout(sg: boolean, g: ConvGeometry): { MB: number; Mq: number } {
   const MB = g.Mg > 16 ? 32 : 16;
-  return { sg, MB, Mq: sg ? ceilDiv(g.Mg, MB) * (MB / 4) : ceilDiv(g.Mg, 4) };
+  return { MB, Mq: sg ? ceilDiv(g.Mg, MB) * (MB / 4) : ceilDiv(g.Mg, 4) };
 }
 
 const packKey = (Mq: number) => `conv-gemm Mq=${Mq}`;
@@ -171,7 +297,8 @@ export function packConvWeights(w: ArrayLike<number>, g: ConvGeometry, Mq: numbe
   const out = new Float32Array(g.group * g.Cg * kHW * Mq * 4);
   for (let grp = 0; grp < g.group; grp++)
     for (let m = 0; m < g.Mg; m++) {
-      const q = m >> 2, c = m & 3;
+      const q = m >> 2,
+        c = m & 3;
       for (let ci = 0; ci < g.Cg; ci++) {
         const src = ((grp * g.Mg + m) * g.Cg + ci) * kHW;
         const dst = ((grp * g.Cg + ci) * kHW * Mq + q) * 4 + c;
@@ -181,24 +308,46 @@ export function packConvWeights(w: ArrayLike<number>, g: ConvGeometry, Mq: numbe
   return out;
 }
 
+/** The subgroup kernel needs subgroups of at least 8 lanes (it shares weights across 8). */
+const hasSubgroups = (info: DeviceInfo) => convTuning.subgroups && info.subgroups && info.subgroupMinSize >= 8;
+
 function convKernel(op: 'Conv' | 'FusedConv'): OpKernel {
-  return {
+  const ins = (inputs: (GpuTensor | undefined)[]) => (op === 'Conv' ? inputs.slice(0, 3) : inputs);
+  const geometry = (inputs: (TensorInfo | undefined)[], attrs: Attrs) => convGeometry(op, inputs, attrs);
+  const gemm = (name: string, sg: boolean): Variant => ({
+    name,
+    applies(inputs, attrs, info) {
+      const g = geometry(inputs, attrs);
+      return !isDepthwise(g) && (sg ? hasSubgroups(info) : g.kH * g.kW * PLAIN.RP <= PLAIN.XS);
+    },
+    prepack(_ctx, index, data, inputs, attrs) {
+      if (index !== 1) return undefined;
+      const g = geometry(inputs, attrs);
+      const { Mq } = gemmLayout(sg, g);
+      return { data: packConvWeights(data, g, Mq), dtype: inputs[1]!.dtype, key: packKey(Mq) };
+    },
+    encode: (rt, inputs, [y], attrs) => encodeGemm(sg, rt, op, ins(inputs), y, attrs),
+  });
+  return withVariants({
     op,
     infer(inputs, attrs) {
       const g = convGeometry(op, inputs, attrs);
       if (op === 'FusedConv') activationUniforms(attrs, op);
       return [{ shape: [g.N, g.M, g.OH, g.OW], dtype: inputs[0]!.dtype }];
     },
-    encode(rt, inputs, [y], attrs) {
-      encodeConv(rt, op, op === 'Conv' ? inputs.slice(0, 3) : inputs, y, attrs);
-    },
-    prepack(rt, index, data, inputs, attrs) {
-      const g = convGeometry(op, inputs, attrs);
-      if (index !== 1 || isDepthwise(g)) return undefined;
-      const { Mq } = gemmLayout(rt, g);
-      return { data: packConvWeights(data, g, Mq), dtype: inputs[1]!.dtype, key: packKey(Mq) };
-    },
-  };
+    variants: [
+      {
+        name: 'depthwise',
+        applies: (inputs, attrs) => isDepthwise(geometry(inputs, attrs)),
+        encode: (rt, inputs, [y], attrs) => encodeDepthwise(rt, op, ins(inputs), y, attrs),
+      },
+      depthwiseFlat(op, geometry),
+      gemm('gemm-subgroup', true),
+      gemm('gemm', false),
+      gemmTiledVariant(op, geometry),
+      ...winogradVariants(op, geometry),
+    ],
+  });
 }
 
 export const convKernels: OpKernel[] = [convKernel('Conv'), convKernel('FusedConv')];
