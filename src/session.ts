@@ -43,10 +43,11 @@ export interface SessionOptions {
   /** WebGPU validation error scopes around every pipeline and dispatch (RuntimeOptions.debug); default env WGSEG_DEBUG=1 */
   debug?: boolean;
   /**
-   * Kernel variant choice per node (src/graph/tuning.ts). 'auto' (default; env WGSEG_TUNE overrides
-   * the default): the cached choice for this adapter, else measured within `tuneBudgetMs`, else the
-   * default variant; 'full': every candidate measured, cache ignored (and refreshed); 'off': the
-   * default variant everywhere. `session.tuning` lists the choices.
+   * Kernel variant choice per node (src/graph/tuning.ts). 'cached' (default; env WGSEG_TUNE
+   * overrides the default): the choice cached for this adapter, else the default variant, nothing
+   * measured; 'auto': the cached choice, else measured within `tuneBudgetMs` and cached; 'full':
+   * every candidate measured, cache ignored (and refreshed); 'off': the default variant everywhere.
+   * `session.tuning` lists the choices; `wgseg tune model.onnx` fills the cache ahead of time.
    */
   tune?: TuneMode;
   /** most milliseconds 'auto' spends measuring per plan (default 2000) */
@@ -166,12 +167,12 @@ interface Planned {
   tuning: TuningChoice[];
 }
 
-const TUNE_MODES: readonly TuneMode[] = ['auto', 'full', 'off'];
+const TUNE_MODES: readonly TuneMode[] = ['cached', 'auto', 'full', 'off'];
 
-/** The tune mode asked for: the option, else env WGSEG_TUNE, else 'auto'; BAD_INPUT naming a bad value. */
+/** The tune mode asked for: the option, else env WGSEG_TUNE, else 'cached'; BAD_INPUT naming a bad value. */
 function tuneMode(opts: SessionOptions): TuneMode {
   const env = typeof process !== 'undefined' ? process.env?.WGSEG_TUNE : undefined;
-  const m = opts.tune ?? (env || 'auto');
+  const m = opts.tune ?? (env || 'cached');
   if (!TUNE_MODES.includes(m as TuneMode))
     throw new WgsegError(
       'BAD_INPUT',

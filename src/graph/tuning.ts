@@ -18,11 +18,12 @@ import { hostValues, type Resolved } from './shapes';
  */
 
 /**
- * 'auto': the cached choice, else measured within the time budget (the rest run their default);
- * 'full': every node measured, whatever the cache says and however long; 'off': the default
- * variant everywhere (the first that applies), no cache.
+ * 'cached': the cached choice, else the default variant (nothing measured: cold start as without
+ * tuning); 'auto': the cached choice, else measured within the time budget (the rest run their
+ * default); 'full': every node measured, whatever the cache says and however long; 'off': the
+ * default variant everywhere (the first that applies), no cache.
  */
-export type TuneMode = 'auto' | 'full' | 'off';
+export type TuneMode = 'cached' | 'auto' | 'full' | 'off';
 
 /** Where measured choices are kept between sessions (src/tuning-cache.ts: a JSON file in Node, IndexedDB in browsers). */
 export interface TuningCache {
@@ -129,12 +130,12 @@ export async function chooseVariants(
       source: forced ? 'forced' : 'default',
     };
     if (!forced && mode !== 'off' && candidates.length > 1) {
-      const cached = mode === 'auto' ? opts.cache?.get(site.key) : undefined;
+      const cached = mode === 'auto' || mode === 'cached' ? opts.cache?.get(site.key) : undefined;
       const hit = cached !== undefined ? candidates.find((c) => c.name === cached) : undefined;
       const prior = measured.get(site.key);
       if (hit) Object.assign(entry, { choice: hit.name, source: 'cache' });
       else if (prior) Object.assign(entry, { ...prior, source: 'measured' });
-      else if (mode === 'full' || performance.now() - start < budget) {
+      else if (mode === 'full' || (mode === 'auto' && performance.now() - start < budget)) {
         const times = await measure(rt, r, site);
         const best = Object.entries(times).sort((a, b) => a[1] - b[1])[0];
         if (best) {
@@ -142,7 +143,7 @@ export async function chooseVariants(
           opts.cache?.set(site.key, best[0]);
           Object.assign(entry, { choice: best[0], times, source: 'measured' });
         }
-      } else entry.source = 'budget';
+      } else if (mode === 'auto') entry.source = 'budget'; // 'cached': a miss runs the default
       v = candidates.find((c) => c.name === entry.choice)!;
     }
     variants.push(v);
@@ -176,8 +177,12 @@ async function measure(rt: Runtime, r: Resolved, s: Site): Promise<Record<string
       run(); // compiles the pipelines (lavapipe compiles at the first dispatch)
       await rt.sync();
       const ms: number[] = [];
-      for (let i = 0; i < RUNS; i++) ms.push((await rt.profile(run)).reduce((a, t) => a + t.ms, 0));
-      times[v.name] = ms.sort((a, b) => a - b)[RUNS >> 1];
+      const best = Math.min(...Object.values(times));
+      for (let i = 0; i < RUNS; i++) {
+        ms.push((await rt.profile(run)).reduce((a, t) => a + t.ms, 0));
+        if (ms[0] > 2 * best) break; // clearly slower than one already timed: once is enough
+      }
+      times[v.name] = ms.sort((a, b) => a - b)[ms.length >> 1];
     } catch (e) {
       // a candidate that cannot run here (too large, a validation error) is not chosen
       if (!(e instanceof WgsegError) || e.code === 'DEVICE_LOST') throw e;

@@ -147,14 +147,24 @@ describe('autotuner', () => {
     );
   });
 
-  it("'off' and a spent budget run the default variant without measuring; a bad tune value is BAD_INPUT", async () => {
+  it("'off', 'cached' and a spent budget run without measuring; a bad tune value is BAD_INPUT", async () => {
     const cache = memoryTuningCache();
     const [off] = await run({ tune: 'off', tuningCache: cache });
     expect(off).toMatchObject({ source: 'default', times: {} });
     expect(off.choice).toBe(off.candidates[0]);
-    const [spent] = await run({ tune: 'auto', tuneBudgetMs: 0, tuningCache: cache });
+    // 'cached' (the default): the cached choice where there is one, else the default, never measured
+    const [miss] = await run({ tune: 'cached', tuningCache: cache });
+    expect(miss).toMatchObject({ source: 'default', choice: off.choice, times: {} });
+    const other = off.candidates[off.candidates.length - 1];
+    cache.set(off.key, other);
+    const env = process.env.WGSEG_TUNE;
+    delete process.env.WGSEG_TUNE; // the suite runs with WGSEG_TUNE=off (vite.config.ts): here the real default
+    const [hit] = await run({ tuningCache: cache }).finally(() => (process.env.WGSEG_TUNE = env));
+    expect(hit).toMatchObject({ source: 'cache', choice: other, times: {} });
+    const fresh = memoryTuningCache();
+    const [spent] = await run({ tune: 'auto', tuneBudgetMs: 0, tuningCache: fresh });
     expect(spent).toMatchObject({ source: 'budget', choice: off.choice, times: {} });
-    expect(cache.get(off.key)).toBeUndefined();
+    expect(fresh.get(off.key)).toBeUndefined();
     await expect(Session.create(model(), { tune: 'fast' as 'auto' })).rejects.toThrow(/tune "fast" is not one of/);
     await expect(Session.create(model(), { tuneBudgetMs: -1 })).rejects.toThrow(/tuneBudgetMs/);
   });
