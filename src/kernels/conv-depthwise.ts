@@ -1,3 +1,4 @@
+import { isDepthwise, type ConvGeometry } from './conv-geometry';
 import type { Attrs } from '../core/attrs';
 import type { GpuTensor, KernelContext, TensorInfo, Variant } from '../core/op';
 import { activationUniforms } from './activation';
@@ -12,32 +13,13 @@ import { ceilDiv, linearGrid } from './dispatch';
  * that this file imports nothing from conv.ts.
  */
 
-/** The fields of conv.ts's ConvGeometry this kernel reads. */
-export interface DepthwiseGeometry {
-  N: number;
-  C: number;
-  H: number;
-  W: number;
-  M: number;
-  kH: number;
-  kW: number;
-  group: number;
-  Cg: number;
-  Mg: number;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  pads: [number, number, number, number];
-  OH: number;
-  OW: number;
-}
+/** conv-geometry.ts's ConvGeometry (the name this file has used). */
+export type DepthwiseGeometry = ConvGeometry;
 
 type Geometry = (inputs: (TensorInfo | undefined)[], attrs: Attrs) => DepthwiseGeometry;
 
 const FLAT = { shader: 'conv/depthwise-flat.wgsl', WG: 64, PX: 4 };
 
-const depthwise = (g: DepthwiseGeometry) => g.group === g.C && g.Cg === 1 && g.group > 1;
 
 function encodeFlat(
   rt: KernelContext,
@@ -88,7 +70,7 @@ export function depthwiseFlat(op: 'Conv' | 'FusedConv', geometry: Geometry): Var
     name: 'depthwise-flat',
     applies(inputs, attrs) {
       const g = geometry(inputs, attrs);
-      return depthwise(g) && g.N * g.M * g.OH * ceilDiv(g.OW, FLAT.PX) < 2 ** 32; // u32 flat index
+      return isDepthwise(g) && g.N * g.M * g.OH * ceilDiv(g.OW, FLAT.PX) < 2 ** 32; // u32 flat index
     },
     encode(rt, inputs, [y], attrs) {
       const ins = op === 'Conv' ? inputs.slice(0, 3) : inputs;

@@ -1,3 +1,4 @@
+import type { ConvGeometry } from './conv-geometry';
 import type { Attrs } from '../core/attrs';
 import { WgsegError } from '../core/errors';
 import type { GpuTensor, KernelContext, TensorInfo, Variant } from '../core/op';
@@ -11,27 +12,8 @@ import { ceilDiv, linearGrid } from './dispatch';
  * output channels, k-major): packed on the host for constants, on the GPU per run otherwise.
  */
 
-/** The geometry the kernel reads (conv.ts's ConvGeometry, declared here so that the files do not import each other). */
-export interface TiledGeometry {
-  N: number;
-  C: number;
-  H: number;
-  W: number;
-  M: number;
-  kH: number;
-  kW: number;
-  group: number;
-  Cg: number;
-  Mg: number;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  /** top, left, bottom, right */
-  pads: [number, number, number, number];
-  OH: number;
-  OW: number;
-}
+/** conv-geometry.ts's ConvGeometry (the name this file has used). */
+export type TiledGeometry = ConvGeometry;
 
 /** Tile configurations: channels x pixels per workgroup -> invocations along channels (TM) and pixels (TN). */
 export const TILED_TILES = {

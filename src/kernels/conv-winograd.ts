@@ -1,3 +1,4 @@
+import type { ConvGeometry } from './conv-geometry';
 import type { Attrs } from '../core/attrs';
 import { WgsegError } from '../core/errors';
 import type { DeviceInfo, GpuTensor, KernelContext, TensorInfo, Variant } from '../core/op';
@@ -19,26 +20,8 @@ import { ceilDiv, linearGrid } from './dispatch';
  * portable 'gemm'; a 2.25x cut in multiplies should win on real GPUs, where the autotuner decides.
  */
 
-/** The parts of conv.ts' ConvGeometry this file reads (structural: conv.ts imports this file). */
-export interface WinogradGeometry {
-  N: number;
-  C: number;
-  H: number;
-  W: number;
-  M: number;
-  kH: number;
-  kW: number;
-  group: number;
-  Cg: number;
-  Mg: number;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  pads: [number, number, number, number];
-  OH: number;
-  OW: number;
-}
+/** conv-geometry.ts's ConvGeometry (the name this file has used). */
+export type WinogradGeometry = ConvGeometry;
 type Geometry = (inputs: (TensorInfo | undefined)[], attrs: Attrs) => WinogradGeometry;
 
 /**

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { fromHalf, toHalf } from '../../src/core/dtype';
 import type { Runtime } from '../../src/gpu/runtime';
 import { convTiledTuning, type TiledGeometry, type TiledTile, tiledTile } from '../../src/kernels/conv-tiled';
 import { runKernel } from '../../src/kernels/dispatch';
@@ -7,19 +6,12 @@ import { kernelFor } from '../../src/kernels/registry';
 import { adapters, runOp, variantsOf } from '../helpers/gpu';
 import { rng } from '../helpers/random';
 import { TOL, expectClose } from '../helpers/tolerance';
-import { convAxis, convRef, fusedActivation } from '../reference/conv';
+import { type ConvCase, convCase } from '../helpers/conv-case';
+import { convRef } from '../reference/conv';
 
 afterEach(() => void (convTiledTuning.tile = undefined));
 
-interface Case {
-  name: string;
-  x: number[];
-  w: number[];
-  bias?: boolean;
-  attrs?: Record<string, number | string | number[]>;
-  act?: [string, number[]?];
-  z?: boolean;
-}
+type Case = ConvCase;
 
 const cases: Case[] = [
   {
@@ -117,45 +109,7 @@ const cases: Case[] = [
 ];
 
 async function check(rt: Runtime, c: Case, seed: number, dtype: 'f32' | 'f16' = 'f32') {
-  const r = rng(seed);
-  const q = (a: Float64Array) => (dtype === 'f16' ? a.map((v) => fromHalf(toHalf(v))) : a);
-  const n = (s: number[]) => s.reduce((a, b) => a * b, 1);
-  const x = q(r.array(n(c.x))),
-    w = q(r.array(n(c.w))),
-    b = c.bias ? q(r.array(c.w[0])) : undefined;
-  const a = c.attrs ?? {};
-  const ap = (a.auto_pad as string | undefined) ?? 'NOTSET';
-  const p = (a.pads as number[] | undefined) ?? [0, 0, 0, 0];
-  const [sh, sw] = (a.strides as number[] | undefined) ?? [1, 1];
-  const [dh, dw] = (a.dilations as number[] | undefined) ?? [1, 1];
-  const oshape = [
-    c.x[0],
-    c.w[0],
-    convAxis(c.x[2], c.w[2], sh, dh, p[0], p[2], ap).out,
-    convAxis(c.x[3], c.w[3], sw, dw, p[1], p[3], ap).out,
-  ];
-  const z = c.z ? q(r.array(n(oshape))) : undefined;
-  const op = c.act || c.z ? 'FusedConv' : 'Conv';
-  const attrs = {
-    ...a,
-    ...(c.act ? { activation: c.act[0], ...(c.act[1] ? { activation_params: c.act[1] } : {}) } : {}),
-  };
-  const want = convRef({
-    x,
-    xShape: c.x,
-    w,
-    wShape: c.w,
-    b,
-    z,
-    strides: [sh, sw],
-    dilations: [dh, dw],
-    pads: p,
-    group: (a.group as number) ?? 1,
-    autoPad: ap as 'NOTSET',
-    activation: c.act && fusedActivation(c.act[0], c.act[1]),
-  });
-  const t = (data: Float64Array, shape: number[]) => ({ data, shape, dtype });
-  const inputs = [t(x, c.x), t(w, c.w), b && t(b, [c.w[0]]), z && t(z, oshape)];
+  const { op, attrs, want, inputs } = convCase(c, seed, dtype);
   expect(await variantsOf(op, inputs, attrs, rt)).toContain('gemm-tiled');
   const [y] = await runOp(op, inputs, attrs, [], { variant: 'gemm-tiled', rt });
   expect(y.shape).toEqual(want.shape);

@@ -1,14 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { fromHalf, toHalf } from '../../src/core/dtype';
 import { winogradTuning } from '../../src/kernels/conv-winograd';
 import { runKernel } from '../../src/kernels/dispatch';
 import { kernelFor } from '../../src/kernels/registry';
 import type { Runtime } from '../../src/gpu/runtime';
 import type { Attrs } from '../../src/core/attrs';
 import { gpu, runOp, variantsOf } from '../helpers/gpu';
-import { rng } from '../helpers/random';
 import { TOL, expectClose } from '../helpers/tolerance';
-import { convAxis, convRef, fusedActivation } from '../reference/conv';
+import { type ConvCase, convCase } from '../helpers/conv-case';
 
 const CHUNK = winogradTuning.chunkBytes;
 afterAll(() => void (winogradTuning.chunkBytes = CHUNK));
@@ -29,14 +27,7 @@ afterAll(() => void (winogradTuning.chunkBytes = CHUNK));
  */
 const TOL_WINOGRAD = { abs: 3e-4, rel: 3e-4 };
 
-interface Case {
-  name: string;
-  x: number[];
-  w: number[];
-  bias?: boolean;
-  attrs?: Record<string, number | string | number[]>;
-  act?: [string, number[]?];
-  z?: boolean;
+interface Case extends ConvCase {
   /** lavapipe only (SwiftShader is 10-30x slower) */
   big?: boolean;
 }
@@ -85,45 +76,7 @@ const cases: Case[] = [
   { name: 'FusedConv Z only, no bias', x: [1, 4, 5, 5], w: [3, 4, 3, 3], z: true, attrs: { pads: [1, 1, 1, 1] } },
 ];
 
-const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
-
-/** Inputs, attributes and the f64 reference of a case (values in [-1, 1], quantised to f16 for f16 runs). */
-function setup(c: Case, seed: number, dtype: 'f32' | 'f16') {
-  const r = rng(seed);
-  const q = (a: Float64Array) => (dtype === 'f16' ? a.map((v) => fromHalf(toHalf(v))) : a);
-  const x = q(r.array(numel(c.x))),
-    w = q(r.array(numel(c.w))),
-    b = c.bias ? q(r.array(c.w[0])) : undefined;
-  const a = c.attrs ?? {};
-  const ap = (a.auto_pad as string | undefined) ?? 'NOTSET';
-  const p = (a.pads as number[] | undefined) ?? [0, 0, 0, 0];
-  const oshape = [
-    c.x[0],
-    c.w[0],
-    convAxis(c.x[2], 3, 1, 1, p[0], p[2], ap).out,
-    convAxis(c.x[3], 3, 1, 1, p[1], p[3], ap).out,
-  ];
-  const z = c.z ? q(r.array(numel(oshape))) : undefined;
-  const op = c.act || c.z ? 'FusedConv' : 'Conv';
-  const attrs = {
-    ...a,
-    ...(c.act ? { activation: c.act[0], ...(c.act[1] ? { activation_params: c.act[1] } : {}) } : {}),
-  };
-  const want = convRef({
-    x,
-    xShape: c.x,
-    w,
-    wShape: c.w,
-    b,
-    z,
-    pads: p,
-    group: (a.group as number) ?? 1,
-    autoPad: ap as 'NOTSET',
-    activation: c.act && fusedActivation(c.act[0], c.act[1]),
-  });
-  const t = (data: Float64Array, shape: number[]) => ({ data, shape, dtype });
-  return { op, attrs, want, inputs: [t(x, c.x), t(w, c.w), b && t(b, [c.w[0]]), z && t(z, oshape)] };
-}
+const setup = convCase;
 
 async function check(rt: Runtime, variant: string, c: Case, seed: number, dtype: 'f32' | 'f16' = 'f32') {
   const { op, attrs, want, inputs } = setup(c, seed, dtype);

@@ -1,166 +1,19 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { fromHalf, toHalf } from '../../src/core/dtype';
 import { convTuning } from '../../src/kernels/conv';
 import { kernelFor } from '../../src/kernels/registry';
 import { gpu, runOp } from '../helpers/gpu';
 import { rng } from '../helpers/random';
 import { TOL, expectClose } from '../helpers/tolerance';
-import { convAxis, convRef, fusedActivation } from '../reference/conv';
+import { CONV_CASES, type ConvCase, convCase } from '../helpers/conv-case';
 
 afterAll(() => void ((convTuning.subgroups = true), (convTuning.wg = 16), (convTuning.fixedSize = true)));
 
-interface Case {
-  name: string;
-  x: number[];
-  w: number[];
-  bias?: boolean;
-  attrs?: Record<string, number | string | number[]>;
-  act?: [string, number[]?];
-  z?: boolean;
-}
-
-const cases: Case[] = [
-  {
-    name: '3x3 pad 1, batch 2, odd channels, bias',
-    x: [2, 5, 9, 11],
-    w: [7, 5, 3, 3],
-    bias: true,
-    attrs: { pads: [1, 1, 1, 1] },
-  },
-  {
-    name: 'stride 2, asymmetric pads, no bias',
-    x: [1, 3, 10, 9],
-    w: [6, 3, 3, 3],
-    attrs: { strides: [2, 2], pads: [0, 1, 2, 1] },
-  },
-  {
-    name: 'stride 3 x 2, dilation 2',
-    x: [2, 4, 13, 12],
-    w: [5, 4, 3, 3],
-    bias: true,
-    attrs: { strides: [3, 2], dilations: [2, 2], pads: [2, 1, 2, 3] },
-  },
-  {
-    name: 'dilation 3, SAME_UPPER',
-    x: [1, 6, 11, 10],
-    w: [9, 6, 3, 3],
-    bias: true,
-    attrs: { dilations: [3, 3], auto_pad: 'SAME_UPPER' },
-  },
-  {
-    name: 'SAME_LOWER, stride 2, even kernel',
-    x: [1, 3, 9, 8],
-    w: [4, 3, 2, 4],
-    attrs: { strides: [2, 2], auto_pad: 'SAME_LOWER' },
-  },
-  { name: 'VALID, non-square kernel', x: [2, 3, 8, 9], w: [5, 3, 1, 5], bias: true, attrs: { auto_pad: 'VALID' } },
-  { name: 'groups 2', x: [2, 6, 7, 8], w: [10, 3, 3, 3], bias: true, attrs: { group: 2, pads: [1, 1, 1, 1] } },
-  {
-    name: 'groups 2, 19 channels per group (32-channel tile, partly used)',
-    x: [2, 6, 7, 9],
-    w: [38, 3, 3, 3],
-    bias: true,
-    attrs: { group: 2, pads: [1, 2, 1, 0] },
-  },
-  {
-    name: 'groups 3, stride 2',
-    x: [1, 9, 9, 9],
-    w: [6, 3, 3, 3],
-    attrs: { group: 3, strides: [2, 2], pads: [1, 0, 1, 0] },
-  },
-  {
-    name: 'depthwise, stride 2',
-    x: [2, 6, 11, 9],
-    w: [6, 1, 3, 3],
-    bias: true,
-    attrs: { group: 6, strides: [2, 2], pads: [1, 1, 1, 1] },
-  },
-  {
-    name: 'depthwise multiplier 2, dilation 2',
-    x: [1, 5, 10, 12],
-    w: [10, 1, 3, 3],
-    bias: true,
-    attrs: { group: 5, dilations: [2, 2], pads: [2, 2, 2, 2] },
-  },
-  { name: '1x1', x: [2, 13, 5, 7], w: [17, 13, 1, 1], bias: true },
-  {
-    name: '7x7 stride 2 pad 3',
-    x: [1, 3, 19, 17],
-    w: [8, 3, 7, 7],
-    bias: true,
-    attrs: { strides: [2, 2], pads: [3, 3, 3, 3], kernel_shape: [7, 7] },
-  },
-  {
-    name: 'many channels (several workgroup tiles and channel tiles)',
-    x: [1, 70, 6, 5],
-    w: [300, 70, 3, 3],
-    bias: true,
-    attrs: { pads: [1, 1, 1, 1] },
-  },
-  ...['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh'].map(
-    (a, i): Case => ({
-      name: `FusedConv ${a} + Z`,
-      x: [2, 5, 6, 7],
-      w: [6, 5, 3, 3],
-      bias: true,
-      z: true,
-      attrs: { pads: [1, 1, 1, 1] },
-      act: [a, ({ Clip: [0, 0.6], LeakyRelu: [0.2], HardSigmoid: [0.3, 0.4] } as Record<string, number[]>)[a]],
-      ...(i === 0 ? {} : {}),
-    }),
-  ),
-  {
-    name: 'FusedConv depthwise relu6 + Z',
-    x: [1, 7, 9, 8],
-    w: [7, 1, 3, 3],
-    bias: true,
-    z: true,
-    attrs: { group: 7, pads: [1, 1, 1, 1] },
-    act: ['Clip', [0, 6]],
-  },
-  { name: 'FusedConv without activation, Z only', x: [1, 4, 5, 5], w: [3, 4, 3, 3], z: true },
-];
+type Case = ConvCase;
+const cases = CONV_CASES;
 
 async function check(c: Case, seed: number, dtype: 'f32' | 'f16' = 'f32') {
-  const r = rng(seed);
-  const q = (a: Float64Array) => (dtype === 'f16' ? a.map((v) => fromHalf(toHalf(v))) : a);
-  const n = (s: number[]) => s.reduce((a, b) => a * b, 1);
-  const x = q(r.array(n(c.x))),
-    w = q(r.array(n(c.w))),
-    b = c.bias ? q(r.array(c.w[0])) : undefined;
-  const a = c.attrs ?? {};
-  const ap = (a.auto_pad as string | undefined) ?? 'NOTSET';
-  const p = (a.pads as number[] | undefined) ?? [0, 0, 0, 0];
-  const [sh, sw] = (a.strides as number[] | undefined) ?? [1, 1];
-  const [dh, dw] = (a.dilations as number[] | undefined) ?? [1, 1];
-  const oshape = [
-    c.x[0],
-    c.w[0],
-    convAxis(c.x[2], c.w[2], sh, dh, p[0], p[2], ap).out,
-    convAxis(c.x[3], c.w[3], sw, dw, p[1], p[3], ap).out,
-  ];
-  const z = c.z ? q(r.array(n(oshape))) : undefined;
-  const op = c.act || c.z ? 'FusedConv' : 'Conv';
-  const attrs = {
-    ...a,
-    ...(c.act ? { activation: c.act[0], ...(c.act[1] ? { activation_params: c.act[1] } : {}) } : {}),
-  };
-  const want = convRef({
-    x,
-    xShape: c.x,
-    w,
-    wShape: c.w,
-    b,
-    z,
-    strides: [sh, sw],
-    dilations: [dh, dw],
-    pads: p,
-    group: (a.group as number) ?? 1,
-    autoPad: ap as 'NOTSET',
-    activation: c.act && fusedActivation(c.act[0], c.act[1]),
-  });
-  const t = (data: Float64Array, shape: number[]) => ({ data, shape, dtype });
-  const [y] = await runOp(op, [t(x, c.x), t(w, c.w), b && t(b, [c.w[0]]), z && t(z, oshape)], attrs);
+  const { op, attrs, want, inputs } = convCase(c, seed, dtype);
+  const [y] = await runOp(op, inputs, attrs);
   expect(y.shape).toEqual(want.shape);
   expectClose(y.data, want.data, dtype === 'f16' ? TOL.f16 : TOL.f32Reduce, `${c.name} ${dtype}`);
 }

@@ -1,23 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { fromHalf, toHalf } from '../../src/core/dtype';
 import type { Runtime } from '../../src/gpu/runtime';
 import { adapters, runOp, variantsOf } from '../helpers/gpu';
-import { rng } from '../helpers/random';
 import { TOL, expectClose } from '../helpers/tolerance';
-import { convAxis, convRef, fusedActivation } from '../reference/conv';
+import { type ConvCase, convCase } from '../helpers/conv-case';
 
 // Every depthwise variant of Conv / FusedConv, forced, on lavapipe and SwiftShader, against the f64 reference.
 const VARIANTS = ['depthwise', 'depthwise-flat'];
 
-interface Case {
-  name: string;
-  x: number[];
-  w: number[];
-  bias?: boolean;
-  z?: boolean;
-  attrs?: Record<string, number | string | number[]>;
-  act?: [string, number[]?];
-}
+type Case = ConvCase;
 
 const cases: Case[] = [
   {
@@ -67,47 +57,8 @@ const cases: Case[] = [
 ];
 
 async function check(rt: Runtime, variant: string, c: Case, seed: number, dtype: 'f32' | 'f16') {
-  const r = rng(seed);
-  const q = (a: Float64Array) => (dtype === 'f16' ? a.map((v) => fromHalf(toHalf(v))) : a);
-  const n = (s: number[]) => s.reduce((a, b) => a * b, 1);
-  const x = q(r.array(n(c.x))),
-    w = q(r.array(n(c.w))),
-    b = c.bias ? q(r.array(c.w[0])) : undefined;
-  const a = c.attrs ?? {};
-  const group = (a.group as number | undefined) ?? c.x[1];
-  const ap = (a.auto_pad as string | undefined) ?? 'NOTSET';
-  const p = (a.pads as number[] | undefined) ?? [0, 0, 0, 0];
-  const [sh, sw] = (a.strides as number[] | undefined) ?? [1, 1];
-  const [dh, dw] = (a.dilations as number[] | undefined) ?? [1, 1];
-  const oshape = [
-    c.x[0],
-    c.w[0],
-    convAxis(c.x[2], c.w[2], sh, dh, p[0], p[2], ap).out,
-    convAxis(c.x[3], c.w[3], sw, dw, p[1], p[3], ap).out,
-  ];
-  const z = c.z ? q(r.array(n(oshape))) : undefined;
-  const op = c.act || c.z ? 'FusedConv' : 'Conv';
-  const attrs = {
-    ...a,
-    group,
-    ...(c.act ? { activation: c.act[0], ...(c.act[1] ? { activation_params: c.act[1] } : {}) } : {}),
-  };
-  const want = convRef({
-    x,
-    xShape: c.x,
-    w,
-    wShape: c.w,
-    b,
-    z,
-    strides: [sh, sw],
-    dilations: [dh, dw],
-    pads: p,
-    group,
-    autoPad: ap as 'NOTSET',
-    activation: c.act && fusedActivation(c.act[0], c.act[1]),
-  });
-  const t = (data: Float64Array, shape: number[]) => ({ data, shape, dtype });
-  const ins = [t(x, c.x), t(w, c.w), b && t(b, [c.w[0]]), z && t(z, oshape)];
+  // depthwise: one group per input channel unless the case says otherwise
+  const { op, attrs, want, inputs: ins } = convCase({ ...c, attrs: { group: c.x[1], ...c.attrs } }, seed, dtype);
   expect(await variantsOf(op, ins, attrs, rt)).toEqual(expect.arrayContaining(VARIANTS));
   const [y] = await runOp(op, ins, attrs, [], { variant, rt });
   expect(y.shape).toEqual(want.shape);
