@@ -20,7 +20,6 @@ type Geometry = (inputs: (TensorInfo | undefined)[], attrs: Attrs) => DepthwiseG
 
 const FLAT = { shader: 'conv/depthwise-flat.wgsl', WG: 64, PX: 4 };
 
-
 function encodeFlat(
   rt: KernelContext,
   op: 'Conv' | 'FusedConv',
