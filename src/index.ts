@@ -16,6 +16,8 @@ export {
   type HostData,
 } from './session';
 export type { NodeTiming } from './graph/executor';
+export type { TuneMode, TuningCache, TuningChoice } from './graph/tuning';
+export { openTuningCache, memoryTuningCache, type StoredTuning } from './tuning-cache';
 export { unsupportedOps } from './graph/support';
 export { WgsegError, type WgsegErrorCode } from './core/errors';
 

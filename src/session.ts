@@ -330,7 +330,7 @@ export class Session {
 
   /**
    * The kernel variant of every node that has a choice (ops with several kernels), with the
-   * candidates, their measured median ms, and where the choice came from ('forced', 'cache',
+   * candidates, their best measured ms, and where the choice came from ('forced', 'cache',
    * 'measured', 'default', or 'budget': not measured, the budget was spent). Empty until planned.
    */
   get tuning(): TuningChoice[] {

