@@ -14,7 +14,7 @@ export { GEMM_TILE } from './kernels/matmul';
 export { numel, toHalf, fromHalf } from './core/dtype';
 
 // Device facts of a GPUDevice wgseg did not create (the bench pages report the adapter)
-export { deviceInfo } from './gpu/device';
+export { deviceInfo, dawnAdapterName, SWIFTSHADER_ICD } from './gpu/device';
 export { PipelineCache } from './gpu/pipeline-cache';
 
 // Importers and file formats below Session (ONNX protobuf, npy)

@@ -1,6 +1,6 @@
 // Engine adapters of the peer benchmark: wgseg (Session), onnxruntime-web's WebGPU EP, TFJS webgpu,
 // and onnxruntime-web on the CPU (wasm) as the reference. All share one GPUDevice. No node: imports.
-import { Session, type NodeTiming } from '../../src/index';
+import { Session, type NodeTiming, type TuningChoice } from '../../src/index';
 import type { Engine, EngineName, Loaded, Prepared } from './models';
 
 const f32 = (d: ArrayLike<number>) => (d instanceof Float32Array ? d : Float32Array.from(d));
@@ -23,9 +23,22 @@ export const wgseg: Engine = {
         return res;
       },
       dispose: () => s.dispose(),
+      note: () => kernelNote(s.tuning),
     };
   },
 };
+
+/** wgseg's kernel choices in a few words: "kernels: FusedConv gemm-subgroup x12 (cache), ..." by op, variant and source. */
+export function kernelNote(tuning: TuningChoice[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const c of tuning) {
+    if (c.candidates.length < 2) continue;
+    const k = `${c.op} ${c.choice} (${c.source})`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  if (!counts.size) return undefined;
+  return `kernels: ${[...counts].map(([k, n]) => (n > 1 ? k.replace(' (', ` x${n} (`) : k)).join(', ')}`;
+}
 
 /** One profiled wgseg run (after a warm-up): per-node times from timestamp queries (or wall time). */
 export async function profileWgseg(l: Loaded, device: GPUDevice): Promise<NodeTiming[]> {

@@ -169,16 +169,22 @@ async function measure(
       p95Ms: round(percentile(times, 0.95), 2),
       maxAbsDiff: ref ? +maxAbsDiff(out, ref).toPrecision(3) : null,
       pipelines: pipelines.mine + pipelines.elsewhere,
-      ...(ref ? {} : { note: 'no onnxruntime reference (TFLite model)' }),
-      // onnxruntime-web 1.30 ignores env.webgpu.device and requests its own device from navigator.gpu (same adapter)
-      ...(pipelines.elsewhere
-        ? { note: `own GPUDevice on the same adapter (${pipelines.elsewhere} pipelines there)` }
-        : {}),
+      ...joinNotes(
+        ref ? undefined : 'no onnxruntime reference (TFLite model)',
+        // onnxruntime-web 1.30 ignores env.webgpu.device and requests its own device from navigator.gpu (same adapter)
+        pipelines.elsewhere ? `own GPUDevice on the same adapter (${pipelines.elsewhere} pipelines there)` : undefined,
+        p.note?.(),
+      ),
     };
   } finally {
     await p.dispose();
   }
 }
+
+const joinNotes = (...notes: (string | undefined)[]) => {
+  const note = notes.filter(Boolean).join('; ');
+  return note ? { note } : {};
+};
 
 /** All engines on one model; an engine that fails gets an empty cell with the error. */
 export async function benchModel(m: PeerModel, device: GPUDevice, o: BenchOptions): Promise<ModelResult> {

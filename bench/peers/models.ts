@@ -28,6 +28,8 @@ export interface Loaded {
 export interface Prepared {
   run(): Promise<Float32Array>;
   dispose(): Promise<void> | void;
+  /** what the engine chose, for the row's note (wgseg: its kernel variants and where each choice came from) */
+  note?(): string | undefined;
 }
 
 /** One engine of the comparison (adapters in engines.ts). */

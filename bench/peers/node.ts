@@ -7,12 +7,13 @@
 process.env.MESA_SHADER_CACHE_DISABLE = 'true';
 
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deviceInfo } from '../../src/internal';
+import { dawnAdapterName, deviceInfo, SWIFTSHADER_ICD } from '../../src/internal';
 import { coldProfileWgseg, ortOptions, registerEngine } from './engines';
 import { benchModel, formatTable, type Row } from './harness';
 import { ENGINES, MODELS, pickModels, type EngineName, type FileSource } from './models';
@@ -53,7 +54,11 @@ async function nodeGpu(): Promise<GPUDevice> {
   process.env.LP_NUM_THREADS ??= String(availableParallelism());
   const dawn: { create(flags: string[]): GPU; globals: object } = await import('webgpu');
   Object.assign(globalThis, dawn.globals);
-  const gpu = dawn.create([`adapter=${process.env.WGSEG_ADAPTER || 'llvmpipe'}`]);
+  const adapter = dawnAdapterName(process.env.WGSEG_ADAPTER || 'llvmpipe');
+  // SwiftShader's Vulkan ICD (Debian's chromium) is not on the loader's default path
+  if (adapter === 'SwiftShader' && existsSync(SWIFTSHADER_ICD))
+    process.env.VK_ADD_DRIVER_FILES = [process.env.VK_ADD_DRIVER_FILES, SWIFTSHADER_ICD].filter(Boolean).join(':');
+  const gpu = dawn.create([`adapter=${adapter}`]);
   const g = globalThis as { navigator?: object };
   if (!g.navigator) g.navigator = {};
   Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
