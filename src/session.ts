@@ -13,7 +13,7 @@ import { describeUnsupported, unsupportedNodes } from './graph/support';
 import { checkFeeds } from './feeds';
 import { chooseVariants, DEFAULT_BUDGET_MS, type TuneMode, type TuningCache, type TuningChoice } from './graph/tuning';
 import type { Variant } from './core/op';
-import { memoryTuningCache, openTuningCache } from './tuning-cache';
+import { memoryTuningCache, openTuningCache, type StoredTuning } from './tuning-cache';
 import { importOnnx } from './import/onnx';
 import { importTflite } from './import/tflite';
 
@@ -188,9 +188,17 @@ async function tuningCacheOf(
   const c = opts.tuningCache;
   if (mode === 'off') return undefined;
   if (c === false) return memoryTuningCache();
-  if (c === undefined || typeof c === 'string') return openTuningCache(c);
-  return c;
+  if (typeof c === 'string') return openTuningCache(c);
+  if (c !== undefined) return c;
+  // the platform cache, opened once per page or process (per WGSEG_TUNING_CACHE in Node): opening
+  // IndexedDB costs tens of ms of every session's cold start otherwise
+  const key = typeof process !== 'undefined' ? (process.env?.WGSEG_TUNING_CACHE ?? '') : '';
+  let open = platformCaches.get(key);
+  if (!open) platformCaches.set(key, (open = openTuningCache()));
+  return open;
 }
+
+const platformCaches = new Map<string, Promise<StoredTuning>>();
 
 export class Session {
   private planned: Planned | null = null;
