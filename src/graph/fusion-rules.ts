@@ -1,4 +1,4 @@
-import { ACTIVATION_KINDS } from '../kernels/activation';
+import { ACTIVATION_KINDS, PARAMETERLESS } from '../kernels/activation';
 import type { Attrs } from '../core/attrs';
 import type { Graph, Node, ValueDesc } from './ir';
 import type { Resolved } from './shapes';
@@ -259,6 +259,39 @@ function activationIntoConv(c: Ctx, conv: Node, at: Map<Node, number>): boolean 
   return true;
 }
 
+/**
+ * FusedConv with a parameterless activation (or none) -> Mul / Add by scalar constants, repeatedly:
+ * y = a * act(conv) + b in the conv's epilogue (`post_affine`). PP-LCNet's learnable affine blocks
+ * after HardSwish (PP-OCRv4 det: 24 Mul + 24 Add dispatches fewer).
+ */
+function postAffineIntoConv(c: Ctx, conv: Node, at: Map<Node, number>): boolean {
+  // a plain Conv's affine folds into its weights (affineIntoConv); here: after an activation or Z
+  if (conv.op !== 'FusedConv' || conv.attrs.activation_params) return false;
+  if (!PARAMETERLESS.has((conv.attrs.activation as string | undefined) ?? '')) return false;
+  let [a, b] = (conv.attrs.post_affine as number[] | undefined) ?? [1, 0];
+  let changed = false;
+  for (;;) {
+    const op = soleConsumer(c, conv.outputs[0]);
+    if (op?.op !== 'Mul' && op?.op !== 'Add') break;
+    const y = conv.outputs[0],
+      other = op.inputs[0] === y ? op.inputs[1] : op.inputs[0];
+    const k = constant(c, other);
+    const vy = c.g.values.get(y)!,
+      vo = c.g.values.get(op.outputs[0])!;
+    if (other === y || !k || k.data!.length !== 1 || vo.shape!.join() !== vy.shape!.join()) break;
+    const v = Number(k.data![0]);
+    if (op.op === 'Mul') [a, b] = [a * v, b * v];
+    else b += v;
+    conv.outputs = [op.outputs[0]];
+    at.set(conv, at.get(op)!);
+    c.removed.add(op);
+    c.consumers = consumersOf(c.g, c.removed);
+    changed = true;
+  }
+  if (changed) conv.attrs = { ...conv.attrs, post_affine: [a, b] } as Attrs;
+  return changed;
+}
+
 /** Nodes no graph output depends on are dropped. */
 export function removeDead(g: Graph): Graph {
   const needed = new Set(g.outputs);
@@ -302,6 +335,8 @@ export function optimize(r: Resolved, opts: OptimizeOptions = {}): Resolved {
       addIntoConv(c, n, at);
       c.consumers = consumersOf(g, c.removed);
       activationIntoConv(c, n, at);
+      c.consumers = consumersOf(g, c.removed);
+      postAffineIntoConv(c, n, at);
     }
     // a fused node runs where its last part ran: every input it reads exists by then
     g.nodes = g.nodes.filter((n) => !c.removed.has(n)).sort((a, b) => at.get(a)! - at.get(b)!);

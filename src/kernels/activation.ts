@@ -18,11 +18,27 @@ const DEFAULTS: Record<string, [number, number]> = {
   HardSigmoid: [0.2, 0.5],
 };
 
-/** Uniform values {act, act_a, act_b} for a fused activation given as ORT FusedConv does. */
+/** Activations without parameters: an affine after them fits the kernels' two activation params. */
+export const PARAMETERLESS = new Set(['', 'Relu', 'Sigmoid', 'HardSwish', 'Tanh']);
+
+/**
+ * Uniform values {act, act_a, act_b} for a fused activation given as ORT FusedConv does, and
+ * wgseg's own `post_affine: [a, b]` (y = a * act(x) + b, fused from a following Mul / Add by
+ * scalars) after a parameterless activation.
+ */
 export function activationUniforms(attrs: Attrs, op: string): { act: number; act_a: number; act_b: number } {
   const name = (attrs.activation as string | undefined) ?? '';
   const kind = KIND[name];
   if (kind === undefined) throw new WgsegError('BAD_ATTRIBUTE', `${op}: unsupported fused activation "${name}"`);
+  const post = attrs.post_affine as number[] | undefined;
+  if (post !== undefined) {
+    if (!PARAMETERLESS.has(name) || post.length !== 2)
+      throw new WgsegError(
+        'BAD_ATTRIBUTE',
+        `${op}: post_affine [a, b] follows only ${[...PARAMETERLESS].filter(Boolean).join(', ')} or no activation`,
+      );
+    return { act: 16 + kind, act_a: post[0], act_b: post[1] };
+  }
   const p = (attrs.activation_params as number[] | undefined) ?? DEFAULTS[name] ?? [0, 0];
   return { act: kind, act_a: p[0] ?? 0, act_b: p[1] ?? 0 };
 }

@@ -34,7 +34,7 @@ describe('captured runs', () => {
     const bufs: GPUBuffer[] = [];
     const feed = (x: Float32Array, usage: number) => {
       const b = rt.device.createBuffer({ size: x.byteLength, usage: usage | GPUBufferUsage.COPY_DST });
-      rt.device.queue.writeBuffer(b, 0, x);
+      rt.device.queue.writeBuffer(b, 0, x as Float32Array<ArrayBuffer>);
       bufs.push(b);
       return { buffer: b, dims: SMALL_NET_DIMS, type: 'float32' as const };
     };

@@ -7,8 +7,9 @@ import { rng } from '../helpers/random';
 
 /**
  * Load-time rewrites for exporter patterns (PP-OCRv4 via paddle2onnx): per-channel constant Mul/Add
- * after a conv folded into its weights, and HardSwish written out as Add 3 -> Clip(0,6) -> Mul ->
- * Div 6 (or Mul 1/6) made one op and fused into the conv. Checked against onnxruntime.
+ * after a conv folded into its weights, HardSwish written out as Add 3 -> Clip(0,6) -> Mul ->
+ * Div 6 (or Mul 1/6) made one op and fused into the conv, and scalar Mul/Add after that activation
+ * fused as the conv's post_affine. Checked against onnxruntime.
  */
 
 const DIMS = [1, 4, 10, 10];
@@ -32,8 +33,9 @@ function model(opset: number, variant: 'div' | 'mul', extraUse: boolean) {
   const m = b.node('Mul', [a1, clip]);
   const hs =
     variant === 'div' ? b.node('Div', [m, b.init('six', [6], [])]) : b.node('Mul', [m, b.init('sixth', [1 / 6], [])]);
-  const s2 = b.node('Mul', [b.init('s2', [0.3], []), hs]); // after the activation: stays a Mul
-  const c2 = b.node('Conv', [s2, b.init('w2', r.array(2 * 6, -0.5, 0.5), [2, 6, 1, 1])], {});
+  const s2 = b.node('Mul', [b.init('s2', [0.3], []), hs]); // after the activation: the conv's post_affine
+  const t2 = b.node('Add', [s2, b.init('t2', [-0.25], [])]);
+  const c2 = b.node('Conv', [t2, b.init('w2', r.array(2 * 6, -0.5, 0.5), [2, 6, 1, 1])], {});
   b.output(c2);
   if (extraUse) b.output(b.node('Relu', [a1])); // the affine output is also read elsewhere: nothing may fuse past it
   return { bytes: b.bytes(), input: Float32Array.from(r.array(DIMS.reduce((p, v) => p * v, 1))) };
@@ -52,8 +54,12 @@ describe('exporter-pattern fusion', () => {
       try {
         const ops = s.optimizedGraph!.nodes.map((n) => n.op + (n.attrs.activation ? `+${n.attrs.activation}` : ''));
         if (extra)
-          expect(ops).toEqual(['Conv', 'HardSwish', 'Mul', 'Conv', 'Relu']); // Mul and Add folded into the conv's weights; the activation not
-        else expect(ops).toEqual(['FusedConv+HardSwish', 'Mul', 'Conv']);
+          expect(ops).toEqual(['Conv', 'HardSwish', 'Mul', 'Add', 'Conv', 'Relu']); // Mul and Add folded into the conv's weights; the activation and what follows it not
+        else {
+          // the scalar Mul and Add after the activation ride in the conv's epilogue: y = 0.3 * hardswish(.) - 0.25
+          expect(ops).toEqual(['FusedConv+HardSwish', 'Conv']);
+          expect(s.optimizedGraph!.nodes[0].attrs.post_affine).toEqual([expect.closeTo(0.3, 6), -0.25]);
+        }
         const out = await s.run({ x: { data: input, dims: DIMS } });
         for (const [name, t] of Object.entries(out)) {
           expectNetClose(await t.read(), ref[name].data, `${name} (${ops.join(', ')})`);

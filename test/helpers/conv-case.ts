@@ -12,6 +12,8 @@ export interface ConvCase {
   attrs?: Record<string, number | string | number[]>;
   act?: [string, number[]?];
   z?: boolean;
+  /** FusedConv's post_affine [a, b]: y = a * act(x) + b (after a parameterless activation) */
+  post?: [number, number];
 }
 
 /** Strides, dilations, pads, auto_pad, groups, 1x1 to 7x7, depthwise, FusedConv activations with Z. */
@@ -115,6 +117,16 @@ export const CONV_CASES: ConvCase[] = [
     act: ['Clip', [0, 6]],
   },
   { name: 'FusedConv without activation, Z only', x: [1, 4, 5, 5], w: [3, 4, 3, 3], z: true },
+  {
+    name: 'FusedConv HardSwish, post_affine',
+    x: [1, 5, 6, 7],
+    w: [6, 5, 3, 3],
+    bias: true,
+    attrs: { pads: [1, 1, 1, 1] },
+    act: ['HardSwish'],
+    post: [0.7, -0.2],
+  },
+  { name: 'FusedConv Z, no activation, post_affine', x: [1, 4, 5, 5], w: [3, 4, 1, 1], z: true, post: [-1.5, 0.25] },
 ];
 
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -141,11 +153,14 @@ export function convCase(c: ConvCase, seed: number, dtype: 'f32' | 'f16' = 'f32'
     convAxis(c.x[3], c.w[3], sw, dw, p[1], p[3], ap).out,
   ];
   const z = c.z ? q(r.array(numel(oshape))) : undefined;
-  const op = c.act || c.z ? 'FusedConv' : 'Conv';
+  const op = c.act || c.z || c.post ? 'FusedConv' : 'Conv';
   const attrs = {
     ...a,
     ...(c.act ? { activation: c.act[0], ...(c.act[1] ? { activation_params: c.act[1] } : {}) } : {}),
+    ...(c.post ? { post_affine: c.post } : {}),
   };
+  const act = c.act ? fusedActivation(c.act[0], c.act[1]) : (v: number) => v;
+  const post = c.post;
   const want = convRef({
     x,
     xShape: c.x,
@@ -158,7 +173,7 @@ export function convCase(c: ConvCase, seed: number, dtype: 'f32' | 'f16' = 'f32'
     pads: p,
     group: (a.group as number) ?? 1,
     autoPad: ap as 'NOTSET',
-    activation: c.act && fusedActivation(c.act[0], c.act[1]),
+    activation: post ? (v) => post[0] * act(v) + post[1] : c.act && act,
   });
   const t = (data: Float64Array, shape: number[]) => ({ data, shape, dtype });
   return { op, attrs, want, inputs: [t(x, c.x), t(w, c.w), b && t(b, [c.w[0]]), z && t(z, oshape)] };
