@@ -1,0 +1,135 @@
+// The package as a user gets it: `npm pack` of dist/ as `prepare` builds it (dist/index.js and the
+// bundled dist/index.d.ts), the tarball unpacked into a fresh project whose other dependencies link to this
+// repository's node_modules (no download), then: TypeScript strict with skipLibCheck off under
+// moduleResolution NodeNext and Bundler; a Node run of a small ONNX model from the tarball against
+// the f64 conv reference; publint and @arethetypeswrong/cli (ESM-only profile) on the package.
+import { execFile } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureCliBuilt } from '../helpers/npx';
+import { OnnxBuilder } from '../helpers/onnx-build';
+import { rng } from '../helpers/random';
+import { TOL, expectClose } from '../helpers/tolerance';
+import { convRef } from '../reference/conv';
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, '../..');
+const bin = (name: string) => join(ROOT, 'node_modules/.bin', name);
+let dir = '';
+let tarball = '';
+
+const CONSUMER_TS = `import { Session, kernels, WgsegError, type SessionOptions, type TensorInput } from 'wgseg';
+
+const opts: SessionOptions = { tune: 'cached', precision: 'f32' };
+export async function infer(model: Uint8Array, x: Float32Array): Promise<Float32Array> {
+  const s = await Session.create(model, opts);
+  const feed: TensorInput = { data: x, dims: [1, 2, 8, 8] };
+  const out = await s.run({ x: feed });
+  const y = (await Object.values(out)[0].read()) as Float32Array;
+  s.dispose();
+  return y;
+}
+export const isBadInput = (e: unknown) => e instanceof WgsegError && e.code === 'BAD_INPUT';
+export const runtime: Promise<kernels.Runtime> = kernels.Runtime.create();
+`;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'wgseg-consumer-'));
+  // dist/ as `prepare` builds it (rebuilt here only when older than the sources), packed without
+  // running `prepare` again: other test files run dist/cli.js meanwhile
+  ensureCliBuilt();
+  const types = join(ROOT, 'dist/index.d.ts');
+  if (!existsSync(types) || statSync(types).mtimeMs < statSync(join(ROOT, 'dist/index.js')).mtimeMs)
+    await run(process.execPath, ['scripts/build-types.mjs'], { cwd: ROOT });
+  const { stdout } = await run('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], {
+    cwd: ROOT,
+  });
+  tarball = join(dir, stdout.trim().split('\n').pop()!);
+  const nm = join(dir, 'app/node_modules');
+  mkdirSync(join(nm, 'wgseg'), { recursive: true });
+  await run('tar', ['-xzf', tarball, '-C', join(nm, 'wgseg'), '--strip-components', '1']);
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  for (const dep of [...Object.keys(pkg.dependencies), '@types/node']) {
+    mkdirSync(join(nm, dep, '..'), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules', dep), join(nm, dep));
+  }
+  writeFileSync(join(dir, 'app/package.json'), '{ "name": "app", "private": true, "type": "module" }\n');
+  writeFileSync(join(dir, 'app/index.ts'), CONSUMER_TS);
+}, 300_000);
+afterAll(() => dir && rmSync(dir, { recursive: true, force: true }));
+
+describe('the packed package in a fresh project', () => {
+  for (const [resolution, extra] of [
+    ['NodeNext', { module: 'NodeNext', types: ['node'] }],
+    ['Bundler', { module: 'ESNext', lib: ['ES2022'] }],
+  ] as const)
+    it(`type-checks under moduleResolution ${resolution} (strict, skipLibCheck off)`, async () => {
+      const tsconfig = {
+        compilerOptions: {
+          moduleResolution: resolution,
+          target: 'ES2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          ...extra,
+        },
+        files: ['index.ts'],
+      };
+      writeFileSync(join(dir, `app/tsconfig.${resolution}.json`), JSON.stringify(tsconfig));
+      const r = await run(bin('tsc'), ['-p', `tsconfig.${resolution}.json`], { cwd: join(dir, 'app') }).catch((e) => e);
+      expect(`${r.stdout ?? ''}${r.stderr ?? ''}`).toBe('');
+      // and a type error in the consumer is reported, through the bundled declarations
+      writeFileSync(
+        join(dir, 'app/bad.ts'),
+        "import { Session } from 'wgseg';\nexport const s: number = Session.create;\n",
+      );
+      writeFileSync(join(dir, 'app/tsconfig.bad.json'), JSON.stringify({ ...tsconfig, files: ['bad.ts'] }));
+      const bad = await run(bin('tsc'), ['-p', 'tsconfig.bad.json'], { cwd: join(dir, 'app') }).catch((e) => e);
+      expect(bad.stdout).toMatch(/bad\.ts\(2,14\): error TS2322/);
+    });
+
+  it('runs an ONNX conv in Node from the tarball, equal to the f64 reference', async () => {
+    const r = rng(5);
+    const w = r.array(3 * 2 * 9, -0.5, 0.5);
+    const x = Float32Array.from(r.array(2 * 8 * 8));
+    const b = new OnnxBuilder({ opset: 17 });
+    b.output(b.node('Conv', [b.input('x', [1, 2, 8, 8]), b.init('w', w, [3, 2, 3, 3])], { pads: [1, 1, 1, 1] }));
+    writeFileSync(join(dir, 'app/model.onnx'), b.bytes());
+    writeFileSync(join(dir, 'app/x.json'), JSON.stringify(Array.from(x)));
+    writeFileSync(
+      join(dir, 'app/run.mjs'),
+      `import { readFileSync } from 'node:fs';
+import { Session } from 'wgseg';
+const s = await Session.create(new Uint8Array(readFileSync('model.onnx')));
+const x = Float32Array.from(JSON.parse(readFileSync('x.json', 'utf8')));
+const out = await s.run({ x: { data: x, dims: [1, 2, 8, 8] } });
+process.stdout.write(JSON.stringify(Array.from(await Object.values(out)[0].read())));
+process.exit(0);
+`,
+    );
+    const { stdout } = await run(process.execPath, ['run.mjs'], { cwd: join(dir, 'app') });
+    const want = convRef({ x, xShape: [1, 2, 8, 8], w, wShape: [3, 2, 3, 3], pads: [1, 1, 1, 1] });
+    expectClose(JSON.parse(stdout) as number[], want.data, TOL.f32Reduce, 'conv from the packed wgseg');
+  });
+
+  it('publint and arethetypeswrong (ESM-only) find no problem', async () => {
+    const lint = await run(bin('publint'), [], { cwd: ROOT });
+    expect(lint.stdout).toMatch(/All good!/);
+    const attw = await run(bin('attw'), [tarball, '--profile', 'esm-only', '--format', 'ascii'], { cwd: ROOT }).catch(
+      (e) => e,
+    );
+    expect(attw.code ?? 0, `${attw.stdout}${attw.stderr}`).toBe(0);
+  });
+});
