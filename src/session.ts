@@ -58,6 +58,10 @@ export interface SessionOptions {
    * false (measure, keep nothing).
    */
   tuningCache?: string | TuningCache | false;
+  /** loading a model from a URL (or, in Node, a path): called with the bytes loaded so far and the total when the server says it */
+  onProgress?: (loaded: number, total: number | undefined) => void;
+  /** stops loading a model from a URL or path: Session.create then rejects with WgsegError('ABORTED') */
+  signal?: AbortSignal;
   /**
    * op -> kernel variant name, forced for every node of that op as it runs, after fusion (a Conv
    * followed by Relu runs as FusedConv); BAD_INPUT naming the node where it does not apply
@@ -143,19 +147,54 @@ export function loadGraph(bytes: Uint8Array, source: string): Graph {
   return importOnnx(bytes, source);
 }
 
-async function fetchBytes(src: string): Promise<Uint8Array> {
+const aborted = (src: string, signal?: AbortSignal) =>
+  new WgsegError(
+    'ABORTED',
+    `${src}: loading aborted${signal?.reason instanceof Error ? ` (${signal.reason.message})` : ''}`,
+  );
+
+/** A model's bytes from a path (Node), or a URL streamed with progress; `signal` stops either. */
+async function fetchBytes(src: string, opts: SessionOptions): Promise<Uint8Array> {
+  const { signal, onProgress } = opts;
+  if (signal?.aborted) throw aborted(src, signal);
   if (isNode && !/^(https?|data|blob):/.test(src)) {
     const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
     const path = src.startsWith('file:') ? new URL(src) : src;
+    let bytes: Uint8Array;
     try {
-      return new Uint8Array(await readFile(path));
+      bytes = new Uint8Array(await readFile(path, { signal }));
     } catch (e) {
+      if (signal?.aborted) throw aborted(src, signal);
       throw new WgsegError('BAD_INPUT', `${src}: cannot read (${(e as Error).message})`);
     }
+    onProgress?.(bytes.length, bytes.length);
+    return bytes;
   }
-  const res = await fetch(src);
-  if (!res.ok) throw new WgsegError('BAD_INPUT', `${src}: HTTP ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
+  try {
+    const res = await fetch(src, { signal });
+    if (!res.ok) throw new WgsegError('BAD_INPUT', `${src}: HTTP ${res.status}`);
+    const header = Number(res.headers.get('content-length'));
+    const total = Number.isFinite(header) && header > 0 ? header : undefined;
+    if (!res.body) return new Uint8Array(await res.arrayBuffer());
+    const chunks: Uint8Array[] = [];
+    let loaded = 0;
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      loaded += value.length;
+      onProgress?.(loaded, total);
+    }
+    const bytes = new Uint8Array(loaded);
+    let at = 0;
+    for (const c of chunks) bytes.set(c, (at += c.length) - c.length);
+    return bytes;
+  } catch (e) {
+    if (signal?.aborted) throw aborted(src, signal);
+    if (e instanceof WgsegError) throw e;
+    throw new WgsegError('BAD_INPUT', `${src}: cannot fetch (${(e as Error).message})`);
+  }
 }
 
 interface Planned {
@@ -219,8 +258,10 @@ export class Session {
 
   static async create(model: Uint8Array | ArrayBuffer | string | Graph, opts: SessionOptions = {}): Promise<Session> {
     let graph: Graph;
-    if (typeof model === 'string') graph = loadGraph(await fetchBytes(model), model);
-    else if (model instanceof Uint8Array || model instanceof ArrayBuffer)
+    if (typeof model === 'string') {
+      graph = loadGraph(await fetchBytes(model, opts), model);
+      if (opts.signal?.aborted) throw aborted(model, opts.signal);
+    } else if (model instanceof Uint8Array || model instanceof ArrayBuffer)
       graph = loadGraph(model instanceof Uint8Array ? model : new Uint8Array(model), opts.source ?? 'model');
     else graph = model;
     if (opts.precision && opts.precision !== 'f32' && opts.precision !== 'f16')

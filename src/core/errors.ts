@@ -12,7 +12,9 @@ export type WgsegErrorCode =
   | 'UNSUPPORTED_OP'
   | 'UNSUPPORTED_DTYPE'
   | 'MALFORMED_FILE'
-  | 'SHADER';
+  | 'SHADER'
+  /** the caller's AbortSignal stopped it (SessionOptions.signal) */
+  | 'ABORTED';
 
 export class WgsegError extends Error {
   override readonly name = 'WgsegError';
