@@ -1,7 +1,6 @@
-import { isDepthwise, type ConvGeometry } from './conv-geometry';
+import { convUniforms, isDepthwise, type ConvGeometry } from './conv-geometry';
 import type { Attrs } from '../core/attrs';
 import type { GpuTensor, KernelContext, TensorInfo, Variant } from '../core/op';
-import { activationUniforms } from './activation';
 import { ceilDiv, linearGrid } from './dispatch';
 
 /**
@@ -28,7 +27,6 @@ function encodeFlat(
   y: GpuTensor,
   attrs: Attrs,
 ) {
-  const act = op === 'FusedConv' ? activationUniforms(attrs, op) : { act: 0, act_a: 0, act_b: 0 };
   const OQ = ceilDiv(g.OW, FLAT.PX);
   const n = g.N * g.M * g.OH * OQ;
   rt.dispatch({
@@ -37,24 +35,8 @@ function encodeFlat(
     defines: { T: x!.dtype },
     overrides: { WG: FLAT.WG },
     uniforms: {
-      C: g.C,
-      H: g.H,
-      W: g.W,
-      M: g.M,
-      OH: g.OH,
-      OW: g.OW,
+      ...convUniforms(op, g, attrs, !!b, !!z),
       mult: g.Mg,
-      kH: g.kH,
-      kW: g.kW,
-      sh: g.sh,
-      sw: g.sw,
-      dh: g.dh,
-      dw: g.dw,
-      pt: g.pads[0],
-      pl: g.pads[1],
-      has_bias: b ? 1 : 0,
-      has_z: z ? 1 : 0,
-      ...act,
       OQ,
       n,
     },

@@ -1,6 +1,7 @@
 import { intAttr, intsAttr, strAttr, type Attrs } from '../core/attrs';
 import { WgsegError } from '../core/errors';
 import type { TensorInfo } from '../core/op';
+import { activationUniforms } from './activation';
 import { ceilDiv } from './dispatch';
 
 // The geometry of a 2-D convolution, shared by every Conv / FusedConv kernel variant (conv.ts and
@@ -139,3 +140,14 @@ export function convGeometry(op: string, inputs: (TensorInfo | undefined)[], att
 
 /** Depthwise (and channel-multiplier) convolutions get their own kernel. */
 export const isDepthwise = (g: ConvGeometry) => g.group === g.C && g.Cg === 1 && g.group > 1;
+
+/**
+ * The Params fields the conv shaders share (each struct takes those it declares): the geometry,
+ * the bias and Z flags and the fused activation (FusedConv's, with its post_affine).
+ */
+export function convUniforms(op: string, g: ConvGeometry, attrs: Attrs, hasBias: boolean, hasZ: boolean) {
+  const act = op === 'FusedConv' ? activationUniforms(attrs, op) : { act: 0, act_a: 0, act_b: 0 };
+  const [pt, pl] = g.pads;
+  const { C, H, W, M, OH, OW, kH, kW, sh, sw, dh, dw } = g;
+  return { C, H, W, M, OH, OW, kH, kW, sh, sw, dh, dw, pt, pl, has_bias: hasBias ? 1 : 0, has_z: hasZ ? 1 : 0, ...act };
+}

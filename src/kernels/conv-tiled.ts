@@ -1,8 +1,7 @@
-import type { ConvGeometry } from './conv-geometry';
+import { convUniforms, type ConvGeometry } from './conv-geometry';
 import type { Attrs } from '../core/attrs';
 import { WgsegError } from '../core/errors';
 import type { GpuTensor, KernelContext, TensorInfo, Variant } from '../core/op';
-import { activationUniforms } from './activation';
 import { ceilDiv, linearGrid } from './dispatch';
 
 /**
@@ -98,7 +97,6 @@ function encodeTiled(
       workgroups: linearGrid(n, 256),
     });
   }
-  const act = op === 'FusedConv' ? activationUniforms(attrs, op) : { act: 0, act_a: 0, act_b: 0 };
   const P = g.N * g.OH * g.OW;
   const [tx, ty] = linearGrid(P, 4 * TN);
   rt.dispatch({
@@ -107,29 +105,13 @@ function encodeTiled(
     defines: { T },
     overrides: { TM, TN, PW: pointwise(g) ? 1 : 0 },
     uniforms: {
-      C: g.C,
-      H: g.H,
-      W: g.W,
-      M: g.M,
-      OH: g.OH,
-      OW: g.OW,
+      ...convUniforms(op, g, attrs, !!b, !!z),
       P,
       Cg: g.Cg,
       Mg: g.Mg,
       Mq,
-      kH: g.kH,
-      kW: g.kW,
-      sh: g.sh,
-      sw: g.sw,
-      dh: g.dh,
-      dw: g.dw,
-      pt: g.pads[0],
-      pl: g.pads[1],
       ck: 0,
       mtiles,
-      has_bias: b ? 1 : 0,
-      has_z: z ? 1 : 0,
-      ...act,
     },
     buffers: { x: x!.buffer, x4: x!.buffer, wp, bias: (b ?? x!).buffer, z: (z ?? x!).buffer, y: y.buffer },
     workgroups: [tx, ty, g.group * mtiles],

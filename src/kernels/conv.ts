@@ -7,7 +7,7 @@ import type { Attrs } from '../core/attrs';
 import type { DeviceInfo, OpKernel, TensorInfo, Variant } from '../core/op';
 import { withVariants } from './variants';
 import { depthwiseFlat } from './conv-depthwise';
-import { convGeometry, isDepthwise, type ConvGeometry } from './conv-geometry';
+import { convGeometry, convUniforms, isDepthwise, type ConvGeometry } from './conv-geometry';
 import { winogradVariants } from './conv-winograd';
 import { gemmTiledVariant } from './conv-tiled';
 
@@ -39,26 +39,9 @@ interface ConvCall {
 
 function convCall(op: string, [x, w, b, z]: (GpuTensor | undefined)[], y: GpuTensor, attrs: Attrs): ConvCall {
   const g = convGeometry(op, [x, w, b, z], attrs);
-  const act = op === 'FusedConv' ? activationUniforms(attrs, op) : { act: 0, act_a: 0, act_b: 0 };
-  const common = {
-    C: g.C,
-    H: g.H,
-    W: g.W,
-    M: g.M,
-    OH: g.OH,
-    OW: g.OW,
-    kH: g.kH,
-    kW: g.kW,
-    sh: g.sh,
-    sw: g.sw,
-    dh: g.dh,
-    dw: g.dw,
-    pt: g.pads[0],
-    pl: g.pads[1],
-    has_bias: b ? 1 : 0,
-    has_z: z ? 1 : 0,
-    ...act,
-  };
+  const common = convUniforms(op, g, attrs, !!b, !!z);
+  const act = { act: common.act, act_a: common.act_a, act_b: common.act_b };
+
   const io = { x: x!.buffer, bias: (b ?? x!).buffer, z: (z ?? x!).buffer, y: y.buffer };
   const shape = `${g.N}x${g.C}x${g.H}x${g.W}->${g.M}x${g.OH}x${g.OW} k${g.kH}x${g.kW} s${g.sh} d${g.dh} g${g.group}`;
   return { g, T: x!.dtype, common, act, io, shape };

@@ -6,55 +6,17 @@ import { kernelFor } from '../../src/kernels/registry';
 import { adapters, runOp, variantsOf } from '../helpers/gpu';
 import { rng } from '../helpers/random';
 import { TOL, expectClose } from '../helpers/tolerance';
-import { type ConvCase, convCase } from '../helpers/conv-case';
+import { CONV_CASES, type ConvCase, convCase } from '../helpers/conv-case';
 import { convRef } from '../reference/conv';
 
 afterEach(() => void (convTiledTuning.tile = undefined));
 
 type Case = ConvCase;
 
+// the shared conv cases less the depthwise ones (their own kernels), plus the tiled kernel's edges:
+// two channel tiles per group, vec4 pointwise loads, several tiles both ways
 const cases: Case[] = [
-  {
-    name: '3x3 pad 1, batch 2, odd channels, bias',
-    x: [2, 5, 9, 11],
-    w: [7, 5, 3, 3],
-    bias: true,
-    attrs: { pads: [1, 1, 1, 1] },
-  },
-  {
-    name: 'stride 2, asymmetric pads, no bias',
-    x: [1, 3, 10, 9],
-    w: [6, 3, 3, 3],
-    attrs: { strides: [2, 2], pads: [0, 1, 2, 1] },
-  },
-  {
-    name: 'stride 3 x 2, dilation 2',
-    x: [2, 4, 13, 12],
-    w: [5, 4, 3, 3],
-    bias: true,
-    attrs: { strides: [3, 2], dilations: [2, 2], pads: [2, 1, 2, 3] },
-  },
-  {
-    name: 'dilation 3, SAME_UPPER',
-    x: [1, 6, 11, 10],
-    w: [9, 6, 3, 3],
-    bias: true,
-    attrs: { dilations: [3, 3], auto_pad: 'SAME_UPPER' },
-  },
-  {
-    name: 'SAME_LOWER, stride 2, even kernel',
-    x: [1, 3, 9, 8],
-    w: [4, 3, 2, 4],
-    attrs: { strides: [2, 2], auto_pad: 'SAME_LOWER' },
-  },
-  { name: 'VALID, non-square kernel', x: [2, 3, 8, 9], w: [5, 3, 1, 5], bias: true, attrs: { auto_pad: 'VALID' } },
-  {
-    name: 'groups 2',
-    x: [2, 6, 7, 8],
-    w: [10, 3, 3, 3],
-    bias: true,
-    attrs: { group: 2, pads: [1, 1, 1, 1] },
-  },
+  ...CONV_CASES.filter((c) => !/depthwise/.test(c.name)),
   {
     name: 'groups 2, 38 channels per group (two 32-channel tiles per group)',
     x: [2, 6, 7, 9],
@@ -62,31 +24,10 @@ const cases: Case[] = [
     bias: true,
     attrs: { group: 2, pads: [1, 2, 1, 0] },
   },
-  {
-    name: 'groups 3, stride 2',
-    x: [1, 9, 9, 9],
-    w: [6, 3, 3, 3],
-    attrs: { group: 3, strides: [2, 2], pads: [1, 0, 1, 0] },
-  },
-  { name: '1x1', x: [2, 13, 5, 7], w: [17, 13, 1, 1], bias: true },
   { name: '1x1 pointwise (vec4 input loads), batch 2', x: [2, 13, 4, 6], w: [17, 13, 1, 1], bias: true },
   { name: '1x1 pointwise, many channels', x: [1, 40, 4, 5], w: [70, 40, 1, 1], bias: true },
   { name: '1x1 pointwise, groups 2', x: [2, 12, 2, 6], w: [18, 6, 1, 1], attrs: { group: 2 } },
   { name: '1x1 stride 2 (not pointwise)', x: [1, 8, 8, 8], w: [9, 8, 1, 1], attrs: { strides: [2, 2] } },
-  {
-    name: '7x7 stride 2 pad 3',
-    x: [1, 3, 19, 17],
-    w: [8, 3, 7, 7],
-    bias: true,
-    attrs: { strides: [2, 2], pads: [3, 3, 3, 3], kernel_shape: [7, 7] },
-  },
-  {
-    name: 'many channels (several channel tiles, partial K chunk)',
-    x: [1, 70, 6, 5],
-    w: [300, 70, 3, 3],
-    bias: true,
-    attrs: { pads: [1, 1, 1, 1] },
-  },
   {
     name: 'several tiles in both directions, batch 2',
     x: [2, 9, 13, 11],
@@ -94,18 +35,6 @@ const cases: Case[] = [
     bias: true,
     attrs: { pads: [1, 1, 1, 1] },
   },
-  ...['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh'].map(
-    (a): Case => ({
-      name: `FusedConv ${a} + Z`,
-      x: [2, 5, 6, 7],
-      w: [6, 5, 3, 3],
-      bias: true,
-      z: true,
-      attrs: { pads: [1, 1, 1, 1] },
-      act: [a, ({ Clip: [0, 0.6], LeakyRelu: [0.2], HardSigmoid: [0.3, 0.4] } as Record<string, number[]>)[a]],
-    }),
-  ),
-  { name: 'FusedConv without activation, Z only', x: [1, 4, 5, 5], w: [3, 4, 3, 3], z: true },
 ];
 
 async function check(rt: Runtime, c: Case, seed: number, dtype: 'f32' | 'f16' = 'f32') {
