@@ -3,7 +3,7 @@
 // where the WebGPU engines run on a software rasteriser (lavapipe) over the same cores. bench/peers/
 // node.ts loads this file only when --engines names ort-cpu; demos/bench never imports it (it
 // loads a native addon). onnxruntime-node's postinstall would fetch CUDA providers from NuGet: the
-// repository's .npmrc sets onnxruntime-node-install=skip, the CPU provider ships in the npm package.
+// package.json's allowScripts (npm 11) does not run it; the CPU provider ships in the npm package.
 import { availableParallelism } from 'node:os';
 import type { Engine, Loaded, Prepared } from './models';
 
