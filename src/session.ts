@@ -175,7 +175,13 @@ async function fetchBytes(src: string, opts: SessionOptions): Promise<Uint8Array
     if (!res.ok) throw new WgsegError('BAD_INPUT', `${src}: HTTP ${res.status}`);
     const header = Number(res.headers.get('content-length'));
     const total = Number.isFinite(header) && header > 0 ? header : undefined;
-    if (!res.body) return new Uint8Array(await res.arrayBuffer());
+    // streamed only for progress: read whole otherwise, as before (Chromium reported reads through
+    // a reader of some model responses as aborted requests)
+    if (!res.body || !onProgress) {
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      onProgress?.(bytes.length, total);
+      return bytes;
+    }
     const chunks: Uint8Array[] = [];
     let loaded = 0;
     const reader = res.body.getReader();
