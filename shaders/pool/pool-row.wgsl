@@ -6,6 +6,7 @@
 // first-max index, row-major tap order so ties match), 1 average over taps inside the input, 2
 // average counting explicit pads. Tuned on lavapipe; no integer division in the tap loops.
 // #include common/index.wgsl
+// #include pool/taps.wgsl
 
 struct Params {
   in_shape: vec4<u32>,   // N, C, H, W
@@ -27,16 +28,6 @@ struct Params {
 
 override WG: u32 = 64u;
 const PX: u32 = 4u;
-
-// Range [first, end) of the taps t (at start + t * dil, t < k) that land inside [lo, hi).
-fn tapRange(start: i32, k: i32, dil: i32, lo: i32, hi: i32) -> vec2<i32> {
-  let a = lo - start;
-  let b = hi - 1 - start;
-  let first = max(0, select(a / dil, (a + dil - 1) / dil, a > 0));      // ceil(a / dil)
-  let last = select((b - dil + 1) / dil, b / dil, b >= 0);              // floor(b / dil)
-  let end = min(k, last + 1);
-  return vec2<i32>(first, max(first, end));
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

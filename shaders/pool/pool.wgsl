@@ -3,6 +3,7 @@
 // col_major), 1 average over the taps inside the input, 2 average counting the explicit pads
 // (taps inside [-pad_begin, in + pad_end), as PyTorch / onnxruntime divide).
 // #include common/index.wgsl
+// #include pool/taps.wgsl
 
 struct Params {
   in_shape: vec4<u32>,   // N, C, H, W
@@ -22,16 +23,6 @@ struct Params {
 @group(0) @binding(3) var<uniform> params: Params;
 
 override WG: u32 = 64u;
-
-// Range [first, end) of the taps t (at start + t * dil, t < k) that land inside [lo, hi).
-fn tapRange(start: i32, k: i32, dil: i32, lo: i32, hi: i32) -> vec2<i32> {
-  let a = lo - start;
-  let b = hi - 1 - start;
-  let first = max(0, select(a / dil, (a + dil - 1) / dil, a > 0));      // ceil(a / dil)
-  let last = select((b - dil + 1) / dil, b / dil, b >= 0);              // floor(b / dil)
-  let end = min(k, last + 1);
-  return vec2<i32>(first, max(first, end));
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -7,23 +7,7 @@
 // (downsampling) loads every tap directly. Tuned on lavapipe.
 // #include common/index.wgsl
 
-struct Params {
-  pixels: u32,   // out_h * out_w
-  planes: u32,   // product of the leading dims
-  in_h: u32,
-  in_w: u32,
-  out_w: u32,
-  kh: u32,
-  kw: u32,
-  xoff: u32,     // where the column table starts in tab_i / tab_w
-  extrap: f32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<{{T}}>;
-@group(0) @binding(1) var<storage, read> tab_i: array<i32>;
-@group(0) @binding(2) var<storage, read> tab_w: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<{{T}}>;
-@group(0) @binding(4) var<uniform> params: Params;
+// #include resize/bindings.wgsl
 
 override WG: u32 = 64u;
 override KH: u32 = 2u;

@@ -4,24 +4,12 @@ import type { Runtime } from '../../src/gpu/runtime';
 import { adapters, runOp, variantsOf } from '../helpers/gpu';
 import { rng } from '../helpers/random';
 import { TOL, expectClose } from '../helpers/tolerance';
-import { poolRef, type PoolOpts } from '../reference/pool';
+import { poolAttrs, poolRef, type PoolOpts } from '../reference/pool';
 import { reduceAll } from '../reference/softmax';
 
 // Every variant of the pooling family, forced, on lavapipe and SwiftShader, against the f64 references.
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 const quant = (a: Float32Array, dtype: string) => (dtype === 'f16' ? a.map((v) => fromHalf(toHalf(v))) : a);
-
-function attrsOf(o: PoolOpts, count = false) {
-  const a: Record<string, number | number[] | string> = { kernel_shape: o.kernel };
-  if (o.strides) a.strides = o.strides;
-  if (o.dilations) a.dilations = o.dilations;
-  if (o.pads) a.pads = o.pads;
-  if (o.autoPad) a.auto_pad = o.autoPad;
-  if (o.ceil) a.ceil_mode = 1;
-  if (o.columnMajor) a.storage_order = 1;
-  if (count) a.count_include_pad = 1;
-  return a;
-}
 
 // 3x3 stride 1 and 2 (overlapping windows), 2x2 stride 2, strides above the kernel, pads, ceil_mode,
 // SAME/VALID, row dilation, odd widths (partial quads of 4), batch 2, many channels
@@ -51,7 +39,7 @@ async function windowed(
   const label = `${variant} [${shape}] ${JSON.stringify(o)} ${dtype}`;
   for (const columnMajor of [false, true]) {
     const want = poolRef('max', x, shape, { ...o, columnMajor });
-    const [y, idx] = await runOp('MaxPool', [{ data: x, shape, dtype }], attrsOf({ ...o, columnMajor }), [], {
+    const [y, idx] = await runOp('MaxPool', [{ data: x, shape, dtype }], poolAttrs({ ...o, columnMajor }), [], {
       variant,
       rt,
     });
@@ -61,7 +49,7 @@ async function windowed(
   }
   for (const count of [false, true]) {
     const want = poolRef('avg', x, shape, { ...o, countIncludePad: count });
-    const [y] = await runOp('AveragePool', [{ data: x, shape, dtype }], attrsOf(o, count), [], { variant, rt });
+    const [y] = await runOp('AveragePool', [{ data: x, shape, dtype }], poolAttrs(o, count), [], { variant, rt });
     expect(y.shape).toEqual(want.shape);
     expectClose(y.data, want.y, tol, `avg count_include_pad=${count} ${label}`);
   }
@@ -109,7 +97,7 @@ describe('pooling variants on both adapters', async () => {
         const ints = Array.from({ length: numel(shape) }, (_, i) => (i * 7919) % 5); // ties: first index wins
         const o: PoolOpts = { kernel: [3, 3], strides: [1, 2], pads: [1, 1, 0, 1] };
         for (const dtype of ['i32', 'u32'] as const) {
-          const [yi, idx] = await runOp('MaxPool', [{ data: ints, shape, dtype }], attrsOf(o), [], { variant, rt });
+          const [yi, idx] = await runOp('MaxPool', [{ data: ints, shape, dtype }], poolAttrs(o), [], { variant, rt });
           expect(Array.from(yi.data), dtype).toEqual(poolRef('max', ints, shape, o).y);
           expect(Array.from(idx.data), dtype).toEqual(poolRef('max', ints, shape, o).idx);
         }

@@ -3,23 +3,11 @@ import { WgsegError } from '../../src/core/errors';
 import { gpu, runOp } from '../helpers/gpu';
 import { rng } from '../helpers/random';
 import { TOL, expectClose } from '../helpers/tolerance';
-import { poolRef, type PoolOpts } from '../reference/pool';
+import { poolAttrs, poolRef, type PoolOpts } from '../reference/pool';
 import { reduceAll } from '../reference/softmax';
 
 const r = rng(7);
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
-
-function attrsOf(o: PoolOpts, count = false) {
-  const a: Record<string, number | number[] | string> = { kernel_shape: o.kernel };
-  if (o.strides) a.strides = o.strides;
-  if (o.dilations) a.dilations = o.dilations;
-  if (o.pads) a.pads = o.pads;
-  if (o.autoPad) a.auto_pad = o.autoPad;
-  if (o.ceil) a.ceil_mode = 1;
-  if (o.columnMajor) a.storage_order = 1;
-  if (count) a.count_include_pad = 1;
-  return a;
-}
 
 // [input shape, options]: pads, strides, dilations, ceil_mode, SAME/VALID, odd sizes, batch 2, C not a multiple of 4
 const CASES: [number[], PoolOpts][] = [
@@ -50,7 +38,7 @@ describe('MaxPool', () => {
       const x = Float32Array.from(r.array(numel(shape), -5, 5));
       for (const columnMajor of [false, true]) {
         const want = poolRef('max', x, shape, { ...o, columnMajor });
-        const [y, idx] = await runOp('MaxPool', [{ data: x, shape }], attrsOf({ ...o, columnMajor }));
+        const [y, idx] = await runOp('MaxPool', [{ data: x, shape }], poolAttrs({ ...o, columnMajor }));
         expect(y.shape).toEqual(want.shape);
         expectClose(y.data, want.y, TOL.exact, `max case ${n}`);
         expect(idx.shape).toEqual(want.shape);
@@ -65,12 +53,12 @@ describe('MaxPool', () => {
     const x = Array.from({ length: numel(shape) }, () => r.int(0, 4));
     for (const dtype of ['i32', 'u32'] as const) {
       const want = poolRef('max', x, shape, o);
-      const [y, idx] = await runOp('MaxPool', [{ data: x, shape, dtype }], attrsOf(o));
+      const [y, idx] = await runOp('MaxPool', [{ data: x, shape, dtype }], poolAttrs(o));
       expect(Array.from(y.data), dtype).toEqual(want.y);
       expect(Array.from(idx.data), dtype).toEqual(want.idx);
     }
     const neg = Array.from({ length: numel(shape) }, () => r.int(-1000000, -5));
-    const [y] = await runOp('MaxPool', [{ data: neg, shape, dtype: 'i32' }], attrsOf(o));
+    const [y] = await runOp('MaxPool', [{ data: neg, shape, dtype: 'i32' }], poolAttrs(o));
     expect(Array.from(y.data)).toEqual(poolRef('max', neg, shape, o).y);
   });
 
@@ -96,7 +84,7 @@ describe('AveragePool', () => {
       const x = Float32Array.from(r.array(numel(shape), -5, 5));
       for (const count of [false, true]) {
         const want = poolRef('avg', x, shape, { ...o, countIncludePad: count });
-        const [y] = await runOp('AveragePool', [{ data: x, shape }], attrsOf(o, count));
+        const [y] = await runOp('AveragePool', [{ data: x, shape }], poolAttrs(o, count));
         expect(y.shape).toEqual(want.shape);
         expectClose(y.data, want.y, TOL.f32, `avg case ${n} count_include_pad ${count}`);
       }
@@ -127,9 +115,9 @@ describe('AveragePool', () => {
     if (!(await gpu()).info.f16) return;
     const [shape, o] = CASES[0];
     const x = Float32Array.from(r.array(numel(shape), -2, 2));
-    const [m] = await runOp('MaxPool', [{ data: x, shape, dtype: 'f16' }], attrsOf(o));
+    const [m] = await runOp('MaxPool', [{ data: x, shape, dtype: 'f16' }], poolAttrs(o));
     expectClose(m.data, poolRef('max', x, shape, o).y, TOL.f16, 'f16 max');
-    const [a] = await runOp('AveragePool', [{ data: x, shape, dtype: 'f16' }], attrsOf(o, true));
+    const [a] = await runOp('AveragePool', [{ data: x, shape, dtype: 'f16' }], poolAttrs(o, true));
     expectClose(a.data, poolRef('avg', x, shape, { ...o, countIncludePad: true }).y, TOL.f16, 'f16 avg');
   });
 });

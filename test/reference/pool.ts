@@ -72,3 +72,16 @@ export function poolRef(kind: 'max' | 'avg', x: ArrayLike<number>, shape: number
   }
   return { y, idx, shape: [n, c, oh, ow] };
 }
+
+/** The ONNX attributes of `o` (MaxPool / AveragePool), count_include_pad when `count`. */
+export function poolAttrs(o: PoolOpts, count = false) {
+  const a: Record<string, number | number[] | string> = { kernel_shape: o.kernel };
+  if (o.strides) a.strides = o.strides;
+  if (o.dilations) a.dilations = o.dilations;
+  if (o.pads) a.pads = o.pads;
+  if (o.autoPad) a.auto_pad = o.autoPad;
+  if (o.ceil) a.ceil_mode = 1;
+  if (o.columnMajor) a.storage_order = 1;
+  if (count) a.count_include_pad = 1;
+  return a;
+}
