@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { COMPOSITE_MODES, Compositor, coverFit, type CompositeMode } from '../../src/web/composite';
 import { gpu } from '../helpers/gpu';
 import { rng } from '../helpers/random';
+import { bilinearRgba8 } from '../reference/texture';
 
 const W = 64,
   H = 48,
@@ -18,22 +19,6 @@ const LO = 0.3,
 /** The background for 'replace' at pixel (x, y), channel c: the default gradient unless given. */
 type BgRef = (x: number, y: number, c: number) => number;
 const gradient: BgRef = (_x, y, c) => [0.15, 0.35, 0.6][c] * (1 - (y + 0.5) / H) + [0.9, 0.6, 0.4][c] * ((y + 0.5) / H);
-
-/** Bilinear, edge-clamped sample of an RGBA8 image at uv (texel centres at (i + 0.5) / size). */
-function bilinear(img: Uint8Array, iw: number, ih: number, u: number, v: number, c: number): number {
-  const px = u * iw - 0.5,
-    py = v * ih - 0.5,
-    fx = Math.floor(px),
-    fy = Math.floor(py),
-    tx = px - fx,
-    ty = py - fy;
-  const at = (x: number, y: number) =>
-    img[(Math.min(ih - 1, Math.max(0, y)) * iw + Math.min(iw - 1, Math.max(0, x))) * 4 + c] / 255;
-  return (
-    (at(fx, fy) * (1 - tx) + at(fx + 1, fy) * tx) * (1 - ty) +
-    (at(fx, fy + 1) * (1 - tx) + at(fx + 1, fy + 1) * tx) * ty
-  );
-}
 
 function reference(
   mode: CompositeMode,
@@ -141,7 +126,7 @@ describe('Compositor', () => {
         background === 'color'
           ? (_x, _y, c) => BG_COLOR[c]
           : background === 'image'
-            ? (x, y, c) => bilinear(bgImage, BW, BH, (x + 0.5) / W, ((y + 0.5) / H) * 0.5 + 0.25, c)
+            ? (x, y, c) => bilinearRgba8(bgImage, BW, BH, (x + 0.5) / W, ((y + 0.5) / H) * 0.5 + 0.25, c)
             : undefined;
       const want = reference(mode, frame, mask, bgRef);
       let worst = 0;

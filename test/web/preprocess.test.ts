@@ -9,6 +9,7 @@ import { reflectShader, shaderText } from '../../src/gpu/shader-source';
 import { Preprocessor } from '../../src/web/preprocess';
 import { gpu } from '../helpers/gpu';
 import { rng } from '../helpers/random';
+import { bilinearRgba8 } from '../reference/texture';
 
 const SHADER = 'web/preprocess.wgsl';
 
@@ -37,22 +38,6 @@ describe('web/preprocess.wgsl reflection', () => {
     expect(reflectShader(text).bindings).toHaveLength(6); // the whole file, without an entry
   });
 });
-
-/** Bilinear, edge-clamped sample of an RGBA8 image at uv (texel centres at (i + 0.5) / size). */
-function bilinear(img: Uint8Array, iw: number, ih: number, u: number, v: number, c: number): number {
-  const px = u * iw - 0.5,
-    py = v * ih - 0.5,
-    fx = Math.floor(px),
-    fy = Math.floor(py),
-    tx = px - fx,
-    ty = py - fy;
-  const at = (x: number, y: number) =>
-    img[(Math.min(ih - 1, Math.max(0, y)) * iw + Math.min(iw - 1, Math.max(0, x))) * 4 + c] / 255;
-  return (
-    (at(fx, fy) * (1 - tx) + at(fx + 1, fy) * tx) * (1 - ty) +
-    (at(fx, fy + 1) * (1 - tx) + at(fx + 1, fy + 1) * tx) * ty
-  );
-}
 
 describe('Runtime.dispatch with textures and samplers', () => {
   it('the resize entry: frame texture + linear sampler -> NCHW, mirrored, scale and bias', async () => {
@@ -89,7 +74,7 @@ describe('Runtime.dispatch with textures and samplers', () => {
       for (let c = 0; c < 3; c++)
         for (let y = 0; y < H; y++)
           for (let x = 0; x < W; x++) {
-            const want = bilinear(img, IW, IH, 1 - (x + 0.5) / W, (y + 0.5) / H, c) * scale[c] + bias[c];
+            const want = bilinearRgba8(img, IW, IH, 1 - (x + 0.5) / W, (y + 0.5) / H, c) * scale[c] + bias[c];
             worst = Math.max(worst, Math.abs(got[(c * H + y) * W + x] - want));
           }
       console.log(`web preprocess resize: worst |error| ${worst.toExponential(2)}`);
