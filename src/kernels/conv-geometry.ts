@@ -1,11 +1,11 @@
 import { intAttr, intsAttr, strAttr, type Attrs } from '../core/attrs';
 import { WgsegError } from '../core/errors';
-import type { TensorInfo } from '../core/op';
+import type { GpuTensor, KernelContext, TensorInfo } from '../core/op';
 import { activationUniforms } from './activation';
-import { ceilDiv } from './dispatch';
+import { ceilDiv, linearGrid } from './dispatch';
 
-// The geometry of a 2-D convolution, shared by every Conv / FusedConv kernel variant (conv.ts and
-// the conv-*.ts variant files).
+// What every Conv / FusedConv kernel variant shares (conv.ts and the conv-*.ts variant files): the
+// geometry of a 2-D convolution, the Params fields of the conv shaders, the vec4-quad weight layout.
 
 /** Everything one 2-D convolution needs, resolved from shapes and ONNX attributes. */
 export interface ConvGeometry {
@@ -150,4 +150,43 @@ export function convUniforms(op: string, g: ConvGeometry, attrs: Attrs, hasBias:
   const [pt, pl] = g.pads;
   const { C, H, W, M, OH, OW, kH, kW, sh, sw, dh, dw } = g;
   return { C, H, W, M, OH, OW, kH, kW, sh, sw, dh, dw, pt, pl, has_bias: hasBias ? 1 : 0, has_z: hasZ ? 1 : 0, ...act };
+}
+
+/**
+ * pack-weights.wgsl on the host, for constant weights (once, at load): W [M, Cg, kH, kW] ->
+ * wp[((g * Cg + ci) * kHW + t) * Mq + q] = output channels 4q..4q+3 of group g (zero past Mg).
+ */
+export function packConvWeights(w: ArrayLike<number>, g: ConvGeometry, Mq: number): Float32Array {
+  const kHW = g.kH * g.kW;
+  const out = new Float32Array(g.group * g.Cg * kHW * Mq * 4);
+  for (let grp = 0; grp < g.group; grp++)
+    for (let m = 0; m < g.Mg; m++) {
+      const q = m >> 2,
+        c = m & 3;
+      for (let ci = 0; ci < g.Cg; ci++) {
+        const src = ((grp * g.Mg + m) * g.Cg + ci) * kHW;
+        const dst = ((grp * g.Cg + ci) * kHW * Mq + q) * 4 + c;
+        for (let t = 0; t < kHW; t++) out[dst + t * Mq * 4] = w[src + t];
+      }
+    }
+  return out;
+}
+
+/**
+ * pack-weights.wgsl: weights that are not a constant into that layout, on the GPU, every run; the
+ * caller releases the returned pool buffer after its dispatch.
+ */
+export function packWeightsOnGpu(rt: KernelContext, w: GpuTensor, g: ConvGeometry, Mq: number): GPUBuffer {
+  const kHW = g.kH * g.kW;
+  const n = g.group * g.Cg * kHW * Mq;
+  const wp = rt.pool.acquire(n * 4 * (w.dtype === 'f16' ? 2 : 4));
+  rt.dispatch({
+    name: `ConvPackWeights[${g.M}x${g.Cg}x${g.kH}x${g.kW}]`,
+    shader: 'conv/pack-weights.wgsl',
+    defines: { T: w.dtype },
+    uniforms: { n, Cg: g.Cg, Mg: g.Mg, Mq, kHW },
+    buffers: { w: w.buffer, wp },
+    workgroups: linearGrid(n, 256),
+  });
+  return wp;
 }

@@ -1,4 +1,4 @@
-import { convUniforms, type ConvGeometry } from './conv-geometry';
+import { convUniforms, packConvWeights, packWeightsOnGpu, type ConvGeometry } from './conv-geometry';
 import type { Attrs } from '../core/attrs';
 import { WgsegError } from '../core/errors';
 import type { GpuTensor, KernelContext, TensorInfo, Variant } from '../core/op';
@@ -51,17 +51,6 @@ const pointwise = (g: TiledGeometry) =>
 const mtilesOf = (g: TiledGeometry, tile: TiledTile) => ceilDiv(ceilDiv(g.Mg, 4), TILED_TILES[tile].TM);
 const packKey = (Mq: number) => `conv-tiled quads Mq=${Mq}`;
 
-/** W [M, Cg, kH, kW] -> wp[(g * Cg * kHW + k) * Mq + q] = channels 4q..4q+3 of group g at k = ci * kHW + t (zero past Mg). */
-export function packTiledWeights(w: ArrayLike<number>, g: TiledGeometry): Float32Array {
-  const K = g.Cg * g.kH * g.kW;
-  const Mq = ceilDiv(g.Mg, 4);
-  const out = new Float32Array(g.group * K * Mq * 4);
-  for (let grp = 0; grp < g.group; grp++)
-    for (let m = 0; m < g.Mg; m++)
-      for (let k = 0; k < K; k++) out[((grp * K + k) * Mq + (m >> 2)) * 4 + (m & 3)] = w[(grp * g.Mg + m) * K + k];
-  return out;
-}
-
 function encodeTiled(
   op: string,
   rt: KernelContext,
@@ -82,21 +71,8 @@ function encodeTiled(
       'BAD_INPUT',
       `${op}: weights were packed at load as ${w!.packed}, the gemm-tiled kernel wants ${packKey(Mq)}`,
     );
-  const kHW = g.kH * g.kW;
-  let wp = w!.buffer;
-  if (w!.packed === undefined) {
-    // weights that are not a constant: packed here, every run
-    const n = g.group * g.Cg * kHW * Mq;
-    wp = rt.pool.acquire(n * 4 * (T === 'f16' ? 2 : 4));
-    rt.dispatch({
-      name: `ConvPackWeights[${g.M}x${g.Cg}x${g.kH}x${g.kW}]`,
-      shader: 'conv/pack-weights.wgsl',
-      defines: { T },
-      uniforms: { n, Cg: g.Cg, Mg: g.Mg, Mq, kHW },
-      buffers: { w: w!.buffer, wp },
-      workgroups: linearGrid(n, 256),
-    });
-  }
+  // weights that are not a constant are packed on the GPU, every run
+  const wp = w!.packed === undefined ? packWeightsOnGpu(rt, w!, g, Mq) : w!.buffer;
   const P = g.N * g.OH * g.OW;
   const [tx, ty] = linearGrid(P, 4 * TN);
   rt.dispatch({
@@ -140,7 +116,11 @@ export function gemmTiledVariant(
     prepack(_ctx, index, data, inputs, attrs) {
       if (index !== 1) return undefined;
       const g = geometry(inputs, attrs);
-      return { data: packTiledWeights(data, g), dtype: inputs[1]!.dtype, key: packKey(ceilDiv(g.Mg, 4)) };
+      return {
+        data: packConvWeights(data, g, ceilDiv(g.Mg, 4)),
+        dtype: inputs[1]!.dtype,
+        key: packKey(ceilDiv(g.Mg, 4)),
+      };
     },
     encode: (rt, inputs, [y], attrs) => encodeTiled(op, rt, ins(inputs), y, attrs, geometry(ins(inputs), attrs)),
   };

@@ -7,7 +7,14 @@ import type { Attrs } from '../core/attrs';
 import type { DeviceInfo, OpKernel, TensorInfo, Variant } from '../core/op';
 import { withVariants } from './variants';
 import { depthwiseFlat } from './conv-depthwise';
-import { convGeometry, convUniforms, isDepthwise, type ConvGeometry } from './conv-geometry';
+import {
+  convGeometry,
+  convUniforms,
+  isDepthwise,
+  packConvWeights,
+  packWeightsOnGpu,
+  type ConvGeometry,
+} from './conv-geometry';
 import { winogradVariants } from './conv-winograd';
 import { gemmTiledVariant } from './conv-tiled';
 
@@ -81,25 +88,13 @@ function encodeGemm(
   const mtiles = sg ? Mq / (MB / 4) : ceilDiv(Mq, WG);
   if (g.group * mtiles > 65535)
     throw new WgsegError('BAD_SHAPE', `${op}: ${g.group * mtiles} channel tiles exceed 65535`);
-  let wp = w!.buffer;
   if (w!.packed !== undefined && w!.packed !== packKey(Mq))
     throw new WgsegError(
       'BAD_INPUT',
       `${op}: weights were packed at load as ${w!.packed}, the kernel now wants ${packKey(Mq)} (conv tuning changed after the session was made)`,
     );
-  if (w!.packed === undefined) {
-    // weights that are not a constant: packed here, every run
-    const packN = g.group * g.Cg * kHW * Mq;
-    wp = rt.pool.acquire(packN * 4 * (T === 'f16' ? 2 : 4));
-    rt.dispatch({
-      name: `ConvPackWeights[${g.M}x${g.Cg}x${g.kH}x${g.kW}]`,
-      shader: 'conv/pack-weights.wgsl',
-      defines: { T },
-      uniforms: { n: packN, Cg: g.Cg, Mg: g.Mg, Mq, kHW },
-      buffers: { w: w!.buffer, wp },
-      workgroups: linearGrid(packN, 256),
-    });
-  }
+  // weights that are not a constant are packed on the GPU, every run
+  const wp = w!.packed === undefined ? packWeightsOnGpu(rt, w!, g, Mq) : w!.buffer;
   const P = g.N * g.OH * g.OW;
   const [tx, ty] = sg ? linearGrid(g.N * g.OH * ceilDiv(g.OW, SUBGROUP.PX), WG) : linearGrid(P, PLAIN.RP);
   const ck = sg ? g.Cg : Math.min(g.Cg, Math.floor(PLAIN.XS / (kHW * PLAIN.RP)));
@@ -136,26 +131,6 @@ function gemmLayout(sg: boolean, g: ConvGeometry): { MB: number; Mq: number } {
 }
 
 const packKey = (Mq: number) => `conv-gemm Mq=${Mq}`;
-
-/**
- * pack-weights.wgsl on the host, for constant weights (once, at load): W [M, Cg, kH, kW] ->
- * wp[((g * Cg + ci) * kHW + t) * Mq + q] = output channels 4q..4q+3 of group g (zero past Mg).
- */
-export function packConvWeights(w: ArrayLike<number>, g: ConvGeometry, Mq: number): Float32Array {
-  const kHW = g.kH * g.kW;
-  const out = new Float32Array(g.group * g.Cg * kHW * Mq * 4);
-  for (let grp = 0; grp < g.group; grp++)
-    for (let m = 0; m < g.Mg; m++) {
-      const q = m >> 2,
-        c = m & 3;
-      for (let ci = 0; ci < g.Cg; ci++) {
-        const src = ((grp * g.Mg + m) * g.Cg + ci) * kHW;
-        const dst = ((grp * g.Cg + ci) * kHW * Mq + q) * 4 + c;
-        for (let t = 0; t < kHW; t++) out[dst + t * Mq * 4] = w[src + t];
-      }
-    }
-  return out;
-}
 
 /** The subgroup kernel needs subgroups of at least 8 lanes (it shares weights across 8). */
 const hasSubgroups = (info: DeviceInfo) => convTuning.subgroups && info.subgroups && info.subgroupMinSize >= 8;
@@ -206,3 +181,4 @@ function convKernel(op: 'Conv' | 'FusedConv'): OpKernel {
 export const convKernels: OpKernel[] = [convKernel('Conv'), convKernel('FusedConv')];
 
 export { convGeometry, isDepthwise, type ConvGeometry } from './conv-geometry';
+export { packConvWeights } from './conv-geometry';
