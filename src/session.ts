@@ -16,6 +16,7 @@ import type { Variant } from './core/op';
 import { memoryTuningCache, openTuningCache, type StoredTuning } from './tuning-cache';
 import { importOnnx } from './import/onnx';
 import { importTflite } from './import/tflite';
+import { loadModelBytes } from './model-fetch';
 
 /**
  * The public entry point (in the spirit of onnxruntime's InferenceSession): load a model, plan it
@@ -62,6 +63,12 @@ export interface SessionOptions {
   onProgress?: (loaded: number, total: number | undefined) => void;
   /** stops loading a model from a URL or path: Session.create then rejects with WgsegError('ABORTED') */
   signal?: AbortSignal;
+  /**
+   * Keep a model loaded from a URL in the browser's Cache Storage, keyed by the URL, and load it
+   * from there next time: true = the cache 'wgseg-models', a string = a cache of that name; default
+   * false. Never revalidated (version your model URLs); a no-op where Cache Storage is missing (Node).
+   */
+  cache?: boolean | string;
   /**
    * op -> kernel variant name, forced for every node of that op as it runs, after fusion (a Conv
    * followed by Relu runs as FusedConv); BAD_INPUT naming the node where it does not apply
@@ -135,8 +142,6 @@ export class Tensor {
   }
 }
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
-
 /** Bytes -> graph, by file format: TFLite ('TFL3' at byte 4) or ONNX; safetensors are recognised and refused. */
 export function loadGraph(bytes: Uint8Array, source: string): Graph {
   const tag = String.fromCharCode(...bytes.subarray(4, 8));
@@ -145,62 +150,6 @@ export function loadGraph(bytes: Uint8Array, source: string): Graph {
     throw new WgsegError('UNSUPPORTED_OP', `${source}: safetensors files hold weights only; give an ONNX model`);
   }
   return importOnnx(bytes, source);
-}
-
-const aborted = (src: string, signal?: AbortSignal) =>
-  new WgsegError(
-    'ABORTED',
-    `${src}: loading aborted${signal?.reason instanceof Error ? ` (${signal.reason.message})` : ''}`,
-  );
-
-/** A model's bytes from a path (Node), or a URL streamed with progress; `signal` stops either. */
-async function fetchBytes(src: string, opts: SessionOptions): Promise<Uint8Array> {
-  const { signal, onProgress } = opts;
-  if (signal?.aborted) throw aborted(src, signal);
-  if (isNode && !/^(https?|data|blob):/.test(src)) {
-    const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
-    const path = src.startsWith('file:') ? new URL(src) : src;
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(path, { signal }));
-    } catch (e) {
-      if (signal?.aborted) throw aborted(src, signal);
-      throw new WgsegError('BAD_INPUT', `${src}: cannot read (${(e as Error).message})`);
-    }
-    onProgress?.(bytes.length, bytes.length);
-    return bytes;
-  }
-  try {
-    const res = await fetch(src, { signal });
-    if (!res.ok) throw new WgsegError('BAD_INPUT', `${src}: HTTP ${res.status}`);
-    const header = Number(res.headers.get('content-length'));
-    const total = Number.isFinite(header) && header > 0 ? header : undefined;
-    // streamed only for progress: read whole otherwise, as before (Chromium reported reads through
-    // a reader of some model responses as aborted requests)
-    if (!res.body || !onProgress) {
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      onProgress?.(bytes.length, total);
-      return bytes;
-    }
-    const chunks: Uint8Array[] = [];
-    let loaded = 0;
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      loaded += value.length;
-      onProgress?.(loaded, total);
-    }
-    const bytes = new Uint8Array(loaded);
-    let at = 0;
-    for (const c of chunks) bytes.set(c, (at += c.length) - c.length);
-    return bytes;
-  } catch (e) {
-    if (signal?.aborted) throw aborted(src, signal);
-    if (e instanceof WgsegError) throw e;
-    throw new WgsegError('BAD_INPUT', `${src}: cannot fetch (${(e as Error).message})`);
-  }
 }
 
 interface Planned {
@@ -265,8 +214,7 @@ export class Session {
   static async create(model: Uint8Array | ArrayBuffer | string | Graph, opts: SessionOptions = {}): Promise<Session> {
     let graph: Graph;
     if (typeof model === 'string') {
-      graph = loadGraph(await fetchBytes(model, opts), model);
-      if (opts.signal?.aborted) throw aborted(model, opts.signal);
+      graph = await loadModelBytes(model, opts, (bytes) => loadGraph(bytes, model));
     } else if (model instanceof Uint8Array || model instanceof ArrayBuffer)
       graph = loadGraph(model instanceof Uint8Array ? model : new Uint8Array(model), opts.source ?? 'model');
     else graph = model;
