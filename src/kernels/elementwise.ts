@@ -29,6 +29,14 @@ const UNARY_CODES: Record<string, number> = {
   Swish: 24,
   Elu: 25,
   Round: 26,
+  Erf: 27,
+  Gelu: 28,
+  Softplus: 29,
+  Softsign: 30,
+  Mish: 31,
+  Celu: 32,
+  Selu: 33,
+  ThresholdedRelu: 34,
 };
 const roundEven = (v: number) => (v - Math.floor(v) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v));
 const UNARY_EXTRA: Record<string, Extra> = {
@@ -43,7 +51,28 @@ const UNARY_EXTRA: Record<string, Extra> = {
   Round: { fold: hostUnary(roundEven) },
   Sqrt: { fold: hostUnary(Math.sqrt) },
   Reciprocal: { fold: hostUnary((v) => 1 / v) },
+  Erf: { fold: hostUnary(erf) },
 };
+
+/** erf in f64 for host folding: its Maclaurin series below 3, 1 - erfc's continued fraction above. */
+function erf(v: number): number {
+  const z = Math.abs(v);
+  if (z < 3) {
+    let term = z,
+      sum = z;
+    for (let k = 1; k < 60 && Math.abs(term) > 1e-17 * Math.abs(sum); k++) {
+      term *= (-z * z) / k;
+      sum += term / (2 * k + 1);
+    }
+    return Math.sign(v) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  let f = 0;
+  for (let k = 60; k >= 1; k--) f = k / 2 / (z + f);
+  return Math.sign(v) * (1 - Math.exp(-z * z) / Math.sqrt(Math.PI) / (z + f));
+}
+
+const SELU_ALPHA = 1.6732631921768188;
+const SELU_GAMMA = 1.0507010221481323;
 
 const FLT_MAX = 3.4028234663852886e38;
 
@@ -62,6 +91,21 @@ function unaryParams(op: string, attrs: Attrs, host: HostValues): [number, numbe
       return [floatAttr(attrs, 'alpha', 1, op), 0];
     case 'Swish':
       return [floatAttr(attrs, 'alpha', 1, op), 0];
+    case 'Gelu': {
+      const approximate = (attrs.approximate as string | undefined) ?? 'none';
+      if (approximate !== 'none' && approximate !== 'tanh')
+        throw new WgsegError('BAD_ATTRIBUTE', `Gelu: approximate "${approximate}" is not "none" or "tanh"`);
+      return [approximate === 'tanh' ? 1 : 0, 0];
+    }
+    case 'Celu': {
+      const alpha = floatAttr(attrs, 'alpha', 1, op);
+      if (alpha === 0) throw new WgsegError('BAD_ATTRIBUTE', 'Celu: alpha must not be 0');
+      return [alpha, 0];
+    }
+    case 'Selu':
+      return [floatAttr(attrs, 'alpha', SELU_ALPHA, op), floatAttr(attrs, 'gamma', SELU_GAMMA, op)];
+    case 'ThresholdedRelu':
+      return [floatAttr(attrs, 'alpha', 1, op), 0];
     default:
       return [0, 0];
   }
@@ -72,9 +116,10 @@ function unary(op: string): OpKernel {
     op,
     ...UNARY_EXTRA[op],
     hostInputs: op === 'Clip' ? [1, 2] : undefined,
-    infer(inputs: (TensorInfo | undefined)[]) {
+    infer(inputs: (TensorInfo | undefined)[], attrs, host) {
       const x = inputs[0];
       if (!x) throw new WgsegError('BAD_INPUT', `${op}: missing input`);
+      unaryParams(op, attrs, host);
       return [{ shape: [...x.shape], dtype: x.dtype }];
     },
     encode(rt, [x], [y], attrs, host) {

@@ -2,7 +2,8 @@ import { WgsegError } from '../core/errors';
 import { numel, type DType } from '../core/dtype';
 import { floatAttr, intAttr } from '../core/attrs';
 import { linearGrid } from './dispatch';
-import type { OpKernel, TensorInfo } from '../core/op';
+import type { Attrs } from '../core/attrs';
+import type { GpuTensor, KernelContext, OpKernel, TensorInfo } from '../core/op';
 
 // BatchNormalization (inference) and InstanceNormalization. Per-channel tensors may have a float
 // dtype of their own (ONNX T1/T2), shared by all of them: the {{P}} define.
@@ -116,4 +117,149 @@ const instanceNorm: OpKernel = {
   },
 };
 
-export const normKernels: OpKernel[] = [batchNorm, instanceNorm];
+// ---- LayerNormalization, GroupNormalization: contiguous groups (norm/groups.wgsl) -------------
+
+const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
+
+/** `groups` runs of `size`; scale index (i / sDiv) % sMod, bias index (i / sDiv) % bMod. */
+interface Groups {
+  groups: number;
+  size: number;
+  sDiv: number;
+  sMod: number;
+  bMod: number;
+}
+
+function encodeGroups(
+  rt: KernelContext,
+  op: string,
+  g: Groups,
+  [x, scale, bias]: (GpuTensor | undefined)[],
+  [y, mean, invStd]: (GpuTensor | undefined)[],
+  eps: number,
+): void {
+  // outputs the node does not name: scratch each (two writable bindings must not alias)
+  const [m, v] = [mean, invStd].map((t) => t?.buffer ?? rt.pool.acquire(4 * g.groups));
+  rt.dispatch({
+    name: `${op}[${x!.shape.join('x')}]`,
+    shader: 'norm/groups.wgsl',
+    defines: { T: x!.dtype, P: scale!.dtype },
+    overrides: { WG: 128 },
+    uniforms: {
+      groups: g.groups,
+      size: g.size,
+      s_div: g.sDiv,
+      s_mod: g.sMod,
+      b_mod: g.bMod,
+      has_bias: bias ? 1 : 0,
+      stats: mean || invStd ? 1 : 0,
+      eps,
+    },
+    buffers: {
+      x: x!.buffer,
+      scale: scale!.buffer,
+      bias: (bias ?? scale)!.buffer,
+      y: y!.buffer,
+      mean: m,
+      inv_std: v,
+    },
+    workgroups: linearGrid(g.groups, 1),
+  });
+  if (!mean) rt.pool.release(m);
+  if (!invStd) rt.pool.release(v);
+}
+
+const LN = 'LayerNormalization';
+
+/** Groups of LayerNormalization: X's dims from `axis` on; Scale/B broadcast over them (trailing dims). */
+function layerGroups(inputs: (TensorInfo | undefined)[], attrs: Attrs): Groups & { axis: number } {
+  const x = inputs[0];
+  if (!x) throw new WgsegError('BAD_INPUT', `${LN}: missing input X`);
+  if (!FLOAT.includes(x.dtype))
+    throw new WgsegError('UNSUPPORTED_DTYPE', `${LN}: X dtype ${x.dtype} not supported (f32/f16)`);
+  const r = x.shape.length;
+  const a = intAttr(attrs, 'axis', -1, LN);
+  if (!Number.isInteger(a) || a < -r || a >= r)
+    throw new WgsegError('BAD_ATTRIBUTE', `${LN}: axis ${a} out of range for X ${fmt(x.shape)}`);
+  const axis = a < 0 ? a + r : a;
+  const norm = x.shape.slice(axis);
+  const size = numel(norm);
+  const params = [inputs[1], inputs[2]];
+  if (!params[0]) throw new WgsegError('BAD_INPUT', `${LN}: missing input Scale`);
+  for (const [i, t] of params.entries()) {
+    if (!t) continue;
+    // unidirectional broadcast to the normalised dims; only leading 1s repeat (index = j % numel)
+    const dims = t.shape.slice(t.shape.findIndex((d) => d !== 1));
+    const ok = t.shape.length <= norm.length && (numel(t.shape) === 1 || fmt(dims) === fmt(norm.slice(-dims.length)));
+    if (!ok)
+      throw new WgsegError(
+        'BAD_SHAPE',
+        `${LN}: ${i ? 'B' : 'Scale'} ${fmt(t.shape)} does not broadcast to the normalised dims ${fmt(norm)} of X ${fmt(x.shape)}`,
+      );
+    if (!FLOAT.includes(t.dtype) || t.dtype !== params[0].dtype)
+      throw new WgsegError('UNSUPPORTED_DTYPE', `${LN}: Scale/B dtypes must be one float type`);
+  }
+  const [sMod, bMod] = params.map((t) => (t ? numel(t.shape) : 1));
+  return { axis, groups: numel(x.shape.slice(0, axis)), size, sDiv: 1, sMod, bMod };
+}
+
+/** Y, plus Mean and InvStdDev ([X's leading dims, 1, ...], f32: stash_type) when the node names them. */
+const layerNorm: OpKernel = {
+  op: LN,
+  infer(inputs, attrs) {
+    const g = layerGroups(inputs, attrs);
+    const x = inputs[0]!;
+    if (intAttr(attrs, 'stash_type', 1, LN) !== 1)
+      throw new WgsegError('BAD_ATTRIBUTE', `${LN}: stash_type ${attrs.stash_type} not supported (1: float32)`);
+    const stat = { shape: x.shape.map((d, i) => (i < g.axis ? d : 1)), dtype: 'f32' as DType };
+    return [{ shape: [...x.shape], dtype: x.dtype }, stat, { ...stat }];
+  },
+  encode(rt, inputs, outputs, attrs) {
+    const g = layerGroups(inputs, attrs);
+    encodeGroups(rt, LN, g, inputs, outputs, floatAttr(attrs, 'epsilon', 1e-5, LN));
+  },
+};
+
+const GN = 'GroupNormalization';
+
+/** Groups of GroupNormalization: N * num_groups runs of C / G channels; scale/bias per group (opset 18) or per channel (21). */
+function groupGroups(inputs: (TensorInfo | undefined)[], attrs: Attrs): Groups {
+  const x = inputs[0];
+  if (!x) throw new WgsegError('BAD_INPUT', `${GN}: missing input X`);
+  if (!FLOAT.includes(x.dtype))
+    throw new WgsegError('UNSUPPORTED_DTYPE', `${GN}: X dtype ${x.dtype} not supported (f32/f16)`);
+  if (x.shape.length < 2) throw new WgsegError('BAD_SHAPE', `${GN}: X must be [N,C,...], got ${fmt(x.shape)}`);
+  const [n, c] = x.shape;
+  const spatial = numel(x.shape.slice(2));
+  const G = intAttr(attrs, 'num_groups', NaN, GN);
+  if (!Number.isInteger(G) || G < 1 || c % G)
+    throw new WgsegError('BAD_ATTRIBUTE', `${GN}: num_groups ${attrs.num_groups} must divide the ${c} channels`);
+  const [scale, bias] = [inputs[1], inputs[2]];
+  if (!scale || !bias) throw new WgsegError('BAD_INPUT', `${GN}: needs inputs X, scale and bias`);
+  for (const t of [scale, bias]) {
+    if (t.shape.length !== 1 || (t.shape[0] !== c && t.shape[0] !== G))
+      throw new WgsegError(
+        'BAD_SHAPE',
+        `${GN}: scale/bias ${fmt(t.shape)} must be [${G}] (per group, opset 18) or [${c}] (per channel, opset 21) for X ${fmt(x.shape)}`,
+      );
+  }
+  if (scale.shape[0] !== bias.shape[0] || !FLOAT.includes(scale.dtype) || scale.dtype !== bias.dtype)
+    throw new WgsegError('BAD_SHAPE', `${GN}: scale ${fmt(scale.shape)} and bias ${fmt(bias.shape)} must match`);
+  const size = (c / G) * spatial;
+  const perChannel = scale.shape[0] === c;
+  const sMod = perChannel ? c : G;
+  return { groups: n * G, size, sDiv: perChannel ? spatial : size, sMod, bMod: sMod };
+}
+
+const groupNorm: OpKernel = {
+  op: GN,
+  infer(inputs, attrs) {
+    groupGroups(inputs, attrs);
+    return [{ shape: [...inputs[0]!.shape], dtype: inputs[0]!.dtype }];
+  },
+  encode(rt, inputs, outputs, attrs) {
+    encodeGroups(rt, GN, groupGroups(inputs, attrs), inputs, outputs, floatAttr(attrs, 'epsilon', 1e-5, GN));
+  },
+};
+
+export const normKernels: OpKernel[] = [batchNorm, instanceNorm, layerNorm, groupNorm];

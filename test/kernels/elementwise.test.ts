@@ -14,6 +14,9 @@ describe('unary elementwise', () => {
     HardSigmoid: [{ alpha: 0.3, beta: 0.4 }, 0.3, 0.4],
     Elu: [{ alpha: 0.7 }, 0.7, 0],
     Swish: [{}, 1, 0],
+    Celu: [{ alpha: 1.5 }, 1.5, 0],
+    Selu: [{ alpha: 1.6, gamma: 1.2 }, 1.6, 1.2],
+    ThresholdedRelu: [{ alpha: 0.5 }, 0.5, 0],
   };
   for (const op of Object.keys(unaryRef)) {
     it(op, async () => {
@@ -119,6 +122,54 @@ it('Swish-24 alpha: x * sigmoid(alpha * x)', async () => {
       `Swish alpha=${alpha}`,
     );
   }
+});
+
+describe('transformer-era activations: defaults, attributes, extremes, f16', () => {
+  // extremes: softplus/mish/celu must neither overflow nor lose small values
+  const x = [-90, -30, -12, -3.5, -1, -0.3, -1e-3, 0, 1e-3, 0.3, 1, 2.2, 3.5, 12, 30, 90];
+  const cases: [string, Attrs, number, number][] = [
+    ['Erf', {}, 0, 0],
+    ['Gelu', {}, 0, 0],
+    ['Gelu', { approximate: 'none' }, 0, 0],
+    ['Gelu', { approximate: 'tanh' }, 1, 0],
+    ['Softplus', {}, 0, 0],
+    ['Softsign', {}, 0, 0],
+    ['Mish', {}, 0, 0],
+    ['Celu', {}, 1, 0],
+    ['Celu', { alpha: 0.25 }, 0.25, 0],
+    ['Selu', {}, 1.6732631921768188, 1.0507010221481323],
+    ['ThresholdedRelu', {}, 1, 0],
+    ['ThresholdedRelu', { alpha: -2 }, -2, 0],
+  ];
+  for (const [op, attrs, a, b] of cases) {
+    it(`${op} ${JSON.stringify(attrs)}`, async () => {
+      const [y] = await runOp(op, [{ data: Float32Array.from(x), shape: [2, 8] }], attrs);
+      const want = x.map((v) => unaryRef[op](v, a, b));
+      // Celu at alpha 0.25 of -90: exp(-360) underflows to 0 either way
+      expectClose(y.data, want, TOL.f32, `${op} ${JSON.stringify(attrs)}`);
+      expect(Array.from(y.data).every(Number.isFinite), `${op}: finite`).toBe(true);
+    });
+  }
+
+  it('f16 inputs where the adapter has shader-f16', async () => {
+    if (!(await gpu()).info.f16) return;
+    const v = Array.from(Float32Array.from(rng(5).array(40, -6, 6)));
+    for (const [op, attrs, a, b] of cases) {
+      const [y] = await runOp(op, [{ data: v, shape: [5, 8], dtype: 'f16' }], attrs);
+      expectClose(
+        y.data,
+        v.map((u) => unaryRef[op](u, a, b)),
+        TOL.f16,
+        `${op} f16`,
+      );
+    }
+  });
+
+  it('bad attributes throw BAD_ATTRIBUTE', () => {
+    const x = [{ shape: [3], dtype: 'f32' as DType }];
+    expect(() => kernelFor('Gelu').infer(x, { approximate: 'erf' }, [])).toThrow(/Gelu: approximate "erf"/);
+    expect(() => kernelFor('Celu').infer(x, { alpha: 0 }, [])).toThrow(/Celu: alpha must not be 0/);
+  });
 });
 
 it('Round sends halves to even', async () => {

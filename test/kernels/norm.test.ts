@@ -4,7 +4,7 @@ import type { DType } from '../../src/core/dtype';
 import { gpu, runOp } from '../helpers/gpu';
 import { rng } from '../helpers/random';
 import { TOL, expectClose } from '../helpers/tolerance';
-import { batchNormRef, batchNormTrainRef, instanceNormRef } from '../reference/norm';
+import { batchNormRef, batchNormTrainRef, groupNormRef, instanceNormRef, layerNormRef } from '../reference/norm';
 
 const r = rng(21);
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -163,6 +163,125 @@ describe('InstanceNormalization', () => {
       runOp('InstanceNormalization', [{ data: new Float32Array(8), shape: [1, 2, 4] }, { data: [1], shape: [1] }, p]),
       'BAD_SHAPE',
       /InstanceNormalization: scale must be \[2\]/,
+    );
+  });
+});
+
+describe('LayerNormalization', () => {
+  // [X shape, axis, Scale shape, B shape (null: none)]
+  const cases: [number[], number, number[], number[] | null][] = [
+    [[2, 5, 7], -1, [7], [7]],
+    [[2, 3, 4, 5], 1, [3, 4, 5], [3, 4, 5]],
+    [[3, 6, 5], -2, [6, 5], null],
+    [[2, 4, 5], -2, [1, 5], [5]],
+    [[3, 7], 0, [3, 7], [1]],
+    [[2, 3, 1000], 2, [1000], [1000]],
+    [[4, 9], -1, [], []],
+  ];
+  for (const [shape, axis, ss, bs] of cases) {
+    it(`[${shape}] axis ${axis}, Scale [${ss}], B ${bs ? `[${bs}]` : 'none'}`, async () => {
+      const x = Float32Array.from(r.array(numel(shape), -3, 5));
+      const scale = { data: Float32Array.from(r.array(numel(ss), -2, 2)), shape: ss };
+      const b = bs ? { data: Float32Array.from(r.array(numel(bs), -1, 1)), shape: bs } : undefined;
+      const epsilon = r.pick([1e-5, 1e-3]);
+      const [y] = await runOp('LayerNormalization', [{ data: x, shape }, scale, b], { axis, epsilon });
+      expect(y.shape).toEqual(shape);
+      expectClose(y.data, layerNormRef(x, shape, axis, scale, b, epsilon).y, TOL.f32Reduce, `[${shape}] axis ${axis}`);
+    });
+  }
+
+  it('Mean and InvStdDev outputs: X dims before axis, 1s after', async () => {
+    const shape = [2, 3, 4, 5];
+    const x = Float32Array.from(r.array(numel(shape), -3, 5));
+    const scale = { data: Float32Array.from(r.array(20)), shape: [4, 5] };
+    const [y, mean, inv] = await runOp('LayerNormalization', [{ data: x, shape }, scale], { axis: -2 });
+    const ref = layerNormRef(x, shape, -2, scale, undefined, 1e-5);
+    expect(mean.shape).toEqual([2, 3, 1, 1]);
+    expect(inv.shape).toEqual([2, 3, 1, 1]);
+    expectClose(y.data, ref.y, TOL.f32Reduce, 'Y');
+    expectClose(mean.data, ref.mean, TOL.f32Reduce, 'Mean');
+    expectClose(inv.data, ref.invStd, TOL.f32Reduce, 'InvStdDev');
+  });
+
+  it('f16 X and Scale/B when the adapter has shader-f16', async () => {
+    if (!(await gpu()).info.f16) return;
+    const shape = [3, 4, 24];
+    const x = Float32Array.from(r.array(numel(shape), -2, 2));
+    const scale = { data: Float32Array.from(r.array(24)), shape: [24], dtype: 'f16' as DType };
+    const b = { data: Float32Array.from(r.array(24)), shape: [24], dtype: 'f16' as DType };
+    const [y] = await runOp('LayerNormalization', [{ data: x, shape, dtype: 'f16' }, scale, b]);
+    expectClose(y.data, layerNormRef(x, shape, -1, scale, b, 1e-5).y, TOL.f16, 'f16');
+  });
+
+  it('bad axis, Scale shape or stash_type throw naming the op', async () => {
+    const x = { data: new Float32Array(10), shape: [2, 5] };
+    await expectError(
+      runOp('LayerNormalization', [x, { data: new Float32Array(4), shape: [4] }]),
+      'BAD_SHAPE',
+      /LayerNormalization: Scale \[4\] does not broadcast to the normalised dims \[5\]/,
+    );
+    await expectError(
+      runOp('LayerNormalization', [x, { data: new Float32Array(5), shape: [5] }], { axis: 2 }),
+      'BAD_ATTRIBUTE',
+      /LayerNormalization: axis 2 out of range/,
+    );
+    await expectError(
+      runOp('LayerNormalization', [x, { data: new Float32Array(5), shape: [5] }], { stash_type: 10 }),
+      'BAD_ATTRIBUTE',
+      /stash_type/,
+    );
+  });
+});
+
+describe('GroupNormalization', () => {
+  // [X shape, num_groups, per channel (opset 21) or per group (opset 18)]
+  const cases: [number[], number, boolean][] = [
+    [[2, 6, 4, 5], 3, false],
+    [[2, 6, 4, 5], 3, true],
+    [[1, 8, 7, 3], 1, true],
+    [[2, 5, 3, 3], 5, false],
+    [[3, 4, 7], 2, true],
+    [[1, 4, 30, 20], 2, true],
+  ];
+  for (const [shape, groups, perChannel] of cases) {
+    it(`[${shape}] num_groups ${groups}, scale/bias per ${perChannel ? 'channel' : 'group'}`, async () => {
+      const k = perChannel ? shape[1] : groups;
+      const x = Float32Array.from(r.array(numel(shape), -4, 6));
+      const [scale, b] = [r.array(k, -2, 2), r.array(k, -1, 1)].map((a) => Float32Array.from(a));
+      const epsilon = r.pick([1e-5, 1e-2]);
+      const [y] = await runOp(
+        'GroupNormalization',
+        [
+          { data: x, shape },
+          { data: scale, shape: [k] },
+          { data: b, shape: [k] },
+        ],
+        { num_groups: groups, epsilon },
+      );
+      expectClose(y.data, groupNormRef(x, shape, groups, scale, b, epsilon), TOL.f32Reduce, `[${shape}] G=${groups}`);
+    });
+  }
+
+  it('f16 when the adapter has shader-f16', async () => {
+    if (!(await gpu()).info.f16) return;
+    const shape = [2, 6, 5, 5];
+    const x = Float32Array.from(r.array(numel(shape), -2, 2));
+    const [scale, b] = [r.array(6), r.array(6)].map((a) => Float32Array.from(a));
+    const p = (data: Float32Array) => ({ data, shape: [6], dtype: 'f16' as DType });
+    const [y] = await runOp('GroupNormalization', [{ data: x, shape, dtype: 'f16' }, p(scale), p(b)], {
+      num_groups: 2,
+    });
+    expectClose(y.data, groupNormRef(x, shape, 2, scale, b, 1e-5), TOL.f16, 'f16');
+  });
+
+  it('num_groups that does not divide C, and scale of another length, throw', async () => {
+    const x = { data: new Float32Array(24), shape: [1, 6, 4] };
+    const p = (n: number) => ({ data: new Float32Array(n), shape: [n] });
+    await expectError(runOp('GroupNormalization', [x, p(4), p(4)], { num_groups: 4 }), 'BAD_ATTRIBUTE', /num_groups 4/);
+    await expectError(
+      runOp('GroupNormalization', [x, p(4), p(4)], { num_groups: 3 }),
+      'BAD_SHAPE',
+      /\[3\] \(per group/,
     );
   });
 });

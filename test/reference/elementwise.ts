@@ -18,6 +18,17 @@ export const unaryRef: Record<string, (x: number, a: number, b: number) => numbe
   Ceil: (x) => Math.ceil(x),
   Swish: (x, a) => x / (1 + Math.exp(-a * x)),
   Elu: (x, a) => (x > 0 ? x : a * (Math.exp(x) - 1)),
+  Erf: (x) => erfRef(x),
+  Gelu: (x, a) =>
+    a
+      ? 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)))
+      : 0.5 * x * (1 + erfRef(x / Math.SQRT2)),
+  Softplus: (x) => Math.log(1 + Math.exp(x)),
+  Softsign: (x) => x / (1 + Math.abs(x)),
+  Mish: (x) => x * Math.tanh(Math.log(1 + Math.exp(x))),
+  Celu: (x, a) => Math.max(0, x) + Math.min(0, a * (Math.exp(x / a) - 1)),
+  Selu: (x, a, g) => (x > 0 ? g * x : g * (a * Math.exp(x) - a)),
+  ThresholdedRelu: (x, a) => (x > a ? x : 0),
   // ONNX Round: halves go to the even neighbour
   Round: (x) => {
     const f = Math.floor(x),
@@ -25,6 +36,15 @@ export const unaryRef: Record<string, (x: number, a: number, b: number) => numbe
     return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
   },
 };
+
+/** erf(x) = 2/sqrt(pi) * integral_0^x exp(-t^2) dt, by composite Simpson's rule (4000 intervals). */
+export function erfRef(x: number): number {
+  const steps = 4000,
+    h = x / steps;
+  let s = 1 + Math.exp(-x * x);
+  for (let k = 1; k < steps; k++) s += (k % 2 ? 4 : 2) * Math.exp(-((k * h) ** 2));
+  return ((s * h) / 3) * (2 / Math.sqrt(Math.PI));
+}
 
 // ---- binary ops (numbers are the stored values: f32/f16 as floats, i32/u32 as integers) ----------
 
