@@ -206,6 +206,8 @@ export function resolve(
     gpu.set(name, gpuType(v.type, precision));
   }
   for (const v of values.values()) if (v.data && v.shape) gpu.set(v.name, gpuType(v.type, precision));
+  // an optional output nothing reads (Dropout's mask) need not be produced
+  const read = new Set([...g.outputs, ...g.nodes.flatMap((n) => n.inputs)]);
   for (const n of g.nodes) {
     const ins = n.inputs.map((name) => {
       if (!name) return undefined;
@@ -274,6 +276,7 @@ export function resolve(
       n.outputs.forEach((name, i) => {
         if (!name) return;
         const o = outs[i];
+        if (!o && !read.has(name)) return;
         if (!o) throw new WgsegError('UNSUPPORTED_OP', `output ${i} (${name}) is not produced by the kernel`);
         if (o.shape.some((d) => !Number.isSafeInteger(d) || d < 0))
           throw new WgsegError(

@@ -192,4 +192,68 @@ const hostOnly: OpRecord[] = [
   },
 ];
 
-export const shapeOps: OpRecord[] = [reshape, flatten, squeeze, unsqueeze, ...hostOnly];
+/**
+ * Dropout at inference is the identity (a view). `training_mode` (opset 12+ input 2) must be absent
+ * or false, or the ratio (input 1) 0: torchvision's Swin exports `training_mode=true, ratio=0`, the
+ * identity too. The mask output is not produced (a graph that reads it gets UNSUPPORTED_OP).
+ */
+const TRAINING = 'training_mode=true with a non-zero ratio is not inference; export the model in eval mode';
+const dropout = view(
+  'Dropout',
+  [1, 2],
+  (x, _attrs, host) => {
+    if (host[2]?.[0] && (host[1]?.[0] ?? 0.5) !== 0) bad('Dropout', TRAINING);
+    return x.shape;
+  },
+  (xs, _a, n) => {
+    if (xs[2]?.data[0] && Number(xs[1]?.data[0] ?? 0.5) !== 0) fail(n.op, TRAINING);
+    return arg(n.op, xs, 0);
+  },
+);
+
+/**
+ * ScatterND on the host: `data` with `updates` written at `indices` (reduction none/add/mul/max/min).
+ * Exports build masks this way from shapes alone (Swin's shifted-window attention mask), so it
+ * folds; a ScatterND on a computed tensor is unsupported.
+ */
+const scatterND: OpRecord = {
+  op: 'ScatterND',
+  fold: (xs, a, n) => {
+    const data = arg(n.op, xs, 0),
+      idx = arg(n.op, xs, 1),
+      upd = arg(n.op, xs, 2);
+    const q = idx.shape.length,
+      k = idx.shape[q - 1] ?? fail(n.op, 'indices must have rank >= 1'),
+      r = data.shape.length;
+    if (k > r) fail(n.op, `indices' last dim ${k} exceeds data rank ${r}`);
+    const slice = numel(data.shape.slice(k)),
+      count = numel(idx.shape.slice(0, -1));
+    const want = [...idx.shape.slice(0, -1), ...data.shape.slice(k)];
+    if (upd.shape.join() !== want.join())
+      fail(n.op, `updates shape [${upd.shape.join(',')}] must be [${want.join(',')}]`);
+    const out = Array.from(data.data, Number);
+    const strides = data.shape.map((_, i) => numel(data.shape.slice(i + 1)));
+    const reduce = (a.reduction as string | undefined) ?? 'none';
+    const combine: Record<string, (x: number, y: number) => number> = {
+      none: (_x, y) => y,
+      add: (x, y) => x + y,
+      mul: (x, y) => x * y,
+      max: Math.max,
+      min: Math.min,
+    };
+    const f = combine[reduce] ?? fail(n.op, `reduction '${reduce}' is not none, add, mul, max or min`);
+    for (let i = 0; i < count; i++) {
+      let base = 0;
+      for (let j = 0; j < k; j++) {
+        const v = Number(idx.data[i * k + j]),
+          d = data.shape[j];
+        if (v < -d || v >= d) fail(n.op, `index ${v} out of range for dim ${j} of size ${d}`);
+        base += (v < 0 ? v + d : v) * strides[j];
+      }
+      for (let e = 0; e < slice; e++) out[base + e] = f(out[base + e], Number(upd.data[i * slice + e]));
+    }
+    return make(data.type, data.shape, out);
+  },
+};
+
+export const shapeOps: OpRecord[] = [reshape, flatten, squeeze, unsqueeze, dropout, scatterND, ...hostOnly];

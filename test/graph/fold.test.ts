@@ -57,6 +57,29 @@ describe('host folding of single ops (no GPU)', () => {
     expect(fold('Transpose', [x], { perm: [1, 0] }).data).toEqual([0, 3, 1, 4, 2, 5]);
     expect(fold('Floor', [t([2], [-1.5, 1.5], 'float32')]).data).toEqual([-2, 1]);
   });
+
+  it('ScatterND writes or reduces updates at the indices (ONNX reference examples)', () => {
+    // ONNX's ScatterND example 1: data [1..8], indices [[4],[3],[1],[7]], updates [9,10,11,12]
+    const data = t([8], [1, 2, 3, 4, 5, 6, 7, 8], 'float32');
+    const idx = t([4, 1], [4, 3, 1, 7]);
+    expect(fold('ScatterND', [data, idx, t([4], [9, 10, 11, 12], 'float32')]).data).toEqual([
+      1, 11, 3, 10, 9, 6, 7, 12,
+    ]);
+    expect(fold('ScatterND', [data, idx, t([4], [9, 10, 11, 12], 'float32')], { reduction: 'add' }).data).toEqual([
+      1, 13, 3, 14, 14, 6, 7, 20,
+    ]);
+    // slices: rows of a 3x2 matrix, negative index
+    const m = t([3, 2], [0, 0, 0, 0, 0, 0], 'float32');
+    expect(fold('ScatterND', [m, t([2, 1], [-1, 0]), t([2, 2], [1, 2, 3, 4], 'float32')]).data).toEqual([
+      3, 4, 0, 0, 1, 2,
+    ]);
+    // the input is not mutated
+    expect(Array.from(data.data)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(() => fold('ScatterND', [m, t([1, 1], [3]), t([1, 2], [1, 2], 'float32')])).toThrow(/index 3 out of range/);
+    expect(() => fold('ScatterND', [m, t([1, 1], [0]), t([1, 3], [1, 2, 3], 'float32')])).toThrow(
+      /updates shape \[1,3\] must be \[1,2\]/,
+    );
+  });
 });
 
 describe('resolve: binding, folding, inference (no GPU)', () => {
@@ -117,6 +140,28 @@ describe('resolve: binding, folding, inference (no GPU)', () => {
     expect(() => resolve(b.g, {})).toThrow(
       /test.onnx: node reshape_2 \(Reshape\): input 1 \(cast_1\) is computed at run time, not supported/,
     );
+  });
+
+  it('runs Dropout as the identity and leaves its unread mask output unproduced', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', [2, 3]);
+    // torchvision's Swin: training_mode=true with ratio 0 (the identity too)
+    const d = b.node('Dropout', [x, b.const('p', [], [0], 'float32'), b.const('tm', [], [1], 'bool')], {}, 2);
+    b.output(b.node('Relu', [d]));
+    const r = resolve(b.g, {});
+    expect(r.graph.values.get(d)!.shape).toEqual([2, 3]);
+    expect(r.graph.values.get(`${d}:1`)?.shape).toBeUndefined();
+    const train = new GraphBuilder();
+    const y = train.input('x', [2, 3]);
+    train.output(
+      train.node('Dropout', [y, train.const('p', [], [0.5], 'float32'), train.const('tm', [], [1], 'bool')]),
+    );
+    expect(() => resolve(train.g, {})).toThrow(/Dropout: training_mode=true with a non-zero ratio/);
+    const mask = new GraphBuilder();
+    const z = mask.input('x', [2, 3]);
+    const dm = mask.node('Dropout', [z], {}, 2);
+    mask.output(`${dm}:1`);
+    expect(() => resolve(mask.g, {})).toThrow(/output 1 \(dropout_0:1\) is not produced/);
   });
 
   it('names the node in kernel shape errors', () => {

@@ -1,0 +1,130 @@
+#!/usr/bin/python3
+"""Export torchvision 0.14 classification and segmentation models (random weights) to ONNX opset 17.
+
+For `npm run check:zoo` (scripts/torchvision/zoo.ts), which runs each file through `wgseg run`
+against onnxruntime. Per model, into --dir:
+  <model>.onnx        weights inside the file (external data next to it when past protobuf's 2 GB)
+  <model>.input.npy   float32 1x3xHxW, seeded random image normalised with the ImageNet mean/std
+  <model>.torch.npy   PyTorch's output (an extra reference besides onnxruntime)
+and prints one JSON line per model: {"model", "size", "ok", "reason", "mb", "seconds"}.
+
+Weights are random (no download); BatchNorm statistics and the affine parameters of BatchNorm,
+LayerNorm and GroupNorm are randomised too, so folded convs get real scales and biases and the
+norms are not identities. Needs Debian python3-torch / python3-torchvision / python3-onnx.
+  /usr/bin/python3 scripts/torchvision/zoo.py [--dir .cache/zoo] [--list] [model ...]
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torchvision.models as tvm
+import torchvision.models.segmentation as seg
+
+SEGMENTATION = tvm.list_models(module=seg)
+CLASSIFICATION = [m for m in tvm.list_models(module=tvm)]
+# Smallest input each family accepts without shape errors in PyTorch itself: ViT's position
+# embedding and MaxViT's partitions are fixed to 224, Inception v3 needs at least 75.
+SIZE = {'vit': 224, 'maxvit': 224, 'inception_v3': 96}
+DEFAULT_SIZE = 64
+MEAN = np.array([0.485, 0.456, 0.406], np.float32).reshape(1, 3, 1, 1)
+STD = np.array([0.229, 0.224, 0.225], np.float32).reshape(1, 3, 1, 1)
+
+
+def size_of(name):
+    for prefix, s in SIZE.items():
+        if name.startswith(prefix):
+            return s
+    return DEFAULT_SIZE
+
+
+class OutOnly(torch.nn.Module):
+    """Segmentation models return a dict; export only its 'out' entry."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x)['out']
+
+
+def build(name, seed):
+    torch.manual_seed(seed)
+    if name in SEGMENTATION:
+        kwargs = dict(weights=None, weights_backbone=None, num_classes=21)
+        if not name.startswith('lraspp'):
+            kwargs['aux_loss'] = None
+        model = OutOnly(tvm.get_model(name, **kwargs))
+    else:
+        kwargs = dict(weights=None)
+        if name in ('googlenet', 'inception_v3'):
+            kwargs.update(aux_logits=False, init_weights=False)
+        model = tvm.get_model(name, **kwargs)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 2.0)
+            if isinstance(m, (torch.nn.modules.batchnorm._BatchNorm, torch.nn.LayerNorm, torch.nn.GroupNorm)):
+                if m.weight is not None:
+                    m.weight.uniform_(0.5, 1.5)
+                    m.bias.uniform_(-0.2, 0.2)
+    return model.eval()
+
+
+def export(name, out_dir, seed):
+    t0 = time.time()
+    size = size_of(name)
+    row = {'model': name, 'size': size, 'ok': False, 'reason': '', 'mb': 0, 'seconds': 0}
+    try:
+        model = build(name, seed)
+        rng = np.random.default_rng(seed)
+        x = ((rng.random((1, 3, size, size), dtype=np.float32) - MEAN) / STD).astype(np.float32)
+        with torch.no_grad():
+            ref = model(torch.from_numpy(x)).numpy()
+        path = os.path.join(out_dir, f'{name}.onnx')
+        torch.onnx.export(model, torch.from_numpy(x), path, opset_version=17, input_names=['input'],
+                          output_names=['out'], do_constant_folding=True)
+        np.save(os.path.join(out_dir, f'{name}.input.npy'), x)
+        np.save(os.path.join(out_dir, f'{name}.torch.npy'), ref)
+        row['ok'] = True
+        row['mb'] = round(sum(os.path.getsize(os.path.join(out_dir, f)) for f in os.listdir(out_dir)
+                              if f.startswith(name + '.')) / 1e6, 1)
+    except Exception as e:  # the reason goes into the table; the next model still runs
+        row['reason'] = f'{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}'[:200]
+    row['seconds'] = round(time.time() - t0, 1)
+    print(json.dumps(row), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('models', nargs='*', help='default: every classification and segmentation model')
+    ap.add_argument('--dir', default='.cache/zoo', help='output directory')
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--list', action='store_true', help='print the model names and input sizes, export nothing')
+    args = ap.parse_args()
+    every = CLASSIFICATION + SEGMENTATION
+    if args.list:
+        for m in every:
+            print(json.dumps({'model': m, 'size': size_of(m), 'task': 'segmentation' if m in SEGMENTATION else 'classification'}))
+        return 0
+    unknown = [m for m in args.models if m not in every]
+    if unknown:
+        ap.error(f'unknown model {unknown[0]}')
+    os.makedirs(args.dir, exist_ok=True)
+    ignore = os.path.join(args.dir, '.gitignore')
+    if not os.path.exists(ignore):
+        with open(ignore, 'w') as f:
+            f.write('*\n')
+    torch.set_num_threads(max(1, os.cpu_count() // 2))
+    for name in args.models or every:
+        export(name, args.dir, args.seed)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
