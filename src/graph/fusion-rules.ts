@@ -7,7 +7,8 @@ import type { Resolved } from './shapes';
  * The fusion rules: pattern rewrites are about op names by nature, so they all live here (with the
  * graph builder, the only file of src/graph that names ops).
  *
- * Load-time rewrites on a resolved graph (shapes known, constants folded): written-out HardSwish
+ * Load-time rewrites on a resolved graph (shapes known, constants folded): written-out HardSwish,
+ * GELU, Mish and LayerNorm
  * into one op, Pad into Conv, Conv + BatchNormalization and Conv + per-channel constant Mul/Add
  * folded into the conv's weights, Conv + Add (-> FusedConv input Z) and
  * Conv + activation (-> FusedConv), then dead-node removal. A producer is fused only when its
@@ -195,6 +196,158 @@ function hardSwishPatterns(c: Ctx): void {
   }
 }
 
+// ---- transformer-era activations and LayerNorm written out (torch 1.13 exports) ---------------
+
+/** The live node writing `value`. */
+const producer = (c: Ctx, value: string): Node | undefined =>
+  c.g.nodes.find((n) => !c.removed.has(n) && n.outputs[0] === value);
+/** The operand of a binary node that is not `v` (undefined when both are `v` or `v` is not one). */
+const otherOf = (n: Node, v: string): string | undefined =>
+  n.inputs[0] === v && n.inputs[1] !== v
+    ? n.inputs[1]
+    : n.inputs[1] === v && n.inputs[0] !== v
+      ? n.inputs[0]
+      : undefined;
+const sameShape = (c: Ctx, a: string, b: string) =>
+  c.g.values.get(a)?.shape?.join() === c.g.values.get(b)?.shape?.join();
+const isFloat = (c: Ctx, v: string) => c.gpu.get(v) === 'f32' || c.gpu.get(v) === 'f16';
+
+/** `last` becomes `op` of `inputs`; `parts` go. */
+function rewrite(c: Ctx, last: Node, op: string, inputs: string[], attrs: Attrs, parts: Node[]): void {
+  last.op = op;
+  last.inputs = inputs;
+  last.attrs = { ...attrs, ...(last.attrs.__opset !== undefined ? { __opset: last.attrs.__opset } : {}) };
+  for (const n of parts) if (n !== last) c.removed.add(n);
+  c.consumers = consumersOf(c.g, c.removed);
+}
+
+/**
+ * GELU written out: Div(x, sqrt 2) (or Mul by 1/sqrt 2) -> Erf -> Add 1 -> and a product with x and
+ * 0.5 in any association: torch's Mul(x, .) -> Mul(., 0.5), or Mul(Mul(x, 0.5), .), or
+ * Mul(x, Mul(., 0.5))  =>  Gelu(x).
+ */
+function geluPatterns(c: Ctx): void {
+  for (const erf of c.g.nodes) {
+    if (erf.op !== 'Erf' || c.removed.has(erf)) continue;
+    const div = producer(c, erf.inputs[0]);
+    if (!div || soleConsumer(c, div.outputs[0]) !== erf) continue;
+    const scaled =
+      (div.op === 'Div' && scalarIs(c, div.inputs[1], Math.SQRT2)) ||
+      (div.op === 'Mul' && (scalarIs(c, div.inputs[1], Math.SQRT1_2) || scalarIs(c, div.inputs[0], Math.SQRT1_2)));
+    const x = div.op === 'Mul' && constant(c, div.inputs[1]) === undefined ? div.inputs[1] : div.inputs[0];
+    if (!scaled || constant(c, x) || !isFloat(c, x)) continue;
+    const add = soleConsumer(c, erf.outputs[0]);
+    const one = add?.op === 'Add' ? otherOf(add, erf.outputs[0]) : undefined;
+    if (!add || !scalarIs(c, one, 1)) continue;
+    const m1 = soleConsumer(c, add.outputs[0]);
+    if (m1?.op !== 'Mul') continue;
+    const o1 = otherOf(m1, add.outputs[0]);
+    if (!o1) continue;
+    let last: Node | undefined,
+      parts: Node[] = [div, erf, add, m1];
+    const half = o1 !== x ? producer(c, o1) : undefined;
+    if (o1 === x || scalarIs(c, o1, 0.5)) {
+      last = soleConsumer(c, m1.outputs[0]);
+      const o2 = last?.op === 'Mul' ? otherOf(last, m1.outputs[0]) : undefined;
+      if (!last || !(o1 === x ? scalarIs(c, o2, 0.5) : o2 === x)) continue;
+      parts = [...parts, last];
+    } else if (
+      half?.op === 'Mul' &&
+      soleConsumer(c, o1) === m1 &&
+      otherOf(half, x) !== undefined &&
+      scalarIs(c, otherOf(half, x), 0.5)
+    ) {
+      last = m1;
+      parts = [...parts, half];
+    } else continue;
+    if (!sameShape(c, last.outputs[0], x)) continue;
+    rewrite(c, last, 'Gelu', [x], {}, parts);
+  }
+}
+
+/** Mish written out: Mul(x, Tanh(Softplus(x)))  =>  Mish(x). */
+function mishPatterns(c: Ctx): void {
+  for (const sp of c.g.nodes) {
+    if (sp.op !== 'Softplus' || c.removed.has(sp)) continue;
+    const x = sp.inputs[0];
+    const tanh = soleConsumer(c, sp.outputs[0]);
+    if (tanh?.op !== 'Tanh' || !isFloat(c, x)) continue;
+    const mul = soleConsumer(c, tanh.outputs[0]);
+    if (mul?.op !== 'Mul' || otherOf(mul, tanh.outputs[0]) !== x || !sameShape(c, mul.outputs[0], x)) continue;
+    rewrite(c, mul, 'Mish', [x], {}, [sp, tanh, mul]);
+  }
+}
+
+/** ReduceMean's axes (attribute, or a constant input from opset 18) when it keeps dims; else undefined. */
+function meanAxes(c: Ctx, n: Node, rank: number): number[] | undefined {
+  if (n.op !== 'ReduceMean' || ((n.attrs.keepdims as number | undefined) ?? 1) !== 1) return undefined;
+  const raw = n.inputs[1] ? constant(c, n.inputs[1])?.data : (n.attrs.axes as number[] | undefined);
+  if (!raw?.length) return undefined;
+  return Array.from(raw, (a) => (Number(a) < 0 ? Number(a) + rank : Number(a))).sort((a, b) => a - b);
+}
+
+/** A constant Mul/Add operand that broadcasts over the normalised dims `norm` only: its values laid out as `norm`. */
+function overNorm(c: Ctx, name: string | undefined, norm: number[]): number[] | undefined {
+  const v = constant(c, name);
+  if (!v?.shape) return undefined;
+  const data = Array.from(v.data!, Number),
+    size = norm.reduce((p, d) => p * d, 1);
+  if (data.length === 1) return new Array<number>(size).fill(data[0]);
+  const dims = (v.shape as number[]).slice((v.shape as number[]).findIndex((d) => d !== 1));
+  if (dims.length > norm.length || dims.join() !== norm.slice(norm.length - dims.length).join()) return undefined;
+  return Array.from({ length: size }, (_, j) => data[j % data.length]);
+}
+
+/**
+ * LayerNorm written out (torch before opset 17, and hand-written blocks): ReduceMean(x) -> Sub(x, mean)
+ * -> Pow 2 -> ReduceMean -> Add eps -> Sqrt -> Div(Sub, .) [-> Mul(., w)] [-> Add(., b)], both means over
+ * the same trailing axes  =>  LayerNormalization(x, w or 1, b) over those axes.
+ */
+function layerNormPatterns(c: Ctx): void {
+  for (const r1 of c.g.nodes) {
+    if (r1.op !== 'ReduceMean' || c.removed.has(r1)) continue;
+    const x = r1.inputs[0];
+    const shape = c.g.values.get(x)?.shape as number[] | undefined;
+    if (!shape || !isFloat(c, x) || constant(c, x)) continue;
+    const rank = shape.length;
+    const axes = meanAxes(c, r1, rank);
+    if (!axes || axes.some((a, i) => a !== rank - axes.length + i)) continue;
+    const sub = soleConsumer(c, r1.outputs[0]);
+    if (sub?.op !== 'Sub' || sub.inputs[0] !== x || sub.inputs[1] !== r1.outputs[0]) continue;
+    const d = sub.outputs[0];
+    const uses = c.consumers.get(d) ?? [];
+    if (uses.length !== 2 || c.outputs.has(d)) continue;
+    const pow = uses.find((n) => n.op === 'Pow' && n.inputs[0] === d && scalarIs(c, n.inputs[1], 2));
+    const div = uses.find((n) => n.op === 'Div' && n.inputs[0] === d);
+    if (!pow || !div) continue;
+    const r2 = soleConsumer(c, pow.outputs[0]);
+    if (!r2 || meanAxes(c, r2, rank)?.join() !== axes.join()) continue;
+    const addEps = soleConsumer(c, r2.outputs[0]);
+    const epsName = addEps?.op === 'Add' ? otherOf(addEps, r2.outputs[0]) : undefined;
+    const eps = constant(c, epsName);
+    if (!addEps || eps?.data?.length !== 1) continue;
+    const sqrt = soleConsumer(c, addEps.outputs[0]);
+    if (sqrt?.op !== 'Sqrt' || soleConsumer(c, sqrt.outputs[0]) !== div || div.inputs[1] !== sqrt.outputs[0]) continue;
+    const norm = shape.slice(rank - axes.length);
+    const parts = [r1, sub, pow, r2, addEps, sqrt, div];
+    let last = div,
+      w: number[] | undefined,
+      b: number[] | undefined;
+    const mul = soleConsumer(c, div.outputs[0]);
+    if (mul?.op === 'Mul') w = overNorm(c, otherOf(mul, div.outputs[0]), norm);
+    if (w) (last = mul!), parts.push(mul!);
+    const add = soleConsumer(c, last.outputs[0]);
+    if (add?.op === 'Add') b = overNorm(c, otherOf(add, last.outputs[0]), norm);
+    if (b) (last = add!), parts.push(add!);
+    if (!sameShape(c, last.outputs[0], x)) continue;
+    const like = { ...c.g.values.get(x)!, shape: norm };
+    const size = norm.reduce((p, v) => p * v, 1);
+    const scale = addConstant(c, `${last.name}/scale`, like, Float32Array.from(w ?? new Array(size).fill(1)));
+    const inputs = [x, scale, ...(b ? [addConstant(c, `${last.name}/bias`, like, Float32Array.from(b))] : [])];
+    rewrite(c, last, 'LayerNormalization', inputs, { axis: rank - axes.length, epsilon: Number(eps.data[0]) }, parts);
+  }
+}
+
 /** Conv -> Add(other, same shape, computed on the GPU): the other operand becomes Z. */
 function addIntoConv(c: Ctx, conv: Node, at: Map<Node, number>): boolean {
   const add = soleConsumer(c, conv.outputs[0]);
@@ -319,6 +472,9 @@ export function optimize(r: Resolved, opts: OptimizeOptions = {}): Resolved {
     const at = new Map(g.nodes.map((n, i) => [n, i] as const));
     c.consumers = consumersOf(g, c.removed);
     hardSwishPatterns(c);
+    geluPatterns(c);
+    mishPatterns(c);
+    layerNormPatterns(c);
     for (const n of g.nodes) {
       if (n.op !== 'Conv' || c.removed.has(n)) continue;
       const is2d =

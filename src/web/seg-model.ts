@@ -3,7 +3,7 @@ import type { Runtime } from '../gpu/runtime';
 import { Session } from '../session';
 import type { InputLayout } from './preprocess';
 
-/** A loaded segmentation model: one RGB image input and a one-channel mask output. */
+/** A loaded segmentation model: one RGB image input (float32) and a one-channel mask output (its first). */
 export interface SegModel {
   session: Session;
   input: string;
@@ -27,6 +27,13 @@ export async function loadSegModel(rt: Runtime, src: string | Uint8Array, name: 
   try {
     const [inp] = session.inputs,
       [out] = session.outputs;
+    if (session.inputs.length !== 1)
+      throw new WgsegError(
+        'BAD_SHAPE',
+        `${name}: has ${session.inputs.length} inputs (${session.inputs.map((i) => i.name).join(', ')}); a live view needs one, an RGB image`,
+      );
+    if (inp.type !== 'float32')
+      throw new WgsegError('BAD_SHAPE', `${name}: input ${inp.name} is ${inp.type}; a live view feeds float32 RGB`);
     const d = inp.shape;
     if (d.length !== 4 || d.some((x) => typeof x !== 'number') || (d[3] !== 3 && d[1] !== 3))
       throw new WgsegError(
