@@ -30,8 +30,10 @@ if (process.env.WGSEG_CLI_CHILD === '1') {
   exit(await main(process.argv.slice(2)));
 } else {
   const debug = process.env.WGSEG_DEBUG === '1';
+  // a terminal on stderr is also passed as the child's fd 3: the command's transient progress line
+  // (src/cli/io.ts) goes there directly, past the line filter; nothing is passed when piped
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: ['inherit', 'inherit', 'pipe'],
+    stdio: ['inherit', 'inherit', 'pipe', process.stderr.isTTY ? 2 : 'ignore'],
     env: { ...process.env, WGSEG_CLI_CHILD: '1' },
   });
   const lines = createInterface({ input: child.stderr, crlfDelay: Infinity });

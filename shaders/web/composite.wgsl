@@ -3,7 +3,8 @@
 // smoothstep(lo, hi)) and composes one of the modes:
 //   0 mask overlay (tint over the person), 1 background blur, 2 background replace (bg_kind 0: a
 //   gradient, 1: the colour bg_color, 2: the texture `background` at uv * bg_uv.xy + bg_uv.zw, so
-//   the caller can cover-fit an image), 3 cut-out (the person over a checkerboard).
+//   the caller can cover-fit an image), 3 cut-out (the person over a checkerboard; with
+//   transparent = 1 the frame as is with alpha = the softened mask, for an image file).
 
 struct Params {
   mask_w: u32,
@@ -17,6 +18,7 @@ struct Params {
   bg_uv: vec4f,
   bg_color: vec4f,
   bg_kind: u32,
+  transparent: u32,
 }
 
 @group(0) @binding(0) var frame: texture_2d<f32>;
@@ -87,6 +89,7 @@ fn fs(in: VsOut) -> @location(0) vec4f {
       out = mix(bg, rgb, m);
     }
     default: {
+      if (params.transparent == 1u) { return vec4f(rgb, m); }
       let checker = select(0.55, 0.8, ((u32(in.pos.x) / 16u) + (u32(in.pos.y) / 16u)) % 2u == 0u);
       out = mix(vec3f(checker), rgb, m);
     }

@@ -4,6 +4,7 @@ import { inspectCommand } from './inspect';
 import { type CliIo, processIo } from './io';
 import { ocrCommand } from './ocr';
 import { runCommand } from './run';
+import { segmentCommand } from './segment';
 import { tuneCommand } from './tune';
 
 export { type CliIo, processIo } from './io';
@@ -34,6 +35,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     if (cmd.cmd === 'run') await runCommand(cmd, io);
     else if (cmd.cmd === 'ocr') await ocrCommand(cmd, io);
     else if (cmd.cmd === 'tune') await tuneCommand(cmd, io);
+    else if (cmd.cmd === 'segment') await segmentCommand(cmd, io);
     else await inspectCommand(cmd, io);
     return 0;
   } catch (e) {

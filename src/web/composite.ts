@@ -15,6 +15,8 @@ export interface CompositeOptions {
   tint?: [number, number, number, number];
   /** the background for mode 'replace': a colour (rgb in [0,1]) or an image texture (cover-fitted); default a gradient */
   background?: Background;
+  /** mode 'cutout': the frame with alpha = the softened mask instead of over a checkerboard (for a target with alpha, e.g. a PNG) */
+  transparent?: boolean;
 }
 
 export type Background = { color: [number, number, number] } | { texture: GPUTexture };
@@ -96,6 +98,7 @@ export class Compositor {
       hi: o.hi ?? 0.7,
       tint: o.tint ?? [0.1, 0.9, 0.4, 0.5],
       bg_kind: !o.background ? 0 : 'color' in o.background ? 1 : 2,
+      transparent: o.transparent ? 1 : 0,
       bg_color: o.background && 'color' in o.background ? [...o.background.color, 1] : [0, 0, 0, 1],
       bg_uv:
         o.background && 'texture' in o.background

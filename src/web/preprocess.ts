@@ -18,10 +18,19 @@ export interface PreprocessOptions {
 
 const SHADER = 'web/preprocess.wgsl';
 
+/** RGBA8 pixels on the host, rows packed (a decoded PNG/JPEG in Node, an ImageData): written to the frame texture as they are. */
+export interface PixelSource {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+const isPixels = (s: object): s is PixelSource => ArrayBuffer.isView((s as Partial<PixelSource>).data);
+
 /**
  * Video/image frame -> model input tensor, on the GPU: a video (element or VideoFrame) is imported
  * as an external texture and copied by a compute dispatch into an rgba8unorm frame texture (other
- * sources by copyExternalImageToTexture); nothing goes through the CPU. A second dispatch resizes
+ * sources by copyExternalImageToTexture; host pixels, as in Node, by writeTexture); a frame goes
+ * through the CPU only when it starts there. A second dispatch resizes
  * it bilinearly, normalises and writes f32 NHWC or NCHW into `output`, a storage buffer that can be
  * fed to Session.run as `{ buffer, dims, type: 'float32' }`. The frame texture stays valid for the
  * compositor after the (asynchronous) model run, unlike the external texture.
@@ -86,7 +95,7 @@ export class Preprocessor {
   /** Record the frame copy and the resize into `encoder` (submit it in this task: the external texture expires). */
   encode(
     encoder: GPUCommandEncoder,
-    source: HTMLVideoElement | VideoFrame | ImageBitmap | HTMLCanvasElement | HTMLImageElement,
+    source: HTMLVideoElement | VideoFrame | ImageBitmap | HTMLCanvasElement | HTMLImageElement | PixelSource,
     width: number,
     height: number,
   ): void {
@@ -110,7 +119,20 @@ export class Preprocessor {
       (typeof HTMLVideoElement !== 'undefined' && source instanceof HTMLVideoElement) ||
       (typeof VideoFrame !== 'undefined' && source instanceof VideoFrame);
     const external = video ? this.device.importExternalTexture({ source }) : null;
-    if (!external) this.device.queue.copyExternalImageToTexture({ source }, { texture: this.texture }, [width, height]);
+    if (isPixels(source)) {
+      if (source.data.length < width * height * 4)
+        throw new WgsegError(
+          'BAD_INPUT',
+          `preprocess: ${source.data.length} bytes are not ${width}x${height} RGBA pixels`,
+        );
+      this.device.queue.writeTexture(
+        { texture: this.texture },
+        source.data as Uint8Array<ArrayBuffer>,
+        { bytesPerRow: width * 4 },
+        [width, height],
+      );
+    } else if (!external)
+      this.device.queue.copyExternalImageToTexture({ source }, { texture: this.texture }, [width, height]);
     else
       this.rt.dispatch(
         {
