@@ -208,9 +208,15 @@ class Importer {
     }
   }
 
-  /** Attributes -> kernel Attrs (+ `__opset`); tensors -> node.tensors; graphs are rejected. */
+  /**
+   * Attributes -> kernel Attrs (+ `__opset`, and `__outputs` where the node has several outputs:
+   * Split without sizes splits into that many); tensors -> node.tensors; graphs are rejected.
+   */
   private convertNode(n: OnnxNode, name: string, where: string): Node {
-    const attrs: Attrs = { __opset: this.model.opset };
+    const attrs: Attrs = {
+      __opset: this.model.opset,
+      ...(n.outputs.length > 1 ? { __outputs: n.outputs.length } : {}),
+    };
     let tensors: Node['tensors'];
     for (const [k, v] of Object.entries(n.attrs) as [string, OnnxAttr][]) {
       if (typeof v === 'number' || typeof v === 'string') attrs[k] = v;

@@ -347,6 +347,58 @@ const spaceToDepth = mapped('SpaceToDepth', undefined, (x, attrs) => {
   return { shape: [n, c * b * b, h / b, w / b], dims: permuted([n, c, h / b, b, w / b, b], [0, 3, 5, 1, 2, 4]) };
 });
 
+// ---- Split -------------------------------------------------------------------------------
+
+/**
+ * Sizes of Split's outputs along `axis`: the `split` input (opset 13+) or attribute (11-12), else
+ * `num_outputs` chunks of ceil(dim / n) with a smaller last one (opset 18), else as many equal
+ * parts as the node has outputs (`__outputs`, set by the importer).
+ */
+function splitSizes(x: TensorInfo, attrs: Attrs, host: HostValues): { axis: number; sizes: number[] } {
+  const axis = axisOf('Split', intAttr(attrs, 'axis', 0, 'Split'), x.shape.length);
+  const dim = x.shape[axis];
+  const given = host[1] ?? (attrs.split as number[] | undefined);
+  if (given) {
+    if (given.some((v) => !Number.isInteger(v) || v < 0) || given.reduce((a, b) => a + b, 0) !== dim)
+      bad('Split', `split [${given.join(',')}] does not sum to dim ${dim} of axis ${axis} of ${fmt(x.shape)}`);
+    return { axis, sizes: given };
+  }
+  const num = attrs.num_outputs as number | undefined;
+  if (num !== undefined) {
+    if (!Number.isInteger(num) || num < 1 || num > Math.max(dim, 1))
+      badAttr('Split', `num_outputs ${num} for a dim of ${dim}`);
+    const chunk = Math.ceil(dim / num);
+    return { axis, sizes: Array.from({ length: num }, (_, i) => Math.max(0, Math.min(chunk, dim - i * chunk))) };
+  }
+  const n = intAttr(attrs, '__outputs', 1, 'Split');
+  if (dim % n) bad('Split', `dim ${dim} of axis ${axis} of ${fmt(x.shape)} does not split into ${n} equal parts`);
+  return { axis, sizes: new Array<number>(n).fill(dim / n) };
+}
+
+const split: OpKernel = {
+  op: 'Split',
+  hostInputs: [1],
+  keepsRange: true,
+  infer(inputs, attrs, host) {
+    const x = input('Split', inputs);
+    const { axis, sizes } = splitSizes(x, attrs, host);
+    return sizes.map((s) => ({ shape: x.shape.map((d, i) => (i === axis ? s : d)), dtype: x.dtype }));
+  },
+  encode(rt, [x], ys, attrs, host) {
+    const { axis, sizes } = splitSizes(x!, attrs, host);
+    const st = stridesOf(x!.shape);
+    let start = 0;
+    sizes.forEach((size, k) => {
+      const y = ys[k];
+      if (y && numel(y.shape) > 0) {
+        const dims = x!.shape.map((d, i) => (i === axis ? { size, stride: st[i], start } : { size: d, stride: st[i] }));
+        encodeStrided(rt, 'Split', x!, y, dims);
+      }
+      start += size;
+    });
+  },
+};
+
 // ---- Concat, Gather ----------------------------------------------------------------------
 
 const concat: OpKernel = {
@@ -461,4 +513,15 @@ const gather: OpKernel = {
   },
 };
 
-export const layoutOps: OpKernel[] = [concat, slice, pad, transpose, expand, gather, depthToSpace, spaceToDepth, tile];
+export const layoutOps: OpKernel[] = [
+  concat,
+  slice,
+  pad,
+  transpose,
+  expand,
+  gather,
+  depthToSpace,
+  spaceToDepth,
+  tile,
+  split,
+];

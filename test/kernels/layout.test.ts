@@ -351,6 +351,45 @@ describe('Cast', () => {
   });
 });
 
+describe('Split', () => {
+  // [shape, axis, attrs, split input (opset 13+), the sizes ONNX defines]
+  const cases: [number[], number, Attrs, number[] | undefined, number[], DType][] = [
+    [[2, 6, 3], 1, { split: [1, 2, 3] }, undefined, [1, 2, 3], 'f32'], // opset 11-12 attribute
+    [[2, 6, 3], -2, {}, [4, 0, 2], [4, 0, 2], 'f32'], // opset 13 input, an empty part, negative axis
+    [[7, 4], 0, { num_outputs: 3 }, undefined, [3, 3, 1], 'i32'], // opset 18: the last chunk smaller
+    [[3, 8], -1, { num_outputs: 4 }, undefined, [2, 2, 2, 2], 'f16'],
+    [[2, 3, 9], 2, { __outputs: 3 }, undefined, [3, 3, 3], 'f32'], // no sizes: equal parts per output
+    [[5], 0, {}, [5], [5], 'u32'],
+  ];
+  for (const [shape, axis, attrs, sizes, want, dtype] of cases) {
+    it(`[${shape}] axis ${axis} ${JSON.stringify(attrs)}${sizes ? ` split input [${sizes}]` : ''} ${dtype}`, async () => {
+      if (dtype === 'f16' && !(await gpu()).info.f16) return;
+      const x = tensor(shape, dtype);
+      const ys = await runOp('Split', [x, sizes && ints(sizes)], { axis, ...attrs });
+      expect(ys.length).toBe(want.length);
+      const a = axis < 0 ? axis + shape.length : axis;
+      let start = 0;
+      want.forEach((size, k) => {
+        const ref = sliceRef(x, [start], [start + size], [a]);
+        expect(ys[k].shape, `output ${k}`).toEqual(ref.shape);
+        expectClose(ys[k].data, ref.data, TOL.exact, `Split output ${k}`);
+        start += size;
+      });
+    });
+  }
+
+  it('sizes that do not add up, parts that are not equal, bad num_outputs', () => {
+    const x = [{ shape: [2, 6], dtype: 'f32' as DType }];
+    const infer =
+      (attrs: Attrs, host: number[] | undefined = undefined) =>
+      () =>
+        kernelFor('Split').infer(x, { axis: 1, ...attrs }, [undefined, host]);
+    expect(infer({}, [2, 3])).toThrow(/Split: split \[2,3\] does not sum to dim 6/);
+    expect(infer({ __outputs: 4 })).toThrow(/does not split into 4 equal parts/);
+    expect(infer({ num_outputs: 0 })).toThrow(/num_outputs 0/);
+  });
+});
+
 describe('layout errors', () => {
   const f = (shape: number[], dtype: DType = 'f32') => ({ shape, dtype });
   const err = (op: string, inputs: ReturnType<typeof f>[], attrs: Attrs, host: (number[] | undefined)[] = []) => {
