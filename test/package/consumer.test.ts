@@ -2,7 +2,8 @@
 // bundled dist/index.d.ts), the tarball unpacked into a fresh project whose other dependencies link to this
 // repository's node_modules (no download), then: TypeScript strict with skipLibCheck off under
 // moduleResolution NodeNext and Bundler; a Node run of a small ONNX model from the tarball against
-// the f64 conv reference; publint and @arethetypeswrong/cli (ESM-only profile) on the package.
+// the f64 conv reference; `wgseg segment` from the installed bin with the shipped selfie model;
+// publint and @arethetypeswrong/cli (ESM-only profile) on the package.
 import { execFile } from 'node:child_process';
 import {
   existsSync,
@@ -17,7 +18,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readNpy } from '../../src/import/npy';
+import { selfieScene } from '../models/selfie-scene';
 import { ensureCliBuilt } from '../helpers/npx';
 import { OnnxBuilder } from '../helpers/onnx-build';
 import { rng } from '../helpers/random';
@@ -122,6 +126,32 @@ process.exit(0);
     const { stdout } = await run(process.execPath, ['run.mjs'], { cwd: join(dir, 'app') });
     const want = convRef({ x, xShape: [1, 2, 8, 8], w, wShape: [3, 2, 3, 3], pads: [1, 1, 1, 1] });
     expectClose(JSON.parse(stdout) as number[], want.data, TOL.f32Reduce, 'conv from the packed wgseg');
+  });
+
+  it('`wgseg segment` from the installed package: the shipped selfie model, its licence, the f64 reference mask', async () => {
+    const files = (await run('tar', ['-tzf', tarball])).stdout.split('\n');
+    for (const f of ['selfie_segmentation.tflite', 'selfie_segmentation_landscape.tflite', 'LICENSE', 'README.md'])
+      expect(files).toContain(`package/models/selfie/${f}`);
+    // the selfie scene at the model's size (test/cli/segment.test.ts): the mask PNG is the softened
+    // reference mask pixel for pixel
+    const { rgb } = selfieScene(256, 256);
+    const png = new PNG({ width: 256, height: 256 });
+    for (let i = 0; i < 256 * 256; i++) png.data.set([rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2], 255], 4 * i);
+    writeFileSync(join(dir, 'app/scene.png'), PNG.sync.write(png));
+    const r = await run(process.execPath, ['node_modules/wgseg/bin/wgseg.js', 'segment', 'scene.png'], {
+      cwd: join(dir, 'app'),
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('-> mask -> scene.mask.png;');
+    const got = PNG.sync.read(readFileSync(join(dir, 'app/scene.mask.png'))).data;
+    const ref = readNpy(new Uint8Array(readFileSync(join(ROOT, 'test/fixtures/selfie/selfie_segmentation.mask.npy'))))
+      .data as Float32Array;
+    let worst = 0;
+    for (let i = 0; i < ref.length; i++) {
+      const t = Math.min(1, Math.max(0, (ref[i] - 0.3) / 0.4));
+      worst = Math.max(worst, Math.abs(got[4 * i] / 255 - t * t * (3 - 2 * t)));
+    }
+    expect(worst).toBeLessThan(2.5 / 255);
   });
 
   it('publint and arethetypeswrong (ESM-only) find no problem', async () => {
