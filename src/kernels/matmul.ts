@@ -7,6 +7,7 @@ import { badShape, floatAttr, intAttr } from '../core/attrs';
 import { ceilDiv } from './dispatch';
 import type { Attrs } from '../core/attrs';
 import type { OpKernel, TensorInfo, Variant } from '../core/op';
+import { einsum } from './einsum';
 import { withVariants } from './variants';
 
 /**
@@ -229,4 +230,4 @@ const gemm: OpKernel = withVariants({
   ),
 });
 
-export const matmulKernels: OpKernel[] = [matmul, gemm];
+export const matmulKernels: OpKernel[] = [matmul, gemm, einsum];

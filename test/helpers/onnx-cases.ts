@@ -54,12 +54,6 @@ export const KNOWN_GAPS: Record<string, { reason: string; disputed?: true }> = {
   test_convinteger_with_padding: { reason: 'ConvInteger (quantized): ' + NOT_WGSEG + OPSET10 },
   test_convinteger_without_padding: { reason: 'ConvInteger (quantized): ' + NOT_WGSEG + OPSET10 },
   test_matmulinteger: { reason: 'MatMulInteger (quantized): ' + NOT_WGSEG + OPSET10 },
-  test_einsum_batch_diagonal: { reason: 'Einsum: ' + NOT_WGSEG },
-  test_einsum_batch_matmul: { reason: 'Einsum: ' + NOT_WGSEG },
-  test_einsum_inner_prod: { reason: 'Einsum: ' + NOT_WGSEG },
-  test_einsum_scalar: { reason: 'Einsum: ' + NOT_WGSEG },
-  test_einsum_sum: { reason: 'Einsum: ' + NOT_WGSEG },
-  test_einsum_transpose: { reason: 'Einsum: ' + NOT_WGSEG },
   test_resize_downsample_scales_linear_align_corners: {
     reason: 'expected values disputed (onnxruntime disagrees too)',
     disputed: true,
@@ -105,6 +99,8 @@ export const REQUIRED_OPS = new Set([
   'DepthToSpace',
   'SpaceToDepth',
   'Upsample',
+  // transformer-era structure ops (issue 15)
+  'Einsum',
 ]);
 
 export interface OnnxCase {

@@ -7,7 +7,7 @@ import { gpu, runOp } from '../helpers/gpu';
 import { rng } from '../helpers/random';
 import { TOL, expectClose, type Tol } from '../helpers/tolerance';
 import { unaryRef } from '../reference/elementwise';
-import { gemmRef, matmulRef, type GemmRefAttrs } from '../reference/matmul';
+import { gemmRef, matmulRef, type GemmRefAttrs, einsumRef } from '../reference/matmul';
 
 const r = rng(7);
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -181,5 +181,121 @@ describe('f16', () => {
     await checkGemm(5, 66, 3, [5, 66], {}, 'f16');
     await checkMatMul([2, 13, 16], [16, 20], 'f16', TOL.f16); // vec4 loads of f16
     await checkGemm(9, 12, 8, [1, 12], { activation: 'LeakyRelu', activation_params: [0.2] }, 'f16');
+  });
+});
+
+describe('Einsum', () => {
+  const r = rng(77);
+  // [equation, operand shapes, the same equation written out for the reference (ellipsis expanded)]
+  const cases: [string, number[][], string?][] = [
+    [
+      'bij, bjk -> bik',
+      [
+        [5, 2, 3],
+        [5, 3, 4],
+      ],
+    ], // conformance einsum_batch_matmul
+    ['...ii ->...i', [[3, 5, 5]], 'aii->ai'], // einsum_batch_diagonal
+    ['i,i', [[5], [5]], 'i,i->'], // einsum_inner_prod (implicit output)
+    ['ij->i', [[3, 4]]], // einsum_sum
+    ['ij->ji', [[3, 4]]], // einsum_transpose
+    ['->', [[]]], // einsum_scalar
+    [
+      'bhid,bhjd->bhij',
+      [
+        [2, 3, 5, 4],
+        [2, 3, 7, 4],
+      ],
+    ], // attention scores
+    [
+      'bhij,bhjd->bhid',
+      [
+        [2, 3, 5, 7],
+        [2, 3, 7, 4],
+      ],
+    ], // attention values
+    [
+      'bnc,cd->bnd',
+      [
+        [2, 6, 5],
+        [5, 3],
+      ],
+    ], // a linear layer
+    ['bchw->bhwc', [[2, 3, 4, 5]]],
+    ['ii', [[4, 4]], 'ii->'], // trace, implicit
+    [
+      'ij,jk',
+      [
+        [3, 5],
+        [5, 2],
+      ],
+      'ij,jk->ik',
+    ],
+    [
+      '...ij,...jk->...ik',
+      [
+        [2, 3, 4],
+        [4, 5],
+      ],
+      'aij,jk->aik',
+    ], // ellipsis broadcast against none
+    ['i,j->ij', [[3], [4]]], // outer product
+    [
+      'bij,bij->b',
+      [
+        [2, 3, 4],
+        [2, 3, 4],
+      ],
+    ],
+  ];
+  for (const [eq, shapes, refEq] of cases) {
+    it(`"${eq}" on ${shapes.map((s) => `[${s}]`).join(' ')}`, async () => {
+      const xs = shapes.map((shape) => ({
+        data: Float32Array.from(
+          r.array(
+            shape.reduce((a, b) => a * b, 1),
+            -2,
+            2,
+          ),
+        ),
+        shape,
+      }));
+      const want = einsumRef(refEq ?? eq, xs);
+      const [y] = await runOp('Einsum', xs, { equation: eq });
+      expect(y.shape).toEqual(want.shape);
+      expectClose(y.data, want.data, TOL.f32Reduce, eq);
+    });
+  }
+
+  it('f16 operands when the adapter has shader-f16', async () => {
+    if (!(await gpu()).info.f16) return;
+    const xs = [
+      [2, 5, 6],
+      [2, 4, 6],
+    ].map((shape) => ({
+      data: Float32Array.from(
+        r.array(
+          shape.reduce((a, b) => a * b, 1),
+          -1,
+          1,
+        ),
+      ),
+      shape,
+      dtype: 'f16' as DType,
+    }));
+    const [y] = await runOp('Einsum', xs, { equation: 'bid,bjd->bij' });
+    expectClose(y.data, einsumRef('bid,bjd->bij', xs).data, TOL.f16, 'f16');
+  });
+
+  it('malformed equations throw BAD_ATTRIBUTE naming Einsum', () => {
+    const t = (shape: number[]) => ({ shape, dtype: 'f32' as DType });
+    const infer =
+      (eq: string, ...shapes: number[][]) =>
+      () =>
+        kernelFor('Einsum').infer(shapes.map(t), { equation: eq }, []);
+    expect(infer('ij,jk->ik', [2, 3])).toThrow(/Einsum: .*1 inputs/);
+    expect(infer('ij->ik', [2, 3])).toThrow(/output label k/);
+    expect(infer('ij,jk->ik', [2, 3], [4, 5])).toThrow(/label j is 3 in one place and 4/);
+    expect(infer('ijk->i', [2, 3])).toThrow(/3 labels for an operand of rank 2/);
   });
 });

@@ -77,3 +77,33 @@ export function gemmRef(
   }
   return { data: out, shape: [M, N] };
 }
+
+/**
+ * Einsum by brute force over every assignment of the labels (explicit equations only, no ellipsis:
+ * tests write the ellipsis out). The output is the sum over the labels missing on the right of the
+ * product of the operands at those labels.
+ */
+export function einsumRef(equation: string, xs: { data: ArrayLike<number>; shape: number[] }[]) {
+  const [lhs, rhs] = equation.replace(/\s/g, '').split('->');
+  const terms = lhs.split(',').map((t) => [...t]);
+  const size: Record<string, number> = {};
+  terms.forEach((t, k) => t.forEach((l, d) => (size[l] = xs[k].shape[d])));
+  const all = Object.keys(size);
+  const out = [...rhs];
+  const outShape = out.map((l) => size[l]);
+  const y = new Array<number>(outShape.reduce((a, b) => a * b, 1)).fill(0);
+  const v: Record<string, number> = {};
+  const walk = (i: number) => {
+    if (i === all.length) {
+      let p = 1;
+      terms.forEach((t, k) => {
+        p *= xs[k].data[t.reduce((o, l, d) => o * xs[k].shape[d] + v[l], 0)];
+      });
+      y[out.reduce((o, l, d) => o * outShape[d] + v[l], 0)] += p;
+      return;
+    }
+    for (v[all[i]] = 0; v[all[i]] < size[all[i]]; v[all[i]]++) walk(i + 1);
+  };
+  walk(0);
+  return { data: y, shape: outShape };
+}
