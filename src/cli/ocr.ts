@@ -1,5 +1,5 @@
 import { createOcr, type OcrOptions } from '../pipelines/ocr';
-import type { CliIo } from './io';
+import { type CliIo, withStatus } from './io';
 import { readBytes } from './files';
 import { decodeImage } from './image';
 
@@ -15,9 +15,9 @@ const num = (v: number) => (Math.round(v * 10) / 10).toString();
 export async function ocrCommand(cmd: OcrCmd, io: CliIo): Promise<void> {
   const image = decodeImage(await readBytes(cmd.image, 'the image'), cmd.image);
   const opts: OcrOptions = { maxSide: cmd.maxSide, detModel: cmd.det, recModel: cmd.rec, dict: cmd.dict };
-  const ocr = await createOcr(opts);
+  const ocr = await withStatus(io, 'loading the OCR models', () => createOcr(opts));
   try {
-    const lines = await ocr.read(image);
+    const lines = await withStatus(io, 'reading (the first read compiles the shaders)', () => ocr.read(image));
     for (const l of lines)
       io.out(
         `${JSON.stringify(l.text)}  confidence ${l.confidence.toFixed(3)}  box ${l.box.map((p) => p.map(num).join(',')).join(' ')}`,

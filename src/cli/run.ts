@@ -4,7 +4,7 @@ import type { ElemType } from '../core/dtype';
 import { writeNpy, type NpyArray } from '../import/npy';
 import { Session } from '../session';
 import { fmtBytes, fmtShape } from './inspect';
-import type { CliIo } from './io';
+import { type CliIo, withStatus } from './io';
 import { loadNpy, makeDir, readBytes, sanitize, writeBytes } from './files';
 
 const INT_TYPES = new Set<ElemType>(['int64', 'uint64', 'int32', 'uint32', 'int16', 'uint16', 'int8', 'uint8']);
@@ -69,7 +69,9 @@ export async function runCommand(cmd: RunCmd, io: CliIo): Promise<void> {
   const arrays = await Promise.all(
     cmd.inputs.map(async ({ name, file }) => ({ name, file, array: await loadNpy(file, name) })),
   );
-  const session = await Session.create(model, { precision: cmd.precision, source: cmd.model });
+  const session = await withStatus(io, `loading ${cmd.model}`, () =>
+    Session.create(model, { precision: cmd.precision, source: cmd.model }),
+  );
   try {
     const expected = session.inputs.map((i) => i.name);
     for (const { name } of arrays) {
@@ -93,7 +95,7 @@ export async function runCommand(cmd: RunCmd, io: CliIo): Promise<void> {
     await makeDir(cmd.out);
     // time: the inference as a caller sees it, run() until every output is back on the host
     const t0 = performance.now();
-    const outs = await session.run(feeds);
+    const outs = await withStatus(io, 'running (the first run compiles the shaders)', () => session.run(feeds));
     let results: { name: string; shape: number[]; int: boolean; data: ArrayLike<number> }[];
     try {
       results = await Promise.all(

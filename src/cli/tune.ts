@@ -2,7 +2,7 @@ import { WgsegError } from '../core/errors';
 import { Session } from '../session';
 import { openTuningCache } from '../tuning-cache';
 import { loadModel } from './files';
-import type { CliIo } from './io';
+import { type CliIo, withStatus } from './io';
 
 /**
  * `wgseg tune`: measures every candidate kernel variant of every node that has a choice, on this
@@ -21,12 +21,9 @@ export async function tuneCommand(
         `${cmd.model}: --shape ${name}: no such input (inputs: ${g.inputs.join(', ')})`,
       );
   const cache = await openTuningCache();
-  const s = await Session.create(g, {
-    tune: 'full',
-    tuningCache: cache,
-    inputShapes: cmd.shapes,
-    precision: cmd.precision,
-  });
+  const s = await withStatus(io, `tuning ${cmd.model} (every variant of every node with a choice is measured)`, () =>
+    Session.create(g, { tune: 'full', tuningCache: cache, inputShapes: cmd.shapes, precision: cmd.precision }),
+  );
   try {
     if (!s.optimizedGraph)
       throw new WgsegError(

@@ -111,6 +111,20 @@ describe('wgseg segment with the shipped selfie models', () => {
     expect(w).toBeLessThan(2.5 / 255);
   });
 
+  it('a status line while it works, where the io has one (a terminal), cleared at the end', async () => {
+    const status: string[] = [],
+      out: string[] = [];
+    const code = await main(['segment', tmp('scene.png'), '--out', tmp('mask-tty.png')], {
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+      status: (t) => status.push(t),
+    });
+    expect(code, out.join('\n')).toBe(0);
+    expect(status[0]).toMatch(/^wgseg: loading selfie \d+\.\d s$/);
+    expect(status).toContainEqual(expect.stringMatching(/^wgseg: segmenting .* \d+\.\d s$/));
+    expect(status.at(-1)).toBe('');
+  });
+
   it('cutout: the image as it is with alpha = the softened reference mask', async () => {
     const r = await wgseg('segment', tmp('scene.png'), '--mode', 'cutout', '--out', tmp('cutout.png'));
     expect(r.err).toEqual([]);
