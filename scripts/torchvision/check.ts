@@ -11,12 +11,11 @@
  * the issue's bar) uses test/models/networks.test.ts's F16_TOL: 5e-3*max(1,max|ort|) + 2e-2*|ort|.
  * Prints one table row per model; exits 1 on any mismatch or failure.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import * as wgseg from '../../src/index';
+import { compare, type Got, runCli, TOL } from './compare';
 import { readNpy, type Npy } from './npy';
 
 const MODELS = ['fcn_resnet50', 'deeplabv3_mobilenet_v3_large', 'lraspp_mobilenet_v3_large'];
@@ -62,35 +61,6 @@ async function runOrt(bytes: Uint8Array, x: Npy): Promise<{ data: Float32Array; 
   }
 }
 
-interface Got {
-  data: Float32Array;
-  dims: number[];
-  ms: [number, number];
-  line: string;
-}
-
-/** `npx wgseg run` in a child process; ms = [the time the command prints (first run, shaders compiled on the way), the child's wall time]. */
-function runCli(model: string, input: string, precision: string, keep: boolean): Got {
-  const out = mkdtempSync(join(tmpdir(), 'wgseg-tv-'));
-  try {
-    const args = ['wgseg', 'run', model, '--input', `input=${input}`, '--out', out, '--precision', precision];
-    const t0 = performance.now();
-    const r = spawnSync('npx', args, { encoding: 'utf8', maxBuffer: 1 << 26 });
-    const ms = performance.now() - t0;
-    if (r.status !== 0)
-      throw new Error(
-        `npx ${args.join(' ')} exited ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
-      );
-    const y = readNpy(readFileSync(join(out, 'out.npy')));
-    const line = r.stdout.trim().split('\n').pop() ?? '';
-    const printed = Number(/([\d.]+) ms/.exec(line)?.[1] ?? NaN);
-    return { data: Float32Array.from(y.data as ArrayLike<number>), dims: y.shape, ms: [printed, ms], line };
-  } finally {
-    if (keep) console.log(`kept ${out}`);
-    else rmSync(out, { recursive: true, force: true });
-  }
-}
-
 /** Session API in this process; ms = [first run (shaders compiled on the way), second run], each until the output is read back. */
 async function runApi(bytes: Uint8Array, source: string, x: Npy, precision: 'f32' | 'f16'): Promise<Got> {
   const rt = await wgseg.kernels.Runtime.create();
@@ -118,33 +88,6 @@ async function runApi(bytes: Uint8Array, source: string, x: Npy, precision: 'f32
     session.dispose();
     rt.dispose();
   }
-}
-
-interface Cmp {
-  maxAbsErr: number;
-  worst: number;
-  atol: number;
-  worstAt: number;
-}
-
-/** The issue's rule; worst = max err / (atol + rtol*|ref|) (<= 1 passes). */
-const TOL = { f32: { atol: 1e-4, rtol: 1e-3 }, f16: { atol: 5e-3, rtol: 2e-2 } };
-
-function compare(got: Float32Array, ref: ArrayLike<number>, tol: { atol: number; rtol: number }): Cmp {
-  let maxRef = 0;
-  for (let i = 0; i < ref.length; i++) maxRef = Math.max(maxRef, Math.abs(ref[i]));
-  const atol = tol.atol * Math.max(1, maxRef),
-    rtol = tol.rtol;
-  let worst = 0,
-    worstAt = -1,
-    maxAbsErr = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const err = Math.abs(got[i] - ref[i]);
-    if (!(err <= maxAbsErr)) maxAbsErr = Number.isNaN(err) ? Infinity : err;
-    const ratio = Number.isNaN(err) ? Infinity : err / (atol + rtol * Math.abs(ref[i]));
-    if (ratio > worst) (worst = ratio), (worstAt = i);
-  }
-  return { maxAbsErr, worst, atol, worstAt };
 }
 
 async function main(): Promise<number> {

@@ -10,7 +10,7 @@ and prints one JSON line per model: {"model", "size", "ok", "reason", "mb", "sec
 
 Weights are random (no download); BatchNorm statistics and the affine parameters of BatchNorm,
 LayerNorm and GroupNorm are randomised too, so folded convs get real scales and biases and the
-norms are not identities. Needs Debian python3-torch / python3-torchvision / python3-onnx.
+norms are not identities; a Linear layer initialised to zero (ViT's head) gets random weights. Needs Debian python3-torch / python3-torchvision / python3-onnx.
   /usr/bin/python3 scripts/torchvision/zoo.py [--dir .cache/zoo] [--list] [model ...]
 """
 import argparse
@@ -26,9 +26,9 @@ import torchvision.models.segmentation as seg
 
 SEGMENTATION = tvm.list_models(module=seg)
 CLASSIFICATION = [m for m in tvm.list_models(module=tvm)]
-# Smallest input each family accepts without shape errors in PyTorch itself: ViT's position
-# embedding and MaxViT's partitions are fixed to 224, Inception v3 needs at least 75.
-SIZE = {'vit': 224, 'maxvit': 224, 'inception_v3': 96}
+# Small inputs each family accepts: ViT is built for its input (image_size, a multiple of the
+# patch), MaxViT's 7x7 partitions need 224 (7 at stride 32), Inception v3 needs at least 75.
+SIZE = {'vit_h': 56, 'vit': 64, 'maxvit': 224, 'inception_v3': 96}
 DEFAULT_SIZE = 64
 MEAN = np.array([0.485, 0.456, 0.406], np.float32).reshape(1, 3, 1, 1)
 STD = np.array([0.229, 0.224, 0.225], np.float32).reshape(1, 3, 1, 1)
@@ -63,9 +63,16 @@ def build(name, seed):
         kwargs = dict(weights=None)
         if name in ('googlenet', 'inception_v3'):
             kwargs.update(aux_logits=False, init_weights=False)
+        if name.startswith('vit'):
+            kwargs['image_size'] = size_of(name)
         model = tvm.get_model(name, **kwargs)
     with torch.no_grad():
         for m in model.modules():
+            # ViT's classifier head starts at zero (every output 0): give it weights to check
+            if isinstance(m, torch.nn.Linear) and not m.weight.any():
+                torch.nn.init.normal_(m.weight, std=0.02)
+                if m.bias is not None:
+                    m.bias.uniform_(-0.2, 0.2)
             if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
                 m.running_mean.uniform_(-0.2, 0.2)
                 m.running_var.uniform_(0.5, 2.0)

@@ -259,7 +259,7 @@ export function resolve(
         ins.map((v) => v?.type),
         precision,
       ) ?? n.attrs;
-    const node: Node = attrs === n.attrs ? n : { ...n, attrs };
+    let node: Node = attrs === n.attrs ? n : { ...n, attrs };
     try {
       const host = hostValues(out, node, k);
       const infos = ins.map((v, i): TensorInfo | undefined =>
@@ -276,7 +276,10 @@ export function resolve(
       n.outputs.forEach((name, i) => {
         if (!name) return;
         const o = outs[i];
-        if (!o && !read.has(name)) return;
+        if (!o && !read.has(name)) {
+          node = { ...node, outputs: node.outputs.map((x, j) => (j === i ? '' : x)) };
+          return;
+        }
         if (!o) throw new WgsegError('UNSUPPORTED_OP', `output ${i} (${name}) is not produced by the kernel`);
         if (o.shape.some((d) => !Number.isSafeInteger(d) || d < 0))
           throw new WgsegError(

@@ -151,6 +151,7 @@ describe('resolve: binding, folding, inference (no GPU)', () => {
     const r = resolve(b.g, {});
     expect(r.graph.values.get(d)!.shape).toEqual([2, 3]);
     expect(r.graph.values.get(`${d}:1`)?.shape).toBeUndefined();
+    expect(r.graph.nodes.find((n) => n.op === 'Dropout')?.outputs).toEqual([d, '']);
     const train = new GraphBuilder();
     const y = train.input('x', [2, 3]);
     train.output(
