@@ -41,8 +41,8 @@ segment  segments a person (or whatever the mask model finds) in a PNG or JPEG o
          blur or replace (the background blurred or replaced by a gradient). --model: selfie
          (default; MediaPipe selfie segmentation, 256x256, shipped with wgseg), selfie-landscape
          (256x144), or any model with one RGB image input ([1,h,w,3] or [1,3,h,w], values in
-         [0,1]) and a one-channel mask output. --out defaults to <image>.<mode>.png. Prints the
-         adapter, the ms per stage and the file written.
+         [0,1]) and a one-channel mask output. --out defaults to <image name>.<mode>.png in the
+         working directory. Prints the adapter, the model, the ms per stage and the file written.
 
 Errors: one line on stderr starting 'wgseg:', exit 1 (2 for usage errors). WGSEG_DEBUG=1 adds stack
 traces; WGSEG_ADAPTER=<name> picks a Dawn adapter (e.g. llvmpipe, swiftshader).`;
