@@ -16,6 +16,7 @@ const BOTH_ADAPTERS = [
   'test/kernels/conv-tiled.test.ts',
   'test/kernels/conv-winograd.test.ts',
   'test/graph/tuning.test.ts',
+  'test/kernels/quant.test.ts',
 ];
 
 export default defineConfig({

@@ -34,7 +34,8 @@ export type HostValues = (number[] | undefined)[];
 
 /** A prepacked constant: host values in the kernel's layout, the dtype to upload them as, a key naming the layout. */
 export interface Packed {
-  data: Float32Array;
+  /** Uint32Array: words as they are (e.g. 8-bit integers packed four to a u32, uploaded as dtype 'u32') */
+  data: Float32Array | Uint32Array;
   dtype: DType;
   key: string;
 }
@@ -75,6 +76,8 @@ export interface DeviceInfo {
   /** smallest subgroup size the adapter may use (0 when unknown or without subgroups) */
   subgroupMinSize: number;
   subgroupMaxSize: number;
+  /** WGSL language feature packed_4x8_integer_dot_product (dot4I8Packed, dot4U8Packed, pack4xI8...) */
+  dot4: boolean;
 }
 
 /**
@@ -134,8 +137,11 @@ export interface OpRecord {
   keepsRange?: boolean;
   /** makes a non-empty output from an empty GPU input correctly (concatenated or padded pieces, reductions over nothing) */
   emptyInputOk?: boolean;
-  /** the graph-level type of output 0 when the op decides it (Cast's `to`); else it follows the inputs */
-  outputType?(attrs: Attrs): ElemType | undefined;
+  /**
+   * the graph-level type of output `index` (default 0) when the op decides it (Cast's `to`, QuantizeLinear's
+   * zero point type); else it follows the inputs
+   */
+  outputType?(attrs: Attrs, inputs?: readonly (ElemType | undefined)[], index?: number): ElemType | undefined;
   /** attributes as the kernel runs them, from the inputs' graph-level types and the session's precision (Cast, CastLike) */
   planAttrs?(attrs: Attrs, inputs: (ElemType | undefined)[], precision: Precision): Attrs;
   /**

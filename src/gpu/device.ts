@@ -82,8 +82,15 @@ export function deviceInfo(device: GPUDevice): DeviceInfo {
       timestamps: has('timestamp-query'),
       subgroups: has('subgroups'),
       ...subgroupSizes(info, device),
+      dot4: hasDot4(typeof navigator !== 'undefined' ? navigator.gpu : undefined),
     }
   );
+}
+
+/** WGSL's packed_4x8_integer_dot_product language feature (dot4I8Packed...), as the GPU entry point lists it. */
+function hasDot4(gpu: GPU | null | undefined): boolean {
+  const f = (gpu as { wgslLanguageFeatures?: ReadonlySet<string> } | null | undefined)?.wgslLanguageFeatures;
+  return !!f?.has('packed_4x8_integer_dot_product');
 }
 
 // One Dawn instance per adapter flag for the life of the process: creating and dropping Dawn
@@ -136,9 +143,13 @@ function describe(a: GPUAdapter): string {
   return [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' / ') || 'unnamed adapter';
 }
 
-async function pickAdapter(opts: GetDeviceOptions): Promise<GPUAdapter> {
+function wantedAdapter(opts: GetDeviceOptions): string | undefined {
   const env = typeof process !== 'undefined' ? process.env?.WGSEG_ADAPTER : undefined;
-  const wanted = env || opts.adapter;
+  return env || opts.adapter;
+}
+
+async function pickAdapter(opts: GetDeviceOptions): Promise<GPUAdapter> {
+  const wanted = wantedAdapter(opts);
   const req = { powerPreference: opts.powerPreference ?? 'high-performance' };
   let adapter: GPUAdapter | null | undefined;
   try {
@@ -192,6 +203,7 @@ async function createDevice(opts: GetDeviceOptions): Promise<GPUDevice> {
     timestamps: device.features.has('timestamp-query'),
     subgroups: device.features.has('subgroups'),
     ...subgroupSizes(adapter.info, device),
+    dot4: hasDot4(await gpuEntry(wantedAdapter(opts))),
   });
   watchLoss(device);
   device.lost.then((info) => {

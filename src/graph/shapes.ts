@@ -117,8 +117,13 @@ function outputType(
   d: DType,
   ins: (ValueDesc | undefined)[],
   prior: ElemType | undefined,
+  index = 0,
 ): ElemType {
-  const own = k.outputType?.(attrs);
+  const own = k.outputType?.(
+    attrs,
+    ins.map((v) => v?.type),
+    index,
+  );
   if (own) return own;
   if (d === 'u32') return 'bool';
   const float = d === 'f32' || d === 'f16';
@@ -289,7 +294,7 @@ export function resolve(
         if (numel(o.shape) > MAX_ELEMENTS)
           throw new WgsegError('BAD_SHAPE', `output ${name} ${fmt(o.shape)} has more than 2^31 elements`);
         const prior = values.get(name);
-        values.set(name, { name, type: outputType(k, n.attrs, o.dtype, ins, prior?.type), shape: o.shape });
+        values.set(name, { name, type: outputType(k, n.attrs, o.dtype, ins, prior?.type, i), shape: o.shape });
         gpu.set(name, o.dtype);
       });
     } catch (e) {

@@ -104,7 +104,13 @@ const OLD_OPSET_OPS: Record<string, number> = Object.fromEntries(
     ],
   ]
     .map((op): [string, number] => [op, OLDEST_OPSET])
-    .concat([['Mod', 10]]),
+    .concat([['Mod', 10]])
+    // the quantization ops came at opset 10 with the per-tensor definition that later opsets extend
+    .concat(
+      ['QuantizeLinear', 'DequantizeLinear', 'ConvInteger', 'MatMulInteger', 'QLinearConv', 'QLinearMatMul'].map(
+        (op): [string, number] => [op, 10],
+      ),
+    ),
 );
 
 /** Why the whole model's opset is refused, or null. */

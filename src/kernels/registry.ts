@@ -9,6 +9,8 @@ import { layoutOps } from './layout';
 import { matmulKernels } from './matmul';
 import { normKernels } from './norm';
 import { poolKernels } from './pool';
+import { quantOps } from './quant';
+import { quantGemmKernels } from './quant-gemm';
 import { resizeKernels } from './resize';
 import { shapeOps } from './shape';
 import { softmaxKernels } from './softmax';
@@ -32,6 +34,8 @@ const families: OpRecord[][] = [
   shapeOps,
   castOps,
   matmulKernels,
+  quantOps,
+  quantGemmKernels,
 ];
 for (const r of families.flat()) {
   if (registry.has(r.op)) throw new Error(`op ${r.op} registered twice`);

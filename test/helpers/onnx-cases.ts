@@ -29,9 +29,6 @@ export const ONNX_TESTS_DIR = resolve(REPO_ROOT, '../shared/onnx-node-tests');
  */
 const D3 = '3-D spatial case: wgseg kernels are 2-D (NCHW; pools also 1-D) only';
 const D1 = '1-D spatial case: ConvTranspose is 2-D (NCHW) only';
-const NOT_WGSEG = 'op outside the set wgseg implements';
-/** The quantized cases are opset 10, so the importer's opset check names them first. */
-const OPSET10 = '; the case is stamped opset 10, where the importer reads only ops whose definition matches opset 11';
 export const KNOWN_GAPS: Record<string, { reason: string; disputed?: true }> = {
   test_affine_grid_3d: { reason: D3 },
   test_affine_grid_3d_align_corners: { reason: D3 },
@@ -51,9 +48,6 @@ export const KNOWN_GAPS: Record<string, { reason: string; disputed?: true }> = {
   test_gridsample_volumetric_bilinear_align_corners_1: { reason: D3 },
   test_gridsample_volumetric_nearest_align_corners_0: { reason: D3 },
   test_gridsample_volumetric_nearest_align_corners_1: { reason: D3 },
-  test_convinteger_with_padding: { reason: 'ConvInteger (quantized): ' + NOT_WGSEG + OPSET10 },
-  test_convinteger_without_padding: { reason: 'ConvInteger (quantized): ' + NOT_WGSEG + OPSET10 },
-  test_matmulinteger: { reason: 'MatMulInteger (quantized): ' + NOT_WGSEG + OPSET10 },
   test_resize_downsample_scales_linear_align_corners: {
     reason: 'expected values disputed (onnxruntime disagrees too)',
     disputed: true,
@@ -99,6 +93,9 @@ export const REQUIRED_OPS = new Set([
   'DepthToSpace',
   'SpaceToDepth',
   'Upsample',
+  // the integer conv and matmul (issue 15)
+  'ConvInteger',
+  'MatMulInteger',
   // transformer-era structure ops (issue 15)
   'Einsum',
 ]);
