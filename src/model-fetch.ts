@@ -85,14 +85,14 @@ async function readPath(src: string, { signal, onProgress }: FetchOptions): Prom
   return bytes;
 }
 
-async function fetchUrl(src: string, { signal, onProgress }: FetchOptions): Promise<Uint8Array<ArrayBuffer>> {
+async function fetchUrl(src: string, opts: FetchOptions): Promise<Uint8Array<ArrayBuffer>> {
+  const { signal, onProgress } = opts;
+  if (onProgress && typeof XMLHttpRequest !== 'undefined') return xhrBytes(src, opts, onProgress);
   try {
     const res = await fetch(src, { signal });
     if (!res.ok) throw new WgsegError('BAD_INPUT', `${src}: HTTP ${res.status}`);
     const header = Number(res.headers.get('content-length'));
     const total = Number.isFinite(header) && header > 0 ? header : undefined;
-    // streamed only for progress: read whole otherwise (Chromium reported reads through a reader of
-    // some model responses as aborted requests)
     if (!res.body || !onProgress) {
       const bytes = new Uint8Array(await res.arrayBuffer());
       onProgress?.(bytes.length, total);
@@ -117,4 +117,40 @@ async function fetchUrl(src: string, { signal, onProgress }: FetchOptions): Prom
     if (e instanceof WgsegError) throw e;
     throw new WgsegError('BAD_INPUT', `${src}: cannot fetch (${(e as Error).message})`);
   }
+}
+
+/**
+ * In a page, progress comes from XMLHttpRequest (its events are at most 50 ms apart): Chromium
+ * reports a fetch() response read through a stream reader as an aborted request (net::ERR_ABORTED
+ * in DevTools) even when every byte arrived; an XHR completes cleanly.
+ */
+function xhrBytes(
+  src: string,
+  { signal }: FetchOptions,
+  onProgress: NonNullable<FetchOptions['onProgress']>,
+): Promise<Uint8Array<ArrayBuffer>> {
+  return new Promise((ok, fail) => {
+    const x = new XMLHttpRequest();
+    const stop = () => x.abort();
+    const settle = <T>(f: (v: T) => void, v: T) => (signal?.removeEventListener('abort', stop), f(v));
+    let last = -1,
+      total: number | undefined;
+    x.onprogress = (e) => {
+      total = e.lengthComputable && e.total > 0 ? e.total : undefined;
+      if (e.loaded !== last) onProgress((last = e.loaded), total);
+    };
+    x.onload = () => {
+      if (x.status < 200 || x.status > 299)
+        return settle(fail, new WgsegError('BAD_INPUT', `${src}: HTTP ${x.status}`));
+      const bytes = new Uint8Array(x.response as ArrayBuffer);
+      if (bytes.length !== last) onProgress(bytes.length, total);
+      settle(ok, bytes);
+    };
+    x.onerror = () => settle(fail, new WgsegError('BAD_INPUT', `${src}: cannot fetch (network error)`));
+    x.onabort = () => settle(fail, aborted(src, signal));
+    signal?.addEventListener('abort', stop);
+    x.open('GET', src);
+    x.responseType = 'arraybuffer';
+    x.send();
+  });
 }

@@ -1,6 +1,6 @@
 import { WgsegError } from '../core/errors';
 import type { Runtime } from '../gpu/runtime';
-import { Session } from '../session';
+import { Session, type SessionOptions } from '../session';
 import type { InputLayout } from './preprocess';
 
 /** A loaded segmentation model: one RGB image input (float32) and a one-channel mask output (its first). */
@@ -21,9 +21,15 @@ export interface SegModel {
 /**
  * Loads a model (URL, path or bytes) on `rt` and checks it fits a live view: a fixed-size RGB input,
  * [1,h,w,3] or [1,3,h,w], and a one-channel mask output. Throws a WgsegError naming what does not fit.
+ * `load` passes on download progress, an AbortSignal and Cache Storage use (SessionOptions).
  */
-export async function loadSegModel(rt: Runtime, src: string | Uint8Array, name: string): Promise<SegModel> {
-  const session = await Session.create(src, { device: rt, source: name });
+export async function loadSegModel(
+  rt: Runtime,
+  src: string | Uint8Array,
+  name: string,
+  load: Pick<SessionOptions, 'onProgress' | 'signal' | 'cache'> = {},
+): Promise<SegModel> {
+  const session = await Session.create(src, { ...load, device: rt, source: name });
   try {
     const [inp] = session.inputs,
       [out] = session.outputs;

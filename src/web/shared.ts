@@ -12,7 +12,7 @@ interface Shared {
   rt: Runtime;
   refs: number;
   compositors: Map<GPUTextureFormat, Compositor>;
-  models: Map<string, { model: Promise<SegModel>; refs: number }>;
+  models: Map<string, { model: Promise<SegModel>; refs: number; progress: Set<Progress> }>;
 }
 
 let shared: { value: Promise<Shared>; refs: number } | null = null;
@@ -66,22 +66,37 @@ export async function compositorFor(format: GPUTextureFormat): Promise<Composito
   return c;
 }
 
-/** Take a reference on the session for `url` (loaded on the first call); `name` labels it in messages. */
-export async function acquireModel(url: string, name: string): Promise<SegModel> {
+type Progress = (loaded: number, total: number | undefined) => void;
+
+/**
+ * Take a reference on the session for `url` (loaded on the first call, kept in Cache Storage as
+ * `cache` says); `name` labels it in messages; `onProgress` hears the download, also one that
+ * another view started.
+ */
+export async function acquireModel(
+  url: string,
+  name: string,
+  cache: boolean | string,
+  onProgress?: Progress,
+): Promise<SegModel> {
   const s = await current();
   let entry = s.models.get(url);
   if (!entry) {
-    const model = loadSegModel(s.rt, url, name);
-    entry = { model, refs: 0 };
+    const progress = new Set<Progress>();
+    const model = loadSegModel(s.rt, url, name, { cache, onProgress: (l, t) => progress.forEach((f) => f(l, t)) });
+    entry = { model, refs: 0, progress };
     s.models.set(url, entry);
     model.catch(() => s.models.get(url)?.model === model && s.models.delete(url));
   }
   entry.refs++;
+  if (onProgress) entry.progress.add(onProgress);
   try {
     return await entry.model;
   } catch (e) {
     entry.refs--;
     throw e;
+  } finally {
+    if (onProgress) entry.progress.delete(onProgress);
   }
 }
 

@@ -32,6 +32,11 @@ export interface WgsegFrameDetail {
   fps: number;
   frames: number;
 }
+/** `progress` events while the model downloads: bytes so far, and the total when the server says it */
+export interface WgsegProgressDetail {
+  loaded: number;
+  total?: number;
+}
 export interface WgsegErrorDetail {
   message: string;
   code?: string;
@@ -53,7 +58,9 @@ canvas { display: block; width: 100%; height: auto; }
 video { display: none; }
 .msg { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; padding: 1em; box-sizing: border-box;
   font: 14px/1.4 system-ui, sans-serif; text-align: center; background: rgba(0, 0, 0, 0.75); }
-.msg[hidden] { display: none; }`;
+.msg[hidden] { display: none; }
+progress { position: absolute; left: 10%; bottom: 1em; width: 80%; }
+progress[hidden] { display: none; }`;
 
 /** One stylesheet object adopted by every view's shadow root. */
 let sheet: CSSStyleSheet | null = null;
@@ -67,8 +74,10 @@ const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
  * `<wgseg-view src="camera" model="selfie" mode="blur">`: live segmentation of a camera, video or
  * image on a WebGPU canvas in its shadow DOM. Attributes: src (camera | image URL | video URL), model
  * (a .tflite/.onnx URL or selfie | selfie-landscape), mode (mask | blur | replace | cutout),
- * background (a CSS colour or an image URL, for replace), fps-cap. Events: ready, frame, error, and
- * devicelost (the view then recovers on its own onto a new device and fires ready again).
+ * background (a CSS colour or an image URL, for replace), fps-cap, cache (models are kept in Cache
+ * Storage 'wgseg-models' by default; "off" fetches every time, another value names the cache).
+ * Events: progress (the model's download, also shown as a bar), ready, frame, error, and devicelost
+ * (the view then recovers on its own onto a new device and fires ready again).
  */
 export class WgsegView extends HTMLElement {
   static observedAttributes = ['src', 'model', 'mode', 'background', 'fps-cap'];
@@ -105,6 +114,7 @@ export class WgsegView extends HTMLElement {
   readonly #canvas: HTMLCanvasElement;
   readonly #video: HTMLVideoElement;
   readonly #msg: HTMLDivElement;
+  readonly #bar: HTMLProgressElement;
   #abort: AbortController | null = null;
   #wake: (() => void) | null = null;
   #dirty = true;
@@ -126,7 +136,8 @@ export class WgsegView extends HTMLElement {
     this.#video = element('video', { muted: '', playsinline: '' });
     this.#video.muted = true;
     this.#msg = element('div', { class: 'msg', part: 'message', role: 'alert', hidden: '' });
-    root.append(this.#canvas, this.#video, this.#msg);
+    this.#bar = element('progress', { part: 'progress', hidden: '' });
+    root.append(this.#canvas, this.#video, this.#msg, this.#bar);
   }
 
   connectedCallback(): void {
@@ -286,7 +297,23 @@ export class WgsegView extends HTMLElement {
             this.#renderer = null;
             if (model) releaseModel(modelUrl);
             (model = null), (modelUrl = want);
-            model = await acquireModel(want, this.getAttribute('model') || 'selfie');
+            const bar = this.#bar,
+              cache = this.getAttribute('cache');
+            bar.removeAttribute('value');
+            bar.hidden = false;
+            try {
+              model = await acquireModel(
+                want,
+                this.getAttribute('model') || 'selfie',
+                cache !== 'off' && (cache || true),
+                (loaded, total) => {
+                  if (total) (bar.max = total), (bar.value = loaded);
+                  this.#emit<WgsegProgressDetail>('progress', { loaded, total });
+                },
+              );
+            } finally {
+              bar.hidden = true;
+            }
             if (signal.aborted) break;
             changed = true;
           }

@@ -101,6 +101,8 @@ export interface Server {
 export interface ServeOptions {
   /** extra response headers per request path (e.g. a Content-Security-Policy for one page) */
   headers?: (path: string) => Record<string, string> | undefined;
+  /** paths whose body is sent slowly, `bytes` at a time every `ms` (with its content-length): how download progress is tested */
+  chunked?: (path: string) => { bytes: number; ms: number } | undefined;
 }
 
 /** A static file server for `dir` on 127.0.0.1 (random port); folders serve their index.html. */
@@ -113,12 +115,19 @@ export async function serveDir(dir: string, opts: ServeOptions = {}): Promise<Se
     if (file !== root && !file.startsWith(root + sep)) return void res.writeHead(403).end();
     try {
       const body = await readFile(file);
+      const slow = req.method !== 'HEAD' && opts.chunked?.(path);
       res.writeHead(200, {
         'content-type': MIME[extname(file)] ?? 'application/octet-stream',
         'cache-control': 'no-store',
+        ...(slow && { 'content-length': String(body.length) }),
         ...opts.headers?.(path),
       });
-      res.end(req.method === 'HEAD' ? undefined : body);
+      if (!slow) return void res.end(req.method === 'HEAD' ? undefined : body);
+      for (let at = 0; at < body.length && !res.destroyed; at += slow.bytes) {
+        res.write(body.subarray(at, at + slow.bytes));
+        await new Promise((r) => setTimeout(r, slow.ms));
+      }
+      res.end();
     } catch {
       res.writeHead(404).end();
     }

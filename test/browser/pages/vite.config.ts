@@ -4,7 +4,7 @@ import { defineConfig } from 'vite';
 
 // Test-only pages (not part of the site): built from the repository root so that the engine's
 // import.meta.glob('/shaders/**') finds the shaders. test/browser/device-loss.test.ts runs
-// `vite build --config test/browser/pages/vite.config.ts --outDir <tmp>`.
+// `vite build --config test/browser/pages/vite.config.ts --outDir <tmp>`, as does model-load.test.ts.
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 export default defineConfig({
@@ -14,6 +14,11 @@ export default defineConfig({
   resolve: { alias: { wgsl_reflect: resolve(root, 'node_modules/wgsl_reflect/wgsl_reflect.module.js') } },
   build: {
     target: 'es2022',
-    rollupOptions: { input: { 'device-loss': resolve(root, 'test/browser/pages/device-loss.html') } },
+    rollupOptions: {
+      input: {
+        'device-loss': resolve(root, 'test/browser/pages/device-loss.html'),
+        'model-load': resolve(root, 'test/browser/pages/model-load.html'),
+      },
+    },
   },
 });
