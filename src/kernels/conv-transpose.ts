@@ -57,7 +57,7 @@ function geometry(x: TensorInfo | undefined, w: TensorInfo | undefined, b: Tenso
   if (x.shape.length !== 4) {
     throw new WgsegError(
       'BAD_SHAPE',
-      `${OP}: only 2-D is supported (X of rank 4, NCHW); got X [${x.shape.join(',')}] (${x.shape.length - 2}-D)`,
+      `${OP}: only 1-D and 2-D are supported (X of rank 3 or 4); got X [${x.shape.join(',')}] (${x.shape.length - 2}-D)`,
     );
   }
   if (x.dtype !== 'f32' && x.dtype !== 'f16')
@@ -246,6 +246,55 @@ function phaseVariant(sg: boolean): Variant {
   };
 }
 
+const variants2d: Variant[] = [
+  phaseVariant(true),
+  phaseVariant(false),
+  {
+    name: 'direct',
+    applies(inputs, attrs) {
+      const g = geometry(inputs[0], inputs[1], inputs[2], attrs);
+      const total = g.N * g.M * g.axes[0].out * g.axes[1].out;
+      return total < 2 ** 32 && Math.ceil(total / WG) <= MAX_Z * MAX_Z;
+    },
+    encode: (rt, inputs, [y], attrs) => encodeDirect(rt, inputs, y, attrs),
+  },
+];
+
+// 1-D (X [N, C, L], W [C, M/group, k]) runs as 2-D with H = 1: the same buffers seen as [N, C, 1, L]
+// and [C, M/group, 1, k], the spatial attributes given a unit first axis.
+const is1d = (inputs: (TensorInfo | undefined)[]) => inputs[0]?.shape.length === 3;
+const lift = <T extends TensorInfo>(t: T | undefined): T | undefined =>
+  t && t.shape.length === 3 ? { ...t, shape: [t.shape[0], t.shape[1], 1, t.shape[2]] } : t;
+const liftInputs = <T extends TensorInfo>(ins: (T | undefined)[]) =>
+  is1d(ins) ? [lift(ins[0]), lift(ins[1]), ...ins.slice(2)] : ins;
+function liftAttrs(inputs: (TensorInfo | undefined)[], a: Attrs): Attrs {
+  if (!is1d(inputs)) return a;
+  const one = (name: string, unit: number) => {
+    const v = a[name] as number[] | undefined;
+    return v === undefined ? {} : { [name]: v.length === 1 ? [unit, v[0]] : v };
+  };
+  const pads = a.pads as number[] | undefined;
+  const os = a.output_shape as number[] | undefined;
+  return {
+    ...a,
+    ...one('kernel_shape', 1),
+    ...one('strides', 1),
+    ...one('dilations', 1),
+    ...one('output_padding', 0),
+    ...(pads?.length === 2 ? { pads: [0, pads[0], 0, pads[1]] } : {}),
+    ...(os !== undefined ? { output_shape: [1, os[os.length - 1]] } : {}),
+  };
+}
+const variants: Variant[] = variants2d.map((v) => ({
+  name: v.name,
+  applies: v.applies && ((inputs, attrs, info) => v.applies!(liftInputs(inputs), liftAttrs(inputs, attrs), info)),
+  prepack:
+    v.prepack &&
+    ((rt, index, data, inputs, attrs) => v.prepack!(rt, index, data, liftInputs(inputs), liftAttrs(inputs, attrs))),
+  encode: (rt, inputs, [y], attrs, host) =>
+    v.encode(rt, liftInputs(inputs), [lift(y)!], liftAttrs(inputs, attrs), host),
+}));
+
 /**
  * Variants in default order: today's kernel first (the subgroup one where the device has subgroups
  * of 8, else the portable one), then the direct kernel. The direct one wins cold start on small
@@ -254,24 +303,14 @@ function phaseVariant(sg: boolean): Variant {
 export const convTransposeKernels: OpKernel[] = [
   withVariants({
     op: OP,
-    infer([x, w, b], attrs) {
-      const g = geometry(x, w, b, attrs);
+    infer(inputs, attrs) {
+      const [x, w, b] = liftInputs(inputs);
+      const g = geometry(x, w, b, liftAttrs(inputs, attrs));
       activationUniforms(attrs, OP);
-      return [{ shape: [g.N, g.M, g.axes[0].out, g.axes[1].out], dtype: g.dtype }];
+      const spatialOut = is1d(inputs) ? [g.axes[1].out] : [g.axes[0].out, g.axes[1].out];
+      return [{ shape: [g.N, g.M, ...spatialOut], dtype: g.dtype }];
     },
-    variants: [
-      phaseVariant(true),
-      phaseVariant(false),
-      {
-        name: 'direct',
-        applies(inputs, attrs) {
-          const g = geometry(inputs[0], inputs[1], inputs[2], attrs);
-          const total = g.N * g.M * g.axes[0].out * g.axes[1].out;
-          return total < 2 ** 32 && Math.ceil(total / WG) <= MAX_Z * MAX_Z;
-        },
-        encode: (rt, inputs, [y], attrs) => encodeDirect(rt, inputs, y, attrs),
-      },
-    ],
+    variants,
   }),
 ];
 

@@ -28,7 +28,6 @@ export const ONNX_TESTS_DIR = resolve(REPO_ROOT, '../shared/onnx-node-tests');
  * listed even while they pass, so a kernel that sides with onnxruntime there is not a failure).
  */
 const D3 = '3-D spatial case: wgseg kernels are 2-D (NCHW; pools also 1-D) only';
-const D1 = '1-D spatial case: ConvTranspose is 2-D (NCHW) only';
 export const KNOWN_GAPS: Record<string, { reason: string; disputed?: true }> = {
   test_affine_grid_3d: { reason: D3 },
   test_affine_grid_3d_align_corners: { reason: D3 },
@@ -42,7 +41,6 @@ export const KNOWN_GAPS: Record<string, { reason: string; disputed?: true }> = {
   test_maxpool_3d_dilations: { reason: D3 },
   test_maxpool_3d_dilations_use_ref_impl: { reason: D3 },
   test_maxpool_3d_dilations_use_ref_impl_large: { reason: D3 },
-  test_convtranspose_1d: { reason: D1 },
   test_convtranspose_3d: { reason: D3 },
   test_gridsample_volumetric_bilinear_align_corners_0: { reason: D3 },
   test_gridsample_volumetric_bilinear_align_corners_1: { reason: D3 },

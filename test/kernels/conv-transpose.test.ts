@@ -282,16 +282,7 @@ describe('ConvTranspose', () => {
         { shape: [1, 2, 9, 9], dtype: 'f32' },
       ]);
     });
-    it('1-D and 3-D inputs', () => {
-      throws(
-        [
-          { shape: [1, 4, 5], dtype: 'f32' },
-          { shape: [4, 2, 3], dtype: 'f32' },
-        ],
-        {},
-        'BAD_SHAPE',
-        /only 2-D.*1-D/,
-      );
+    it('3-D inputs (1-D runs: see below)', () => {
       throws(
         [
           { shape: [1, 4, 5, 5, 5], dtype: 'f32' },
@@ -299,9 +290,10 @@ describe('ConvTranspose', () => {
         ],
         {},
         'BAD_SHAPE',
-        /only 2-D.*3-D/,
+        /only 1-D and 2-D.*3-D/,
       );
     });
+
     it('bad shapes', () => {
       throws([x, { shape: [3, 2, 3, 3], dtype: 'f32' }], {}, 'BAD_SHAPE', /W \[3,2,3,3\]/);
       throws([x, w, { shape: [3], dtype: 'f32' }], {}, 'BAD_SHAPE', /B \[3\]/);
@@ -329,5 +321,69 @@ describe('ConvTranspose', () => {
       );
       throws([x, { shape: w.shape, dtype: 'f16' }], {}, 'UNSUPPORTED_DTYPE', /dtype/);
     });
+  });
+});
+
+describe('ConvTranspose 1-D (runs as 2-D with H = 1)', () => {
+  // [X, W, attrs]: the f64 reference is the 2-D one on [N, C, 1, L] with a unit first spatial axis
+  const cases: [number[], number[], Attrs][] = [
+    [[1, 1, 3], [1, 2, 3], {}], // conformance convtranspose_1d
+    [[2, 4, 9], [4, 3, 4], { strides: [2], pads: [1, 2] }],
+    [[1, 6, 7], [6, 1, 3], { group: 3, dilations: [2], output_padding: [1], strides: [2] }],
+    [[1, 3, 5], [3, 5, 3], { strides: [3], auto_pad: 'SAME_UPPER' }],
+    [[2, 2, 6], [2, 4, 5], { strides: [2], output_shape: [14] }],
+  ];
+  for (const [xs, ws, attrs] of cases) {
+    it(`X [${xs}] W [${ws}] ${JSON.stringify(attrs)}`, async () => {
+      const r = rng(xs[2] * 7 + ws[2]);
+      const x = Float32Array.from(r.array(numel(xs)));
+      const w = Float32Array.from(r.array(numel(ws)));
+      const M = ws[1] * ((attrs.group as number | undefined) ?? 1);
+      const b = Float32Array.from(r.array(M));
+      const two = (v: unknown, unit: number) => (v === undefined ? undefined : [unit, ...(v as number[])]);
+      const pads = attrs.pads as number[] | undefined;
+      const want = convTransposeRef({
+        x,
+        xShape: [xs[0], xs[1], 1, xs[2]],
+        w,
+        wShape: [ws[0], ws[1], 1, ws[2]],
+        b,
+        group: attrs.group as number | undefined,
+        strides: two(attrs.strides, 1),
+        dilations: two(attrs.dilations, 1),
+        outputPadding: two(attrs.output_padding, 0),
+        pads: pads && [0, pads[0], 0, pads[1]],
+        outputShape: two(attrs.output_shape, 1),
+        autoPad: attrs.auto_pad as ConvTransposeRefArgs['autoPad'],
+      });
+      const [y] = await runOp(
+        'ConvTranspose',
+        [
+          { data: x, shape: xs },
+          { data: w, shape: ws },
+          { data: b, shape: [M] },
+        ],
+        attrs,
+      );
+      expect(y.shape).toEqual([want.shape[0], want.shape[1], want.shape[3]]);
+      expectClose(y.data, want.data, TOL.f32Reduce, JSON.stringify(attrs));
+    });
+  }
+
+  it('f16 when the adapter has shader-f16', async () => {
+    if (!(await gpu()).info.f16) return;
+    const r = rng(5);
+    const x = Array.from(r.array(2 * 4 * 8), (v) => fromHalf(toHalf(v)));
+    const w = Array.from(r.array(4 * 3 * 3), (v) => fromHalf(toHalf(v)));
+    const want = convTransposeRef({ x, xShape: [2, 4, 1, 8], w, wShape: [4, 3, 1, 3], strides: [1, 2] });
+    const [y] = await runOp(
+      'ConvTranspose',
+      [
+        { data: x, shape: [2, 4, 8], dtype: 'f16' },
+        { data: w, shape: [4, 3, 3], dtype: 'f16' },
+      ],
+      { strides: [2] },
+    );
+    expectClose(y.data, want.data, TOL.f16, 'f16 1-D');
   });
 });
