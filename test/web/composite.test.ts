@@ -59,13 +59,14 @@ const BW = 32,
   BH = 48;
 const BG_COLOR: [number, number, number] = [0.2, 0.7, 0.35];
 
-type Case = { name: string; mode: CompositeMode; background?: 'color' | 'image' };
+type Case = { name: string; mode: CompositeMode; background?: 'color' | 'image'; transparent?: boolean };
 const CASES: Case[] = [
   { name: 'mask', mode: 'mask' },
   { name: 'replace (default gradient)', mode: 'replace' },
   { name: 'replace (colour)', mode: 'replace', background: 'color' },
   { name: 'replace (image, cover-fitted)', mode: 'replace', background: 'image' },
   { name: 'cutout', mode: 'cutout' },
+  { name: 'cutout (transparent: the frame, alpha = mask)', mode: 'cutout', transparent: true },
 ];
 
 describe('Compositor', () => {
@@ -75,7 +76,7 @@ describe('Compositor', () => {
     expect(coverFit(64, 48, 128, 96)).toEqual([1, 1, 0, 0]);
   });
 
-  it.each(CASES)('$name matches the float64 reference', async ({ mode, background }) => {
+  it.each(CASES)('$name matches the float64 reference', async ({ mode, background, transparent }) => {
     expect(COMPOSITE_MODES).toContain(mode);
     const rt = await gpu(),
       device = rt.device,
@@ -117,6 +118,7 @@ describe('Compositor', () => {
         hi: HI,
         tint: TINT as [number, number, number, number],
         background: bg,
+        transparent,
       });
       enc.copyTextureToBuffer({ texture: target }, { buffer: read, bytesPerRow: W * 4 }, [W, H]);
       device.queue.submit([enc.finish()]);
@@ -129,9 +131,18 @@ describe('Compositor', () => {
             ? (x, y, c) => bilinearRgba8(bgImage, BW, BH, (x + 0.5) / W, ((y + 0.5) / H) * 0.5 + 0.25, c)
             : undefined;
       const want = reference(mode, frame, mask, bgRef);
+      // transparent: the frame as it is with alpha = the softened mask m, which the reference's replace
+      // formula gives as 1 - m for a black frame over a white background; else opaque
+      const white: BgRef = () => 1;
+      const alpha = transparent ? reference('replace', new Uint8Array(W * H * 4), mask, white) : null;
       let worst = 0;
-      for (let i = 0; i < W * H; i++)
-        for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(got[i * 4 + c] / 255 - want[i * 3 + c]));
+      for (let i = 0; i < W * H; i++) {
+        for (let c = 0; c < 3; c++) {
+          const w = transparent ? frame[i * 4 + c] / 255 : want[i * 3 + c];
+          worst = Math.max(worst, Math.abs(got[i * 4 + c] / 255 - w));
+        }
+        worst = Math.max(worst, Math.abs(got[i * 4 + 3] / 255 - (alpha ? 1 - alpha[i * 3] : 1)));
+      }
       expect(worst).toBeLessThan(1.5 / 255);
     } finally {
       comp.dispose();
