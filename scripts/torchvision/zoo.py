@@ -27,8 +27,9 @@ import torchvision.models.segmentation as seg
 SEGMENTATION = tvm.list_models(module=seg)
 CLASSIFICATION = [m for m in tvm.list_models(module=tvm)]
 # Small inputs each family accepts: ViT is built for its input (image_size, a multiple of the
-# patch), MaxViT's 7x7 partitions need 224 (7 at stride 32), Inception v3 needs at least 75.
-SIZE = {'vit_h': 56, 'vit': 64, 'maxvit': 224, 'inception_v3': 96}
+# patch), MaxViT's 7x7 partitions need 224 (7 at stride 32), Inception v3 needs at least 75; AlexNet
+# and VGG pool adaptively to 6x6 / 7x7, which the exporter takes only as an exact division (224).
+SIZE = {'vit_h': 56, 'vit': 64, 'maxvit': 224, 'inception_v3': 96, 'alexnet': 224, 'vgg': 224}
 DEFAULT_SIZE = 64
 MEAN = np.array([0.485, 0.456, 0.406], np.float32).reshape(1, 3, 1, 1)
 STD = np.array([0.229, 0.224, 0.225], np.float32).reshape(1, 3, 1, 1)
