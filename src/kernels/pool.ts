@@ -7,7 +7,7 @@ import { withVariants } from './variants';
 import type { Attrs } from '../core/attrs';
 import type { GpuTensor, KernelContext, OpKernel, TensorInfo } from '../core/op';
 
-// MaxPool / AveragePool (2-D, and 1-D as H = 1): variants 'window' (pool.wgsl, an output per lane,
+// MaxPool / AveragePool (2-D, 1-D as H = 1, 3-D with a depth axis in pool.wgsl only): variants 'window' (pool.wgsl, an output per lane,
 // the default) and 'row4' (pool-row.wgsl, 4 adjacent outputs per lane reading shared input columns
 // once; unit width dilation). The global pools are reductions over the spatial dims
 // (shaders/reduce/reduce.wgsl): 'planes' first (1-32 lanes per plane, several planes per workgroup;
@@ -59,10 +59,11 @@ function axisGeometry(
 
 function geometry(op: string, x: TensorInfo, attrs: Attrs): Axis[] {
   const rank = x.shape.length;
-  if (rank === 5)
-    throw new WgsegError('BAD_SHAPE', `${op}: 3-D pooling ([${x.shape.join(',')}]) is not supported; 1-D and 2-D only`);
-  if (rank !== 3 && rank !== 4)
-    throw new WgsegError('BAD_SHAPE', `${op}: input must be [N,C,W] or [N,C,H,W], got [${x.shape.join(',')}]`);
+  if (rank < 3 || rank > 5)
+    throw new WgsegError(
+      'BAD_SHAPE',
+      `${op}: input must be [N,C,W], [N,C,H,W] or [N,C,D,H,W], got [${x.shape.join(',')}]`,
+    );
   const sd = rank - 2;
   const ints = (name: string, dflt: number[] | undefined, len: number, min: number) => {
     const v = intsAttr(attrs, name, dflt, op);
@@ -88,7 +89,15 @@ function geometry(op: string, x: TensorInfo, attrs: Attrs): Axis[] {
   const axes = x.shape
     .slice(2)
     .map((size, i) => axisGeometry(op, size, k[i], s[i], d[i], p[i], p[i + sd], autoPad, ceil));
-  return sd === 1 ? [{ size: 1, out: 1, k: 1, s: 1, d: 1, begin: 0, end: 0 }, axes[0]] : axes;
+  return sd === 1 ? [UNIT, axes[0]] : axes;
+}
+
+const UNIT: Axis = { size: 1, out: 1, k: 1, s: 1, d: 1, begin: 0, end: 0 };
+
+/** Depth, height and width axes (a unit depth below 3-D). */
+function dhw(op: string, x: TensorInfo, attrs: Attrs): [Axis, Axis, Axis] {
+  const g = geometry(op, x, attrs);
+  return g.length === 3 ? [g[0], g[1], g[2]] : [UNIT, g[0], g[1]];
 }
 
 function checkDtype(op: string, x: TensorInfo | undefined, ok: DType[]): TensorInfo {
@@ -108,7 +117,7 @@ function encodePool(
   indices: GpuTensor | undefined,
   attrs: Attrs,
 ) {
-  const [h, w] = geometry(op, x, attrs);
+  const [dd, h, w] = dhw(op, x, attrs);
   const OQ = row ? ceilDiv(w.out, 4) : w.out;
   const n = row ? y.shape[0] * y.shape[1] * h.out * OQ : numel(y.shape);
   const mode = op === 'MaxPool' ? 0 : intAttr(attrs, 'count_include_pad', 0, op) !== 0 ? 2 : 1;
@@ -127,7 +136,7 @@ function encodePool(
       mode,
       col_major: intAttr(attrs, 'storage_order', 0, op),
       with_idx: indices ? 1 : 0,
-      ...(row ? { OQ } : {}),
+      ...(row ? { OQ } : { depth: [dd.size, dd.out, dd.k, dd.s], depth2: [dd.d, dd.begin, dd.end, 0] }),
     },
     buffers: { x: x.buffer, y: y.buffer, idx: indices?.buffer ?? scratch! },
     workgroups: linearGrid(n, 64),
@@ -142,11 +151,11 @@ function pool(op: 'MaxPool' | 'AveragePool'): OpKernel {
     keepsRange: op === 'MaxPool',
     infer(inputs, attrs) {
       const x = checkDtype(op, inputs[0], dtypes);
-      const [h, w] = geometry(op, x, attrs);
+      const outs = geometry(op, x, attrs).map((a) => a.out);
       const order = intAttr(attrs, 'storage_order', 0, op);
       if (order !== 0 && order !== 1)
         throw new WgsegError('BAD_ATTRIBUTE', `${op}: storage_order ${order} must be 0 or 1`);
-      const shape = [x.shape[0], x.shape[1], ...(x.shape.length === 4 ? [h.out] : []), w.out];
+      const shape = [x.shape[0], x.shape[1], ...(x.shape.length === 3 ? outs.slice(-1) : outs)];
       const y = { shape, dtype: x.dtype };
       // Indices (second output) unless the caller says only one output is used (`__outputs: 1`)
       return op === 'MaxPool' && intAttr(attrs, '__outputs', 2, op) > 1 ? [y, { shape, dtype: 'i32' }] : [y];
@@ -155,8 +164,8 @@ function pool(op: 'MaxPool' | 'AveragePool'): OpKernel {
       { name: 'window', encode: (rt, [x], [y, indices], attrs) => encodePool(rt, op, false, x!, y, indices, attrs) },
       {
         name: 'row4',
-        // it feeds each input column to the outputs whose window holds it: columns must be unit-dilated
-        applies: (inputs, attrs) => geometry(op, inputs[0]!, attrs)[1].d === 1,
+        // it feeds each input column to the outputs whose window holds it: columns must be unit-dilated; 2-D and 1-D only
+        applies: (inputs, attrs) => inputs[0]!.shape.length < 5 && geometry(op, inputs[0]!, attrs)[1].d === 1,
         encode: (rt, [x], [y, indices], attrs) => encodePool(rt, op, true, x!, y, indices, attrs),
       },
     ],

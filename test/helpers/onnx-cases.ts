@@ -27,20 +27,10 @@ export const ONNX_TESTS_DIR = resolve(REPO_ROOT, '../shared/onnx-node-tests');
  * `disputed` rows may also mismatch: their expected values are themselves in question (they stay
  * listed even while they pass, so a kernel that sides with onnxruntime there is not a failure).
  */
-const D3 = '3-D spatial case: wgseg kernels are 2-D (NCHW; pools also 1-D) only';
+const D3 = '3-D spatial case: wgseg kernels are 2-D (NCHW; pools also 1-D and 3-D, ConvTranspose also 1-D) only';
 export const KNOWN_GAPS: Record<string, { reason: string; disputed?: true }> = {
   test_affine_grid_3d: { reason: D3 },
   test_affine_grid_3d_align_corners: { reason: D3 },
-  test_averagepool_3d_default: { reason: D3 },
-  test_averagepool_3d_dilations_large_count_include_pad_is_0_ceil_mode_is_False: { reason: D3 },
-  test_averagepool_3d_dilations_large_count_include_pad_is_0_ceil_mode_is_True: { reason: D3 },
-  test_averagepool_3d_dilations_large_count_include_pad_is_1_ceil_mode_is_False: { reason: D3 },
-  test_averagepool_3d_dilations_large_count_include_pad_is_1_ceil_mode_is_True: { reason: D3 },
-  test_averagepool_3d_dilations_small: { reason: D3 },
-  test_maxpool_3d_default: { reason: D3 },
-  test_maxpool_3d_dilations: { reason: D3 },
-  test_maxpool_3d_dilations_use_ref_impl: { reason: D3 },
-  test_maxpool_3d_dilations_use_ref_impl_large: { reason: D3 },
   test_convtranspose_3d: { reason: D3 },
   test_gridsample_volumetric_bilinear_align_corners_0: { reason: D3 },
   test_gridsample_volumetric_bilinear_align_corners_1: { reason: D3 },

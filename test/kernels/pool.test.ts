@@ -3,7 +3,7 @@ import { WgsegError } from '../../src/core/errors';
 import { gpu, runOp } from '../helpers/gpu';
 import { rng } from '../helpers/random';
 import { TOL, expectClose } from '../helpers/tolerance';
-import { poolAttrs, poolRef, type PoolOpts } from '../reference/pool';
+import { poolAttrs, poolRef, type PoolOpts, pool3dRef } from '../reference/pool';
 import { reduceAll } from '../reference/softmax';
 
 const r = rng(7);
@@ -122,6 +122,50 @@ describe('AveragePool', () => {
   });
 });
 
+describe('3-D MaxPool / AveragePool', () => {
+  const r = rng(33);
+  // [shape, kernel, strides, dilations, pads, count_include_pad]
+  const cases: [number[], number[], number[]?, number[]?, number[]?, boolean?][] = [
+    [
+      [1, 2, 5, 6, 7],
+      [2, 2, 2],
+    ],
+    [
+      [2, 3, 6, 5, 4],
+      [3, 2, 2],
+      [2, 1, 2],
+      [1, 2, 1],
+      [1, 0, 1, 1, 1, 0],
+    ],
+    [[1, 1, 7, 7, 7], [2, 3, 2], [1, 2, 2], [2, 1, 2], [0, 1, 1, 1, 1, 0], true],
+  ];
+  for (const [shape, kernel, strides, dilations, pads, cip] of cases) {
+    for (const kind of ['max', 'avg'] as const) {
+      it(`${kind} [${shape}] kernel [${kernel}] strides [${strides ?? ''}] dilations [${dilations ?? ''}] pads [${pads ?? ''}]${cip ? ' count_include_pad' : ''}`, async () => {
+        const x = Float32Array.from(
+          r.array(
+            shape.reduce((a, b) => a * b, 1),
+            -5,
+            5,
+          ),
+        );
+        const want = pool3dRef(x, shape, kind, kernel, strides, dilations, pads, cip);
+        const attrs = {
+          kernel_shape: kernel,
+          ...(strides ? { strides } : {}),
+          ...(dilations ? { dilations } : {}),
+          ...(pads ? { pads } : {}),
+          ...(cip ? { count_include_pad: 1 } : {}),
+        };
+        const outs = await runOp(kind === 'max' ? 'MaxPool' : 'AveragePool', [{ data: x, shape }], attrs);
+        expect(outs[0].shape).toEqual(want.shape);
+        expectClose(outs[0].data, want.y, kind === 'max' ? TOL.exact : TOL.f32, `${kind} 3-D`);
+        if (kind === 'max') expect(Array.from(outs[1].data)).toEqual(want.indices);
+      });
+    }
+  }
+});
+
 describe('GlobalAveragePool / GlobalMaxPool', () => {
   for (const shape of [
     [2, 3, 5, 7],
@@ -145,9 +189,13 @@ describe('GlobalAveragePool / GlobalMaxPool', () => {
 });
 
 describe('pool errors', () => {
-  const x = { data: new Float32Array(2 * 8), shape: [1, 2, 2, 2, 2] };
-  it('rejects 3-D pooling, missing kernel_shape, bad attributes, windows that do not fit, integer averages', async () => {
-    await expectError(runOp('MaxPool', [x], { kernel_shape: [2, 2, 2] }), 'BAD_SHAPE', /MaxPool: 3-D pooling/);
+  const x = { data: new Float32Array(2 * 8 * 2), shape: [1, 2, 2, 2, 2, 2] };
+  it('rejects 4-D pooling, missing kernel_shape, bad attributes, windows that do not fit, integer averages', async () => {
+    await expectError(
+      runOp('MaxPool', [x], { kernel_shape: [2, 2, 2, 2] }),
+      'BAD_SHAPE',
+      /MaxPool: input must be .*\[N,C,D,H,W\]/,
+    );
     await expectError(
       runOp('AveragePool', [{ data: new Float32Array(16), shape: [1, 1, 4, 4] }]),
       'BAD_ATTRIBUTE',

@@ -85,3 +85,48 @@ export function poolAttrs(o: PoolOpts, count = false) {
   if (count) a.count_include_pad = 1;
   return a;
 }
+
+/**
+ * 3-D MaxPool / AveragePool over [N, C, D, H, W] with explicit pads [front, top, left, back, bottom,
+ * right] (no auto_pad, no ceil): every output position visits its window directly. Max also gives
+ * the flat index (over the whole tensor) of the first maximum.
+ */
+export function pool3dRef(
+  x: ArrayLike<number>,
+  shape: number[],
+  kind: 'max' | 'avg',
+  k: number[],
+  s: number[] = [1, 1, 1],
+  d: number[] = [1, 1, 1],
+  pads: number[] = [0, 0, 0, 0, 0, 0],
+  countIncludePad = false,
+): { y: number[]; indices: number[]; shape: number[] } {
+  const [N, C, ...size] = shape;
+  const out = [0, 1, 2].map((i) => Math.floor((size[i] + pads[i] + pads[i + 3] - d[i] * (k[i] - 1) - 1) / s[i]) + 1);
+  const y: number[] = [],
+    indices: number[] = [];
+  for (let p = 0; p < N * C; p++)
+    for (let a = 0; a < out[0]; a++)
+      for (let b = 0; b < out[1]; b++)
+        for (let c = 0; c < out[2]; c++) {
+          let best = -Infinity,
+            at = -1,
+            sum = 0,
+            count = 0,
+            padded = 0;
+          for (let i = 0; i < k[0]; i++)
+            for (let j = 0; j < k[1]; j++)
+              for (let l = 0; l < k[2]; l++) {
+                const z = [a * s[0] - pads[0] + i * d[0], b * s[1] - pads[1] + j * d[1], c * s[2] - pads[2] + l * d[2]];
+                if (z.every((v, q) => v >= -pads[q] && v < size[q] + pads[q + 3])) padded++;
+                if (z.some((v, q) => v < 0 || v >= size[q])) continue;
+                const idx = p * size[0] * size[1] * size[2] + (z[0] * size[1] + z[1]) * size[2] + z[2];
+                sum += x[idx];
+                count++;
+                if (x[idx] > best) (best = x[idx]), (at = idx);
+              }
+          y.push(kind === 'max' ? best : sum / (countIncludePad ? padded : count));
+          indices.push(at);
+        }
+  return { y, indices, shape: [N, C, ...out] };
+}
