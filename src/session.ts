@@ -360,6 +360,11 @@ export class Session {
     return this.planned?.plan.peakBytes;
   }
 
+  /** Bytes of the plan's constants on the GPU (weights as the kernels keep them; undefined until planned). */
+  get plannedConstantBytes(): number | undefined {
+    return this.planned?.exec.constBytes;
+  }
+
   /** Sum of every intermediate value's size: what the plan would need without reuse. */
   get plannedSumBytes(): number | undefined {
     return this.planned?.plan.sumBytes;

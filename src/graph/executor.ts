@@ -50,6 +50,8 @@ export class Executor {
 
   /** the runtime generation (device) the buffers were made on */
   readonly generation: number;
+  /** bytes of the constants on the GPU (weights as the kernels keep them: 8-bit quantized weights packed four to a word) */
+  constBytes = 0;
 
   private constructor(
     readonly rt: Runtime,
@@ -85,6 +87,7 @@ export class Executor {
     const constBytes =
       onGpu.reduce((a, n) => a + numel(g.values.get(n)!.shape as number[]) * BYTES[r.gpu.get(n)!], 0) +
       [...packs.values()].reduce((a, p) => a + p.data.length * BYTES[p.dtype], 0);
+    ex.constBytes = constBytes;
     const slotBytes = plan.slots.reduce((a, b) => a + b, 0);
     const what = `${g.source}: the plan's buffers (${plan.slots.length} intermediates, ${slotBytes} bytes; ${onGpu.length + packs.size} constants, ${constBytes} bytes)`;
     await rt.allocate(

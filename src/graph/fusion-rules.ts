@@ -1,5 +1,6 @@
 import { ACTIVATION_KINDS, PARAMETERLESS } from '../kernels/activation';
 import type { Attrs } from '../core/attrs';
+import { registry } from '../kernels/registry';
 import type { Graph, Node, ValueDesc } from './ir';
 import type { Resolved } from './shapes';
 
@@ -445,6 +446,101 @@ function postAffineIntoConv(c: Ctx, conv: Node, at: Map<Node, number>): boolean 
   return changed;
 }
 
+/** The value's producer among the live nodes. */
+const producerOf = (c: Ctx, value: string | undefined): Node | undefined =>
+  value ? c.g.nodes.find((n) => n.outputs[0] === value && !c.removed.has(n)) : undefined;
+
+/** A constant's values when it is one (int64 included, as numbers). */
+const constValues = (c: Ctx, name: string | undefined): number[] | undefined => {
+  const v = constant(c, name);
+  return v ? Array.from(v.data!, Number) : undefined;
+};
+
+const EIGHT_BIT = new Set(['uint8', 'int8']);
+
+/**
+ * QDQ around a Conv, as onnxruntime's static quantizer (QDQ format) writes it:
+ *   DequantizeLinear(x_q) , DequantizeLinear(constant 8-bit W, per tensor or per output channel on
+ *   axis 0) [, DequantizeLinear(constant int32 B, scale x_scale * w_scale, zero point 0)]
+ *   -> Conv [-> Relu] -> QuantizeLinear (per tensor, 8-bit)   =>   QLinearConv
+ * the integer path onnxruntime itself runs for this pattern: int32 accumulation and one
+ * requantization, weights 8-bit on the GPU. A Relu becomes the clamp at y's zero point. The float
+ * path (dequantized values through the f32 conv, then QuantizeLinear) is what the pattern means in
+ * ONNX too, but its f32 sum differs from the exact integer sum by rounding, which moves an output
+ * across a quantization step now and then (+-1 in y); the integer path is exact up to the f32
+ * requantization that onnxruntime also does. Anything else (scales computed at run time, other
+ * ops, 16-bit types) stays as written: DequantizeLinear -> float op -> QuantizeLinear.
+ */
+function qdqConvPatterns(c: Ctx, precision: Resolved['precision']): void {
+  const rec = registry.get('QLinearConv');
+  for (const q of c.g.nodes) {
+    if (q.op !== 'QuantizeLinear' || c.removed.has(q) || q.attrs.block_size) continue;
+    const ys = constValues(c, q.inputs[1]),
+      yz = q.inputs[2] ? constValues(c, q.inputs[2]) : [0];
+    const yt = q.inputs[2] ? c.g.values.get(q.inputs[2])!.type : 'uint8';
+    if (ys?.length !== 1 || yz?.length !== 1 || !EIGHT_BIT.has(yt)) continue;
+    let conv = producerOf(c, q.inputs[0]);
+    let relu: Node | undefined;
+    if (conv?.op === 'Relu' && soleConsumer(c, conv.outputs[0]) === q) {
+      relu = conv;
+      conv = producerOf(c, relu.inputs[0]);
+    }
+    if (conv?.op !== 'Conv' || soleConsumer(c, conv.outputs[0]) !== (relu ?? q)) continue;
+    if (c.g.values.get(conv.inputs[0])?.shape?.length !== 4) continue;
+    const [dx, dw] = [producerOf(c, conv.inputs[0]), producerOf(c, conv.inputs[1])];
+    if (dx?.op !== 'DequantizeLinear' || dw?.op !== 'DequantizeLinear' || dx.attrs.block_size || dw.attrs.block_size)
+      continue;
+    const xs = constValues(c, dx.inputs[1]),
+      xz = dx.inputs[2] ? constValues(c, dx.inputs[2]) : [0];
+    const w = constant(c, dw.inputs[0]),
+      ws = constValues(c, dw.inputs[1]),
+      wz = dw.inputs[2] ? constValues(c, dw.inputs[2]) : [0];
+    const xt = c.g.values.get(dx.inputs[0])!.type;
+    const M = w?.shape?.[0] as number;
+    if (xs?.length !== 1 || xz?.length !== 1 || !EIGHT_BIT.has(xt) || !w || !EIGHT_BIT.has(w.type)) continue;
+    if (!ws || !wz || (ws.length !== 1 && (ws.length !== M || (dw.attrs.axis ?? 1) !== 0))) continue;
+    let bias: string | undefined;
+    if (conv.inputs[2]) {
+      const db = producerOf(c, conv.inputs[2]);
+      const b = db?.op === 'DequantizeLinear' ? constant(c, db.inputs[0]) : undefined;
+      const bs = constValues(c, db?.inputs[1]);
+      const bz = db?.inputs[2] ? constValues(c, db.inputs[2]) : [0];
+      const want = (m: number) => Math.fround(xs[0] * ws[ws.length === 1 ? 0 : m]);
+      if (b?.type !== 'int32' || !bs || bz?.some((z) => z !== 0)) continue;
+      if (bs.some((s, m) => s !== want(bs.length === 1 ? 0 : m))) continue;
+      if (bs.length === 1 && ws.length > 1 && ws.some((s) => s !== ws[0])) continue;
+      bias = db!.inputs[0];
+    }
+    const zeroOf = (name: string | undefined, type: ValueDesc['type'], base: string) => {
+      if (name) return name;
+      const z = `${base}::zero${fresh++}`;
+      c.g.values.set(z, { name: z, type, shape: [], data: new Float64Array(1) });
+      c.gpu.set(z, 'i32');
+      return z;
+    };
+    const types = [xt, 'float32', xt, w.type, 'float32', w.type, 'float32', yt, 'int32'] as ValueDesc['type'][];
+    const attrs = rec?.planAttrs?.(conv.attrs, types, precision) ?? conv.attrs;
+    if (relu) attrs.q_lo = Math.max(attrs.q_lo as number, yz[0]);
+    q.op = 'QLinearConv';
+    q.name = conv.name;
+    q.attrs = attrs;
+    q.inputs = [
+      dx.inputs[0],
+      dx.inputs[1],
+      zeroOf(dx.inputs[2], xt, dx.name),
+      dw.inputs[0],
+      dw.inputs[1],
+      zeroOf(dw.inputs[2], w.type, dw.name),
+      q.inputs[1],
+      zeroOf(q.inputs[2], yt, q.name),
+      ...(bias ? [bias] : []),
+    ];
+    c.removed.add(conv);
+    if (relu) c.removed.add(relu);
+    c.consumers = consumersOf(c.g, c.removed);
+  }
+}
+
 /** Nodes no graph output depends on are dropped. */
 export function removeDead(g: Graph): Graph {
   const needed = new Set(g.outputs);
@@ -471,6 +567,7 @@ export function optimize(r: Resolved, opts: OptimizeOptions = {}): Resolved {
     const c: Ctx = { g, consumers: new Map(), outputs: new Set(g.outputs), removed: new Set(), gpu };
     const at = new Map(g.nodes.map((n, i) => [n, i] as const));
     c.consumers = consumersOf(g, c.removed);
+    qdqConvPatterns(c, r.precision);
     hardSwishPatterns(c);
     geluPatterns(c);
     mishPatterns(c);
