@@ -101,7 +101,7 @@ export interface Server {
 export interface ServeOptions {
   /** extra response headers per request path (e.g. a Content-Security-Policy for one page) */
   headers?: (path: string) => Record<string, string> | undefined;
-  /** paths whose body is sent slowly, `bytes` at a time every `ms` (with its content-length): how download progress is tested */
+  /** paths whose body is sent slowly, `bytes` at a time every `ms` (every response has its content-length): how download progress is tested */
   chunked?: (path: string) => { bytes: number; ms: number } | undefined;
 }
 
@@ -119,7 +119,7 @@ export async function serveDir(dir: string, opts: ServeOptions = {}): Promise<Se
       res.writeHead(200, {
         'content-type': MIME[extname(file)] ?? 'application/octet-stream',
         'cache-control': 'no-store',
-        ...(slow && { 'content-length': String(body.length) }),
+        'content-length': String(body.length),
         ...opts.headers?.(path),
       });
       if (!slow) return void res.end(req.method === 'HEAD' ? undefined : body);

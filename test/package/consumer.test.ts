@@ -2,8 +2,10 @@
 // bundled dist/index.d.ts), the tarball unpacked into a fresh project whose other dependencies link to this
 // repository's node_modules (no download), then: TypeScript strict with skipLibCheck off under
 // moduleResolution NodeNext and Bundler; a Node run of a small ONNX model from the tarball against
-// the f64 conv reference; `wgseg segment` from the installed bin with the shipped selfie model;
-// publint and @arethetypeswrong/cli (ESM-only profile) on the package.
+// the f64 conv reference; `wgseg segment` from the installed bin with the shipped selfie model; a
+// page importing `wgseg` type-checked with the DOM lib, built by Vite (this repository's, no config
+// beyond the chunk-size warning) and run in headless Chromium on WebGPU against the f64 conv
+// reference; publint and @arethetypeswrong/cli (ESM-only profile) on the package.
 import { execFile } from 'node:child_process';
 import {
   existsSync,
@@ -21,6 +23,7 @@ import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNpy } from '../../src/import/npy';
+import { closeChromium, launchChromium, serveDir, SKIP_BROWSER, watchPage } from '../helpers/browser';
 import { selfieScene } from '../models/selfie-scene';
 import { ensureCliBuilt } from '../helpers/npx';
 import { OnnxBuilder } from '../helpers/onnx-build';
@@ -47,6 +50,35 @@ export async function infer(model: Uint8Array, x: Float32Array): Promise<Float32
 }
 export const isBadInput = (e: unknown) => e instanceof WgsegError && e.code === 'BAD_INPUT';
 export const runtime: Promise<kernels.Runtime> = kernels.Runtime.create();
+`;
+
+/** The consumer's page: loads a model by URL with progress, runs it, leaves the result in window.__result. */
+const PAGE_TS = `import { Session, WgsegError } from 'wgseg';
+
+export interface PageResult {
+  y?: number[];
+  adapter?: string;
+  progress?: [number, number | undefined][];
+  error?: string;
+}
+async function main(): Promise<PageResult> {
+  const progress: [number, number | undefined][] = [];
+  const s = await Session.create('./model.onnx', { onProgress: (loaded, total) => progress.push([loaded, total]) });
+  const x = Float32Array.from((await (await fetch('./x.json')).json()) as number[]);
+  const out = await s.run({ x: { data: x, dims: [1, 2, 8, 8] } });
+  const y = Array.from(await Object.values(out)[0].read());
+  const adapter = s.rt.info.adapter;
+  s.dispose();
+  return { y, adapter, progress };
+}
+const done = (r: PageResult) => Object.assign(window, { __result: r });
+main().then(done, (e: unknown) => done({ error: e instanceof WgsegError ? \`\${e.code}: \${e.message}\` : String(e) }));
+`;
+const PAGE_HTML = `<!doctype html>
+<html lang="en">
+  <head><meta charset="utf-8" /><title>wgseg from npm</title></head>
+  <body><script type="module" src="./main.ts"></script></body>
+</html>
 `;
 
 beforeAll(async () => {
@@ -153,6 +185,80 @@ process.exit(0);
     }
     expect(worst).toBeLessThan(2.5 / 255);
   });
+
+  it.skipIf(!!SKIP_BROWSER)(
+    'a Vite build of a page importing wgseg runs on WebGPU in headless Chromium, equal to the f64 reference',
+    async () => {
+      const app = join(dir, 'app'),
+        web = join(dir, 'web');
+      writeFileSync(join(app, 'index.html'), PAGE_HTML);
+      writeFileSync(join(app, 'main.ts'), PAGE_TS);
+      // Vite does not type-check: tsc does, with the DOM lib, against the bundled declarations
+      const tsconfig = {
+        compilerOptions: {
+          moduleResolution: 'Bundler',
+          module: 'ESNext',
+          target: 'ES2022',
+          lib: ['ES2022', 'DOM'],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+        },
+        files: ['main.ts'],
+      };
+      writeFileSync(join(app, 'tsconfig.page.json'), JSON.stringify(tsconfig));
+      const tsc = await run(bin('tsc'), ['-p', 'tsconfig.page.json'], { cwd: app }).catch((e) => e);
+      expect(`${tsc.stdout ?? ''}${tsc.stderr ?? ''}`).toBe('');
+      // the one-module library is larger than Vite's default chunk warning (500 kB); any other warning fails
+      writeFileSync(join(app, 'vite.config.js'), 'export default { build: { chunkSizeWarningLimit: 2048 } };\n');
+      const vite = join(ROOT, 'node_modules/vite/bin/vite.js');
+      const built = await run(
+        process.execPath,
+        [vite, 'build', app, '--outDir', web, '--emptyOutDir', '--logLevel', 'warn'],
+        {
+          cwd: dir,
+        },
+      );
+      expect(`${built.stdout}${built.stderr}`).toBe('');
+
+      const r = rng(8);
+      const w = r.array(4 * 2 * 9, -0.5, 0.5);
+      const x = Float32Array.from(r.array(2 * 8 * 8));
+      const b = new OnnxBuilder({ opset: 17 });
+      b.output(b.node('Conv', [b.input('x', [1, 2, 8, 8]), b.init('w', w, [4, 2, 3, 3])], { pads: [1, 1, 1, 1] }));
+      const model = b.bytes();
+      writeFileSync(join(web, 'model.onnx'), model);
+      writeFileSync(join(web, 'x.json'), JSON.stringify(Array.from(x)));
+      const server = await serveDir(web);
+      const context = await launchChromium();
+      try {
+        const page = await context.newPage();
+        const { errors } = watchPage(page);
+        await page.goto(server.url);
+        await page.waitForFunction(() => '__result' in window, null, { timeout: 60_000 });
+        const got = await page.evaluate(
+          () =>
+            (
+              window as unknown as {
+                __result: { y?: number[]; adapter?: string; progress?: number[][]; error?: string };
+              }
+            ).__result,
+        );
+        console.log(
+          `a Vite-built page from the tarball in Chromium: adapter ${got.adapter}, progress ${JSON.stringify(got.progress)}`,
+        );
+        expect(got.error).toBeUndefined();
+        expect(errors).toEqual([]);
+        expect(got.adapter).toMatch(/\S/);
+        expect(got.progress?.at(-1)).toEqual([model.length, model.length]);
+        const want = convRef({ x, xShape: [1, 2, 8, 8], w, wShape: [4, 2, 3, 3], pads: [1, 1, 1, 1] });
+        expectClose(got.y!, want.data, TOL.f32Reduce, 'conv in a Vite-built page');
+      } finally {
+        await closeChromium(context);
+        await server.close();
+      }
+    },
+  );
 
   it('publint and arethetypeswrong (ESM-only) find no problem', async () => {
     const lint = await run(bin('publint'), [], { cwd: ROOT });
