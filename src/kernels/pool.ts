@@ -196,9 +196,85 @@ function globalPool(op: 'GlobalAveragePool' | 'GlobalMaxPool'): OpKernel {
   });
 }
 
+/**
+ * MaxUnpool: X and MaxPool's Indices (flat over the whole output) scattered into zeros. Output
+ * spatial size (in - 1) * stride + kernel - pads, or the optional output_shape input (host).
+ */
+const UNPOOL = 'MaxUnpool';
+function unpoolShape(
+  x: TensorInfo,
+  idx: TensorInfo | undefined,
+  attrs: Attrs,
+  outShape: number[] | undefined,
+): number[] {
+  if (!idx) throw new WgsegError('BAD_INPUT', `${UNPOOL}: needs inputs X and I`);
+  if (idx.dtype !== 'i32' && idx.dtype !== 'u32')
+    throw new WgsegError('UNSUPPORTED_DTYPE', `${UNPOOL}: indices must be int64/int32, got ${idx.dtype}`);
+  if (idx.shape.join() !== x.shape.join())
+    throw new WgsegError(
+      'BAD_SHAPE',
+      `${UNPOOL}: I [${idx.shape.join(',')}] must have X's shape [${x.shape.join(',')}]`,
+    );
+  const sd = x.shape.length - 2;
+  if (sd < 1) throw new WgsegError('BAD_SHAPE', `${UNPOOL}: X must be [N,C,D1,...], got [${x.shape.join(',')}]`);
+  const k = intsAttr(attrs, 'kernel_shape', undefined, UNPOOL);
+  const s = intsAttr(attrs, 'strides', Array(sd).fill(1), UNPOOL);
+  const p = intsAttr(attrs, 'pads', Array(2 * sd).fill(0), UNPOOL);
+  if (k.length !== sd || s.length !== sd || p.length !== 2 * sd)
+    throw new WgsegError('BAD_ATTRIBUTE', `${UNPOOL}: kernel_shape/strides/pads do not fit ${sd} spatial dims`);
+  const shape = [x.shape[0], x.shape[1], ...x.shape.slice(2).map((n, i) => (n - 1) * s[i] + k[i] - p[i] - p[i + sd])];
+  if (outShape) {
+    if (outShape.length !== x.shape.length || outShape[0] !== x.shape[0] || outShape[1] !== x.shape[1])
+      throw new WgsegError(
+        'BAD_SHAPE',
+        `${UNPOOL}: output_shape [${outShape.join(',')}] does not fit X [${x.shape.join(',')}]`,
+      );
+    return [...outShape];
+  }
+  if (shape.some((d) => d < 1)) throw new WgsegError('BAD_SHAPE', `${UNPOOL}: output [${shape.join(',')}] is empty`);
+  return shape;
+}
+
+const maxUnpool: OpKernel = {
+  op: UNPOOL,
+  hostInputs: [2],
+  keepsRange: true,
+  infer([x, idx], attrs, host) {
+    const t = checkDtype(UNPOOL, x, ['f32', 'f16', 'i32', 'u32']);
+    return [{ shape: unpoolShape(t, idx, attrs, host[2]), dtype: t.dtype }];
+  },
+  encode(rt, [x, idx], [y]) {
+    const total = numel(y.shape);
+    const n = numel(x!.shape);
+    const buffers = { x: x!.buffer, indices: idx!.buffer, y: y.buffer };
+    const name = `${UNPOOL}[${x!.shape.join('x')}]->[${y.shape.join('x')}]`;
+    const defines = { T: x!.dtype === 'f16' ? 'f16' : x!.dtype };
+    rt.dispatch({
+      name,
+      shader: 'pool/unpool.wgsl',
+      entry: 'clear',
+      defines,
+      uniforms: { n: total, total },
+      buffers,
+      workgroups: linearGrid(total, 256),
+    });
+    if (n > 0)
+      rt.dispatch({
+        name,
+        shader: 'pool/unpool.wgsl',
+        entry: 'scatter',
+        defines,
+        uniforms: { n, total },
+        buffers,
+        workgroups: linearGrid(n, 256),
+      });
+  },
+};
+
 export const poolKernels: OpKernel[] = [
   pool('MaxPool'),
   pool('AveragePool'),
   globalPool('GlobalAveragePool'),
   globalPool('GlobalMaxPool'),
+  maxUnpool,
 ];

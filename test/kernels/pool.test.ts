@@ -1,3 +1,4 @@
+import type { DType } from '../../src/core/dtype';
 import { describe, expect, it } from 'vitest';
 import { WgsegError } from '../../src/core/errors';
 import { gpu, runOp } from '../helpers/gpu';
@@ -164,6 +165,67 @@ describe('3-D MaxPool / AveragePool', () => {
       });
     }
   }
+});
+
+describe('MaxUnpool', () => {
+  const r = rng(44);
+  /** y = zeros(out); y[I[i]] = X[i] (ONNX: indices flat over the whole output). */
+  const unpoolRef = (x: ArrayLike<number>, idx: number[], total: number) => {
+    const y = new Array<number>(total).fill(0);
+    idx.forEach((j, i) => (y[j] = x[i]));
+    return y;
+  };
+  // [X shape, attrs, output_shape input, the output shape ONNX defines]
+  const cases: [number[], Record<string, number[]>, number[] | undefined, number[]][] = [
+    [[1, 2, 2, 3], { kernel_shape: [2, 2], strides: [2, 2] }, undefined, [1, 2, 4, 6]],
+    [[2, 3, 3, 3], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, undefined, [2, 3, 5, 5]],
+    [[1, 2, 3, 3], { kernel_shape: [2, 2], strides: [2, 2] }, [1, 2, 7, 7], [1, 2, 7, 7]], // odd size via output_shape
+    [[2, 2, 5], { kernel_shape: [2], strides: [2] }, undefined, [2, 2, 10]], // 1-D
+  ];
+  for (const [shape, attrs, outShape, want] of cases) {
+    it(`X [${shape}] ${JSON.stringify(attrs)}${outShape ? ` output_shape [${outShape}]` : ''}`, async () => {
+      const n = numel(shape),
+        total = numel(want);
+      // distinct random positions of the output, as MaxPool's argmax gives
+      const pos = Array.from({ length: total }, (_, i) => i);
+      for (let i = total - 1; i > 0; i--) {
+        const j = r.int(0, i);
+        [pos[i], pos[j]] = [pos[j], pos[i]];
+      }
+      const idx = pos.slice(0, n);
+      const x = Float32Array.from(r.array(n, -4, 4));
+      for (const dtype of ['f32', 'f16'] as DType[]) {
+        if (dtype === 'f16' && !(await gpu()).info.f16) continue;
+        const [y] = await runOp(
+          'MaxUnpool',
+          [
+            { data: x, shape, dtype },
+            { data: idx, shape, dtype: 'i32' },
+            outShape && { data: outShape, shape: [outShape.length] },
+          ],
+          attrs,
+        );
+        expect(y.shape).toEqual(want);
+        expectClose(y.data, unpoolRef(x, idx, total), dtype === 'f16' ? TOL.f16 : TOL.exact, `MaxUnpool ${dtype}`);
+      }
+    });
+  }
+
+  it('indices of another shape, output_shape of another batch, missing kernel_shape', async () => {
+    const x = { data: new Float32Array(4), shape: [1, 1, 2, 2] };
+    const i = (shape: number[]) => ({ data: new Array(numel(shape)).fill(0), shape, dtype: 'i32' as DType });
+    await expectError(
+      runOp('MaxUnpool', [x, i([1, 1, 4])], { kernel_shape: [2, 2] }),
+      'BAD_SHAPE',
+      /MaxUnpool: I \[1,1,4\]/,
+    );
+    await expectError(
+      runOp('MaxUnpool', [x, i([1, 1, 2, 2]), { data: [2, 1, 4, 4], shape: [4] }], { kernel_shape: [2, 2] }),
+      'BAD_SHAPE',
+      /output_shape \[2,1,4,4\]/,
+    );
+    await expectError(runOp('MaxUnpool', [x, i([1, 1, 2, 2])], {}), 'BAD_ATTRIBUTE', /kernel_shape/);
+  });
 });
 
 describe('GlobalAveragePool / GlobalMaxPool', () => {
