@@ -296,6 +296,8 @@ function record(op: string): OpKernel {
   const s = SLOTS[op];
   const requant = s.ys !== undefined;
   const prepack = prepackWeights(op);
+  // portable first: dot4 did not measure faster on both software adapters (ConvInteger 1x32x48x48,
+  // 3x3, 32 channels, 2026-12-07: within the noise of a shared 2-core machine on lavapipe and SwiftShader)
   const variants: Variant[] = [
     { name: 'portable', prepack, encode: encodeQ(op, false) },
     {
