@@ -233,10 +233,100 @@ function reduce(op: string): OpKernel {
   });
 }
 
+// ---- CumSum, TopK: runs along one axis (reduce/scan.wgsl, reduce/topk.wgsl) --------------------
+
+/** x as [outer, len, inner] around `axis`. */
+const around = (shape: number[], axis: number) => ({
+  outer: shape.slice(0, axis).reduce((a, b) => a * b, 1),
+  len: shape[axis],
+  inner: shape.slice(axis + 1).reduce((a, b) => a * b, 1),
+});
+const ANY: DType[] = ['f32', 'f16', 'i32', 'u32'];
+
+const cumSumAxis = (x: TensorInfo, host: HostValues) => {
+  const a = host[1];
+  if (!a || a.length !== 1) throw new WgsegError('BAD_INPUT', 'CumSum: the axis input must be one integer');
+  return normAxis('CumSum', 'axis', a[0], x.shape.length);
+};
+
+/** CumSum: inclusive or exclusive, forward or reverse; the axis input is read on the host. */
+const cumSum: OpKernel = {
+  op: 'CumSum',
+  hostInputs: [1],
+  infer(inputs, _attrs, host) {
+    const x = input('CumSum', inputs, ANY);
+    cumSumAxis(x, host);
+    return [{ shape: [...x.shape], dtype: x.dtype }];
+  },
+  encode(rt, [x], [y], attrs, host) {
+    const { len, inner } = around(x!.shape, cumSumAxis(x!, host));
+    const n = x!.shape.reduce((a, b) => a * b, 1);
+    const float = x!.dtype === 'f32' || x!.dtype === 'f16';
+    rt.dispatch({
+      name: `CumSum[${x!.shape.join('x')}]`,
+      shader: 'reduce/scan.wgsl',
+      defines: { T: x!.dtype, A: float ? 'f32' : x!.dtype },
+      uniforms: {
+        n,
+        len,
+        inner,
+        exclusive: intAttr(attrs, 'exclusive', 0, 'CumSum') ? 1 : 0,
+        reverse: intAttr(attrs, 'reverse', 0, 'CumSum') ? 1 : 0,
+      },
+      buffers: { x: x!.buffer, y: y.buffer },
+      workgroups: linearGrid(n, 256),
+    });
+  },
+};
+
+function topkGeometry(x: TensorInfo, attrs: Attrs, host: HostValues) {
+  const axis = normAxis('TopK', 'axis', intAttr(attrs, 'axis', -1, 'TopK'), x.shape.length);
+  const k = host[1]?.[0];
+  if (k === undefined || host[1]!.length !== 1 || !Number.isInteger(k) || k < 0 || k > x.shape[axis])
+    throw new WgsegError(
+      'BAD_INPUT',
+      `TopK: K ${host[1] ? `[${host[1].join(',')}]` : 'missing'} must be one integer in [0, ${x.shape[axis]}] for axis ${axis} of [${x.shape.join(',')}]`,
+    );
+  return { axis, k };
+}
+
+/** TopK: Values and Indices, sorted (largest or smallest first, ties by index) whatever `sorted` says. */
+const topK: OpKernel = {
+  op: 'TopK',
+  hostInputs: [1],
+  infer(inputs, attrs, host) {
+    const x = input('TopK', inputs, ANY);
+    const { axis, k } = topkGeometry(x, attrs, host);
+    const shape = x.shape.map((d, i) => (i === axis ? k : d));
+    return [
+      { shape, dtype: x.dtype },
+      { shape: [...shape], dtype: 'i32' },
+    ];
+  },
+  encode(rt, [x], [values, indices], attrs, host) {
+    const { axis, k } = topkGeometry(x!, attrs, host);
+    const { len, inner } = around(x!.shape, axis);
+    const n = x!.shape.reduce((a, b) => a * b, 1);
+    const scratch = [values, indices].map((t) => t?.buffer ?? rt.pool.acquire(Math.max(4, (n / len) * k * 4)));
+    rt.dispatch({
+      name: `TopK[${x!.shape.join('x')}]`,
+      shader: 'reduce/topk.wgsl',
+      defines: { T: x!.dtype },
+      uniforms: { n, len, inner, k, largest: intAttr(attrs, 'largest', 1, 'TopK') ? 1 : 0 },
+      buffers: { x: x!.buffer, values: scratch[0], indices: scratch[1] },
+      workgroups: linearGrid(n, 256),
+    });
+    if (!values) rt.pool.release(scratch[0]);
+    if (!indices) rt.pool.release(scratch[1]);
+  },
+};
+
 export const softmaxKernels: OpKernel[] = [
   softmax('Softmax'),
   softmax('LogSoftmax'),
   arg('ArgMax'),
   arg('ArgMin'),
   ...Object.keys(REDUCE_CODES).map(reduce),
+  cumSum,
+  topK,
 ];

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { DType } from '../../src/core/dtype';
 import { WgsegError } from '../../src/core/errors';
 import { gpu, runOp } from '../helpers/gpu';
 import { rng } from '../helpers/random';
 import { TOL, expectClose } from '../helpers/tolerance';
-import { argRef, reduceAll, reduceRef, softmaxRef } from '../reference/softmax';
+import { argRef, cumSumRef, reduceAll, reduceRef, softmaxRef, topKRef } from '../reference/softmax';
 
 const r = rng(13);
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -246,5 +247,89 @@ describe('Reduce*', () => {
       'BAD_ATTRIBUTE',
       /ReduceMax: axes entry 2 out of range/,
     );
+  });
+});
+
+describe('CumSum', () => {
+  const r = rng(61);
+  // [shape, axis, exclusive, reverse, dtype]
+  const cases: [number[], number, boolean, boolean, DType][] = [
+    [[2, 7, 3], 1, false, false, 'f32'],
+    [[2, 7, 3], -1, true, false, 'f32'],
+    [[5, 4], 0, false, true, 'f32'],
+    [[3, 300], 1, true, true, 'f32'],
+    [[2, 3, 6], 2, false, false, 'i32'],
+    [[4, 5], -2, true, true, 'i32'],
+    [[2, 9, 4], 1, false, true, 'f16'],
+  ];
+  for (const [shape, axis, exclusive, reverse, dtype] of cases) {
+    it(`[${shape}] axis ${axis}${exclusive ? ' exclusive' : ''}${reverse ? ' reverse' : ''} ${dtype}`, async () => {
+      if (dtype === 'f16' && !(await gpu()).info.f16) return;
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x =
+        dtype === 'i32'
+          ? Array.from({ length: n }, () => r.int(-50, 50))
+          : Array.from(Float32Array.from(r.array(n, -2, 2)));
+      const [y] = await runOp(
+        'CumSum',
+        [
+          { data: x, shape, dtype },
+          { data: [axis], shape: [] },
+        ],
+        {
+          exclusive: +exclusive,
+          reverse: +reverse,
+        },
+      );
+      const tol = dtype === 'i32' ? TOL.exact : dtype === 'f16' ? TOL.f16 : TOL.f32Reduce;
+      expectClose(y.data, cumSumRef(x, shape, axis, exclusive, reverse), tol, `CumSum ${dtype}`);
+    });
+  }
+});
+
+describe('TopK', () => {
+  const r = rng(62);
+  // [shape, axis, k, largest, dtype]; ties (repeated values) must go to the lower index
+  const cases: [number[], number, number, boolean, DType][] = [
+    [[3, 10], -1, 4, true, 'f32'],
+    [[3, 10], 1, 3, false, 'f32'],
+    [[2, 6, 3], 1, 6, true, 'f32'],
+    [[2, 6, 3], 0, 1, true, 'f32'],
+    [[4, 50], 1, 7, true, 'i32'],
+    [[2, 12], -1, 5, false, 'f16'],
+    [[3, 5], 1, 0, true, 'f32'],
+  ];
+  for (const [shape, axis, k, largest, dtype] of cases) {
+    it(`[${shape}] axis ${axis} k ${k} ${largest ? 'largest' : 'smallest'} ${dtype}`, async () => {
+      if (dtype === 'f16' && !(await gpu()).info.f16) return;
+      const n = shape.reduce((a, b) => a * b, 1);
+      // few distinct values: many ties
+      const x = Array.from({ length: n }, () => (dtype === 'i32' ? r.int(-5, 5) : r.int(-8, 8) / 4));
+      const want = topKRef(x, shape, axis, k, largest);
+      const [values, indices] = await runOp(
+        'TopK',
+        [
+          { data: x, shape, dtype },
+          { data: [k], shape: [1] },
+        ],
+        {
+          axis,
+          largest: +largest,
+        },
+      );
+      expect(values.shape).toEqual(want.shape);
+      expect(indices.shape).toEqual(want.shape);
+      expect(Array.from(values.data)).toEqual(want.values);
+      expect(Array.from(indices.data)).toEqual(want.indices);
+    });
+  }
+
+  it('K out of range throws BAD_INPUT naming TopK', async () => {
+    await expect(
+      runOp('TopK', [
+        { data: [1, 2, 3], shape: [3] },
+        { data: [4], shape: [1] },
+      ]),
+    ).rejects.toThrow(/TopK: K \[4\] must be one integer in \[0, 3\]/);
   });
 });

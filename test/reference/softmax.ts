@@ -66,3 +66,43 @@ export const reduceRef: Record<string, (v: number[]) => number> = {
 export function reduceAll(op: string, x: ArrayLike<number>, shape: number[], axes: number[]): number[] {
   return groups(shape, new Set(axes)).map(({ members }) => reduceRef[op](members.map((i) => x[i])));
 }
+
+/** The runs of `shape` along `axis`: for each, the flat indices of its elements in order. */
+function runsAlong(shape: number[], axis: number): number[][] {
+  const len = shape[axis],
+    inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1),
+    outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const runs: number[][] = [];
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < inner; i++) runs.push(Array.from({ length: len }, (_, a) => (o * len + a) * inner + i));
+  return runs;
+}
+
+/** ONNX CumSum: y[j] = sum of x over the run up to j (exclusive: before j; reverse: from the end). */
+export function cumSumRef(x: ArrayLike<number>, shape: number[], axis: number, exclusive = false, reverse = false) {
+  const y = new Array<number>(x.length).fill(0);
+  for (const run of runsAlong(shape, axis < 0 ? axis + shape.length : axis)) {
+    const order = reverse ? [...run].reverse() : run;
+    let acc = 0;
+    for (const j of order) {
+      if (exclusive) (y[j] = acc), (acc += x[j]);
+      else (acc += x[j]), (y[j] = acc);
+    }
+  }
+  return y;
+}
+
+/** ONNX TopK, sorted: per run the k largest (or smallest) values, ties to the lower index; values and indices of shape with k on the axis. */
+export function topKRef(x: ArrayLike<number>, shape: number[], axis: number, k: number, largest = true) {
+  const a = axis < 0 ? axis + shape.length : axis;
+  const out = shape.map((d, i) => (i === a ? k : d));
+  const values = new Array<number>(out.reduce((p, q) => p * q, 1)),
+    indices = new Array<number>(values.length);
+  const dst = runsAlong(out, a);
+  runsAlong(shape, a).forEach((run, r) => {
+    const order = run.map((j, pos) => ({ v: x[j], pos }));
+    order.sort((p, q) => (p.v === q.v ? p.pos - q.pos : largest ? q.v - p.v : p.v - q.v));
+    for (let t = 0; t < k; t++) (values[dst[r][t]] = order[t].v), (indices[dst[r][t]] = order[t].pos);
+  });
+  return { values, indices, shape: out };
+}
