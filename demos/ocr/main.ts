@@ -57,7 +57,19 @@ function say(message: string) {
 let adapter = '';
 async function load(): Promise<Ocr> {
   if (!('gpu' in navigator) || !navigator.gpu) throw new Error(NO_WEBGPU_MESSAGE);
-  const ocr = await createOcr({ detModel: detUrl, recModel: recUrl, dict: dictUrl });
+  // the models (16 MB) come with a progress bar, and from Cache Storage on the next visit
+  const bar = $<HTMLProgressElement>('progress');
+  bar.hidden = false;
+  const ocr = await createOcr({
+    detModel: detUrl,
+    recModel: recUrl,
+    dict: dictUrl,
+    cache: true,
+    onProgress: (loaded, total) => {
+      if (total) (bar.max = total), (bar.value = loaded);
+      say(`loading the models… ${(loaded / 1e6).toFixed(1)}${total ? ` of ${(total / 1e6).toFixed(1)}` : ''} MB`);
+    },
+  }).finally(() => (bar.hidden = true));
   adapter = ocr.rt.info.adapter;
   onDeviceLost(ocr.rt.device, (reason) => fail(`The GPU device was lost (${reason}); reload the page.`));
   return ocr;

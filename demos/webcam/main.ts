@@ -72,10 +72,23 @@ interface Loaded {
   renderer: SegmentRenderer;
 }
 
-/** A model with one RGB image input ([1,h,w,3] or [1,3,h,w]) and a one-channel mask output, and its renderer. */
+/**
+ * A model with one RGB image input ([1,h,w,3] or [1,3,h,w]) and a one-channel mask output, and its
+ * renderer. A download shows a progress bar and is kept in Cache Storage for the next visit.
+ */
 async function loadModel(rt: kernels.Runtime, src: string | Uint8Array, label: string): Promise<Loaded> {
-  const model = await loadSegModel(rt, src, label);
-  return { model, renderer: new SegmentRenderer(rt, model, mirrorBox.checked) };
+  const bar = $<HTMLProgressElement>('progress');
+  bar.removeAttribute('value');
+  bar.hidden = false;
+  try {
+    const model = await loadSegModel(rt, src, label, {
+      cache: true,
+      onProgress: (loaded, total) => void (total && ((bar.max = total), (bar.value = loaded))),
+    });
+    return { model, renderer: new SegmentRenderer(rt, model, mirrorBox.checked) };
+  } finally {
+    bar.hidden = true;
+  }
 }
 
 function release(m: Loaded) {

@@ -1,31 +1,43 @@
 import { WgsegError } from '../../core/errors';
+import { type FetchOptions, loadModelBytes } from '../../model-fetch';
 
 /** A model or dictionary: bytes, a URL (fetched), or a file path (Node). */
 export type OcrAsset = Uint8Array | ArrayBuffer | URL | string;
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
-export async function loadBytes(a: OcrAsset, what: string): Promise<Uint8Array> {
-  if (a instanceof Uint8Array) return a;
-  if (a instanceof ArrayBuffer) return new Uint8Array(a);
+/**
+ * An asset given to `parse`: bytes as they are, a URL or path through loadModelBytes (progress,
+ * AbortSignal, Cache Storage: a cached copy that `parse` refuses is fetched again).
+ */
+export async function loadAsset<T>(
+  a: OcrAsset,
+  what: string,
+  load: FetchOptions,
+  parse: (bytes: Uint8Array) => T,
+): Promise<T> {
+  if (a instanceof Uint8Array || a instanceof ArrayBuffer) {
+    const bytes = a instanceof Uint8Array ? a : new Uint8Array(a);
+    load.onProgress?.(bytes.length, bytes.length);
+    return parse(bytes);
+  }
   const s = a instanceof URL ? a.href : a;
   if (typeof s !== 'string') throw new WgsegError('BAD_INPUT', `ocr: ${what} must be bytes, a URL or a path`);
-  if (isNode && !/^(https?|data|blob):/.test(s)) {
-    const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
-    try {
-      return new Uint8Array(await readFile(s.startsWith('file:') ? new URL(s) : s));
-    } catch (e) {
-      throw new WgsegError('BAD_INPUT', `ocr: ${what} ${s}: cannot read (${(e as Error).message})`);
-    }
-  }
-  let res: Response;
+  let refused: unknown;
   try {
-    res = await fetch(s);
+    return await loadModelBytes(s, load, (bytes) => {
+      try {
+        return parse(bytes);
+      } catch (e) {
+        throw (refused = e);
+      }
+    });
   } catch (e) {
-    throw new WgsegError('BAD_INPUT', `ocr: ${what} ${s}: cannot fetch (${(e as Error).message})`);
+    // where the file could not be had (not what parse said of it): name the asset
+    if (e !== refused && e instanceof WgsegError && e.code !== 'ABORTED')
+      throw new WgsegError(e.code, `ocr: ${what} ${e.message}`);
+    throw e;
   }
-  if (!res.ok) throw new WgsegError('BAD_INPUT', `ocr: ${what} ${s}: HTTP ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
 }
 
 export interface DefaultAssets {

@@ -7,7 +7,7 @@ import { ctcGreedy, parseDictionary } from './ctc';
 import { dbBoxes } from './db';
 import { homography, type Point, type Quad } from './geometry';
 import { binarize, ctcArgmax, detInput, rectify, type LineWarp } from './kernels';
-import { defaultAssets, loadBytes, type OcrAsset } from './load';
+import { defaultAssets, loadAsset, type OcrAsset } from './load';
 import { ShapeSessions } from './sessions';
 import { uploadSource, type OcrSource } from './source';
 
@@ -38,6 +38,12 @@ export interface OcrOptions {
   batch?: number;
   /** lines read with a lower mean character probability are dropped (default 0.5, as PaddleOCR) */
   minConfidence?: number;
+  /** loading the models and dictionary: bytes loaded of the three, and their total once each has reported its size */
+  onProgress?: (loaded: number, total: number | undefined) => void;
+  /** stops loading: createOcr rejects with WgsegError('ABORTED') */
+  signal?: AbortSignal;
+  /** keep downloaded models and dictionary in Cache Storage (SessionOptions.cache); default false */
+  cache?: boolean | string;
 }
 
 export interface OcrLine {
@@ -79,7 +85,9 @@ export class Ocr {
     detGraph: Graph,
     recGraph: Graph,
     readonly chars: string[],
-    private readonly opts: Required<Omit<OcrOptions, 'device' | 'detModel' | 'recModel' | 'dict'>>,
+    private readonly opts: Required<
+      Omit<OcrOptions, 'device' | 'detModel' | 'recModel' | 'dict' | 'onProgress' | 'signal' | 'cache'>
+    >,
   ) {
     this.det = new ShapeSessions(rt, detGraph, 2);
     this.rec = new ShapeSessions(rt, recGraph, 8);
@@ -106,13 +114,31 @@ export class Ocr {
       if (!(o[k] >= 0 && o[k] < 1)) throw new WgsegError('BAD_INPUT', `ocr: ${k} must be in [0, 1), got ${o[k]}`);
     const needDefaults = !opts.detModel || !opts.recModel || !opts.dict;
     const d = needDefaults ? await defaultAssets() : null;
-    const [detBytes, recBytes, dictBytes] = await Promise.all([
-      loadBytes(opts.detModel ?? d!.detModel, 'detModel'),
-      loadBytes(opts.recModel ?? d!.recModel, 'recModel'),
-      loadBytes(opts.dict ?? d!.dict, 'dict'),
+    const parts: [number, number | undefined][] = [
+      [0, undefined],
+      [0, undefined],
+      [0, undefined],
+    ];
+    const load = (i: number) => ({
+      signal: opts.signal,
+      cache: opts.cache,
+      onProgress:
+        opts.onProgress &&
+        ((loaded: number, total: number | undefined) => {
+          parts[i] = [loaded, total];
+          const sum = (k: 0 | 1) => parts.reduce((n, p) => n + (p[k] ?? NaN), 0);
+          opts.onProgress!(sum(0), parts.every((p) => p[1] !== undefined) ? sum(1) : undefined);
+        }),
+    });
+    const [detGraph, recGraph, chars] = await Promise.all([
+      loadAsset(opts.detModel ?? d!.detModel, 'detModel', load(0), (b) =>
+        loadGraph(b, typeof opts.detModel === 'string' ? opts.detModel : 'det model'),
+      ),
+      loadAsset(opts.recModel ?? d!.recModel, 'recModel', load(1), (b) =>
+        loadGraph(b, typeof opts.recModel === 'string' ? opts.recModel : 'rec model'),
+      ),
+      loadAsset(opts.dict ?? d!.dict, 'dict', load(2), (b) => parseDictionary(new TextDecoder().decode(b))),
     ]);
-    const detGraph = loadGraph(detBytes, typeof opts.detModel === 'string' ? opts.detModel : 'det model');
-    const recGraph = loadGraph(recBytes, typeof opts.recModel === 'string' ? opts.recModel : 'rec model');
     for (const [g, what] of [
       [detGraph, 'det'],
       [recGraph, 'rec'],
@@ -122,7 +148,6 @@ export class Ocr {
           'BAD_INPUT',
           `ocr: the ${what} model must have one input and one output, has ${g.inputs.length} and ${g.outputs.length}`,
         );
-    const chars = parseDictionary(new TextDecoder().decode(dictBytes));
     const dev = opts.device;
     const rt = dev instanceof Runtime ? dev : dev ? new Runtime(dev) : await Runtime.create();
     return new Ocr(rt, !(dev instanceof Runtime), detGraph, recGraph, chars, o);
