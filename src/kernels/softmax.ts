@@ -245,7 +245,7 @@ const ANY: DType[] = ['f32', 'f16', 'i32', 'u32'];
 
 const cumSumAxis = (x: TensorInfo, host: HostValues) => {
   const a = host[1];
-  if (!a || a.length !== 1) throw new WgsegError('BAD_INPUT', 'CumSum: the axis input must be one integer');
+  if (a?.length !== 1) throw new WgsegError('BAD_INPUT', 'CumSum: the axis input must be one integer');
   return normAxis('CumSum', 'axis', a[0], x.shape.length);
 };
 
