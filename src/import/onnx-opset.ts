@@ -105,6 +105,13 @@ const OLD_OPSET_OPS: Record<string, number> = Object.fromEntries(
   ]
     .map((op): [string, number] => [op, OLDEST_OPSET])
     .concat([['Mod', 10]])
+    // activations and structure ops of issue 15 whose opset 9/10 definitions the kernels read (Split-2's
+    // split attribute, MaxUnpool-9's output_shape input, TopK-10's K input with largest/sorted at their defaults)
+    .concat(['Erf', 'Softplus', 'Softsign', 'Selu', 'Split', 'MaxUnpool'].map((op): [string, number] => [op, 9]))
+    .concat([
+      ['ThresholdedRelu', 10],
+      ['TopK', 10],
+    ])
     // the quantization ops came at opset 10 with the per-tensor definition that later opsets extend
     .concat(
       ['QuantizeLinear', 'DequantizeLinear', 'ConvInteger', 'MatMulInteger', 'QLinearConv', 'QLinearMatMul'].map(

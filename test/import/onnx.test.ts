@@ -228,6 +228,17 @@ describe('importOnnx: graph IR', () => {
       ).nodes[0].attrs.__opset,
     ).toBe(10);
     expect(reject(10, 'Round', (_m, y) => [y]).message).toMatch(/op Round at opset 10/);
+    // issue 15's ops: Erf/Split/MaxUnpool from 9, TopK from 10 (K input); CumSum, Einsum, LayerNorm are 11+ only
+    const old = new OnnxBuilder({ opset: 9 });
+    const ox = old.input('x', [1, 4, 4, 4]);
+    const [s1] = old.node('Split', [old.node('Erf', [ox])], { axis: 1, split: [2, 2] }, { outputs: 2 });
+    old.output(s1);
+    expect(importOnnx(old.bytes(), 'old9.onnx').nodes.map((n) => [n.op, n.attrs.__opset, n.attrs.__outputs])).toEqual([
+      ['Erf', 9, undefined],
+      ['Split', 9, 2],
+    ]);
+    expect(reject(10, 'CumSum', (m, y) => [y, m.initInt64('ax', [1], [])]).message).toMatch(/op CumSum at opset 10/);
+    expect(reject(9, 'TopK', (m, y) => [y, m.initInt64('k', [1])]).message).toMatch(/op TopK at opset 9/);
     const sw = new OnnxBuilder({ opset: 24 });
     sw.output(sw.node('Swish', [sw.input('x', [2])], { alpha: f(0.5) }));
     expect(importOnnx(sw.bytes(), 'swish.onnx').nodes[0].attrs).toMatchObject({ alpha: 0.5, __opset: 24 });
