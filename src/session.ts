@@ -24,6 +24,11 @@ import { loadModelBytes } from './model-fetch';
  */
 
 export interface SessionOptions {
+  /**
+   * Float storage and arithmetic on the GPU. Default: 'f16' for a float16 model (most float weights
+   * stored as float16) where the adapter has shader-f16, else 'f32' (a float16 model then computes in
+   * f32, said in `session.notes`); an explicit 'f16' without shader-f16 is refused.
+   */
   precision?: Precision;
   /** a device or runtime to share; by default the session makes (and later disposes) its own */
   device?: GPUDevice | Runtime;
@@ -152,6 +157,18 @@ export function loadGraph(bytes: Uint8Array, source: string): Graph {
   return importOnnx(bytes, source);
 }
 
+/** Most float weight elements are float16: the file was converted to float16 (onnxconverter-common, TFLite f16). */
+function isFloat16Model(g: Graph): boolean {
+  let half = 0,
+    other = 0;
+  for (const v of g.values.values()) {
+    if (!v.data) continue;
+    if (v.type === 'float16') half += v.data.length;
+    else if (v.type === 'float32' || v.type === 'float64') other += v.data.length;
+  }
+  return half > other;
+}
+
 interface Planned {
   key: string;
   resolved: Resolved;
@@ -207,6 +224,8 @@ export class Session {
     readonly rt: Runtime,
     private readonly ownsRuntime: boolean,
     private readonly opts: SessionOptions,
+    /** what the session decided on its own that changes numbers (a float16 model computed in f32) */
+    readonly notes: readonly string[] = [],
   ) {
     this.hostFed = hostFedInputs(graph);
   }
@@ -240,7 +259,17 @@ export class Session {
         : d
           ? new Runtime(d, { debug: opts.debug })
           : await Runtime.create({ debug: opts.debug });
-    const s = new Session(graph, rt, !(d instanceof Runtime), opts);
+    const notes: string[] = [];
+    let precision = opts.precision;
+    if (!precision && isFloat16Model(graph)) {
+      precision = rt.info.f16 ? 'f16' : 'f32';
+      notes.push(
+        rt.info.f16
+          ? `${graph.source}: float16 model: computed in f16 (shader-f16)`
+          : `${graph.source}: float16 model computed in f32: this adapter lacks shader-f16`,
+      );
+    }
+    const s = new Session(graph, rt, !(d instanceof Runtime), { ...opts, precision }, notes);
     try {
       if (s.precision === 'f16' && !rt.info.f16)
         throw new WgsegError(

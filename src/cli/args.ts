@@ -54,9 +54,9 @@ export type SegmentMode = (typeof SEGMENT_MODES)[number];
 
 export type Command =
   | { cmd: 'help' }
-  | { cmd: 'run'; model: string; inputs: { name: string; file: string }[]; out: string; precision: 'f32' | 'f16' }
+  | { cmd: 'run'; model: string; inputs: { name: string; file: string }[]; out: string; precision?: 'f32' | 'f16' }
   | { cmd: 'inspect'; model: string; shapes: Record<string, number[]> }
-  | { cmd: 'tune'; model: string; shapes: Record<string, number[]>; precision: 'f32' | 'f16' }
+  | { cmd: 'tune'; model: string; shapes: Record<string, number[]>; precision?: 'f32' | 'f16' }
   | { cmd: 'ocr'; image: string; maxSide?: number; det?: string; rec?: string; dict?: string }
   | { cmd: 'segment'; image: string; model: string; mode: SegmentMode; out?: string };
 
@@ -102,8 +102,10 @@ function single(cmd: string, pos: string[], what: string, needs = what): string 
   );
 }
 
-function precisionOf(opts: Map<string, string[]>): 'f32' | 'f16' {
-  const precision = one(opts, '--precision') ?? 'f32';
+/** --precision, else undefined: the session's default (f32; f16 for a float16 model on shader-f16) */
+function precisionOf(opts: Map<string, string[]>): 'f32' | 'f16' | undefined {
+  const precision = one(opts, '--precision');
+  if (precision === undefined) return undefined;
   if (precision !== 'f32' && precision !== 'f16')
     throw new UsageError(`--precision must be f32 or f16, got "${precision}"`);
   return precision;

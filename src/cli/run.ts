@@ -56,7 +56,7 @@ function fileNames(names: string[]): Map<string, string> {
   return out;
 }
 
-type RunCmd = { model: string; inputs: { name: string; file: string }[]; out: string; precision: 'f32' | 'f16' };
+type RunCmd = { model: string; inputs: { name: string; file: string }[]; out: string; precision?: 'f32' | 'f16' };
 
 /**
  * `wgseg run`: read everything on the host first (cheap errors before the GPU starts), then run
@@ -96,12 +96,12 @@ export async function runCommand(cmd: RunCmd, io: CliIo): Promise<void> {
     // time: the inference as a caller sees it, run() until every output is back on the host
     const t0 = performance.now();
     const outs = await withStatus(io, 'running (the first run compiles the shaders)', () => session.run(feeds));
-    let results: { name: string; shape: number[]; int: boolean; data: ArrayLike<number> }[];
+    let results: { name: string; shape: number[]; type: ElemType; data: ArrayLike<number> }[];
     try {
       results = await Promise.all(
         session.outputs.map(async ({ name }) => {
           const t = outs[name];
-          return { name, shape: t.shape, int: INT_TYPES.has(t.type), data: await t.read() };
+          return { name, shape: t.shape, type: t.type, data: await t.read() };
         }),
       );
     } finally {
@@ -113,11 +113,12 @@ export async function runCommand(cmd: RunCmd, io: CliIo): Promise<void> {
     const lines: string[] = [];
     for (const r of results) {
       const path = join(cmd.out, files.get(r.name)!);
-      const dtype = r.int ? 'int64' : 'float32';
+      // float16 outputs stay float16 in the file (as the model declares them); integers as int64
+      const dtype = INT_TYPES.has(r.type) ? 'int64' : r.type === 'float16' ? 'float16' : 'float32';
       await writeBytes(path, writeNpy(dtype, r.shape, r.data));
       lines.push(`${r.name}  ${fmtShape(r.shape)}  ${dtype}  ${ms.toFixed(1)} ms  planned peak ${peak}  -> ${path}`);
     }
-    for (const l of lines) io.out(l);
+    for (const l of [...session.notes.map((n) => `note: ${n}`), ...lines]) io.out(l);
   } finally {
     session.dispose();
   }

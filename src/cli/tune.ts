@@ -10,7 +10,7 @@ import { type CliIo, withStatus } from './io';
  * best ms, the choice) and writes the choices to the tuning cache that later sessions read.
  */
 export async function tuneCommand(
-  cmd: { model: string; shapes: Record<string, number[]>; precision: 'f32' | 'f16' },
+  cmd: { model: string; shapes: Record<string, number[]>; precision?: 'f32' | 'f16' },
   io: CliIo,
 ): Promise<void> {
   const g = await loadModel(cmd.model);

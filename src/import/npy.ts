@@ -1,4 +1,4 @@
-import { fromHalf } from '../core/dtype';
+import { fromHalf, toHalf } from '../core/dtype';
 import { WgsegError } from '../core/errors';
 
 /**
@@ -176,11 +176,11 @@ export function readNpy(bytes: Uint8Array, source = 'array.npy'): NpyArray {
   return { dtype: kind.dtype, shape, data };
 }
 
-export type NpyWriteDtype = 'float32' | 'int64';
+export type NpyWriteDtype = 'float32' | 'float16' | 'int64';
 
 /**
  * Write a C-order .npy (version 1.0, or 2.0 when the header does not fit 65535 bytes).
- * float32 from any numeric array; int64 from integer numbers or a BigInt64Array.
+ * float32 / float16 (rounded to nearest even) from any numeric array; int64 from integer numbers or a BigInt64Array.
  */
 export function writeNpy(
   dtype: NpyWriteDtype,
@@ -193,7 +193,8 @@ export function writeNpy(
       'BAD_SHAPE',
       `writeNpy: ${data.length} values for shape (${shape.join(', ')}) (${n} expected)`,
     );
-  const descr = dtype === 'float32' ? '<f4' : '<i8';
+  const descr = dtype === 'float32' ? '<f4' : dtype === 'float16' ? '<f2' : '<i8';
+  const size = dtype === 'float32' ? 4 : dtype === 'float16' ? 2 : 8;
   const tuple = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${tuple}, }`;
   let major = 1,
@@ -201,7 +202,7 @@ export function writeNpy(
   if (dict.length + 1 + pre > 65535) (major = 2), (pre = 12);
   const total = Math.ceil((pre + dict.length + 1) / 64) * 64;
   const header = dict + ' '.repeat(total - pre - dict.length - 1) + '\n';
-  const out = new Uint8Array(total + n * (dtype === 'float32' ? 4 : 8));
+  const out = new Uint8Array(total + n * size);
   out.set(MAGIC, 0);
   out[6] = major;
   out[7] = 0;
@@ -211,6 +212,8 @@ export function writeNpy(
   for (let i = 0; i < header.length; i++) out[pre + i] = header.charCodeAt(i);
   if (dtype === 'float32') {
     for (let i = 0; i < n; i++) view.setFloat32(total + i * 4, Number(data[i]), true);
+  } else if (dtype === 'float16') {
+    for (let i = 0; i < n; i++) view.setUint16(total + i * 2, toHalf(Number(data[i])), true);
   } else {
     for (let i = 0; i < n; i++) {
       const v = data[i];

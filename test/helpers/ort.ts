@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import * as ort from 'onnxruntime-web';
+import { fromHalf } from '../../src/internal';
 
 /**
  * onnxruntime-web (wasm backend, CPU) as the independent oracle for whole networks, and the
@@ -10,7 +11,8 @@ ort.env.wasm.numThreads = 1;
 ort.env.logLevel = 'error';
 
 export interface OrtFeed {
-  data: Float32Array | Int32Array | BigInt64Array;
+  /** Uint16Array: float16 bit patterns */
+  data: Float32Array | Int32Array | BigInt64Array | Uint16Array;
   dims: number[];
 }
 export interface OrtOutput {
@@ -21,7 +23,13 @@ export interface OrtOutput {
 }
 
 const typeOf = (d: OrtFeed['data']) =>
-  d instanceof Float32Array ? 'float32' : d instanceof Int32Array ? 'int32' : 'int64';
+  d instanceof Float32Array
+    ? 'float32'
+    : d instanceof Int32Array
+      ? 'int32'
+      : d instanceof Uint16Array
+        ? 'float16'
+        : 'int64';
 
 /** Run a model (ONNX bytes) in onnxruntime-web on the CPU; every graph output, by name. */
 export async function ortRun(bytes: Uint8Array, feeds: Record<string, OrtFeed>): Promise<Record<string, OrtOutput>> {
@@ -33,7 +41,14 @@ export async function ortRun(bytes: Uint8Array, feeds: Record<string, OrtFeed>):
     const out: Record<string, OrtOutput> = {};
     for (const [k, t] of Object.entries(res)) {
       const d = t.data;
-      const data = d instanceof BigInt64Array ? Float64Array.from(d, Number) : (d as Float32Array | Int32Array);
+      const data =
+        d instanceof BigInt64Array
+          ? Float64Array.from(d, Number)
+          : t.type === 'float16'
+            ? Float32Array.from(d as ArrayLike<number>, (h) =>
+                typeof h === 'number' && d instanceof Uint16Array ? fromHalf(h) : Number(h),
+              )
+            : (d as Float32Array | Int32Array);
       out[k] = { data, dims: [...t.dims], type: t.type };
     }
     return out;
