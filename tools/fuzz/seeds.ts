@@ -11,7 +11,8 @@ import { rng } from '../../test/helpers/random';
  * Valid files the fuzzer starts from, per format. Every seed loads and runs as it is (the worker
  * checks that before fuzzing), so a mutation is what makes a case fail.
  * - onnx: small nets built in code: conv + relu, a host-folded shape/index chain (Shape, Gather,
- *   ConstantOfShape, Expand, Tile, Pad, Resize sizes, Slice, ArgMax), and the seed networks of
+ *   ConstantOfShape, Expand, Tile, Pad, Resize sizes, Slice, ArgMax), the transformer-era ops
+ *   (LayerNorm, GroupNorm, Split, Einsum, GELU/Mish written out, CumSum, TopK, MaxUnpool), and the seed networks of
  *   test/helpers/networks.ts at small sizes (U-Net, STN with a symbolic batch, SRN head);
  * - tflite: MediaPipe's selfie segmentation model (node_modules) and small files built with the
  *   flatbuffers Builder (described as data, so the mutator can edit the description);
@@ -119,9 +120,39 @@ function onnxSeeds(): Seed[] {
       { output: 'probs', name: 'softmax' },
     ),
   );
+  // transformer-era ops (issue 15): LayerNorm, Split, Einsum attention, written-out GELU and Mish,
+  // the parametric activations, CumSum, TopK, GroupNorm, MaxPool Indices -> MaxUnpool
+  const t = new OnnxBuilder({ opset: 18 });
+  const tx = t.input('x', [1, 6, 8]);
+  const ln = t.node('LayerNormalization', [tx, t.init('ln_g', r.array(8), [8]), t.init('ln_b', r.array(8), [8])], {
+    axis: -1,
+  });
+  const [q, k, v] = t
+    .node('Split', [ln], { axis: 2, num_outputs: 3 }, { outputs: 3 })
+    .map((p, i) => t.node('Pad', [p, t.initInt64(`pad${i}`, [0, 0, 0, 0, 0, i === 2 ? 1 : 0])]));
+  const att = t.node('Softmax', [t.node('Einsum', [q, k], { equation: 'bnc,bmc->bnm' })], { axis: -1 });
+  const ctx = t.node('Einsum', [att, v], { equation: 'bnm,bmc->bnc' });
+  const erf = t.node('Erf', [t.node('Div', [ctx, t.init('sqrt2', [Math.SQRT2], [])])]);
+  const gelu = t.node('Mul', [
+    t.node('Mul', [ctx, t.node('Add', [erf, t.init('one', [1], [])])]),
+    t.init('half', [0.5], []),
+  ]);
+  const mish = t.node('Mul', [gelu, t.node('Tanh', [t.node('Softplus', [gelu])])]);
+  const acts = ['Softsign', 'Celu', 'Selu', 'ThresholdedRelu'].reduce((h, op) => t.node(op, [h]), mish);
+  const cum = t.node('CumSum', [acts, t.initInt64('cum_axis', [1], [])], { exclusive: 1 });
+  const [vals, idx] = t.node('TopK', [cum, t.initInt64('k', [2])], { axis: -1 }, { outputs: 2 });
+  t.output(vals, 'float32');
+  t.output(idx, 'int64');
+  const map = t.node('Reshape', [ln, t.initInt64('map', [1, 6, 2, 4])]);
+  const gn = t.node('GroupNormalization', [map, t.init('gn_s', r.array(3), [3]), t.init('gn_b', r.array(3), [3])], {
+    num_groups: 3,
+  });
+  const [pooled, ind] = t.node('MaxPool', [gn], { kernel_shape: [2, 2], strides: [2, 2] }, { outputs: 2 });
+  t.output(t.node('MaxUnpool', [pooled, ind], { kernel_shape: [2, 2], strides: [2, 2] }, { output: 'unpooled' }));
   return [
     s('conv-relu', a.bytes()),
     s('shape-chain', b.bytes()),
+    s('transformer-ops', t.bytes()),
     s('unet', SEED_NETS.unet(2, 16).bytes),
     s('stn', SEED_NETS.stn().bytes),
     s('srn', SEED_NETS.srn(4, 16).bytes),
