@@ -15,21 +15,31 @@ import { rng } from '../helpers/random';
 
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
-async function check(bytes: Uint8Array, feeds: Record<string, number[]>, seed: number) {
+async function check(
+  bytes: Uint8Array,
+  feeds: Record<string, number[]>,
+  seed: number,
+  precision: 'f32' | 'f16' = 'f32',
+) {
   const r = rng(seed);
   const inputs = Object.fromEntries(
     Object.entries(feeds).map(([k, dims]) => [k, { data: Float32Array.from(r.array(numel(dims), -2, 2)), dims }]),
   );
   const ref = await ortRun(bytes, inputs);
   const rt = await gpu();
-  const s = await Session.create(bytes, { device: rt });
+  const s = await Session.create(bytes, { device: rt, precision });
   try {
     await (await s.run(inputs)).y.dispose(); // the first run records its commands
     const before = rt.submits;
     const out = await s.run(inputs);
     expect(rt.submits - before, 'submits per run').toBe(1);
     for (const [name, t] of Object.entries(out)) {
-      expectNetClose(await t.read(), ref[name].data, name);
+      expectNetClose(
+        await t.read(),
+        ref[name].data,
+        name,
+        precision === 'f16' ? { atol: 2e-2, rtol: 2e-2 } : undefined,
+      );
       t.dispose();
     }
     return s.optimizedGraph!.nodes.map((n) => n.op);
@@ -126,6 +136,16 @@ describe('attention as exported: one submit, equal to onnxruntime', () => {
     const ops = await check(bytes, { x: dims }, 5);
     expect(ops).toContain('LayerNormalization');
     expect(ops).toContain('Conv');
+  });
+});
+
+describe('attention at precision f16 (where the adapter has shader-f16)', () => {
+  it('SegFormer block and the Einsum form within f16 tolerance of onnxruntime', async () => {
+    if (!(await gpu()).info.f16) return;
+    const sr = attention({ opset: 17, heads: 2, split: 'gather', sr: 2, hw: [6, 4] });
+    await check(sr.bytes, { x: sr.dims }, 5, 'f16');
+    const es = attention({ opset: 17, heads: 2, split: 'einsum' });
+    await check(es.bytes, { x: es.dims }, 6, 'f16');
   });
 });
 
