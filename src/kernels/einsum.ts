@@ -1,19 +1,21 @@
 import { strAttr, type Attrs } from '../core/attrs';
 import { numel, stridesOf } from '../core/dtype';
 import { WgsegError } from '../core/errors';
-import type { OpKernel, TensorInfo } from '../core/op';
+import type { GpuTensor, KernelContext, TensorInfo } from '../core/op';
 import { vec8 } from './broadcast';
 import { linearGrid } from './dispatch';
 
 // Einsum (one or two operands; the forms exports use: batched matmul, transposes, attention scores,
-// traces, diagonals, sums), shaders/matmul/einsum.wgsl: a label map, one invocation per output.
+// traces, diagonals, sums): the plan (labels -> sizes and strides), its GEMM form where there is one
+// (the record in matmul.ts runs that on the tiled GEMM), and shaders/matmul/einsum.wgsl for any
+// equation: a label map, one invocation per output.
 
 const MAX_LABELS = 8;
 const bad = (msg: string): never => {
   throw new WgsegError('BAD_ATTRIBUTE', `Einsum: ${msg}`);
 };
 
-interface EinsumPlan {
+export interface EinsumPlan {
   out: number[];
   /** per output label: size, stride in a, stride in b */
   outDims: [number, number, number][];
@@ -81,7 +83,70 @@ export function einsumPlan(equation: string, shapes: number[][]): EinsumPlan {
   return { out: outLabels.map((l) => size.get(l)!), outDims: outLabels.map(dim), sumDims: sumLabels.map(dim) };
 }
 
-function operands(inputs: (TensorInfo | undefined)[]): TensorInfo[] {
+/** A GEMM over strided operands (matmul.ts' GemmPlan). */
+export interface StridedGemm {
+  M: number;
+  N: number;
+  K: number;
+  aRs: number;
+  aCs: number;
+  bRs: number;
+  bCs: number;
+  bshape: number[];
+  aBs: number[];
+  bBs: number[];
+}
+
+/**
+ * The plan as one batched GEMM, when it is one: two operands; every summed label in both (at most
+ * one: K); output labels in both (batch, at most 4) first, then A's own (M), then B's own (N), several
+ * of one kind only where contiguous in their operand. Size-1 labels are left out (coordinate 0).
+ */
+export function einsumAsGemm(p: EinsumPlan, operands: number): StridedGemm | undefined {
+  if (operands !== 2) return undefined;
+  const out = p.outDims.filter((d) => d[0] !== 1),
+    sum = p.sumDims.filter((d) => d[0] !== 1);
+  // summed labels contiguous in both operands merge into one K: 'bij,bij->b'
+  const ks: [number, number, number][] = [];
+  for (const d of sum) {
+    const last = ks[ks.length - 1];
+    if (last && last[1] === d[0] * d[1] && last[2] === d[0] * d[2]) ks[ks.length - 1] = [last[0] * d[0], d[1], d[2]];
+    else ks.push(d);
+  }
+  if (ks.length > 1 || ks.some((d) => !d[1] || !d[2])) return undefined;
+  const role = (d: [number, number, number]) => (d[1] && d[2] ? 0 : d[1] ? 1 : 2);
+  // adjacent labels of A's own (or B's own) that are contiguous there merge into one M (or N): 'bnc,cd->bnd'
+  const merged: [number, number, number][] = [];
+  for (const d of out) {
+    const last = merged[merged.length - 1];
+    const r = role(d);
+    if (last && r && role(last) === r && last[r] === d[0] * d[r])
+      merged[merged.length - 1] = [last[0] * d[0], r === 1 ? d[1] : 0, r === 2 ? d[2] : 0];
+    else merged.push(d);
+  }
+  const roles = merged.map(role);
+  if (roles.some((r, i) => i > 0 && r < roles[i - 1])) return undefined;
+  const batch = merged.filter((d) => role(d) === 0),
+    m = merged.find((d) => role(d) === 1),
+    n = merged.find((d) => role(d) === 2);
+  if (batch.length > 4 || roles.filter((r) => r === 1).length > 1 || roles.filter((r) => r === 2).length > 1)
+    return undefined;
+  const k = ks[0];
+  return {
+    M: m?.[0] ?? 1,
+    N: n?.[0] ?? 1,
+    K: k?.[0] ?? 1,
+    aRs: m?.[1] ?? 0,
+    aCs: k?.[1] ?? 0,
+    bRs: k?.[2] ?? 0,
+    bCs: n?.[2] ?? 0,
+    bshape: batch.map((d) => d[0]),
+    aBs: batch.map((d) => d[1]),
+    bBs: batch.map((d) => d[2]),
+  };
+}
+
+export function einsumOperands(inputs: (TensorInfo | undefined)[]): TensorInfo[] {
   const xs = inputs.filter((t): t is TensorInfo => !!t);
   if (xs.length < 1 || xs.length > 2 || xs.length !== inputs.length)
     throw new WgsegError('BAD_INPUT', `Einsum: ${inputs.length} operands; wgseg runs one or two`);
@@ -90,51 +155,41 @@ function operands(inputs: (TensorInfo | undefined)[]): TensorInfo[] {
   return xs;
 }
 
-const equationOf = (attrs: Attrs) =>
+export const einsumEquation = (attrs: Attrs) =>
   strAttr(attrs, 'equation', '', 'Einsum') || bad('the equation attribute is required');
 
-export const einsum: OpKernel = {
-  op: 'Einsum',
-  emptyInputOk: true,
-  infer(inputs, attrs) {
-    const xs = operands(inputs);
-    return [
-      {
-        shape: einsumPlan(
-          equationOf(attrs),
-          xs.map((t) => t.shape),
-        ).out,
-        dtype: xs[0].dtype,
-      },
-    ];
-  },
-  encode(rt, inputs, [y], attrs) {
-    const xs = operands(inputs);
-    const p = einsumPlan(
-      equationOf(attrs),
-      xs.map((t) => t.shape),
-    );
-    const n = numel(p.out);
-    const col = (ds: [number, number, number][], i: number) => ds.map((d) => d[i]);
-    rt.dispatch({
-      name: `Einsum(${equationOf(attrs)})`,
-      shader: 'matmul/einsum.wgsl',
-      defines: { T: y.dtype },
-      uniforms: {
-        n,
-        out_rank: p.outDims.length,
-        sum_rank: p.sumDims.length,
-        terms: numel(col(p.sumDims, 0)),
-        two: xs.length === 2 ? 1 : 0,
-        ...vec8('out_size', col(p.outDims, 0), 1),
-        ...vec8('out_sa', col(p.outDims, 1)),
-        ...vec8('out_sb', col(p.outDims, 2)),
-        ...vec8('sum_size', col(p.sumDims, 0), 1),
-        ...vec8('sum_sa', col(p.sumDims, 1)),
-        ...vec8('sum_sb', col(p.sumDims, 2)),
-      },
-      buffers: { a: inputs[0]!.buffer, b: (inputs[1] ?? inputs[0])!.buffer, y: y.buffer },
-      workgroups: linearGrid(n, 64),
-    });
-  },
-};
+/** Any equation on the label-map kernel. */
+export function encodeEinsumLabels(
+  rt: KernelContext,
+  inputs: (GpuTensor | undefined)[],
+  y: GpuTensor,
+  attrs: Attrs,
+): void {
+  const xs = einsumOperands(inputs);
+  const p = einsumPlan(
+    einsumEquation(attrs),
+    xs.map((t) => t.shape),
+  );
+  const n = numel(p.out);
+  const col = (ds: [number, number, number][], i: number) => ds.map((d) => d[i]);
+  rt.dispatch({
+    name: `Einsum(${einsumEquation(attrs)})`,
+    shader: 'matmul/einsum.wgsl',
+    defines: { T: y.dtype },
+    uniforms: {
+      n,
+      out_rank: p.outDims.length,
+      sum_rank: p.sumDims.length,
+      terms: numel(col(p.sumDims, 0)),
+      two: xs.length === 2 ? 1 : 0,
+      ...vec8('out_size', col(p.outDims, 0), 1),
+      ...vec8('out_sa', col(p.outDims, 1)),
+      ...vec8('out_sb', col(p.outDims, 2)),
+      ...vec8('sum_size', col(p.sumDims, 0), 1),
+      ...vec8('sum_sa', col(p.sumDims, 1)),
+      ...vec8('sum_sb', col(p.sumDims, 2)),
+    },
+    buffers: { a: inputs[0]!.buffer, b: (inputs[1] ?? inputs[0])!.buffer, y: y.buffer },
+    workgroups: linearGrid(n, 64),
+  });
+}

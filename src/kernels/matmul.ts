@@ -7,7 +7,7 @@ import { badShape, floatAttr, intAttr } from '../core/attrs';
 import { ceilDiv } from './dispatch';
 import type { Attrs } from '../core/attrs';
 import type { OpKernel, TensorInfo, Variant } from '../core/op';
-import { einsum } from './einsum';
+import { einsumAsGemm, einsumEquation, einsumOperands, einsumPlan, encodeEinsumLabels } from './einsum';
 import { withVariants } from './variants';
 
 /**
@@ -228,6 +228,58 @@ const gemm: OpKernel = withVariants({
       encodeGemm(rt, 'Gemm', plan, a!, b!, c, y, { alpha, beta, cRs, cCs }, attrs, tile);
     },
   ),
+});
+
+/**
+ * Einsum: 'gemm' where the equation is one batched GEMM over strided operands (attention scores
+ * and values, linear layers, batched matmul: the forms exports use), else 'labels' (any equation,
+ * one invocation per output summing its terms).
+ */
+const einsumGemm = (inputs: (TensorInfo | undefined)[], attrs: Attrs) => {
+  const xs = einsumOperands(inputs);
+  return einsumAsGemm(
+    einsumPlan(
+      einsumEquation(attrs),
+      xs.map((t) => t.shape),
+    ),
+    xs.length,
+  );
+};
+const einsum: OpKernel = withVariants({
+  op: 'Einsum',
+  emptyInputOk: true,
+  infer(inputs, attrs) {
+    const xs = einsumOperands(inputs);
+    return [
+      {
+        shape: einsumPlan(
+          einsumEquation(attrs),
+          xs.map((t) => t.shape),
+        ).out,
+        dtype: xs[0].dtype,
+      },
+    ];
+  },
+  variants: [
+    {
+      name: 'gemm',
+      applies(inputs, attrs) {
+        const p = einsumGemm(inputs, attrs);
+        const batch = p?.bshape.reduce((x, d) => x * d, 1) ?? 0;
+        return (
+          !!p &&
+          ceilDiv(p.N, GEMM_TILE.WG_X * 4 * GEMM_TILE.CN) <= MAX_GROUPS &&
+          ceilDiv(p.M, GEMM_TILE.WG_Y * 4 * GEMM_TILE.RM) <= MAX_GROUPS &&
+          batch <= MAX_GROUPS
+        );
+      },
+      encode(rt, [a, b], [y], attrs) {
+        const p = einsumGemm([a, b], attrs)!;
+        encodeGemm(rt, 'Einsum', p, a!, b!, undefined, y, { alpha: 1, beta: 0, cRs: 0, cCs: 0 }, {});
+      },
+    },
+    { name: 'labels', encode: (rt, inputs, [y], attrs) => encodeEinsumLabels(rt, inputs, y, attrs) },
+  ],
 });
 
 export const matmulKernels: OpKernel[] = [matmul, gemm, einsum];

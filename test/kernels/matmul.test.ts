@@ -3,7 +3,7 @@ import { WgsegError } from '../../src/core/errors';
 import { fromHalf, toHalf, type DType } from '../../src/core/dtype';
 import { kernelFor } from '../../src/kernels/registry';
 import type { Attrs } from '../../src/core/attrs';
-import { gpu, runOp } from '../helpers/gpu';
+import { gpu, runOp, variantsOf } from '../helpers/gpu';
 import { rng } from '../helpers/random';
 import { TOL, expectClose, type Tol } from '../helpers/tolerance';
 import { unaryRef } from '../reference/elementwise';
@@ -247,7 +247,34 @@ describe('Einsum', () => {
         [2, 3, 4],
       ],
     ],
+    [
+      'bnc,cd->bnd',
+      [
+        [2, 6, 8],
+        [8, 12],
+      ],
+    ], // contiguous K and N multiples of 4: the vec4 GEMM
+    [
+      'nc,bdc->bnd',
+      [
+        [5, 6],
+        [3, 4, 6],
+      ],
+    ], // B's own label b leads the output: not one GEMM, the label map runs it
   ];
+  // the equations that are one batched GEMM run on the tiled GEMM by default ('gemm'); every one also on 'labels'
+  const GEMM = new Set([
+    'bij, bjk -> bik',
+    'i,i',
+    'bhid,bhjd->bhij',
+    'bhij,bhjd->bhid',
+    'bnc,cd->bnd',
+    'ij,jk',
+    '...ij,...jk->...ik',
+    'i,j->ij',
+    'bij,bij->b',
+    'bnc,cd->bnd',
+  ]);
   for (const [eq, shapes, refEq] of cases) {
     it(`"${eq}" on ${shapes.map((s) => `[${s}]`).join(' ')}`, async () => {
       const xs = shapes.map((shape) => ({
@@ -261,9 +288,13 @@ describe('Einsum', () => {
         shape,
       }));
       const want = einsumRef(refEq ?? eq, xs);
-      const [y] = await runOp('Einsum', xs, { equation: eq });
-      expect(y.shape).toEqual(want.shape);
-      expectClose(y.data, want.data, TOL.f32Reduce, eq);
+      const variants = await variantsOf('Einsum', xs, { equation: eq });
+      expect(variants).toEqual(GEMM.has(eq) ? ['gemm', 'labels'] : ['labels']);
+      for (const variant of variants) {
+        const [y] = await runOp('Einsum', xs, { equation: eq }, [], { variant });
+        expect(y.shape).toEqual(want.shape);
+        expectClose(y.data, want.data, TOL.f32Reduce, `${eq} (${variant})`);
+      }
     });
   }
 
