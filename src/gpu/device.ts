@@ -138,6 +138,44 @@ async function gpuEntry(wanted?: string): Promise<GPU | null> {
   return gpu;
 }
 
+/**
+ * requestAdapter with Dawn's adapter notices kept off the user's stderr. Dawn (Node) prints
+ * "Warning: max...PerPipelineLayout artificially reduced" for lavapipe straight to file descriptor 2,
+ * during requestAdapter's synchronous part: for that call only, fd 2 points at /dev/null (no
+ * JavaScript runs in between, so nothing of the user's is lost). When no adapter comes back the
+ * request is repeated with Dawn's messages shown; WGSEG_DEBUG=1 shows them always; where fds
+ * cannot be reopened (no /dev/fd) the call is made as it is.
+ */
+async function requestAdapter(gpu: GPU | null, req: GPURequestAdapterOptions): Promise<GPUAdapter | null | undefined> {
+  if (!gpu) return undefined;
+  const browser = typeof navigator !== 'undefined' && gpu === navigator.gpu;
+  if (browser || typeof process === 'undefined' || process.env.WGSEG_DEBUG === '1') return gpu.requestAdapter(req);
+  const fs = await import(/* @vite-ignore */ 'node:fs');
+  // 'closed': fd 2 closed by us and free; 'null': fd 2 is /dev/null; both restore from `saved`
+  let saved = -1,
+    state: 'as-is' | 'closed' | 'null' = 'as-is';
+  try {
+    saved = fs.openSync('/dev/fd/2', 'a');
+    fs.closeSync(2);
+    state = 'closed';
+    const nul = fs.openSync('/dev/null', 'w');
+    if (nul === 2) state = 'null';
+    else fs.closeSync(nul), (state = 'as-is'); // fd 2 was taken in between: not ours to touch
+  } catch {}
+  let pending: Promise<GPUAdapter | null>;
+  try {
+    pending = gpu.requestAdapter(req);
+  } finally {
+    try {
+      if (state === 'null') fs.closeSync(2);
+      if (state !== 'as-is') fs.openSync(`/dev/fd/${saved}`, 'a'); // the lowest free descriptor: 2 again
+    } finally {
+      if (saved >= 0) fs.closeSync(saved);
+    }
+  }
+  return (await pending) ?? gpu.requestAdapter(req);
+}
+
 function describe(a: GPUAdapter): string {
   const i = a.info;
   return [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' / ') || 'unnamed adapter';
@@ -153,7 +191,7 @@ async function pickAdapter(opts: GetDeviceOptions): Promise<GPUAdapter> {
   const req = { powerPreference: opts.powerPreference ?? 'high-performance' };
   let adapter: GPUAdapter | null | undefined;
   try {
-    adapter = await (await gpuEntry(wanted))?.requestAdapter(req);
+    adapter = await requestAdapter(await gpuEntry(wanted), req);
   } catch (e) {
     // Dawn in Node throws (rather than resolving null) when no backend suits, e.g. an unknown adapter name
     throw new WgsegError(
@@ -163,7 +201,7 @@ async function pickAdapter(opts: GetDeviceOptions): Promise<GPUAdapter> {
   }
   // Dawn in Node may pick SwiftShader although Mesa lavapipe (13x faster on CPU) is there.
   if (!wanted && adapter && /swiftshader/i.test(describe(adapter)) && typeof navigator === 'undefined') {
-    adapter = (await (await gpuEntry('llvmpipe'))?.requestAdapter(req)) ?? adapter;
+    adapter = (await requestAdapter(await gpuEntry('llvmpipe'), req)) ?? adapter;
   }
   if (!adapter) {
     throw new WgsegError(
