@@ -22,15 +22,7 @@ quiet() { # run "$@" with its output kept back, shown only if it fails
   fi
 }
 
-node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null \
-  || { say "npm start: wgseg needs Node.js >= 20 (this is $(node --version 2>/dev/null || echo 'no node'))" >&2; exit 1; }
-
-if [ ! -x node_modules/.bin/vite ] || [ ! -d node_modules/webgpu ]; then
-  say "npm start: installing node_modules (npm ci; it also builds dist/) ..."
-  s=$(date +%s)
-  quiet npm ci --no-audit --no-fund --loglevel=error
-  say "npm start: installed in $(($(date +%s) - s)) s"
-fi
+bash scripts/ensure-deps.sh | sed 's/^/npm start: /'
 # dist/ (the built CLI) missing or older than the sources: rebuild it
 if [ ! -f dist/cli.js ] || [ -n "$(find src shaders package.json -newer dist/cli.js -print -quit)" ]; then
   say "npm start: building dist/ (npm run build:cli) ..."
