@@ -1,4 +1,5 @@
 import { WgsegError } from './core/errors';
+import type { ExternalData } from './import/onnx-proto';
 
 /**
  * A model's bytes from a path (Node) or a URL: streamed with progress when asked, stopped by an
@@ -31,10 +32,17 @@ export const aborted = (src: string, signal?: AbortSignal) =>
  * (a copy that `parse` refuses is deleted and the URL fetched again), and bytes that `parse`
  * accepted are stored for the next load.
  */
-export async function loadModelBytes<T>(src: string, opts: FetchOptions, parse: (bytes: Uint8Array) => T): Promise<T> {
+export async function loadModelBytes<T>(
+  src: string,
+  opts: FetchOptions,
+  parse: (bytes: Uint8Array, external?: ExternalData) => T,
+): Promise<T> {
   const { signal } = opts;
   if (signal?.aborted) throw aborted(src, signal);
-  if (isNode && !/^(https?|data|blob):/.test(src)) return parse(await readPath(src, opts));
+  if (isNode && !/^(https?|data|blob):/.test(src)) {
+    const path = src.startsWith('file:') ? decodeURIComponent(new URL(src).pathname) : src;
+    return parse(await readPath(src, opts), await externalDataBeside(path));
+  }
   const cache = await openCache(src, opts.cache);
   if (cache) {
     const hit = await cache.store
@@ -153,4 +161,51 @@ function xhrBytes(
     x.responseType = 'arraybuffer';
     x.send();
   });
+}
+
+/**
+ * Node: ONNX external data (weights past protobuf's 2 GB, written beside the model by
+ * `torch.onnx.export` or `onnx.save(..., save_as_external_data=True)`) read from files in the model's
+ * directory, at their offset and length. A location must stay in that directory (relative, no '..').
+ */
+export async function externalDataBeside(modelPath: string): Promise<ExternalData> {
+  const fs = await import(/* @vite-ignore */ 'node:fs');
+  const { dirname, join, isAbsolute, normalize, sep } = await import(/* @vite-ignore */ 'node:path');
+  const dir = dirname(modelPath);
+  return (location, offset, length) => {
+    const rel = normalize(location);
+    if (isAbsolute(rel) || rel === '..' || rel.startsWith(`..${sep}`))
+      throw new WgsegError(
+        'MALFORMED_FILE',
+        `${modelPath}: external data location "${location}" leaves the model's directory`,
+      );
+    const file = join(dir, rel);
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch (e) {
+      throw new WgsegError(
+        'BAD_INPUT',
+        `${modelPath}: external data file ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      const n = length ?? size - offset;
+      if (offset < 0 || n < 0 || offset + n > size)
+        throw new WgsegError(
+          'MALFORMED_FILE',
+          `${modelPath}: external data ${file}: bytes ${offset}..${offset + n} past its end (${size} bytes)`,
+        );
+      const out = new Uint8Array(n);
+      for (let got = 0; got < n; ) {
+        const r = fs.readSync(fd, out, got, n - got, offset + got);
+        if (r === 0) break;
+        got += r;
+      }
+      return out;
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
 }

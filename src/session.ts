@@ -15,6 +15,7 @@ import { chooseVariants, DEFAULT_BUDGET_MS, type TuneMode, type TuningCache, typ
 import type { Variant } from './core/op';
 import { memoryTuningCache, openTuningCache, type StoredTuning } from './tuning-cache';
 import { importOnnx } from './import/onnx';
+import type { ExternalData } from './import/onnx-proto';
 import { importTflite } from './import/tflite';
 import { loadModelBytes } from './model-fetch';
 
@@ -148,13 +149,13 @@ export class Tensor {
 }
 
 /** Bytes -> graph, by file format: TFLite ('TFL3' at byte 4) or ONNX; safetensors are recognised and refused. */
-export function loadGraph(bytes: Uint8Array, source: string): Graph {
+export function loadGraph(bytes: Uint8Array, source: string, external?: ExternalData): Graph {
   const tag = String.fromCharCode(...bytes.subarray(4, 8));
   if (tag === 'TFL3' || /\.tflite$/i.test(source)) return importTflite(bytes, source);
   if (bytes.length > 9 && bytes[8] === 0x7b && new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true) === 0) {
     throw new WgsegError('UNSUPPORTED_OP', `${source}: safetensors files hold weights only; give an ONNX model`);
   }
-  return importOnnx(bytes, source);
+  return importOnnx(bytes, source, external);
 }
 
 /** Most float weight elements are float16: the file was converted to float16 (onnxconverter-common, TFLite f16). */
@@ -233,7 +234,7 @@ export class Session {
   static async create(model: Uint8Array | ArrayBuffer | string | Graph, opts: SessionOptions = {}): Promise<Session> {
     let graph: Graph;
     if (typeof model === 'string') {
-      graph = await loadModelBytes(model, opts, (bytes) => loadGraph(bytes, model));
+      graph = await loadModelBytes(model, opts, (bytes, external) => loadGraph(bytes, model, external));
     } else if (model instanceof Uint8Array || model instanceof ArrayBuffer)
       graph = loadGraph(model instanceof Uint8Array ? model : new Uint8Array(model), opts.source ?? 'model');
     else graph = model;

@@ -2,7 +2,7 @@
 """Export torchvision 0.14 classification and segmentation models (random weights) to ONNX opset 17.
 
 For `npm run check:zoo` (scripts/torchvision/zoo.ts), which runs each file through `wgseg run`
-against onnxruntime. Per model, into --dir:
+against onnxruntime. Per model, into --dir/<model>/:
   <model>.onnx        weights inside the file (external data next to it when past protobuf's 2 GB)
   <model>.input.npy   float32 1x3xHxW, seeded random image normalised with the ImageNet mean/std
   <model>.torch.npy   PyTorch's output (an extra reference besides onnxruntime)
@@ -94,14 +94,15 @@ def export(name, out_dir, seed):
         x = ((rng.random((1, 3, size, size), dtype=np.float32) - MEAN) / STD).astype(np.float32)
         with torch.no_grad():
             ref = model(torch.from_numpy(x)).numpy()
+        out_dir = os.path.join(out_dir, name)
+        os.makedirs(out_dir, exist_ok=True)
         path = os.path.join(out_dir, f'{name}.onnx')
         torch.onnx.export(model, torch.from_numpy(x), path, opset_version=17, input_names=['input'],
                           output_names=['out'], do_constant_folding=True)
         np.save(os.path.join(out_dir, f'{name}.input.npy'), x)
         np.save(os.path.join(out_dir, f'{name}.torch.npy'), ref)
         row['ok'] = True
-        row['mb'] = round(sum(os.path.getsize(os.path.join(out_dir, f)) for f in os.listdir(out_dir)
-                              if f.startswith(name + '.')) / 1e6, 1)
+        row['mb'] = round(sum(os.path.getsize(os.path.join(out_dir, f)) for f in os.listdir(out_dir)) / 1e6, 1)
     except Exception as e:  # the reason goes into the table; the next model still runs
         row['reason'] = f'{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}'[:200]
     row['seconds'] = round(time.time() - t0, 1)

@@ -9,10 +9,11 @@
  *
  * Needs Debian python3-torch / python3-torchvision / python3-onnx (docs/models.md) and the built CLI
  * (`npm run build:cli`, which `npm ci` runs). The export of one model overlaps the check of the
- * previous one; each model's files are deleted after its check unless --keep.
+ * previous one; each model's folder (<dir>/<model>/: the model, its external data past 2 GB, the
+ * input and PyTorch's output) is deleted after its check unless --keep.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -81,8 +82,9 @@ async function check(e: Exported): Promise<string[]> {
   const input = `1x3x${e.size}x${e.size}`;
   if (!e.ok) return [e.model, input, '-', `not exported: ${e.reason}`, '-', '-', '-', '-', '-'];
   exported++;
-  const onnx = join(opt.dir!, `${e.model}.onnx`),
-    xPath = join(opt.dir!, `${e.model}.input.npy`);
+  const dir = join(opt.dir!, e.model);
+  const onnx = join(dir, `${e.model}.onnx`),
+    xPath = join(dir, `${e.model}.input.npy`);
   try {
     const x = readNpy(readFileSync(xPath));
     let ref: Awaited<ReturnType<typeof ortRun>>;
@@ -101,7 +103,7 @@ async function check(e: Exported): Promise<string[]> {
         '-',
       ];
     }
-    const torch = readNpy(readFileSync(join(opt.dir!, `${e.model}.torch.npy`)));
+    const torch = readNpy(readFileSync(join(dir, `${e.model}.torch.npy`)));
     const vsTorch = compare(Float32Array.from(torch.data as ArrayLike<number>), ref.data, TOL.f32).maxAbsErr;
     let got: ReturnType<typeof runCli>;
     try {
@@ -127,9 +129,7 @@ async function check(e: Exported): Promise<string[]> {
       vsTorch.toExponential(1),
     ];
   } finally {
-    if (!opt.keep)
-      for (const f of readdirSync(opt.dir!))
-        if (f.startsWith(`${e.model}.`)) rmSync(join(opt.dir!, f), { force: true });
+    if (!opt.keep) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { WgsegError } from '../core/errors';
 import type { Graph } from '../graph/ir';
 import { readNpy, type NpyArray } from '../import/npy';
+import { externalDataBeside } from '../model-fetch';
 import { loadGraph } from '../session';
 
 /** A file's bytes; a missing or unreadable file is a BAD_INPUT naming it and what it was for. */
@@ -22,9 +23,9 @@ function ioReason(e: unknown): string {
   return code ?? (e as Error).message;
 }
 
-/** The model as graph IR, read on the host (no GPU); the format is told by its bytes. */
+/** The model as graph IR, read on the host (no GPU); the format is told by its bytes; ONNX external data from beside it. */
 export async function loadModel(path: string): Promise<Graph> {
-  return loadGraph(await readBytes(path, 'the model'), path);
+  return loadGraph(await readBytes(path, 'the model'), path, await externalDataBeside(path));
 }
 
 export async function loadNpy(path: string, input: string): Promise<NpyArray> {

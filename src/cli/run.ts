@@ -5,7 +5,7 @@ import { writeNpy, type NpyArray } from '../import/npy';
 import { Session } from '../session';
 import { fmtBytes, fmtShape } from './inspect';
 import { type CliIo, withStatus } from './io';
-import { loadNpy, makeDir, readBytes, sanitize, writeBytes } from './files';
+import { loadModel, loadNpy, makeDir, sanitize, writeBytes } from './files';
 
 const INT_TYPES = new Set<ElemType>(['int64', 'uint64', 'int32', 'uint32', 'int16', 'uint16', 'int8', 'uint8']);
 const FLOAT_TYPES = new Set<ElemType>(['float32', 'float16', 'float64']);
@@ -65,12 +65,12 @@ type RunCmd = { model: string; inputs: { name: string; file: string }[]; out: st
  * buffers, and the file written.
  */
 export async function runCommand(cmd: RunCmd, io: CliIo): Promise<void> {
-  const model = await readBytes(cmd.model, 'the model');
+  const model = await loadModel(cmd.model);
   const arrays = await Promise.all(
     cmd.inputs.map(async ({ name, file }) => ({ name, file, array: await loadNpy(file, name) })),
   );
   const session = await withStatus(io, `loading ${cmd.model}`, () =>
-    Session.create(model, { precision: cmd.precision, source: cmd.model }),
+    Session.create(model, { precision: cmd.precision }),
   );
   try {
     const expected = session.inputs.map((i) => i.name);

@@ -283,7 +283,12 @@ export function tensorFromProto(t: TensorProtoMsg, external?: ExternalData): Ten
         what,
         `stored in external file "${kv.location}": external data is not supported; re-export with the weights inside the file`,
       );
-    const raw = resolve(kv.location, Number(kv.offset ?? 0), kv.length === undefined ? undefined : Number(kv.length));
+    let raw: Uint8Array;
+    try {
+      raw = resolve(kv.location, Number(kv.offset ?? 0), kv.length === undefined ? undefined : Number(kv.length));
+    } catch (e) {
+      throw e instanceof WgsegError ? new WgsegError(e.code, `ONNX ${what}: ${e.message}`) : e;
+    }
     data = rawView(raw, dtype, n, what);
   } else if (t.rawData && t.rawData.byteLength > 0) {
     data = rawView(t.rawData, dtype, n, what);

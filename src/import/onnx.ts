@@ -12,12 +12,14 @@ import {
   type OnnxModel,
   type OnnxNode,
   type TensorData,
+  type ExternalData,
 } from './onnx-proto';
 
 /**
  * ONNX ModelProto bytes -> graph IR (src/graph/ir.ts). Decoding is onnx-proto.ts; this file checks
- * what wgseg can take (opset 11-25, and 9-10 op by op: onnx-opset.ts; default domain only, no subgraphs, no external or sparse data,
- * sizes under 2 GiB), turns initializers and Constant nodes into host constants, converts attributes
+ * what wgseg can take (opset 11-25, and 9-10 op by op: onnx-opset.ts; default domain only, no
+ * subgraphs, no sparse data; external data through `external`, which a loader gives where it can
+ * read files beside the model; sizes under 2 GiB), turns initializers and Constant nodes into host constants, converts attributes
  * to kernel attributes, and orders the nodes topologically. It never looks at the kernel registry:
  * whether each op has a kernel is the graph layer's question (unsupportedOps).
  * Every error is a WgsegError whose message starts with `source`.
@@ -51,14 +53,14 @@ function constData(t: TensorData, type: ElemType): ConstData {
   return d instanceof Int32Array ? d : Int32Array.from(d);
 }
 
-export function importOnnx(bytes: Uint8Array, source: string): Graph {
+export function importOnnx(bytes: Uint8Array, source: string, external?: ExternalData): Graph {
   const fail = (code: WgsegError['code'], msg: string): never => {
     throw new WgsegError(code, `${source}: ${msg}`);
   };
   if (bytes.byteLength === 0) fail('MALFORMED_FILE', 'empty file (0 bytes), not an ONNX model');
   let model: OnnxModel;
   try {
-    model = decodeModel(bytes);
+    model = decodeModel(bytes, external);
   } catch (e) {
     // protobuf decoding errors arrive as WgsegError (onnx-proto.ts); anything else is a bug to fix, not to rename
     if (e instanceof WgsegError) fail(e.code, e.message.replace(/^ONNX /, ''));

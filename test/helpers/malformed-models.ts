@@ -192,7 +192,8 @@ export function malformedModels(): MalformedModel[] {
         };
       }),
       'MALFORMED_FILE',
-      ['"w"', 'external data is not supported'],
+      // bytes: nowhere to look ("external data is not supported"); a path (CLI): the missing weights.bin beside it
+      ['"w"', 'weights.bin'],
     ),
     I(
       'initializer-length-mismatch',
