@@ -1,4 +1,5 @@
-// y = f(x) elementwise. op < 16 are the fused activations of common/activation.wgsl.
+// y = f(x) elementwise. op < 16 are the fused activations of common/activation.wgsl (Gelu 8, Mish 9
+// among them: they fuse into conv epilogues too).
 // #include common/activation.wgsl
 // #include common/index.wgsl
 
@@ -15,30 +16,6 @@ struct Params {
 
 override WG: u32 = 256u;
 
-// erf by Abramowitz & Stegun 7.1.26 (absolute error <= 1.5e-7)
-fn erf(v: f32) -> f32 {
-  let z = abs(v);
-  let t = 1.0 / (1.0 + 0.3275911 * z);
-  let p = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return sign(v) * (1.0 - p * exp(-z * z));
-}
-
-// approximate: 0 'none' (erf), 1 'tanh'
-fn gelu(v: f32, approximate: f32) -> f32 {
-  if (approximate != 0.0) {
-    let u = 0.7978845608028654 * (v + 0.044715 * v * v * v);
-    return 0.5 * v * (1.0 + tanh(clamp(u, -15.0, 15.0)));
-  }
-  return 0.5 * v * (1.0 + erf(v * 0.7071067811865476));
-}
-
-// log(1 + exp(v)) without overflow; log1p by its series where exp(-|v|) is tiny
-fn softplus(v: f32) -> f32 {
-  let e = exp(-abs(v));
-  let l = select(log(1.0 + e), e - 0.5 * e * e, e < 1e-4);
-  return max(v, 0.0) + l;
-}
-
 fn unary(v: f32) -> f32 {
   switch params.op {
     case 16u: { return exp(v); }
@@ -53,10 +30,8 @@ fn unary(v: f32) -> f32 {
     case 25u: { return select(params.a * (exp(v) - 1.0), v, v > 0.0); } // elu
     case 26u: { return round(v); }
     case 27u: { return erf(v); }
-    case 28u: { return gelu(v, params.a); }
     case 29u: { return softplus(v); }
     case 30u: { return v / (1.0 + abs(v)); }                                  // softsign
-    case 31u: { return v * tanh(min(softplus(v), 15.0)); }                    // mish
     case 32u: { return max(v, 0.0) + min(0.0, params.a * (exp(v / params.a) - 1.0)); } // celu
     case 33u: { return params.b * select(params.a * (exp(v) - 1.0), v, v > 0.0); }    // selu (a alpha, b gamma)
     case 34u: { return select(0.0, v, v > params.a); }                       // thresholded relu

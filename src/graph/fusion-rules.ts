@@ -395,6 +395,9 @@ function activationOf(c: Ctx, n: Node): { activation: string; activation_params?
         activation: 'HardSigmoid',
         activation_params: [(a.alpha as number | undefined) ?? 0.2, (a.beta as number | undefined) ?? 0.5],
       };
+    case 'Gelu':
+      // the tanh approximation rides in act_a (and so takes no post_affine)
+      return a.approximate === 'tanh' ? { activation: 'Gelu', activation_params: [1, 0] } : { activation: 'Gelu' };
     default:
       return { activation: n.op };
   }

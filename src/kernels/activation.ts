@@ -11,6 +11,8 @@ const KIND: Record<string, number> = {
   HardSigmoid: 5,
   HardSwish: 6,
   Tanh: 7,
+  Gelu: 8,
+  Mish: 9,
 };
 const DEFAULTS: Record<string, [number, number]> = {
   Clip: [-3.4028234663852886e38, 3.4028234663852886e38],
@@ -19,7 +21,7 @@ const DEFAULTS: Record<string, [number, number]> = {
 };
 
 /** Activations without parameters: an affine after them fits the kernels' two activation params. */
-export const PARAMETERLESS = new Set(['', 'Relu', 'Sigmoid', 'HardSwish', 'Tanh']);
+export const PARAMETERLESS = new Set(['', 'Relu', 'Sigmoid', 'HardSwish', 'Tanh', 'Gelu', 'Mish']);
 
 /**
  * Uniform values {act, act_a, act_b} for a fused activation given as ORT FusedConv does, and

@@ -59,7 +59,8 @@ describe('transformer-era pattern fusion', () => {
     const x = b.input('x', [1, 3, 5, 5]);
     const c = b.node('Conv', [x, b.init('w', rng(4).array(4 * 27, -0.5, 0.5), [4, 3, 3, 3])], { pads: [1, 1, 1, 1] });
     b.output(b.node('Mul', [c, b.node('Tanh', [b.node('Softplus', [c])])], {}, { output: 'y' }));
-    await check(b.bytes(), [1, 3, 5, 5], ['Conv', 'Mish'], 2);
+    const g = await check(b.bytes(), [1, 3, 5, 5], ['FusedConv'], 2);
+    expect(g.nodes[0].attrs.activation).toBe('Mish'); // then into the conv's epilogue
   });
 
   // opset 16 (axes attribute) over the last axis; opset 18 (axes input) over the last two, no Mul/Add
@@ -86,6 +87,22 @@ describe('transformer-era pattern fusion', () => {
       b.output(b.node('Identity', [y], {}, { output: 'y' }));
       const g = await check(b.bytes(), [...dims], ['LayerNormalization', 'Identity'], 3);
       expect(g.nodes[0].attrs.axis).toBe(dims.length - axes.length);
+    });
+  }
+
+  for (const approximate of ['none', 'tanh']) {
+    it(`Conv -> Gelu (opset 20, ${approximate}) -> Mul 2: one FusedConv with post_affine (none) or act_a (tanh)`, async () => {
+      const b = new OnnxBuilder({ opset: 20 });
+      const x = b.input('x', [1, 4, 6, 5]);
+      const c = b.node('Conv', [x, b.init('w', rng(6).array(6 * 36, -0.5, 0.5), [6, 4, 3, 3])], { pads: [1, 1, 1, 1] });
+      const gl = b.node('Gelu', [c], { approximate });
+      b.output(b.node('Mul', [gl, b.init('two', [2], [])], {}, { output: 'y' }));
+      const g = await check(b.bytes(), [1, 4, 6, 5], approximate === 'none' ? ['FusedConv'] : ['FusedConv', 'Mul'], 7);
+      expect(g.nodes[0].attrs).toMatchObject(
+        approximate === 'none'
+          ? { activation: 'Gelu', post_affine: [2, 0] }
+          : { activation: 'Gelu', activation_params: [1, 0] },
+      );
     });
   }
 

@@ -127,6 +127,24 @@ export const CONV_CASES: ConvCase[] = [
     post: [0.7, -0.2],
   },
   { name: 'FusedConv Z, no activation, post_affine', x: [1, 4, 5, 5], w: [3, 4, 1, 1], z: true, post: [-1.5, 0.25] },
+  {
+    name: 'FusedConv Gelu (a written-out GELU after the conv)',
+    x: [1, 5, 7, 6],
+    w: [6, 5, 3, 3],
+    bias: true,
+    attrs: { pads: [1, 1, 1, 1] },
+    act: ['Gelu'],
+  },
+  { name: 'FusedConv Gelu tanh', x: [1, 3, 6, 6], w: [4, 3, 1, 1], bias: true, act: ['Gelu', [1, 0]] },
+  {
+    name: 'FusedConv depthwise Mish, post_affine',
+    x: [1, 6, 7, 7],
+    w: [6, 1, 3, 3],
+    bias: true,
+    attrs: { group: 6, pads: [1, 1, 1, 1] },
+    act: ['Mish'],
+    post: [1.3, 0.1],
+  },
 ];
 
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);

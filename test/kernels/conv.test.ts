@@ -99,7 +99,7 @@ describe('Conv errors', () => {
     expect(infer('FusedConv', [x, w, undefined as never, { shape: [1, 6, 5, 5], dtype: 'f32' }])).toThrow(
       /Z \[1,6,5,5\] must match the output \[1,6,3,3\]/,
     );
-    expect(infer('FusedConv', [x, w], { activation: 'Gelu' })).toThrow(/unsupported fused activation "Gelu"/);
+    expect(infer('FusedConv', [x, w], { activation: 'Softsign' })).toThrow(/unsupported fused activation "Softsign"/);
   });
   it('rejects 1-D / 3-D convolutions and non-float dtypes', () => {
     expect(

@@ -1,5 +1,7 @@
 // f64 reference for ONNX Conv / ORT FusedConv (2-D, NCHW), written from the operator definitions.
 
+import { unaryRef } from './elementwise';
+
 export interface ConvRefInput {
   x: ArrayLike<number>;
   xShape: number[]; // [N, C, H, W]
@@ -79,6 +81,10 @@ export function fusedActivation(name: string, p: number[] = []): (v: number) => 
       return (v) => v * Math.max(0, Math.min(1, v / 6 + 0.5));
     case 'Tanh':
       return (v) => Math.tanh(v);
+    case 'Gelu':
+    case 'Mish':
+      // wgseg's own fused activations (written-out GELU / Mish fused into the conv); Gelu p[0] = 1: tanh form
+      return (v) => unaryRef[name](v, p[0] ?? 0, 0);
     default:
       throw new Error(`no reference for activation ${name}`);
   }
