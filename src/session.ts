@@ -4,7 +4,7 @@ import type { GpuTensor } from './core/op';
 import { Executor, type Feed, type NodeTiming } from './graph/executor';
 import type { ConstData, ElemType } from './core/dtype';
 import type { Dim, Graph } from './graph/ir';
-import { optimize } from './graph/fusion-rules';
+import { optimize, splitWideWeights } from './graph/fusion-rules';
 import { checkLimits, planMemory, type BufferLimits, type MemoryPlan } from './graph/plan';
 import { hostData } from './core/dtype';
 import { hostFedInputs, resolve, type Resolved } from './graph/shapes';
@@ -326,7 +326,11 @@ export class Session {
     const same = this.planned?.key === key ? this.planned : null;
     if (same && same.exec.generation === this.rt.generation) return same;
     const resolved =
-      same?.resolved ?? optimize(resolve(this.graph, shapes, this.precision, pinned), { fuse: this.opts.fuse });
+      same?.resolved ??
+      splitWideWeights(
+        optimize(resolve(this.graph, shapes, this.precision, pinned), { fuse: this.opts.fuse }),
+        this.limits().maxBufferBytes,
+      );
     const plan = same?.plan ?? planMemory(resolved.graph, resolved.gpu);
     checkLimits(resolved.graph, resolved.gpu, plan, this.limits()); // before any buffer is created
     // after a device loss (same plan, new generation): buffers and constants again on the new device

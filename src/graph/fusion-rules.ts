@@ -1,5 +1,6 @@
 import { ACTIVATION_KINDS, PARAMETERLESS } from '../kernels/activation';
 import type { Attrs } from '../core/attrs';
+import { BYTES, numel } from '../core/dtype';
 import { registry } from '../kernels/registry';
 import type { Graph, Node, ValueDesc } from './ir';
 import type { Resolved } from './shapes';
@@ -598,4 +599,82 @@ export function optimize(r: Resolved, opts: OptimizeOptions = {}): Resolved {
     g.nodes = g.nodes.filter((n) => !c.removed.has(n)).sort((a, b) => at.get(a)! - at.get(b)!);
   }
   return { ...r, graph: removeDead(g), gpu };
+}
+
+/**
+ * A constant weight bigger than one GPU buffer may hold (`maxBytes`: the adapter's
+ * maxStorageBufferBindingSize, 128 MiB on lavapipe; VGG's fc6 is 392 MiB, RegNetY-128GF's widest
+ * 1x1 conv 218 MB) is cut along its output channels into parts that fit: one Gemm/MatMul/Conv per
+ * part on the same input, the outputs concatenated (last axis; channels for a conv). Exact: each
+ * output is the same dot product. A bias per output channel is cut alike. Grouped convs, a conv with
+ * a residual input (FusedConv Z) and Gemm with transA stay whole (checkLimits names what still does
+ * not fit).
+ */
+export function splitWideWeights(r: Resolved, maxBytes: number): Resolved {
+  const { graph: g, gpu } = r;
+  const conv = (n: Node) => n.op === 'Conv' || n.op === 'FusedConv';
+  const wide = (n: Node) => {
+    const w = g.values.get(n.inputs[1]);
+    if (!w?.data || !w.shape || !gpu.has(w.name)) return false;
+    const ok =
+      n.op === 'MatMul' || (n.op === 'Gemm' && !n.attrs.transA)
+        ? w.shape.length === 2
+        : conv(n) && w.shape.length === 4 && ((n.attrs.group as number | undefined) ?? 1) === 1 && !n.inputs[3];
+    return ok && numel(w.shape as number[]) * BYTES[gpu.get(w.name)!] > maxBytes;
+  };
+  if (!g.nodes.some(wide)) return r;
+  const values = new Map(g.values);
+  const gpuOut = new Map(gpu);
+  const nodes: Node[] = [];
+  for (const n of g.nodes) {
+    const w = values.get(n.inputs[1]);
+    const y = values.get(n.outputs[0]);
+    if (!wide(n) || !w?.data || !y?.shape) {
+      nodes.push(n);
+      continue;
+    }
+    const wShape = w.shape as number[];
+    // byRow: output channels are W's rows (Gemm transB=1 [N,K], Conv [M,C,kh,kw]); else its columns ([K,N])
+    const byRow = conv(n) || (n.op === 'Gemm' && !!n.attrs.transB);
+    const N = byRow ? wShape[0] : wShape[1],
+      K = numel(wShape) / N;
+    const per = Math.ceil(N / Math.ceil((numel(wShape) * BYTES[gpu.get(w.name)!]) / maxBytes));
+    const yShape = y.shape as number[];
+    const axis = conv(n) ? 1 : yShape.length - 1;
+    const biasAt = conv(n) || n.op === 'Gemm' ? 2 : -1;
+    const bias = biasAt > 0 && n.inputs[biasAt] ? values.get(n.inputs[biasAt]) : undefined;
+    const bShape = bias?.shape as number[] | undefined;
+    const cutBias = !!bias?.data && !!bShape && numel(bShape) === N && bShape[bShape.length - 1] === N;
+    if (bias && !cutBias && !(bShape && numel(bShape) === 1)) {
+      nodes.push(n); // a bias of another shape ([M, N], computed): left whole
+      continue;
+    }
+    const pieces: string[] = [];
+    for (let p = 0, lo = 0; lo < N; p++, lo += per) {
+      const hi = Math.min(N, lo + per),
+        width = hi - lo;
+      const src = w.data as Float32Array;
+      const data = new (src.constructor as new (n: number) => Float32Array)(width * K);
+      if (byRow) data.set(src.subarray(lo * K, hi * K));
+      else for (let k = 0; k < K; k++) data.set(src.subarray(k * N + lo, k * N + hi), k * width);
+      const wName = `${w.name}::part${p}`;
+      values.set(wName, { name: wName, type: w.type, shape: byRow ? [width, ...wShape.slice(1)] : [K, width], data });
+      gpuOut.set(wName, gpu.get(w.name)!);
+      const inputs = [n.inputs[0], wName, ...n.inputs.slice(2)];
+      if (cutBias) {
+        const bName = `${bias!.name}::part${p}`;
+        const bData = (bias!.data as Float32Array).slice(lo, hi);
+        values.set(bName, { name: bName, type: bias!.type, shape: [...bShape!.slice(0, -1), width], data: bData });
+        gpuOut.set(bName, gpu.get(bias!.name)!);
+        inputs[biasAt] = bName;
+      }
+      const out = `${n.outputs[0]}::part${p}`;
+      values.set(out, { name: out, type: y.type, shape: yShape.map((d, i) => (i === axis ? width : d)) });
+      gpuOut.set(out, gpu.get(y.name)!);
+      nodes.push({ ...n, name: `${n.name}::part${p}`, inputs, outputs: [out] });
+      pieces.push(out);
+    }
+    nodes.push({ op: 'Concat', name: `${n.name}::concat`, inputs: pieces, outputs: [n.outputs[0]], attrs: { axis } });
+  }
+  return { ...r, graph: { ...g, nodes, values }, gpu: gpuOut };
 }
