@@ -24,6 +24,8 @@ import torch
 import torchvision.models as tvm
 import torchvision.models.segmentation as seg
 
+from export import MEAN, STD, OutOnly  # scripts/torchvision/export.py, the segmentation export
+
 SEGMENTATION = tvm.list_models(module=seg)
 CLASSIFICATION = [m for m in tvm.list_models(module=tvm)]
 # Small inputs each family accepts: ViT is built for its input (image_size, a multiple of the
@@ -31,8 +33,6 @@ CLASSIFICATION = [m for m in tvm.list_models(module=tvm)]
 # and VGG pool adaptively to 6x6 / 7x7, which the exporter takes only as an exact division (224).
 SIZE = {'vit_h': 56, 'vit': 64, 'maxvit': 224, 'inception_v3': 96, 'alexnet': 224, 'vgg': 224}
 DEFAULT_SIZE = 64
-MEAN = np.array([0.485, 0.456, 0.406], np.float32).reshape(1, 3, 1, 1)
-STD = np.array([0.229, 0.224, 0.225], np.float32).reshape(1, 3, 1, 1)
 
 
 def size_of(name):
@@ -40,17 +40,6 @@ def size_of(name):
         if name.startswith(prefix):
             return s
     return DEFAULT_SIZE
-
-
-class OutOnly(torch.nn.Module):
-    """Segmentation models return a dict; export only its 'out' entry."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        return self.model(x)['out']
 
 
 def build(name, seed):

@@ -83,7 +83,7 @@ export function einsumPlan(equation: string, shapes: number[][]): EinsumPlan {
   return { out: outLabels.map((l) => size.get(l)!), outDims: outLabels.map(dim), sumDims: sumLabels.map(dim) };
 }
 
-/** A GEMM over strided operands (matmul.ts' GemmPlan). */
+/** One GEMM over strided operands, as matmul.wgsl sees it: sizes, element strides, batch layout (matmul.ts runs it). */
 export interface StridedGemm {
   M: number;
   N: number;

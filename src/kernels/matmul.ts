@@ -7,7 +7,14 @@ import { badShape, floatAttr, intAttr } from '../core/attrs';
 import { ceilDiv } from './dispatch';
 import type { Attrs } from '../core/attrs';
 import type { OpKernel, TensorInfo, Variant } from '../core/op';
-import { einsumAsGemm, einsumEquation, einsumOperands, einsumPlan, encodeEinsumLabels } from './einsum';
+import {
+  einsumAsGemm,
+  einsumEquation,
+  einsumOperands,
+  einsumPlan,
+  encodeEinsumLabels,
+  type StridedGemm,
+} from './einsum';
 import { withVariants } from './variants';
 
 /**
@@ -28,19 +35,8 @@ type GemmTile = typeof GEMM_TILE;
 const MAX_BATCH_DIMS = 4;
 const MAX_GROUPS = 65535;
 
-/** One GEMM as the shader sees it: sizes, element strides, batch layout. */
-interface GemmPlan {
-  M: number;
-  N: number;
-  K: number;
-  aRs: number;
-  aCs: number;
-  bRs: number;
-  bCs: number;
-  bshape: number[];
-  aBs: number[];
-  bBs: number[];
-}
+/** One GEMM as the shader sees it: sizes, element strides, batch layout (einsum.ts' StridedGemm). */
+type GemmPlan = StridedGemm;
 
 function checkDtypes(op: string, ins: (TensorInfo | undefined)[]): DType {
   const dt = ins[0]!.dtype;
