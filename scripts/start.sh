@@ -35,7 +35,7 @@ if ! setup=$(WGSEG_NO_BROWSER=1 bash scripts/setup-webgpu.sh 2>&1); then
   printf '%s\n' "$setup" >&2
   say "npm start: could not install the WebGPU driver (above); trying anyway" >&2
 elif grep -q 'installed\|falling back' <<<"$setup"; then
-  printf '%s\n' "$setup"
+  grep '^setup-webgpu:' <<<"$setup" || true # what was installed, without apt's own lines
 fi
 
 mkdir -p "$OUT"
