@@ -18,9 +18,13 @@ export interface SegModel {
   label: string;
 }
 
+/** The input size a live view gives a model whose height and width are symbolic (U^2-Net-style exports). */
+export const DYNAMIC_SIZE = 256;
+
 /**
- * Loads a model (URL, path or bytes) on `rt` and checks it fits a live view: a fixed-size RGB input,
+ * Loads a model (URL, path or bytes) on `rt` and checks it fits a live view: an RGB input,
  * [1,h,w,3] or [1,3,h,w], and a one-channel mask output. Throws a WgsegError naming what does not fit.
+ * Symbolic dims (`dynamic_axes` exports) are bound: batch to 1, height and width to DYNAMIC_SIZE.
  * `load` passes on download progress, an AbortSignal and Cache Storage use (SessionOptions).
  */
 export async function loadSegModel(
@@ -29,10 +33,9 @@ export async function loadSegModel(
   name: string,
   load: Pick<SessionOptions, 'onProgress' | 'signal' | 'cache'> = {},
 ): Promise<SegModel> {
-  const session = await Session.create(src, { ...load, device: rt, source: name });
+  let session = await Session.create(src, { ...load, device: rt, source: name });
   try {
-    const [inp] = session.inputs,
-      [out] = session.outputs;
+    const [inp] = session.inputs;
     if (session.inputs.length !== 1)
       throw new WgsegError(
         'BAD_SHAPE',
@@ -41,13 +44,22 @@ export async function loadSegModel(
     if (inp.type !== 'float32')
       throw new WgsegError('BAD_SHAPE', `${name}: input ${inp.name} is ${inp.type}; a live view feeds float32 RGB`);
     const d = inp.shape;
-    if (d.length !== 4 || d.some((x) => typeof x !== 'number') || (d[3] !== 3 && d[1] !== 3))
+    if (d.length !== 4 || (d[3] !== 3 && d[1] !== 3) || (d[0] !== 1 && typeof d[0] === 'number'))
       throw new WgsegError(
         'BAD_SHAPE',
-        `${name}: input ${inp.name} is [${d.join(',')}]; a live view needs a fixed-size RGB image, [1,h,w,3] or [1,3,h,w]`,
+        `${name}: input ${inp.name} is [${d.join(',')}]; a live view needs an RGB image, [1,h,w,3] or [1,3,h,w]`,
       );
-    const layout: InputLayout = d[3] === 3 ? 'nhwc' : 'nchw';
-    const [height, width] = (layout === 'nhwc' ? d.slice(1, 3) : d.slice(2, 4)) as number[];
+    if (d.some((x) => typeof x !== 'number')) {
+      // bind the symbolic dims and plan again from the loaded graph (nothing is fetched twice)
+      const bound = d.map((x, i) => (typeof x === 'number' ? x : i === 0 ? 1 : DYNAMIC_SIZE));
+      const graph = session.graph;
+      session.dispose();
+      session = await Session.create(graph, { device: rt, inputShapes: { [inp.name]: bound } });
+    }
+    const dims = d.map((x, i) => (typeof x === 'number' ? x : i === 0 ? 1 : DYNAMIC_SIZE));
+    const [out] = session.outputs;
+    const layout: InputLayout = dims[3] === 3 ? 'nhwc' : 'nchw';
+    const [height, width] = layout === 'nhwc' ? dims.slice(1, 3) : dims.slice(2, 4);
     const o = out.shape.filter((x) => x !== 1) as number[];
     if (o.length !== 2)
       throw new WgsegError(

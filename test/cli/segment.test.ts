@@ -213,22 +213,22 @@ describe('wgseg segment with a user ONNX mask model', () => {
   const r = rng(11);
   const image = Uint8Array.from({ length: IW * IH * 4 }, (_, i) => (i % 4 === 3 ? 255 : Math.floor(r.next() * 256)));
 
-  function maskRef(): Float64Array {
-    const mask = new Float64Array(MW * MH);
-    for (let y = 0; y < MH; y++)
-      for (let x = 0; x < MW; x++) {
+  function maskRef(mw = MW, mh = MH): Float64Array {
+    const mask = new Float64Array(mw * mh);
+    for (let y = 0; y < mh; y++)
+      for (let x = 0; x < mw; x++) {
         let z = B;
-        for (let c = 0; c < 3; c++) z += W[c] * bilinearRgba8(image, IW, IH, (x + 0.5) / MW, (y + 0.5) / MH, c);
-        mask[y * MW + x] = 1 / (1 + Math.exp(-z));
+        for (let c = 0; c < 3; c++) z += W[c] * bilinearRgba8(image, IW, IH, (x + 0.5) / mw, (y + 0.5) / mh, c);
+        mask[y * mw + x] = 1 / (1 + Math.exp(-z));
       }
     return mask;
   }
 
   /** The mask at output pixel (x, y): bilinear, edge-clamped, then softened. */
-  function outRef(mask: Float64Array, x: number, y: number): number {
-    const at = (i: number, j: number) => mask[Math.min(MH - 1, Math.max(0, j)) * MW + Math.min(MW - 1, Math.max(0, i))];
-    const px = ((x + 0.5) / IW) * MW - 0.5,
-      py = ((y + 0.5) / IH) * MH - 0.5;
+  function outRef(mask: Float64Array, x: number, y: number, mw = MW, mh = MH): number {
+    const at = (i: number, j: number) => mask[Math.min(mh - 1, Math.max(0, j)) * mw + Math.min(mw - 1, Math.max(0, i))];
+    const px = ((x + 0.5) / IW) * mw - 0.5,
+      py = ((y + 0.5) / IH) * mh - 0.5;
     const fx = Math.floor(px),
       fy = Math.floor(py),
       tx = px - fx,
@@ -249,6 +249,15 @@ describe('wgseg segment with a user ONNX mask model', () => {
     ]);
     b.output(b.node('Sigmoid', [conv]));
     writeFileSync(tmp('mask.onnx'), b.bytes());
+    // the same with dynamic_axes: [N, 3, H, W]
+    const d = new OnnxBuilder({ opset: 17 });
+    const dconv = d.node('Conv', [
+      d.input('image', ['N', 3, 'H', 'W']),
+      d.init('w', W, [1, 3, 1, 1]),
+      d.init('b', [B], [1]),
+    ]);
+    d.output(d.node('Sigmoid', [dconv]));
+    writeFileSync(tmp('dynamic.onnx'), d.bytes());
     // two inputs; a three-channel output
     const two = new OnnxBuilder({ opset: 17 });
     two.output(two.node('Add', [two.input('a', [1, 3, 8, 8]), two.input('b', [1, 3, 8, 8])]));
@@ -275,6 +284,18 @@ describe('wgseg segment with a user ONNX mask model', () => {
     // sum |W| = 7 and the steepest slope of smoothstep(sigmoid) (0.94), plus the output's rounding
     const w = worst(got.data, want, [0]);
     console.log(`segment with a user ONNX model vs the f64 chain: max |diff| ${(w * 255).toFixed(2)}/255`);
+    expect(w).toBeLessThan(4 / 255);
+  });
+
+  it('a model with symbolic batch/height/width runs at 1x3x256x256', async () => {
+    const res = await wgseg('segment', tmp('small.png'), '--model', tmp('dynamic.onnx'), '--out', tmp('dyn-mask.png'));
+    expect(res.err).toEqual([]);
+    expect(res.out[1]).toMatch(/dynamic\.onnx \(256×256\), input image -> mask \S+ 256x256$/);
+    const got = readPng(tmp('dyn-mask.png'));
+    expect([got.width, got.height]).toEqual([IW, IH]);
+    const mask = maskRef(256, 256);
+    const w = worst(got.data, (i) => outRef(mask, i % IW, Math.floor(i / IW), 256, 256), [0]);
+    console.log(`segment with a dynamic-size ONNX model vs the f64 chain: max |diff| ${(w * 255).toFixed(2)}/255`);
     expect(w).toBeLessThan(4 / 255);
   });
 
