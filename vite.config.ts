@@ -17,6 +17,7 @@ const BOTH_ADAPTERS = [
   'test/kernels/conv-winograd.test.ts',
   'test/graph/tuning.test.ts',
   'test/kernels/quant.test.ts',
+  'test/kernels/quant-binary.test.ts',
   'test/models/float16.test.ts',
 ];
 

@@ -15,6 +15,9 @@ import {
   type ExternalData,
 } from './onnx-proto';
 
+/** onnxruntime contrib ops (domain com.microsoft) read as the ops of the same name. */
+const MS_DOMAIN = new Set(['QLinearAdd', 'QLinearMul']);
+
 /**
  * ONNX ModelProto bytes -> graph IR (src/graph/ir.ts). Decoding is onnx-proto.ts; this file checks
  * what wgseg can take (opset 11-25, and 9-10 op by op: onnx-opset.ts; default domain only, no
@@ -114,7 +117,7 @@ class Importer {
     g.nodes.forEach((n, i) => {
       const name = n.name || n.outputs[0] || `#${i}`;
       const where = `node ${name} (${n.opType})`;
-      if (n.domain !== '')
+      if (n.domain !== '' && !(MS_DOMAIN.has(n.opType) && n.domain === 'com.microsoft'))
         fail('UNSUPPORTED_OP', `${where}: domain "${n.domain}" is not supported (only the default ONNX domain)`);
       const old = opAtOpsetError(n.opType, model.opset, n.attrs);
       if (old) fail(old.code, `${where}: ${old.msg}`);

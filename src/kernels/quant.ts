@@ -1,7 +1,8 @@
 import { intAttr, type Attrs } from '../core/attrs';
 import { numel, onnxElemType, type ElemType } from '../core/dtype';
 import { WgsegError } from '../core/errors';
-import type { GpuTensor, KernelContext, OpKernel, Packed, TensorInfo } from '../core/op';
+import type { GpuTensor, HostValues, KernelContext, OpKernel, Packed, TensorInfo } from '../core/op';
+import { broadcastPlan, broadcastShapes, vec8 } from './broadcast';
 import { linearGrid } from './dispatch';
 import { arg, make } from './host-eval';
 import { input } from './layout';
@@ -251,4 +252,83 @@ const dynamicQuantize: OpKernel = {
   },
 };
 
-export const quantOps: OpKernel[] = [quantize, dequantize, dynamicQuantize];
+/**
+ * QLinearAdd / QLinearMul (com.microsoft, what onnxruntime's QOperator-format quantizer writes
+ * around elementwise ops): A, B quantized with per-tensor scales and zero points (constants, read
+ * at plan time), numpy broadcasting, C in A's type (or C_zero_point's). Computed as onnxruntime's
+ * MLAS kernels do, in f32 with the scale ratios taken on the host (quant/qlinear-binary.wgsl).
+ */
+function qlinearBinary(op: 'QLinearAdd' | 'QLinearMul'): OpKernel {
+  const one = (host: HostValues, i: number, what: string, dflt?: number): number => {
+    const v = host[i];
+    if (v === undefined) {
+      if (dflt !== undefined) return dflt;
+      throw new WgsegError('UNSUPPORTED_OP', `${op}: ${what} must be a constant`);
+    }
+    if (v.length !== 1)
+      throw new WgsegError('BAD_SHAPE', `${op}: ${what} must be a scalar (per-tensor), got ${v.length} values`);
+    return v[0];
+  };
+  const params = (host: HostValues) => {
+    const [as, bs, cs] = [one(host, 1, 'A_scale'), one(host, 4, 'B_scale'), one(host, 6, 'C_scale')].map(Math.fround);
+    const [az, bz, cz] = [
+      one(host, 2, 'A_zero_point', 0),
+      one(host, 5, 'B_zero_point', 0),
+      one(host, 7, 'C_zero_point', 0),
+    ];
+    const f = Math.fround;
+    return op === 'QLinearAdd'
+      ? { mul: 0, ra: f(as / cs), rb: f(bs / cs), a_zp: az, b_zp: bz, c_zp: cz }
+      : { mul: 1, ra: f(f(as * bs) / cs), rb: 0, a_zp: az, b_zp: bz, c_zp: cz };
+  };
+  return {
+    op,
+    keepsRange: true,
+    hostInputs: [1, 2, 4, 5, 6, 7],
+    outputType: (_attrs, ins) => ins?.[7] ?? ins?.[0],
+    planAttrs(attrs, ins) {
+      const [q_lo, q_hi] = qRange(ins[7] ?? ins[0]);
+      return { ...attrs, q_lo, q_hi };
+    },
+    infer(inputs, _attrs, host) {
+      const a = input(op, inputs),
+        b = input(op, inputs, 3);
+      if (a.dtype !== 'i32' || b.dtype !== 'i32')
+        throw new WgsegError(
+          'UNSUPPORTED_DTYPE',
+          `${op}: A and B must be quantized integers, got ${a.dtype} and ${b.dtype}`,
+        );
+      params(host);
+      return [{ shape: broadcastShapes(op, [a.shape, b.shape]), dtype: 'i32' }];
+    },
+    encode(ctx, [a, , , b], [y], attrs, host) {
+      const [lo, hi] = rangeOf(attrs);
+      const n = numel(y.shape);
+      const plan = broadcastPlan(op, y.shape, [a!.shape, b!.shape]);
+      ctx.dispatch({
+        name: `${op}[${n}]`,
+        shader: 'quant/qlinear-binary.wgsl',
+        uniforms: {
+          n,
+          rank: plan.rank,
+          lo,
+          hi,
+          ...params(host),
+          ...vec8('shape', plan.shape, 1),
+          ...vec8('sa', plan.strides[0]),
+          ...vec8('sb', plan.strides[1]),
+        },
+        buffers: { a: a!.buffer, b: b!.buffer, y: y.buffer },
+        workgroups: linearGrid(n, 256),
+      });
+    },
+  };
+}
+
+export const quantOps: OpKernel[] = [
+  quantize,
+  dequantize,
+  dynamicQuantize,
+  qlinearBinary('QLinearAdd'),
+  qlinearBinary('QLinearMul'),
+];
