@@ -49,14 +49,13 @@ export async function loadSegModel(
         'BAD_SHAPE',
         `${name}: input ${inp.name} is [${d.join(',')}]; a live view needs an RGB image, [1,h,w,3] or [1,3,h,w]`,
       );
+    const dims = d.map((x, i) => (typeof x === 'number' ? x : i === 0 ? 1 : DYNAMIC_SIZE));
     if (d.some((x) => typeof x !== 'number')) {
       // bind the symbolic dims and plan again from the loaded graph (nothing is fetched twice)
-      const bound = d.map((x, i) => (typeof x === 'number' ? x : i === 0 ? 1 : DYNAMIC_SIZE));
       const graph = session.graph;
       session.dispose();
-      session = await Session.create(graph, { device: rt, inputShapes: { [inp.name]: bound } });
+      session = await Session.create(graph, { device: rt, inputShapes: { [inp.name]: dims } });
     }
-    const dims = d.map((x, i) => (typeof x === 'number' ? x : i === 0 ? 1 : DYNAMIC_SIZE));
     const [out] = session.outputs;
     const layout: InputLayout = dims[3] === 3 ? 'nhwc' : 'nchw';
     const [height, width] = layout === 'nhwc' ? dims.slice(1, 3) : dims.slice(2, 4);

@@ -61,6 +61,16 @@ const input = (b: OnnxBuilder) => b.input('input', ['N', 3, 'H', 'W']);
 const convAttrs = (k: number) => ({ kernel_shape: is([k, k]), pads: is(new Array(4).fill((k - 1) / 2)) });
 const upAttrs = { kernel_shape: is([2, 2]), strides: is([2, 2]) };
 
+/** A pooling, upsampling or concat layer as the float model and the dynamic quantizer both write it. */
+function floatLayer(b: OnnxBuilder, l: Exclude<Layer, { kind: 'conv' }>, ws: Weights): void {
+  if (l.kind === 'pool') b.node('MaxPool', [l.x], { kernel_shape: is([2, 2]), strides: is([2, 2]) }, { output: l.y });
+  else if (l.kind === 'up') {
+    b.init(`${l.y}.w`, ws.w.get(l.y)!, [l.cin, l.cout, 2, 2]);
+    b.init(`${l.y}.b`, ws.b.get(l.y)!, [l.cout]);
+    b.node('ConvTranspose', [l.x, `${l.y}.w`, `${l.y}.b`], upAttrs, { output: l.y });
+  } else b.node('Concat', l.xs, { axis: 1 }, { output: l.y });
+}
+
 /** The float model; `probe` also makes every layer output a graph output (for calibration). */
 export function floatNet(ws: Weights, probe = false): Uint8Array {
   const b = new OnnxBuilder({ opset: 13, name: 'unet_float' });
@@ -71,13 +81,7 @@ export function floatNet(ws: Weights, probe = false): Uint8Array {
       b.init(`${l.y}.b`, ws.b.get(l.y)!, [l.cout]);
       const c = b.node('Conv', [l.x, `${l.y}.w`, `${l.y}.b`], convAttrs(l.k), { output: l.relu ? `${l.y}.pre` : l.y });
       if (l.relu) b.node('Relu', [c], {}, { output: l.y });
-    } else if (l.kind === 'pool')
-      b.node('MaxPool', [l.x], { kernel_shape: is([2, 2]), strides: is([2, 2]) }, { output: l.y });
-    else if (l.kind === 'up') {
-      b.init(`${l.y}.w`, ws.w.get(l.y)!, [l.cin, l.cout, 2, 2]);
-      b.init(`${l.y}.b`, ws.b.get(l.y)!, [l.cout]);
-      b.node('ConvTranspose', [l.x, `${l.y}.w`, `${l.y}.b`], upAttrs, { output: l.y });
-    } else b.node('Concat', l.xs, { axis: 1 }, { output: l.y });
+    } else floatLayer(b, l, ws);
   }
   b.output('logits');
   if (probe) for (const l of LAYERS) if (l.y !== 'logits') b.output(l.y);
@@ -216,13 +220,7 @@ export function dynamicNet(ws: Weights): Uint8Array {
         },
       );
       if (l.relu) b.node('Relu', [y], {}, { output: l.y });
-    } else if (l.kind === 'pool')
-      b.node('MaxPool', [l.x], { kernel_shape: is([2, 2]), strides: is([2, 2]) }, { output: l.y });
-    else if (l.kind === 'up') {
-      b.init(`${l.y}.w`, ws.w.get(l.y)!, [l.cin, l.cout, 2, 2]);
-      b.init(`${l.y}.b`, ws.b.get(l.y)!, [l.cout]);
-      b.node('ConvTranspose', [l.x, `${l.y}.w`, `${l.y}.b`], upAttrs, { output: l.y });
-    } else b.node('Concat', l.xs, { axis: 1 }, { output: l.y });
+    } else floatLayer(b, l, ws);
   }
   b.output('logits');
   return b.bytes();
