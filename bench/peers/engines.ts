@@ -5,10 +5,13 @@ import type { Engine, EngineName, Loaded, Prepared } from './models';
 
 const f32 = (d: ArrayLike<number>) => (d instanceof Float32Array ? d : Float32Array.from(d));
 
+/** wgseg's session options in the bench: `variants` forces kernels (node.ts --variants Op=name,...) */
+export const wgsegOptions: { variants?: Record<string, string> } = {};
+
 export const wgseg: Engine = {
   name: 'wgseg',
   async prepare(l, device) {
-    const s = await Session.create((l.onnx ?? l.tflite)!, { device, source: l.output });
+    const s = await Session.create((l.onnx ?? l.tflite)!, { device, source: l.output, ...wgsegOptions });
     return {
       async run() {
         const out = await s.run(l.feeds);

@@ -1,4 +1,4 @@
-// npm run bench:peers [-- --json FILE] [-- --only conv3x3,unet] [-- --runs N] [-- --repeat N] [-- --engines wgseg,ort-webgpu,ort-cpu] [-- --cpu-threads N] [-- --profile] [-- --tier-up] [-- --ort-layout NCHW] [-- --merge] [-- --cold-profile]
+// npm run bench:peers [-- --json FILE] [-- --only conv3x3,unet] [-- --runs N] [-- --repeat N] [-- --engines wgseg,ort-webgpu,ort-cpu] [-- --cpu-threads N] [-- --profile] [-- --tier-up] [-- --ort-layout NCHW] [-- --merge] [-- --cold-profile] [-- --variants Op=variant,...]
 // wgseg vs onnxruntime-web (WebGPU EP) vs TFJS webgpu in Node on Dawn, one device shared by all;
 // ort-cpu (onnxruntime-node's native CPU EP, bench/peers/ort-cpu.ts) when --engines names it.
 // Each model runs in its own child process, so every engine's cold start (create + first run) pays
@@ -14,7 +14,7 @@ import { setFlagsFromString } from 'node:v8';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dawnAdapterName, deviceInfo, SWIFTSHADER_ICD } from '../../src/internal';
-import { coldProfileWgseg, ortOptions, registerEngine } from './engines';
+import { coldProfileWgseg, ortOptions, registerEngine, wgsegOptions } from './engines';
 import { benchModel, formatTable, type Row } from './harness';
 import { ENGINES, MODELS, pickModels, type EngineName, type FileSource } from './models';
 
@@ -99,6 +99,8 @@ async function child(name: string) {
   // runs meanwhile: its wasm stays on Liftoff (--tier-up keeps V8's default)
   if (!args.includes('--tier-up')) setFlagsFromString('--liftoff-only');
   if (opt('--ort-layout')) ortOptions.layout = opt('--ort-layout') as 'NHWC' | 'NCHW';
+  if (list('--variants').length)
+    wgsegOptions.variants = Object.fromEntries(list('--variants').map((kv) => kv.split('=') as [string, string]));
   // onnxruntime's wasm waits on Dawn callbacks that only fire while the event loop has a timer (else ~30 s stalls)
   const tick = setInterval(() => {}, 1);
   console.error(`  [${process.uptime().toFixed(1)} s] child started`);
@@ -154,6 +156,7 @@ function runChild(name: string, order = engines): Promise<Row[]> {
     order.join(','),
     ...['--profile', '--tier-up', '--cold-profile'].filter((f) => args.includes(f)),
     ...(opt('--ort-layout') ? ['--ort-layout', opt('--ort-layout')!] : []),
+    ...(opt('--variants') ? ['--variants', opt('--variants')!] : []),
     ...(cpuThreads ? ['--cpu-threads', cpuThreads] : []),
   ];
   return new Promise((ok) => {

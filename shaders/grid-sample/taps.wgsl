@@ -8,12 +8,13 @@ struct Params {
   in_h: u32,
   in_w: u32,
   out_hw: u32,   // out_h * out_w
-  pad: u32,
-  align: u32,
 }
 
 override MODE: u32 = 1u;
 override TAPS: u32 = 2u;
+// PAD: 0 zeros, 1 border, 2 reflection; ALIGN: align_corners (0 or 1)
+override PAD: u32 = 0u;
+override ALIGN: u32 = 0u;
 const CUBIC_A: f32 = -0.75;
 
 // The taps along one axis: up to 4 input indices and their weights (0 for a tap that reads padding
@@ -24,7 +25,7 @@ struct Taps {
 }
 
 fn unnormalize(g: f32, size: f32) -> f32 {
-  if (params.align == 1u) { return (g + 1.0) * 0.5 * (size - 1.0); }
+  if (ALIGN == 1u) { return (g + 1.0) * 0.5 * (size - 1.0); }
   return ((g + 1.0) * size - 1.0) * 0.5;
 }
 
@@ -42,10 +43,10 @@ fn reflectInto(v: f32, lo: f32, hi: f32) -> f32 {
 // border / reflection on a coordinate (torch compute_coordinates): result lies in [0, size-1].
 fn padCoord(v: f32, size: f32) -> f32 {
   var c = v;
-  if (params.pad == 2u) {
-    if (params.align == 1u) { c = reflectInto(c, 0.0, size - 1.0); } else { c = reflectInto(c, -0.5, size - 0.5); }
+  if (PAD == 2u) {
+    if (ALIGN == 1u) { c = reflectInto(c, 0.0, size - 1.0); } else { c = reflectInto(c, -0.5, size - 0.5); }
   }
-  if (params.pad != 0u) { c = clamp(c, 0.0, size - 1.0); }
+  if (PAD != 0u) { c = clamp(c, 0.0, size - 1.0); }
   return c;
 }
 

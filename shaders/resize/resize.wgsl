@@ -21,6 +21,26 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let xb = params.xoff + (p % params.out_w) * params.kw;
   let outside = tab_i[yb] < 0 || tab_i[xb] < 0;
   let in_plane = params.in_h * params.in_w;
+  if (KH == 2u && KW == 2u) {
+    // bilinear, written out in scalars: SwiftShader's Subzero JIT keeps private arrays and loops
+    // as written, and this path is then several times faster there (the same code on lavapipe)
+    let r0 = u32(max(tab_i[yb], 0)) * params.in_w;
+    let r1 = u32(max(tab_i[yb + 1u], 0)) * params.in_w;
+    let c0 = u32(max(tab_i[xb], 0));
+    let c1 = u32(max(tab_i[xb + 1u], 0));
+    let a = r0 + c0; let b = r0 + c1; let d = r1 + c0; let e = r1 + c1;
+    let wx0 = tab_w[xb]; let wx1 = tab_w[xb + 1u]; let wy0 = tab_w[yb]; let wy1 = tab_w[yb + 1u];
+    var base = 0u;
+    var o = p;
+    for (var c = 0u; c < params.planes; c++) {
+      let top = wx0 * f32(x[base + a]) + wx1 * f32(x[base + b]);
+      let bot = wx0 * f32(x[base + d]) + wx1 * f32(x[base + e]);
+      y[o] = {{T}}(select(wy0 * top + wy1 * bot, params.extrap, outside));
+      base += in_plane;
+      o += params.pixels;
+    }
+    return;
+  }
   if (KH != 0u && KW != 0u) {
     // the fixed-tap path is the whole shader (the generic loop below is not compiled): a sample
     // outside the input reads clamped taps and stores params.extrap

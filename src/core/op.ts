@@ -114,6 +114,11 @@ export interface Variant {
   name: string;
   /** whether this variant can run these inputs here (default: always) */
   applies?(inputs: (TensorInfo | undefined)[], attrs: Attrs, info: DeviceInfo): boolean;
+  /**
+   * whether the default choice (nothing measured or forced) may be this variant on this device
+   * (default: yes); it stays a candidate for tuning and forcing either way
+   */
+  defaultOn?(info: DeviceInfo): boolean;
   prepack?: OpRecord['prepack'];
   encode: NonNullable<OpRecord['encode']>;
 }

@@ -44,8 +44,12 @@ export class BufferPool {
     return `${usage}:${size}`;
   }
 
-  acquire(bytes: number, usage: number = BufferPool.STORAGE): GPUBuffer {
-    const size = bucketSize(bytes);
+  /**
+   * A buffer of at least `bytes` (rounded up to a size bucket), or of exactly `bytes` (rounded to 4)
+   * when `exact`: a read-back buffer that one copy fills whole, which Dawn then need not zero first.
+   */
+  acquire(bytes: number, usage: number = BufferPool.STORAGE, exact = false): GPUBuffer {
+    const size = exact ? Math.max(4, Math.ceil(bytes / 4) * 4) : bucketSize(bytes);
     if (this.holder) {
       const own = createTracked(this.device, { size, usage, label: 'wgseg captured scratch' });
       this.holder.push(own);
@@ -91,15 +95,28 @@ export class BufferPool {
 
   /** Call after queue.submit(): pending releases become reusable. */
   submitted(): void {
-    for (const buf of this.pending) {
-      const k = this.key(buf.size, buf.usage);
-      const list = this.free.get(k) ?? [];
-      list.push(buf);
-      this.free.set(k, list);
-      this.idle.add(buf);
-      this.freeBytes += buf.size;
-    }
+    for (const buf of this.pending) this.toFree(buf);
     this.pending.clear();
+  }
+
+  /**
+   * Return a buffer that no command still to be submitted uses (a read-back staging buffer once
+   * unmapped): reusable at once. Recycling twice is a no-op.
+   */
+  recycle(buf: GPUBuffer): void {
+    if (this.live.has(buf) && !this.idle.has(buf)) {
+      this.pending.delete(buf);
+      this.toFree(buf);
+    }
+  }
+
+  private toFree(buf: GPUBuffer) {
+    const k = this.key(buf.size, buf.usage);
+    const list = this.free.get(k) ?? [];
+    list.push(buf);
+    this.free.set(k, list);
+    this.idle.add(buf);
+    this.freeBytes += buf.size;
   }
 
   /** Destroy every cached free buffer; returns the bytes freed. */

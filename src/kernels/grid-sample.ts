@@ -52,8 +52,8 @@ function encodeGridSample(
     name: `GridSample[${x!.shape}->${y.shape}]${per === 4 ? ' x4' : ''}`,
     shader: per === 4 ? 'grid-sample/grid-sample-x4.wgsl' : 'grid-sample/grid-sample.wgsl',
     defines: { T: x!.dtype, G: grid!.dtype },
-    overrides: { WG, MODE: mode, TAPS: [1, 2, 4][mode] },
-    uniforms: { pixels, c, in_h: h, in_w: w, out_hw: outHw(y), pad, align },
+    overrides: { WG, MODE: mode, TAPS: [1, 2, 4][mode], PAD: pad, ALIGN: align },
+    uniforms: { pixels, c, in_h: h, in_w: w, out_hw: outHw(y) },
     buffers: { x: x!.buffer, grid: grid!.buffer, y: y.buffer },
     workgroups: linearGrid(pixels / per, WG),
   });

@@ -271,6 +271,79 @@ function encodeResize(
 }
 
 /**
+ * The column taps of each group of 4 outputs as one 4-wide input window: its first column per group
+ * and a 4x4 matrix per group (column i: the 4 outputs' weights on input column lo + i, column-major
+ * as WGSL's mat4x4). Null where a group's taps do not fit 4 columns (downsampling), the input is
+ * narrower than 4, a sample lies outside (tf_crop_and_resize) or the output width is not a multiple of 4.
+ */
+export function windowTable(
+  t: { k: number; idx: Int32Array | number[]; w: Float32Array | number[] },
+  len: number,
+  outLen: number,
+) {
+  if (len < 4 || outLen % 4 !== 0) return null;
+  const groups = outLen / 4;
+  const lo = new Int32Array(groups);
+  const m = new Float32Array(groups * 16);
+  for (let g = 0; g < groups; g++) {
+    let a = Infinity,
+      b = -Infinity;
+    for (let j = 4 * g * t.k; j < 4 * (g + 1) * t.k; j++) {
+      if (t.idx[j] < 0) return null;
+      if (t.w[j] === 0) continue;
+      a = Math.min(a, t.idx[j]);
+      b = Math.max(b, t.idx[j]);
+    }
+    if (a === Infinity) a = b = 0;
+    if (b - a > 3) return null;
+    lo[g] = Math.min(a, len - 4);
+    for (let o = 0; o < 4; o++)
+      for (let j = 0; j < t.k; j++) {
+        const at = (4 * g + o) * t.k + j;
+        if (t.w[at] !== 0) m[g * 16 + (t.idx[at] - lo[g]) * 4 + o] += t.w[at];
+      }
+  }
+  return { lo, m };
+}
+
+/**
+ * 'window-x4' (resize-win4.wgsl): 4 outputs per invocation from a 4-column input window; the pixel
+ * kernel where the taps do not fit one (windowTable).
+ */
+function encodeWindow(
+  op: 'Resize' | 'Upsample',
+  rt: KernelContext,
+  x: GpuTensor,
+  y: GpuTensor,
+  attrs: Attrs,
+  host: HostValues,
+): void {
+  const c = config(op, attrs);
+  const { out, scales, roi } = plan(op, x, attrs, host);
+  const r = out.length,
+    [h, w] = x.shape.slice(-2),
+    [oh, ow] = out.slice(-2);
+  const ty = axisTable(c, h, oh, scales[r - 2], roi[r - 2], roi[2 * r - 2]);
+  const tx = axisTable(c, w, ow, scales[r - 1], roi[r - 1], roi[2 * r - 1]);
+  const win = small(ty.k) && !ty.idx.some((i) => i < 0) ? windowTable(tx, w, ow) : null;
+  if (!win) return encodeResize(1, op, rt, x, y, attrs, host);
+  const ti = rt.upload([...ty.idx, ...win.lo], [ty.idx.length + win.lo.length], 'i32');
+  const tw = rt.upload(ty.w, [ty.w.length], 'f32');
+  const cw = rt.upload(win.m, [win.m.length], 'f32');
+  const groups = (oh * ow) / 4;
+  rt.dispatch({
+    name: `${op}[${x.shape}->${out}] win4`,
+    shader: 'resize/resize-win4.wgsl',
+    defines: { T: x.dtype },
+    overrides: { WG, KH: ty.k },
+    uniforms: { groups, planes: numel(out) / (oh * ow), in_w: w, in_plane: h * w, out_w4: ow / 4, xoff: ty.idx.length },
+    buffers: { x: x.buffer, tab_i: ti.buffer, tab_w: tw.buffer, colw: cw.buffer, y: y.buffer },
+    workgroups: linearGrid(groups, WG),
+  });
+  rt.release(ti, tw, cw);
+}
+
+/**
  * Variants: 'pixel' (today's kernel, every mode) and 'row-x4' (every mode without antialias, where
  * the tap counts are fixed: 1 nearest, 2 linear, 4 cubic). Both fold their grid into 2-D
  * (linearGrid), so any size the u32 indices hold runs.
@@ -287,6 +360,16 @@ function resizeKernel(op: 'Resize' | 'Upsample'): OpKernel {
       return [{ shape: plan(op, x, attrs, host).out, dtype: x.dtype }];
     },
     variants: [
+      // window-x4 first where the adapter lacks subgroups (SwiftShader: resize-x8 93.7/60.6 ms against
+      // pixel's 130/196 ms); with them (lavapipe) pixel: window-x4 runs faster there too (19-23 ms
+      // against 30) but its pipeline compiles at first dispatch in ~340-520 ms against ~185 ms, and
+      // the cold start is what a default is for (bench:peers --variants Resize=..., 2026-12-07)
+      {
+        name: 'window-x4',
+        applies: (_inputs, attrs) => !config(op, attrs).antialias,
+        defaultOn: (info) => !info.subgroups,
+        encode: (rt, [x], [y], attrs, host) => encodeWindow(op, rt, x!, y, attrs, host),
+      },
       { name: 'pixel', encode: (rt, [x], [y], attrs, host) => encodeResize(1, op, rt, x!, y, attrs, host) },
       {
         name: 'row-x4',

@@ -4,7 +4,7 @@ import type { DeviceInfo, OpKernel, OpRecord, TensorInfo, Variant } from '../cor
 
 /**
  * Choosing among an op's kernel variants. The default (tuning off, nothing measured) is the first
- * variant whose predicate holds; a measured or forced choice names one (src/graph/tuning.ts).
+ * variant whose predicates (applies, defaultOn) hold; a measured or forced choice names one (src/graph/tuning.ts).
  */
 
 const infos = (ts: readonly ({ shape: number[]; dtype: TensorInfo['dtype'] } | undefined)[]) =>
@@ -50,7 +50,7 @@ export function pickVariant(
       'UNSUPPORTED_OP',
       `${rec.op}: no kernel variant applies to inputs ${inputs.map((t) => (t ? `[${t.shape}] ${t.dtype}` : '-')).join(', ')}`,
     );
-  return ok[0];
+  return ok.find((v) => !v.defaultOn || v.defaultOn(info)) ?? ok[0];
 }
 
 /**

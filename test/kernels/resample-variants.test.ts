@@ -6,7 +6,7 @@
 // where the adapter has it.
 // adapters() is this process's adapter: `npm test` runs the file on lavapipe and again in the
 // 'swiftshader' project (vite.config.ts).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fromHalf, toHalf, type DType } from '../../src/core/dtype';
 import type { Runtime } from '../../src/gpu/runtime';
 import { adapters, runOp, variantsOf, type HostTensor } from '../helpers/gpu';
@@ -70,7 +70,7 @@ async function resize(
   rt: Runtime,
   variant: string,
   shape: number[],
-  o: ResizeOpts,
+  o: ResizeOpts & { window?: boolean },
   dtype: DType = 'f32',
   upsample = false,
 ) {
@@ -96,16 +96,24 @@ async function resize(
         o.sizes ? { data: o.sizes, shape: [o.sizes.length] } : undefined,
       ];
   const ok = await variantsOf(op, inputs, attrs, rt);
-  expect(ok).toEqual(o.antialias ? ['pixel'] : ['pixel', 'row-x4']);
+  expect(ok).toEqual(o.antialias ? ['pixel'] : ['window-x4', 'pixel', 'row-x4']);
   if (!ok.includes(variant)) return;
-  const [y] = await runOp(op, inputs, attrs, [], { variant, rt });
+  const spy = vi.spyOn(rt, 'dispatch');
+  const shaders: string[] = [];
+  const [y] = await runOp(op, inputs, attrs, [], { variant, rt }).finally(() => {
+    shaders.push(...spy.mock.calls.map(([p]) => p.shader));
+    spy.mockRestore();
+  });
+  // window-x4 runs its own kernel where the taps fit 4-column windows, else the pixel kernel
+  if (variant === 'window-x4' && o.window !== undefined)
+    expect(shaders, 'window-x4 kernel').toContain(o.window ? 'resize/resize-win4.wgsl' : 'resize/resize.wgsl');
   const want = resizeRef(x, shape, upsample ? { ...opts, coord: 'asymmetric', nearest: 'floor' } : opts);
   const label = `${rt.info.adapter} ${variant} ${dtype} ${op} [${shape}] ${JSON.stringify(o)}`;
   expect(y.shape, label).toEqual(want.shape);
   expectClose(y.data, want.data, dtype === 'f16' ? TOL.f16 : TOL.f32Reduce, label);
 }
 
-describe.each(['pixel', 'row-x4'])('Resize variant %s', (variant) => {
+describe.each(['pixel', 'row-x4', 'window-x4'])('Resize variant %s', (variant) => {
   it('modes x coordinate transforms, up and down, odd widths, extrapolation, Upsample', async () => {
     for (const [name, rt] of await adapters()) {
       const big = !/swiftshader/i.test(name);
@@ -126,13 +134,26 @@ describe.each(['pixel', 'row-x4'])('Resize variant %s', (variant) => {
       });
       await resize(rt, variant, [1, 2, 6, 8], { mode: 'linear', antialias: true, scales: [1, 1, 0.5, 0.5] });
       await resize(rt, variant, [2, 3, 3, 4], { mode: 'linear', scales: [1, 1, 2, 3] }, 'f32', true); // Upsample
-      if (big) await resize(rt, variant, [1, 21, 8, 9], { mode: 'linear', scales: [1, 1, 8, 8] });
+      if (big) await resize(rt, variant, [1, 21, 8, 9], { mode: 'linear', scales: [1, 1, 8, 8], window: true });
+      // where 4 outputs' taps fit a 4-column window (window-x4's own kernel), and where they do not
+      await resize(rt, variant, [2, 3, 5, 6], { mode: 'linear', scales: [1, 1, 2, 2], window: true });
+      await resize(rt, variant, [1, 2, 5, 7], {
+        mode: 'linear',
+        coord: 'align_corners',
+        sizes: [1, 2, 9, 12],
+        window: true,
+      });
+      await resize(rt, variant, [1, 1, 3, 5], { mode: 'nearest', sizes: [1, 1, 12, 20], window: true });
+      await resize(rt, variant, [1, 2, 3, 5], { mode: 'cubic', scales: [1, 1, 8, 8], window: true });
+      await resize(rt, variant, [1, 2, 4, 3], { mode: 'linear', scales: [1, 1, 8, 8], window: false }); // input narrower than 4
+      await resize(rt, variant, [1, 2, 4, 8], { mode: 'cubic', scales: [1, 1, 2, 2], window: false }); // taps span 5
+      await resize(rt, variant, [1, 2, 4, 9], { mode: 'linear', scales: [1, 1, 2, 2], window: false }); // width 18
     }
   });
   it('f16 where the adapter has it', async () => {
     for (const [, rt] of await adapters()) {
       if (!rt.info.f16) continue;
-      await resize(rt, variant, [1, 2, 4, 5], { mode: 'linear', scales: [1, 1, 8, 8] }, 'f16');
+      await resize(rt, variant, [1, 2, 4, 5], { mode: 'linear', scales: [1, 1, 8, 8], window: true }, 'f16');
       await resize(rt, variant, [1, 2, 5, 3], { mode: 'cubic', sizes: [1, 2, 9, 7] }, 'f16');
     }
   });
