@@ -177,6 +177,15 @@ interface Planned {
   exec: Executor;
   variants: (Variant | undefined)[];
   tuning: TuningChoice[];
+  /**
+   * `exec` runs first-run variants (Variant.firstRun): the chosen ones' executor is made and swapped
+   * in by the next run's prepare (made any earlier, its uploads and weight packing would queue ahead
+   * of the first run's read-back); `upgrade` is that swap while it is under way.
+   */
+  firstRun: boolean;
+  upgrade?: Promise<void>;
+  /** a run has been submitted on this plan */
+  ran?: boolean;
 }
 
 const TUNE_MODES: readonly TuneMode[] = ['cached', 'auto', 'full', 'off'];
@@ -324,7 +333,10 @@ export class Session {
       [...pinned].map(([n, d]) => [n, Array.from(d)]),
     ]);
     const same = this.planned?.key === key ? this.planned : null;
-    if (same && same.exec.generation === this.rt.generation) return same;
+    if (same && same.exec.generation === this.rt.generation) {
+      if (same.firstRun && same.ran) await this.upgrade(same);
+      return same;
+    }
     const resolved =
       same?.resolved ??
       splitWideWeights(
@@ -336,10 +348,35 @@ export class Session {
     // after a device loss (same plan, new generation): buffers and constants again on the new device
     this.planned?.exec.dispose();
     this.planned = null;
-    const { variants, tuning } = same ?? (await this.tune(resolved));
-    const exec = await Executor.create(this.rt, resolved, plan, variants);
-    this.planned = { key, resolved, plan, exec, variants, tuning };
+    // after a loss the plan's own choices again, without first-run kernels
+    const { variants, tuning, firstRun } = same ? { ...same, firstRun: undefined } : await this.tune(resolved);
+    const exec = await Executor.create(this.rt, resolved, plan, firstRun ?? variants);
+    this.planned = { key, resolved, plan, exec, variants, tuning, firstRun: !!firstRun };
     return this.planned;
+  }
+
+  /**
+   * The second run of a plan made with first-run variants: make the chosen ones' executor and swap
+   * it in (concurrent runs share the one made). The first-run executor goes once the queue has
+   * done what was submitted with it. Out of memory making it: the first-run kernels stay.
+   */
+  private async upgrade(p: Planned): Promise<void> {
+    p.upgrade ??= Executor.create(this.rt, p.resolved, p.plan, p.variants).then(
+      (next) => {
+        if (this.disposed || this.planned !== p) return next.dispose();
+        const old = p.exec;
+        p.exec = next;
+        p.firstRun = false;
+        p.upgrade = undefined;
+        void this.rt.device.queue.onSubmittedWorkDone().finally(() => old.dispose());
+      },
+      (e) => {
+        p.upgrade = undefined;
+        p.firstRun = false;
+        if (!(e instanceof WgsegError && e.code === 'OUT_OF_MEMORY')) throw e;
+      },
+    );
+    await p.upgrade;
   }
 
   /**
@@ -352,17 +389,19 @@ export class Session {
   }
 
   /** Kernel variants for the plan's nodes: forced, cached, measured or default (SessionOptions.tune). */
-  private async tune(resolved: Resolved): Promise<{ variants: (Variant | undefined)[]; tuning: TuningChoice[] }> {
+  private async tune(
+    resolved: Resolved,
+  ): Promise<{ variants: (Variant | undefined)[]; tuning: TuningChoice[]; firstRun?: (Variant | undefined)[] }> {
     const mode = tuneMode(this.opts);
     const cache = await tuningCacheOf(this.opts, mode);
-    const { variants, choices } = await chooseVariants(this.rt, resolved, {
+    const { variants, choices, firstRun } = await chooseVariants(this.rt, resolved, {
       mode,
       budgetMs: this.opts.tuneBudgetMs ?? DEFAULT_BUDGET_MS,
       cache,
       force: this.opts.variants,
     });
     if (choices.some((c) => c.source === 'measured')) await cache?.save?.();
-    return { variants, tuning: choices };
+    return { variants, tuning: choices, firstRun };
   }
 
   /**
@@ -450,6 +489,7 @@ export class Session {
       out = r.outputs;
       this.lastProfile = r.nodes;
     } else out = await p.exec.run(converted);
+    p.ran = true;
     const result: Record<string, Tensor> = {};
     for (const [name, t] of out) result[name] = new Tensor(this.rt, t, g.values.get(name)!.type);
     return result;

@@ -36,7 +36,7 @@ export function kernelNote(tuning: TuningChoice[]): string | undefined {
   const counts = new Map<string, number>();
   for (const c of tuning) {
     if (c.candidates.length < 2) continue;
-    const k = `${c.op} ${c.choice} (${c.source})`;
+    const k = `${c.op} ${c.choice} (${c.source}${c.firstRun ? `, first run ${c.firstRun}` : ''})`;
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
   if (!counts.size) return undefined;

@@ -119,6 +119,12 @@ export interface Variant {
    * (default: yes); it stays a candidate for tuning and forcing either way
    */
   defaultOn?(info: DeviceInfo): boolean;
+  /**
+   * A variant of the same op (its name) that runs the plan's first run instead of this one, while
+   * this one's pipeline is made behind it (a kernel that is slow to compile, where a simple one is
+   * quick to compile and cheap enough once): the session swaps at its second run. Undefined: none.
+   */
+  firstRun?(inputs: (TensorInfo | undefined)[], attrs: Attrs, info: DeviceInfo): string | undefined;
   prepack?: OpRecord['prepack'];
   encode: NonNullable<OpRecord['encode']>;
 }

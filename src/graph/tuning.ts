@@ -50,6 +50,8 @@ export interface TuningChoice {
   candidates: string[];
   choice: string;
   source: 'forced' | 'default' | 'cache' | 'measured' | 'budget';
+  /** the variant that ran the plan's first run while `choice` was made behind it (Variant.firstRun) */
+  firstRun?: string;
 }
 
 export const DEFAULT_BUDGET_MS = 2000;
@@ -80,23 +82,29 @@ interface Site {
   key: string;
 }
 
-/** Choose a variant for every node of `r`; `variants[i]` is node i's (undefined: the op has none). */
+/**
+ * Choose a variant for every node of `r`; `variants[i]` is node i's (undefined: the op has none).
+ * `firstRun`, where some chosen variant names one (not when forced): the variants of the plan's
+ * first run.
+ */
 export async function chooseVariants(
   rt: Runtime,
   r: Resolved,
   opts: TuneOptions = {},
-): Promise<{ variants: (Variant | undefined)[]; choices: TuningChoice[] }> {
+): Promise<{ variants: (Variant | undefined)[]; choices: TuningChoice[]; firstRun?: (Variant | undefined)[] }> {
   const g = r.graph;
   const mode = opts.mode ?? 'auto';
   const budget = opts.budgetMs ?? DEFAULT_BUDGET_MS;
   const start = performance.now();
   const measured = new Map<string, { choice: string; times: Record<string, number> }>();
   const variants: (Variant | undefined)[] = [];
+  const firsts: (Variant | undefined)[] = [];
   const choices: TuningChoice[] = [];
   for (const node of g.nodes) {
     const kernel = kernelFor(node.op);
     if (!kernel.variants?.length || kernel.view) {
       variants.push(undefined);
+      firsts.push(undefined);
       continue;
     }
     const infos = node.inputs.map((x, i) =>
@@ -147,10 +155,14 @@ export async function chooseVariants(
       } else if (mode === 'auto') entry.source = 'budget'; // 'cached': a miss runs the default
       v = candidates.find((c) => c.name === entry.choice)!;
     }
+    const quickName = entry.source === 'forced' ? undefined : v.firstRun?.(infos, node.attrs, rt.info);
+    const quick = quickName === undefined ? undefined : candidates.find((c) => c.name === quickName);
+    if (quick) entry.firstRun = quick.name;
     variants.push(v);
+    firsts.push(quick ?? v);
     choices.push(entry);
   }
-  return { variants, choices };
+  return { variants, choices, ...(choices.some((c) => c.firstRun) ? { firstRun: firsts } : {}) };
 }
 
 /** Best ms of RUNS timed runs of each candidate on the node's shapes (constants are the real ones). */

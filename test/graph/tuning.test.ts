@@ -14,6 +14,7 @@ import { gpu } from '../helpers/gpu';
 import { rng } from '../helpers/random';
 import { TOL, expectClose } from '../helpers/tolerance';
 import { convRef } from '../reference/conv';
+import { convTransposeRef } from '../reference/conv-transpose';
 
 const X = [1, 8, 12, 12],
   W = [16, 8, 3, 3];
@@ -145,6 +146,43 @@ describe('autotuner', () => {
     await expect(Session.create(model(), { device: await gpu(), variants: { FusedConv: 'nope' } })).rejects.toThrow(
       /variant "nope" is not one of/,
     );
+  });
+
+  it('first-run variants: a small ConvTranspose runs its first run on the direct kernel and the chosen one from the second run on (where that is the subgroup kernel); every run matches f64', async () => {
+    const xs = [1, 6, 10, 10],
+      ws = [6, 5, 4, 4];
+    const xv = Float32Array.from(r.array(xs.reduce((a, b) => a * b)));
+    const wv = Float32Array.from(r.array(ws.reduce((a, b) => a * b)));
+    const attrs = { strides: [2, 2], pads: [1, 1, 1, 1] };
+    const ref = convTransposeRef({ x: xv, xShape: xs, w: wv, wShape: ws, strides: [2, 2], pads: [1, 1, 1, 1] });
+    const b = new GraphBuilder('first-run');
+    b.output(b.op('ConvTranspose', [b.input('x', xs), b.constant(wv, ws)], attrs), 'y');
+    const rt = await gpu();
+    const subgroup = rt.info.subgroups && rt.info.subgroupMinSize >= 8;
+    const s = await Session.create(b.build(), { device: rt, tune: 'off', profile: true });
+    try {
+      expect(s.tuning[0]).toMatchObject(subgroup ? { choice: 'subgroup', firstRun: 'direct' } : { choice: 'portable' });
+      if (!subgroup) expect(s.tuning[0].firstRun).toBeUndefined();
+      const kernels: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const { y } = await s.run({ x: { data: xv, dims: xs } });
+        expectClose(await y.read(), ref.data, TOL.f32Reduce, `run ${i}`);
+        kernels.push(s.lastProfile!.flatMap((n) => n.dispatches.map((d) => d.name)).join());
+      }
+      const want = subgroup ? ['direct', 'subgroup', 'subgroup'] : ['', '', ''];
+      kernels.forEach((k, i) => expect(k, `run ${i}: ${k}`).toMatch(want[i]));
+    } finally {
+      s.dispose();
+    }
+    // forced, the chosen kernel runs from the first run
+    const f = await Session.create(b.build(), { device: rt, variants: { ConvTranspose: 'portable' }, profile: true });
+    try {
+      expect(f.tuning[0].firstRun).toBeUndefined();
+      await f.run({ x: { data: xv, dims: xs } });
+      expect(f.lastProfile!.flatMap((n) => n.dispatches.map((d) => d.name)).join()).not.toMatch('direct');
+    } finally {
+      f.dispose();
+    }
   });
 
   it("'off', 'cached' and a spent budget run without measuring; a bad tune value is BAD_INPUT", async () => {
