@@ -360,14 +360,15 @@ function resizeKernel(op: 'Resize' | 'Upsample'): OpKernel {
       return [{ shape: plan(op, x, attrs, host).out, dtype: x.dtype }];
     },
     variants: [
-      // window-x4 first where the adapter lacks subgroups (SwiftShader: resize-x8 93.7/60.6 ms against
-      // pixel's 130/196 ms); with them (lavapipe) pixel: window-x4 runs faster there too (19-23 ms
-      // against 30) but its pipeline compiles at first dispatch in ~340-520 ms against ~185 ms, and
-      // the cold start is what a default is for (bench:peers --variants Resize=..., 2026-12-07)
+      // window-x4 first unless the adapter has 8-wide subgroups (SwiftShader's are 4: resize-x8
+      // 93.7/60.6 ms against pixel's 130/196 ms); with them (lavapipe) pixel: window-x4 runs faster
+      // there too (19-23 ms against 30) but its pipeline compiles at first dispatch in ~340-520 ms
+      // against ~185 ms, and the cold start is what a default is for (bench:peers --variants
+      // Resize=..., 2026-12-07). The same proxy as the conv default's (conv.ts hasSubgroups).
       {
         name: 'window-x4',
         applies: (_inputs, attrs) => !config(op, attrs).antialias,
-        defaultOn: (info) => !info.subgroups,
+        defaultOn: (info) => !(info.subgroups && info.subgroupMinSize >= 8),
         encode: (rt, [x], [y], attrs, host) => encodeWindow(op, rt, x!, y, attrs, host),
       },
       { name: 'pixel', encode: (rt, [x], [y], attrs, host) => encodeResize(1, op, rt, x!, y, attrs, host) },
