@@ -80,7 +80,9 @@ for (const m of pickModels(only)) {
   console.log(
     `  tuned (full)                          ${tunedMs.toFixed(2)} ms  [${chosen.join(', ') || 'no choice'}]`,
   );
-  const same = best && tuned.s.tuning.every((c) => c.candidates.length < 2 || best.name === `${c.op}=${c.choice}`);
+  // the same kernels: every node runs the variant it runs in the fastest forced configuration
+  const bestRun = best && forced.find((f) => f.name === best.name)!.p!.s.tuning;
+  const same = bestRun && tuned.s.tuning.every((c, i) => c.choice === bestRun[i]?.choice);
   if (best)
     console.log(
       `  tuned / fastest forced (${best.name}): ${(tunedMs / best.ms).toFixed(2)}${same ? ' (the same kernels: the difference is noise)' : ''}`,

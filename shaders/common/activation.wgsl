@@ -1,7 +1,8 @@
 // Fused activations shared by conv, conv_transpose, gemm and the elementwise kernels.
 // kind: 0 none, 1 relu, 2 clip(a=min, b=max), 3 leaky(a=alpha), 4 sigmoid,
-//       5 hardsigmoid(a=alpha, b=beta), 6 hardswish, 7 tanh, 8 gelu (a=1: tanh approximation), 9 mish;
-//       16 + k for a parameterless k (0, 1, 4, 6, 7, 8, 9): a * act_k(x) + b (an affine after the
+//       5 hardsigmoid(a=alpha, b=beta), 6 hardswish, 7 tanh, 8 gelu (a=1: tanh approximation), 9 mish,
+//       10 swish (SiLU: x * sigmoid(x));
+//       16 + k for a parameterless k (0, 1, 4, 6, 7, 8, 9, 10): a * act_k(x) + b (an affine after the
 //       activation, fused from a following Mul / Add by scalars: PP-LCNet's learnable affine blocks)
 fn activate(x: f32, kind: u32, a: f32, b: f32) -> f32 {
   if (kind >= 16u) { return a * activate_only(x, kind - 16u, 0.0, 0.0) + b; }
@@ -19,6 +20,7 @@ fn activate_only(x: f32, kind: u32, a: f32, b: f32) -> f32 {
     case 7u: { return tanh(clamp(x, -15.0, 15.0)); }
     case 8u: { return gelu(x, a); }
     case 9u: { return x * tanh(min(softplus(x), 15.0)); }
+    case 10u: { return x / (1.0 + exp(-x)); }
     default: { return x; }
   }
 }

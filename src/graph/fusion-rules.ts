@@ -280,6 +280,29 @@ function mishPatterns(c: Ctx): void {
   }
 }
 
+/**
+ * Swish written out: Mul(x, Sigmoid(x)) in either order, as torch exports nn.SiLU, or with the
+ * sigmoid's input scaled first, Mul(x, Sigmoid(Mul(x, alpha))), as paddle2onnx exports swish
+ * (PP-OCRv4 rec)  =>  Swish(x, alpha); at alpha 1 (SiLU) it then rides in the epilogue of a conv
+ * before it (the conv's two consumers kept it apart).
+ */
+function swishPatterns(c: Ctx): void {
+  for (const sig of c.g.nodes) {
+    if (sig.op !== 'Sigmoid' || c.removed.has(sig)) continue;
+    const mul = soleConsumer(c, sig.outputs[0]);
+    const x = mul?.op === 'Mul' ? otherOf(mul, sig.outputs[0]) : undefined;
+    if (!mul || !x || !isFloat(c, x) || !sameShape(c, mul.outputs[0], x)) continue;
+    if (sig.inputs[0] === x) {
+      rewrite(c, mul, 'Swish', [x], {}, [sig, mul]);
+      continue;
+    }
+    const pre = producer(c, sig.inputs[0]);
+    const k = pre?.op === 'Mul' && otherOf(pre, x) !== undefined ? constant(c, otherOf(pre, x)) : undefined;
+    if (!pre || !k || k.data!.length !== 1 || soleConsumer(c, pre.outputs[0]) !== sig) continue;
+    rewrite(c, mul, 'Swish', [x], { alpha: Number(k.data![0]) }, [pre, sig, mul]);
+  }
+}
+
 /** ReduceMean's axes (attribute, or a constant input from opset 18) when it keeps dims; else undefined. */
 function meanAxes(c: Ctx, n: Node, rank: number): number[] | undefined {
   if (n.op !== 'ReduceMean' || ((n.attrs.keepdims as number | undefined) ?? 1) !== 1) return undefined;
@@ -396,6 +419,9 @@ function activationOf(c: Ctx, n: Node): { activation: string; activation_params?
         activation: 'HardSigmoid',
         activation_params: [(a.alpha as number | undefined) ?? 0.2, (a.beta as number | undefined) ?? 0.5],
       };
+    case 'Swish':
+      // the fused kind is SiLU (alpha 1; paddle2onnx writes 1.0 as a float32)
+      return Math.abs(((a.alpha as number | undefined) ?? 1) - 1) <= 1e-6 ? { activation: 'Swish' } : undefined;
     case 'Gelu':
       // the tanh approximation rides in act_a (and so takes no post_affine)
       return a.approximate === 'tanh' ? { activation: 'Gelu', activation_params: [1, 0] } : { activation: 'Gelu' };
@@ -575,6 +601,7 @@ export function optimize(r: Resolved, opts: OptimizeOptions = {}): Resolved {
     hardSwishPatterns(c);
     geluPatterns(c);
     mishPatterns(c);
+    swishPatterns(c);
     layerNormPatterns(c);
     for (const n of g.nodes) {
       if (n.op !== 'Conv' || c.removed.has(n)) continue;

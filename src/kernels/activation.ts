@@ -13,6 +13,7 @@ const KIND: Record<string, number> = {
   Tanh: 7,
   Gelu: 8,
   Mish: 9,
+  Swish: 10,
 };
 const DEFAULTS: Record<string, [number, number]> = {
   Clip: [-3.4028234663852886e38, 3.4028234663852886e38],
@@ -21,7 +22,7 @@ const DEFAULTS: Record<string, [number, number]> = {
 };
 
 /** Activations without parameters: an affine after them fits the kernels' two activation params. */
-export const PARAMETERLESS = new Set(['', 'Relu', 'Sigmoid', 'HardSwish', 'Tanh', 'Gelu', 'Mish']);
+export const PARAMETERLESS = new Set(['', 'Relu', 'Sigmoid', 'HardSwish', 'Tanh', 'Gelu', 'Mish', 'Swish']);
 
 /**
  * Uniform values {act, act_a, act_b} for a fused activation given as ORT FusedConv does, and

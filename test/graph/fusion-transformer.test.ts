@@ -63,6 +63,29 @@ describe('transformer-era pattern fusion', () => {
     expect(g.nodes[0].attrs.activation).toBe('Mish'); // then into the conv's epilogue
   });
 
+  it('SiLU written out (Mul(x, Sigmoid(x)), both orders) -> Swish, into the conv before it; alone after a MatMul', async () => {
+    const b = new OnnxBuilder({ opset: 17 });
+    const x = b.input('x', [1, 3, 6, 6]);
+    const c = b.node('Conv', [x, b.init('w', rng(6).array(4 * 27, -0.5, 0.5), [4, 3, 3, 3])], { pads: [1, 1, 1, 1] });
+    const s1 = b.node('Mul', [b.node('Sigmoid', [c]), c]);
+    const h = b.node('MatMul', [s1, b.init('m', rng(7).array(36, -0.5, 0.5), [6, 6])]);
+    b.output(b.node('Mul', [h, b.node('Sigmoid', [h])], {}, { output: 'y' }));
+    const g = await check(b.bytes(), [1, 3, 6, 6], ['FusedConv', 'MatMul', 'Swish'], 8);
+    expect(g.nodes[0].attrs.activation).toBe('Swish');
+  });
+
+  it("paddle2onnx's swish (Mul(x, Sigmoid(Mul(x, alpha)))) -> Swish(alpha): into the conv at alpha 1, alone at 1.5", async () => {
+    const b = new OnnxBuilder({ opset: 11 });
+    const x = b.input('x', [1, 3, 6, 6]);
+    const c = b.node('Conv', [x, b.init('w', rng(9).array(4 * 27, -0.5, 0.5), [4, 3, 3, 3])], { pads: [1, 1, 1, 1] });
+    const swish = (v: string, alpha: number, name: string) =>
+      b.node('Mul', [v, b.node('Sigmoid', [b.node('Mul', [v, b.init(name, [alpha], [])])])]);
+    b.output(b.node('Identity', [swish(swish(c, 1, 'one'), 1.5, 'a15')], {}, { output: 'y' }));
+    const g = await check(b.bytes(), [1, 3, 6, 6], ['FusedConv', 'Swish', 'Identity'], 10);
+    expect(g.nodes[0].attrs.activation).toBe('Swish');
+    expect(g.nodes[1].attrs.alpha).toBeCloseTo(1.5);
+  });
+
   // opset 16 (axes attribute) over the last axis; opset 18 (axes input) over the last two, no Mul/Add
   for (const [opset, dims, axes, affine] of [
     [16, [2, 7, 8], [-1], true],
@@ -155,12 +178,36 @@ describe('transformer-era pattern fusion', () => {
     const v = b.node('ReduceMean', [b.node('Pow', [d, b.init('p2', [2], [])])], { axes: [-1] });
     b.output(b.node('Div', [d, b.node('Sqrt', [b.node('Add', [v, b.init('eps', [1e-5], [])])])], {}, { output: 'n' }));
     b.output(b.node('Neg', [d], {}, { output: 'd' }));
+    // a sigmoid read twice, and Mul(x, Sigmoid(y)) of another value (a squeeze-excitation gate): no Swish
+    const sg = b.node('Sigmoid', [x]);
+    b.output(b.node('Mul', [x, sg], {}, { output: 's1' }));
+    b.output(b.node('Neg', [sg], {}, { output: 's2' }));
+    b.output(b.node('Mul', [x, b.node('Sigmoid', [d])], {}, { output: 's3' }));
     const g = await check(
       b.bytes(),
       [2, 6],
-      ['Div', 'Erf', 'Add', 'Mul', 'Mul', 'ReduceMean', 'Sub', 'Pow', 'ReduceMean', 'Add', 'Sqrt', 'Div', 'Neg'],
+      [
+        'Div',
+        'Erf',
+        'Add',
+        'Mul',
+        'Mul',
+        'ReduceMean',
+        'Sub',
+        'Pow',
+        'ReduceMean',
+        'Add',
+        'Sqrt',
+        'Div',
+        'Neg',
+        'Sigmoid',
+        'Mul',
+        'Neg',
+        'Sigmoid',
+        'Mul',
+      ],
       5,
     );
-    expect(g.nodes.some((n) => n.op === 'Gelu' || n.op === 'LayerNormalization')).toBe(false);
+    expect(g.nodes.some((n) => ['Gelu', 'LayerNormalization', 'Swish'].includes(n.op))).toBe(false);
   });
 });

@@ -145,6 +145,15 @@ export const CONV_CASES: ConvCase[] = [
     act: ['Mish'],
     post: [1.3, 0.1],
   },
+  {
+    name: 'FusedConv Swish (a written-out SiLU after the conv), post_affine',
+    x: [1, 5, 6, 6],
+    w: [7, 5, 3, 3],
+    bias: true,
+    attrs: { pads: [1, 1, 1, 1] },
+    act: ['Swish'],
+    post: [0.6, 0.05],
+  },
 ];
 
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);

@@ -81,6 +81,8 @@ export function fusedActivation(name: string, p: number[] = []): (v: number) => 
       return (v) => v * Math.max(0, Math.min(1, v / 6 + 0.5));
     case 'Tanh':
       return (v) => Math.tanh(v);
+    case 'Swish':
+      return (v) => v / (1 + Math.exp(-v));
     case 'Gelu':
     case 'Mish':
       // wgseg's own fused activations (written-out GELU / Mish fused into the conv); Gelu p[0] = 1: tanh form
