@@ -1,14 +1,16 @@
 // GFLOP/s of the tiled GEMM (shaders/matmul/gemm.wgsl) via MatMul: `npx vite-node bench/matmul-perf.ts`.
 // Per-dispatch GPU time from rt.profile (timestamp queries, else wall time per dispatch); the
-// best of REPEAT medians over RUNS runs each, after a warm-up. Tile config: WG_X/WG_Y/BK/RM/CN/VEC4 env vars.
+// best of REPEAT medians over RUNS runs each, after a warm-up. Tile config: WG_X/WG_Y/BK/RM/CN/VEC4 env vars (DIRECT=1: the
+// `direct` entry point, no workgroup memory).
 // Shapes: SHAPES="1024x1024x1024,256x4096x256" (MxNxK), dtypes: DTYPES="f32,f16".
 export {};
 
 const { GEMM_TILE, kernelFor, Runtime, runKernel } = await import('../src/internal');
 type DType = import('../src/index').DType;
 
-for (const k of ['WG_X', 'WG_Y', 'BK', 'RM', 'CN', 'VEC4'] as const)
-  if (process.env[k]) GEMM_TILE[k] = Number(process.env[k]);
+const tile: typeof GEMM_TILE & { DIRECT?: number } = GEMM_TILE;
+for (const k of ['WG_X', 'WG_Y', 'BK', 'RM', 'CN', 'VEC4', 'DIRECT'] as const)
+  if (process.env[k]) tile[k] = Number(process.env[k]);
 const shapes = (process.env.SHAPES ?? '1024x1024x1024,256x4096x256').split(',').map((s) => s.split('x').map(Number));
 const RUNS = Number(process.env.RUNS ?? 5),
   REPEAT = Number(process.env.REPEAT ?? 3);

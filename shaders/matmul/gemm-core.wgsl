@@ -37,6 +37,7 @@ override BK: u32 = 16u;  // a multiple of 4
 // register block: RM groups of 4 rows x CN groups of 4 columns per invocation
 const RM = {{RM}}u;
 const CN = {{CN}}u;
+const ACC = {{RM}}u * {{CN}}u * 4u;  // the register block's vec4s
 
 // As[kk * WG_Y * RM + g] holds A[row0 + 4g .. 4g + 3, k0 + kk];
 // Bs[kk * WG_X * CN + q] holds B[k0 + kk, col0 + 4q .. 4q + 3]
@@ -61,7 +62,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let col0 = wid.x * BG * 4u;
   let threads = WG_X * WG_Y;
 
-  var acc: array<vec4<f32>, 4u * RM * CN>;
+  var acc: array<vec4<f32>, ACC>;
   for (var k0 = 0u; k0 < params.K; k0 += BK) {
     // stage the A slice: slot s -> (kq = s % (BK / 4), row ml = s / (BK / 4)): one row, four k
     for (var s = li; s < BK * AG; s += threads) {
@@ -92,18 +93,60 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     workgroupBarrier();
   }
 
-  let out_base = wid.z * params.M * params.N;
+  storeBlock(wid.z, row0 + 4u * RM * lid.y, col0 + 4u * CN * lid.x, &acc);
+}
+
+// y[batch, m0 .. m0 + 4 RM, n0 .. n0 + 4 CN] from an invocation's register block (alpha, beta C, activation)
+fn storeBlock(batch: u32, m0: u32, n0: u32, acc: ptr<function, array<vec4<f32>, ACC>>) {
+  let out_base = batch * params.M * params.N;
   for (var i = 0u; i < 4u * RM; i++) {
-    let m = row0 + 4u * RM * lid.y + i;
+    let m = m0 + i;
     if (m >= params.M) { break; }
     for (var j = 0u; j < 4u * CN; j++) {
-      let n = col0 + 4u * CN * lid.x + j;
+      let n = n0 + j;
       if (n >= params.N) { break; }
-      var v = params.alpha * acc[i * CN + j / 4u][j % 4u];
+      var v = params.alpha * (*acc)[i * CN + j / 4u][j % 4u];
       if (params.has_c != 0u) {
         v += params.beta * f32(c[m * params.c_rs + n * params.c_cs]);
       }
       y[out_base + m * params.N + n] = {{T}}(activate(v, params.act, params.act_a, params.act_b));
     }
   }
+}
+
+// The 'direct' variant's entry point: no workgroup memory and no barriers. Each invocation owns the
+// (4 RM) x (4 CN) block at (4 RM gid.y, 4 CN gid.x) and, per 4 k, loads its A rows and B columns
+// itself, leaving their reuse across invocations to the caches: on the CPU adapters the staging
+// and barriers of `main` cost more than they save (as winograd-direct against winograd).
+@compute @workgroup_size(WG_X, WG_Y)
+fn direct(@builtin(global_invocation_id) gid: vec3<u32>) {
+  var rest = gid.z;
+  var idx: vec4<u32>;
+  for (var d = 3; d >= 0; d--) {
+    idx[d] = rest % params.bshape[d];
+    rest = rest / params.bshape[d];
+  }
+  let a_base = dot(idx, params.a_bs);
+  let b_base = dot(idx, params.b_bs);
+  let m0 = gid.y * 4u * RM;
+  let n0 = gid.x * 4u * CN;
+  if (m0 >= params.M || n0 >= params.N) { return; }
+  var acc: array<vec4<f32>, ACC>;
+  for (var k = 0u; k < params.K; k += 4u) {
+    var bv: array<vec4<f32>, 4u * CN>;
+    for (var kk = 0u; kk < 4u; kk++) {
+      for (var j = 0u; j < CN; j++) { bv[kk * CN + j] = loadB4(b_base, k + kk, n0 + 4u * j); }
+    }
+    for (var i = 0u; i < 4u * RM; i++) {
+      let av = loadA4(a_base, m0 + i, k);
+      for (var j = 0u; j < CN; j++) {
+        var s = acc[i * CN + j];
+        s = fma(vec4<f32>(av.x), bv[j], s);
+        s = fma(vec4<f32>(av.y), bv[CN + j], s);
+        s = fma(vec4<f32>(av.z), bv[2u * CN + j], s);
+        acc[i * CN + j] = fma(vec4<f32>(av.w), bv[3u * CN + j], s);
+      }
+    }
+  }
+  storeBlock(gid.z, m0, n0, &acc);
 }

@@ -31,7 +31,15 @@ export const GEMM_TILE = { WG_X: 8, WG_Y: 4, BK: 16, RM: 4, CN: 2, VEC4: 1 };
  * assumption. Fits any device with the WebGPU default limits (256 invocations, 16 KiB workgroup storage).
  */
 export const GEMM_TILE_16 = { WG_X: 16, WG_Y: 16, BK: 16, RM: 1, CN: 1, VEC4: 1 };
-type GemmTile = typeof GEMM_TILE;
+/**
+ * 'direct' (gemm-core.wgsl's `direct` entry point): no workgroup memory, 8 x 8 invocations of an
+ * 8 x 8 block each (BK unused). `npx vite-node bench/matmul-perf.ts` (DIRECT=1 WG_X=8 WG_Y=8 RM=2
+ * CN=2 against the default tile), 2026-12-07: SwiftShader 1.6-2.0x the GFLOP/s of 'gemm' on
+ * 40x6625x120, 256x1024x256 and 4096x64x64 (3x 'tiled-16x16'); lavapipe 0.56-1.21x (4 x 8 and
+ * 8 x 4 blocks were slower on both).
+ */
+export const GEMM_DIRECT = { WG_X: 8, WG_Y: 8, BK: 16, RM: 2, CN: 2, VEC4: 1, DIRECT: 1 };
+type GemmTile = typeof GEMM_TILE & { DIRECT?: number };
 const MAX_BATCH_DIMS = 4;
 const MAX_GROUPS = 65535;
 
@@ -137,7 +145,8 @@ function encodeGemm(
     name: `${op}[${p.bshape.length ? p.bshape.join('x') + ':' : ''}${p.M}x${p.N}x${p.K}]`,
     shader: vec4 ? 'matmul/gemm-vec4.wgsl' : 'matmul/gemm.wgsl',
     defines: { T: a.dtype, RM, CN },
-    overrides: { WG_X, WG_Y, BK },
+    ...(tile.DIRECT ? { entry: 'direct' } : {}),
+    overrides: tile.DIRECT ? { WG_X, WG_Y } : { WG_X, WG_Y, BK },
     uniforms: {
       M: p.M,
       N: p.N,
@@ -162,7 +171,7 @@ function encodeGemm(
   });
 }
 
-/** The default tile first (today's kernel), then the 16 x 16 one; both within the 65535-workgroup grid. */
+/** 'direct' (the default on SwiftShader), the default tile (elsewhere), the 16 x 16 one; each within the 65535-workgroup grid. */
 function gemmVariants(
   plan: (inputs: (TensorInfo | undefined)[], attrs: Attrs) => GemmPlan,
   encode: (tile: GemmTile, ...a: Parameters<Variant['encode']>) => void,
@@ -177,6 +186,13 @@ function gemmVariants(
     );
   };
   return [
+    // the default on SwiftShader (headless Chromium's adapter, and Chrome's where there is no GPU)
+    {
+      name: 'direct',
+      applies: fits(GEMM_DIRECT),
+      defaultOn: (info) => /swiftshader/i.test(info.adapter),
+      encode: (...a) => encode(GEMM_DIRECT, ...a),
+    },
     { name: 'gemm', applies: fits(GEMM_TILE), encode: (...a) => encode(GEMM_TILE, ...a) },
     { name: 'tiled-16x16', applies: fits(GEMM_TILE_16), encode: (...a) => encode(GEMM_TILE_16, ...a) },
   ];

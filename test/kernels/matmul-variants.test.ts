@@ -14,7 +14,7 @@ import { TOL, expectClose } from '../helpers/tolerance';
 import { unaryRef } from '../reference/elementwise';
 import { gemmRef, matmulRef } from '../reference/matmul';
 
-const VARIANTS = ['gemm', 'tiled-16x16'];
+const VARIANTS = ['direct', 'gemm', 'tiled-16x16'];
 const r = rng(11);
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 const rand = (shape: number[], dtype: DType) => {
