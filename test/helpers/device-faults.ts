@@ -12,20 +12,17 @@ export function destroyAfterNextSubmit(device: GPUDevice): void {
   };
 }
 
-/** Destroy `device` right after the next mapAsync of a buffer it creates starts (a read-back in flight). */
+/**
+ * Destroy `device` right after the next mapAsync starts (a read-back in flight). Hooked on the
+ * buffer prototype: read-back buffers are pooled, so the next read may map one made earlier.
+ */
 export function destroyDuringNextMap(device: GPUDevice): void {
-  const create = device.createBuffer;
-  device.createBuffer = (desc: GPUBufferDescriptor) => {
-    const buf = create.call(device, desc);
-    if (desc.usage & GPUBufferUsage.MAP_READ) {
-      device.createBuffer = create;
-      const map = buf.mapAsync;
-      buf.mapAsync = (...args: Parameters<GPUBuffer['mapAsync']>) => {
-        const p = map.apply(buf, args);
-        device.destroy();
-        return p;
-      };
-    }
-    return buf;
+  const proto = GPUBuffer.prototype;
+  const map = proto.mapAsync;
+  proto.mapAsync = function (this: GPUBuffer, ...args: Parameters<GPUBuffer['mapAsync']>) {
+    proto.mapAsync = map;
+    const p = map.apply(this, args);
+    device.destroy();
+    return p;
   };
 }
