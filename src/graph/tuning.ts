@@ -155,7 +155,9 @@ export async function chooseVariants(
       } else if (mode === 'auto') entry.source = 'budget'; // 'cached': a miss runs the default
       v = candidates.find((c) => c.name === entry.choice)!;
     }
-    const quickName = entry.source === 'forced' ? undefined : v.firstRun?.(infos, node.attrs, rt.info);
+    // not where forced, nor where measuring has just compiled the chosen kernel
+    const quickName =
+      entry.source === 'forced' || entry.source === 'measured' ? undefined : v.firstRun?.(infos, node.attrs, rt.info);
     const quick = quickName === undefined ? undefined : candidates.find((c) => c.name === quickName);
     if (quick) entry.firstRun = quick.name;
     variants.push(v);
