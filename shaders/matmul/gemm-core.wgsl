@@ -47,15 +47,9 @@ var<workgroup> Bs: array<vec4<f32>, BK * WG_X * CN>;
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  // batch offsets: decompose the flat batch index over bshape
-  var rest = wid.z;
-  var idx: vec4<u32>;
-  for (var d = 3; d >= 0; d--) {
-    idx[d] = rest % params.bshape[d];
-    rest = rest / params.bshape[d];
-  }
-  let a_base = dot(idx, params.a_bs);
-  let b_base = dot(idx, params.b_bs);
+  let bases = batchBases(wid.z);
+  let a_base = bases.x;
+  let b_base = bases.y;
   let AG = WG_Y * RM;  // 4-row groups in the tile
   let BG = WG_X * CN;  // 4-column groups in the tile
   let row0 = wid.y * AG * 4u;
@@ -96,6 +90,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   storeBlock(wid.z, row0 + 4u * RM * lid.y, col0 + 4u * CN * lid.x, &acc);
 }
 
+// Where batch `z`'s A and B start: the flat batch index decomposed over bshape, times the batch strides.
+fn batchBases(z: u32) -> vec2<u32> {
+  var rest = z;
+  var idx: vec4<u32>;
+  for (var d = 3; d >= 0; d--) {
+    idx[d] = rest % params.bshape[d];
+    rest = rest / params.bshape[d];
+  }
+  return vec2<u32>(dot(idx, params.a_bs), dot(idx, params.b_bs));
+}
+
 // y[batch, m0 .. m0 + 4 RM, n0 .. n0 + 4 CN] from an invocation's register block (alpha, beta C, activation)
 fn storeBlock(batch: u32, m0: u32, n0: u32, acc: ptr<function, array<vec4<f32>, ACC>>) {
   let out_base = batch * params.M * params.N;
@@ -120,14 +125,9 @@ fn storeBlock(batch: u32, m0: u32, n0: u32, acc: ptr<function, array<vec4<f32>, 
 // and barriers of `main` cost more than they save (as winograd-direct against winograd).
 @compute @workgroup_size(WG_X, WG_Y)
 fn direct(@builtin(global_invocation_id) gid: vec3<u32>) {
-  var rest = gid.z;
-  var idx: vec4<u32>;
-  for (var d = 3; d >= 0; d--) {
-    idx[d] = rest % params.bshape[d];
-    rest = rest / params.bshape[d];
-  }
-  let a_base = dot(idx, params.a_bs);
-  let b_base = dot(idx, params.b_bs);
+  let bases = batchBases(gid.z);
+  let a_base = bases.x;
+  let b_base = bases.y;
   let m0 = gid.y * 4u * RM;
   let n0 = gid.x * 4u * CN;
   if (m0 >= params.M || n0 >= params.N) { return; }

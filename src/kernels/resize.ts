@@ -221,6 +221,18 @@ function axisTable(c: Config, len: number, outLen: number, scale: number, r0: nu
 /** Tap counts the shader unrolls (its KH/KW overrides); others take the generic path (0). */
 const small = (k: number) => ([1, 2, 4].includes(k) ? k : 0);
 
+/** The op's output shape and its row (ty) and column (tx) tap tables. */
+function tables(op: 'Resize' | 'Upsample', x: GpuTensor, attrs: Attrs, host: HostValues) {
+  const c = config(op, attrs);
+  const { out, scales, roi } = plan(op, x, attrs, host);
+  const r = out.length,
+    [h, w] = x.shape.slice(-2),
+    [oh, ow] = out.slice(-2);
+  const ty = axisTable(c, h, oh, scales[r - 2], roi[r - 2], roi[2 * r - 2]);
+  const tx = axisTable(c, w, ow, scales[r - 1], roi[r - 1], roi[2 * r - 1]);
+  return { c, out, h, w, oh, ow, ty, tx };
+}
+
 /**
  * Both kernels on the same host tables: per = 1 is resize.wgsl (one output pixel per invocation,
  * every mode), per = 4 is resize-x4.wgsl (4 outputs along x per invocation sharing their input
@@ -235,13 +247,7 @@ function encodeResize(
   attrs: Attrs,
   host: HostValues,
 ): void {
-  const c = config(op, attrs);
-  const { out, scales, roi } = plan(op, x, attrs, host);
-  const r = out.length,
-    [h, w] = x.shape.slice(-2),
-    [oh, ow] = out.slice(-2);
-  const ty = axisTable(c, h, oh, scales[r - 2], roi[r - 2], roi[2 * r - 2]);
-  const tx = axisTable(c, w, ow, scales[r - 1], roi[r - 1], roi[2 * r - 1]);
+  const { c, out, h, w, oh, ow, ty, tx } = tables(op, x, attrs, host);
   if (per === 4 && (!small(ty.k) || !small(tx.k)))
     throw new WgsegError('BAD_INPUT', `${op}: the x4 kernel needs 1, 2 or 4 taps per axis, got ${ty.k} x ${tx.k}`);
   const ti = rt.upload([...ty.idx, ...tx.idx], [ty.idx.length + tx.idx.length], 'i32');
@@ -318,13 +324,7 @@ function encodeWindow(
   attrs: Attrs,
   host: HostValues,
 ): void {
-  const c = config(op, attrs);
-  const { out, scales, roi } = plan(op, x, attrs, host);
-  const r = out.length,
-    [h, w] = x.shape.slice(-2),
-    [oh, ow] = out.slice(-2);
-  const ty = axisTable(c, h, oh, scales[r - 2], roi[r - 2], roi[2 * r - 2]);
-  const tx = axisTable(c, w, ow, scales[r - 1], roi[r - 1], roi[2 * r - 1]);
+  const { out, h, w, oh, ow, ty, tx } = tables(op, x, attrs, host);
   const win = small(ty.k) && !ty.idx.some((i) => i < 0) ? windowTable(tx, w, ow) : null;
   if (!win) return encodeResize(1, op, rt, x, y, attrs, host);
   const ti = rt.upload([...ty.idx, ...win.lo], [ty.idx.length + win.lo.length], 'i32');
