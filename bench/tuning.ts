@@ -37,10 +37,15 @@ async function prepare(l: Loaded, opts: SessionOptions) {
   return { s, once, ms: [] as number[] };
 }
 
-/** Warm medians of several configurations, their runs interleaved (drift hits all alike). */
+/**
+ * Warm medians of several configurations, their runs interleaved (drift hits all alike), each round
+ * starting one configuration later: a fixed order let periodic costs (the collector reclaiming the
+ * read-back arrays every few runs) fall on the same configuration every round.
+ */
 async function medians(configs: Awaited<ReturnType<typeof prepare>>[]): Promise<number[]> {
   for (let i = 0; i < RUNS; i++)
-    for (const c of configs) {
+    for (let j = 0; j < configs.length; j++) {
+      const c = configs[(i + j) % configs.length];
       const t0 = performance.now();
       await c.once();
       c.ms.push(performance.now() - t0);
