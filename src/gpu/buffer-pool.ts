@@ -10,6 +10,9 @@ export function bucketSize(bytes: number): number {
   return 2 * p;
 }
 
+/** read-back buffers the pool keeps free (BufferPool.recycle) */
+const RECYCLED = 4;
+
 export interface PoolStats {
   allocatedBytes: number;
   freeBytes: number;
@@ -104,11 +107,23 @@ export class BufferPool {
    * unmapped): reusable at once. Recycling twice is a no-op.
    */
   recycle(buf: GPUBuffer): void {
-    if (this.live.has(buf) && !this.idle.has(buf)) {
-      this.pending.delete(buf);
-      this.toFree(buf);
+    if (!this.live.has(buf) || this.idle.has(buf)) return;
+    this.pending.delete(buf);
+    this.toFree(buf);
+    // exact-size read-back buffers: one per output size a model has, so inputs of many shapes (OCR
+    // lines of every width) would keep one each; the RECYCLED most recently returned stay
+    this.recycled = [...this.recycled.filter((b) => b !== buf && this.idle.has(b)), buf];
+    while (this.recycled.length > RECYCLED) {
+      const old = this.recycled.shift()!;
+      const list = this.free.get(this.key(old.size, old.usage))!;
+      list.splice(list.indexOf(old), 1);
+      this.idle.delete(old);
+      this.freeBytes -= old.size;
+      this.drop(old);
     }
   }
+
+  private recycled: GPUBuffer[] = [];
 
   private toFree(buf: GPUBuffer) {
     const k = this.key(buf.size, buf.usage);
@@ -125,6 +140,7 @@ export class BufferPool {
     for (const list of this.free.values()) for (const b of list) this.drop(b);
     this.free.clear();
     this.idle.clear();
+    this.recycled = [];
     this.freeBytes = 0;
     return freed;
   }

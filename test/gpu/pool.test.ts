@@ -66,6 +66,26 @@ describe('BufferPool', () => {
     expect(created.length).toBe(2);
   });
 
+  it('read-back buffers: exact sizes, reusable at once when recycled, the 4 most recent kept', () => {
+    const { device, created } = fakeDevice();
+    const pool = new BufferPool(device);
+    const READ = 0x1 | 0x8; // MAP_READ | COPY_DST
+    const a = pool.acquire(1001, READ, true);
+    expect(a.size).toBe(1004);
+    pool.recycle(a);
+    expect(pool.acquire(1001, READ, true)).toBe(a); // no submit needed
+    pool.recycle(a);
+    const more = [2000, 3000, 4000, 5000].map((n) => pool.acquire(n, READ, true));
+    for (const b of more) pool.recycle(b);
+    // five sizes recycled: the oldest (a) is destroyed, the other four stay free
+    expect((a as unknown as FakeBuffer).destroyed).toBe(true);
+    expect(more.every((b) => !(b as unknown as FakeBuffer).destroyed)).toBe(true);
+    expect(pool.stats()).toMatchObject({ freeBytes: 14000, buffers: 4 });
+    expect(pool.acquire(5000, READ, true)).toBe(more[3]);
+    expect(pool.acquire(1001, READ, true)).not.toBe(a);
+    expect(created.length).toBe(6);
+  });
+
   it('a buffer released twice is handed out once', () => {
     const { device } = fakeDevice();
     const pool = new BufferPool(device);
