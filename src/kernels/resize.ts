@@ -244,10 +244,8 @@ function encodeResize(
   rt: KernelContext,
   x: GpuTensor,
   y: GpuTensor,
-  attrs: Attrs,
-  host: HostValues,
+  { c, out, h, w, oh, ow, ty, tx }: ReturnType<typeof tables>,
 ): void {
-  const { c, out, h, w, oh, ow, ty, tx } = tables(op, x, attrs, host);
   if (per === 4 && (!small(ty.k) || !small(tx.k)))
     throw new WgsegError('BAD_INPUT', `${op}: the x4 kernel needs 1, 2 or 4 taps per axis, got ${ty.k} x ${tx.k}`);
   const ti = rt.upload([...ty.idx, ...tx.idx], [ty.idx.length + tx.idx.length], 'i32');
@@ -324,9 +322,10 @@ function encodeWindow(
   attrs: Attrs,
   host: HostValues,
 ): void {
-  const { out, h, w, oh, ow, ty, tx } = tables(op, x, attrs, host);
+  const t = tables(op, x, attrs, host);
+  const { out, h, w, oh, ow, ty, tx } = t;
   const win = small(ty.k) && !ty.idx.some((i) => i < 0) ? windowTable(tx, w, ow) : null;
-  if (!win) return encodeResize(1, op, rt, x, y, attrs, host);
+  if (!win) return encodeResize(1, op, rt, x, y, t);
   const ti = rt.upload([...ty.idx, ...win.lo], [ty.idx.length + win.lo.length], 'i32');
   const tw = rt.upload(ty.w, [ty.w.length], 'f32');
   const cw = rt.upload(win.m, [win.m.length], 'f32');
@@ -371,11 +370,14 @@ function resizeKernel(op: 'Resize' | 'Upsample'): OpKernel {
         defaultOn: (info) => !(info.subgroups && info.subgroupMinSize >= 8),
         encode: (rt, [x], [y], attrs, host) => encodeWindow(op, rt, x!, y, attrs, host),
       },
-      { name: 'pixel', encode: (rt, [x], [y], attrs, host) => encodeResize(1, op, rt, x!, y, attrs, host) },
+      {
+        name: 'pixel',
+        encode: (rt, [x], [y], attrs, host) => encodeResize(1, op, rt, x!, y, tables(op, x!, attrs, host)),
+      },
       {
         name: 'row-x4',
         applies: (_inputs, attrs) => !config(op, attrs).antialias,
-        encode: (rt, [x], [y], attrs, host) => encodeResize(4, op, rt, x!, y, attrs, host),
+        encode: (rt, [x], [y], attrs, host) => encodeResize(4, op, rt, x!, y, tables(op, x!, attrs, host)),
       },
     ],
   });
